@@ -1,0 +1,44 @@
+"""Interleaved timing: rounds of the compared variants alternate, medians are reported.
+
+The machine is shared and drifts; interleaving makes drift hit every variant alike.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+import jax
+
+
+def _block(x):
+    return jax.block_until_ready(x)
+
+
+def interleaved(variants: dict[str, Callable[[], object]], rounds: int = 7, warmup: int = 2,
+                inner: int = 1) -> dict[str, dict]:
+    """Time zero-argument callables; returns {name: {median_s, min_s, times}} per call.
+
+    Each callable is warmed up (compilation) ``warmup`` times, then the variants run in
+    turn for ``rounds`` rounds of ``inner`` calls each.
+    """
+    for fn in variants.values():
+        for _ in range(warmup):
+            _block(fn())
+    times = {k: [] for k in variants}
+    for _ in range(rounds):
+        for k, fn in variants.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                out = fn()
+            _block(out)
+            times[k].append((time.perf_counter() - t0) / inner)
+    return {k: {"median_s": statistics.median(v), "min_s": min(v), "times": v} for k, v in times.items()}
+
+
+def ratio_table(res: dict[str, dict], reference: str) -> str:
+    """Lines 'name: median ms (x ratio to reference)'."""
+    ref = res[reference]["median_s"]
+    return "\n".join(f"  {k:32s} {v['median_s'] * 1e3:10.2f} ms   {v['median_s'] / ref:6.3f}x {reference}"
+                     for k, v in res.items())

@@ -1,0 +1,36 @@
+"""One module per figure of Gygax & Zenke (2025): ``figN_<topic>.py`` with
+``make(out_dir, profile) -> list[Path]``. Figures compute with :mod:`analysis` only and
+write PNG, PDF and the plotted data as JSON (see :func:`figures._style.save`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+
+def available() -> dict[str, str]:
+    """Figure name (``fig1``) -> module name (``figures.fig1_neuron``)."""
+    import figures
+
+    out = {}
+    for mod in pkgutil.iter_modules(figures.__path__):
+        if mod.name.startswith("fig"):
+            out[mod.name.split("_")[0]] = f"figures.{mod.name}"
+    return dict(sorted(out.items(), key=lambda kv: int(kv[0][3:]) if kv[0][3:].isdigit() else 99))
+
+
+def make_figures(names: list[str] | None, out_dir: Path, profile: str = "quick") -> list[Path]:
+    """Make the named figures (all when empty); unknown names raise ValueError."""
+    avail = available()
+    names = list(names) if names else list(avail)
+    unknown = [n for n in names if n not in avail]
+    if unknown:
+        raise ValueError(f"unknown figure(s) {', '.join(unknown)}; available: {', '.join(avail)}")
+    from tqdm import tqdm
+
+    paths: list[Path] = []
+    for n in tqdm(names, desc="figures", unit="fig"):
+        paths += importlib.import_module(avail[n]).make(Path(out_dir), profile)
+    return paths

@@ -1,0 +1,133 @@
+"""Claim results, the claim registry and the runner behind ``sgtheory verify``.
+
+Every module of :mod:`proofs_numeric` (not starting with ``_`` or ``cli``) states one
+claim of the theory and registers a ``check(profile)`` that measures it against an
+independent reference and returns a :class:`ClaimResult`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+PROFILES = ("quick", "full")
+
+
+@dataclass
+class ClaimResult:
+    """Outcome of one claim check.
+
+    measured / reference: the headline numbers compared; tolerance: the allowed gap (or
+    threshold) in the claim's own terms, stated in ``details['criterion']`` when it is not
+    |measured - reference| <= tolerance.
+    """
+
+    name: str
+    statement: str
+    measured: Any
+    reference: Any
+    tolerance: Any
+    passed: bool
+    details: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Claim:
+    name: str
+    statement: str
+    check: Callable[[str], ClaimResult]
+    module: str
+
+
+_REGISTRY: dict[str, Claim] = {}
+_DISCOVERED = False
+
+
+def register(name: str, statement: str):
+    """Decorator: register ``check(profile='quick') -> ClaimResult`` as claim ``name``."""
+
+    def deco(fn):
+        if name in _REGISTRY and _REGISTRY[name].module != fn.__module__:
+            raise ValueError(f"claim {name!r} registered twice")
+        _REGISTRY[name] = Claim(name, statement, fn, fn.__module__)
+        return fn
+
+    return deco
+
+
+def result(name: str, measured, reference, tolerance, passed, **details) -> ClaimResult:
+    """Build a ClaimResult for a registered claim (statement taken from the registry)."""
+    statement = _REGISTRY[name].statement if name in _REGISTRY else ""
+    return ClaimResult(name, statement, measured, reference, tolerance, bool(passed), details)
+
+
+def _discover() -> None:
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    import proofs_numeric
+
+    for mod in pkgutil.iter_modules(proofs_numeric.__path__):
+        if not mod.name.startswith(("_", "cli")):
+            importlib.import_module(f"proofs_numeric.{mod.name}")
+    _DISCOVERED = True
+
+
+def claims() -> dict[str, Claim]:
+    """All registered claims by name (importing every claim module once)."""
+    _discover()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def select(names: list[str] | None) -> list[Claim]:
+    """Claims named in ``names`` (all when empty); unknown names raise a ValueError."""
+    available = claims()
+    if not names:
+        return list(available.values())
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ValueError(
+            f"unknown claim name(s): {', '.join(unknown)}. Valid names:\n  " + "\n  ".join(available)
+        )
+    return [available[n] for n in names]
+
+
+def run_claim(c: Claim, profile: str = "quick") -> ClaimResult:
+    """Run one claim; an exception becomes a failed result carrying the traceback."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    t0 = time.perf_counter()
+    try:
+        r = c.check(profile)
+    except Exception as exc:  # noqa: BLE001 - reported as a failed claim
+        r = ClaimResult(c.name, c.statement, None, None, None, False,
+                        {"error": repr(exc), "traceback": traceback.format_exc()})
+    r.seconds = time.perf_counter() - t0
+    r.statement = r.statement or c.statement
+    return r
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, (list, tuple)) and len(v) > 3:
+        return f"[{len(v)} values]"
+    return str(v)
+
+
+def format_table(results: list[ClaimResult]) -> str:
+    """A plain-text table: claim, pass/FAIL, measured, reference, tolerance, seconds."""
+    head = ("claim", "ok", "measured", "reference", "tolerance", "s")
+    rows = [(r.name, "pass" if r.passed else "FAIL", _fmt(r.measured), _fmt(r.reference),
+             _fmt(r.tolerance), f"{r.seconds:.1f}") for r in results]
+    widths = [min(48, max(len(str(x)) for x in col)) for col in zip(head, *rows)]
+    line = lambda row: "  ".join(str(x)[:w].ljust(w) for x, w in zip(row, widths))
+    out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    n_ok = sum(r.passed for r in results)
+    out.append(f"\n{n_ok}/{len(results)} claims passed")
+    return "\n".join(out)

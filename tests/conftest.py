@@ -1,0 +1,48 @@
+"""Test configuration: float64 on, hypothesis profiles, slow/gpu markers.
+
+Hypothesis profiles: "default" (derandomized, no deadline: jit compiles on first call)
+and "thorough" (more examples), chosen with SGTHEORY_HYPOTHESIS_PROFILE=thorough.
+Slow checks run with ``--runslow`` or SGTHEORY_SLOW=1; gpu checks run only where JAX
+sees a GPU.
+"""
+
+import os
+
+import jax
+import pytest
+from hypothesis import HealthCheck, settings
+
+jax.config.update("jax_enable_x64", True)
+
+settings.register_profile(
+    "default", derandomize=True, deadline=None, max_examples=25,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "thorough", derandomize=False, deadline=None, max_examples=500,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("SGTHEORY_HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False, help="run slow checks")
+
+
+def _has_gpu() -> bool:
+    try:
+        return any(d.platform == "gpu" for d in jax.devices())
+    except RuntimeError:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    run_slow = config.getoption("--runslow") or os.environ.get("SGTHEORY_SLOW") == "1"
+    gpu = _has_gpu()
+    skip_slow = pytest.mark.skip(reason="slow: run with --runslow or SGTHEORY_SLOW=1")
+    skip_gpu = pytest.mark.skip(reason="gpu: no GPU visible to JAX")
+    for item in items:
+        if "slow" in item.keywords and not run_slow:
+            item.add_marker(skip_slow)
+        if "gpu" in item.keywords and not gpu:
+            item.add_marker(skip_gpu)
