@@ -1,0 +1,104 @@
+"""Loader for the Spiking Heidelberg Digits (SHD) data set, from local HDF5 files only.
+
+SHD (Cramer, Stradmann, Schemmel & Zenke 2020, IEEE TNNLS) holds spoken digits converted
+to spikes of 700 cochlear channels; 20 classes (0-9 in English and German). Each file
+(``shd_train.h5``, ``shd_test.h5``) stores ragged arrays ``spikes/times`` (seconds, one
+float array per sample), ``spikes/units`` (channel indices 0..699) and ``labels``.
+
+The loader bins spike times into ``dt`` bins (2 ms as in Gygax & Zenke 2025), keeps the
+first ``n_steps`` bins (default 350 = 0.7 s), zero-pads shorter samples, and returns a dense
+float32 raster; more than one spike of a channel in one bin counts as 1 (``binary=True``)
+or as the count. Nothing is downloaded: get the files from https://zenkelab.org/datasets
+(gunzip them) and pass their path. h5py is needed (``pip install "sgtheory[shd]"``).
+
+Example (needs the files)::
+
+    x, y = load_shd("data/shd/shd_test.h5", max_samples=64)   # x: [64, 350, 700]
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from analysis import _validate
+
+__all__ = ["load_shd", "shd_file", "N_CHANNELS", "N_CLASSES"]
+
+N_CHANNELS = 700
+N_CLASSES = 20
+_WHERE = ("Download shd_train.h5.gz / shd_test.h5.gz from https://zenkelab.org/datasets, "
+          "gunzip them and put them in that folder (or pass the file path).")
+
+
+def shd_file(path: str | os.PathLike, split: str = "train") -> Path:
+    """Resolve ``path`` (an .h5 file, or a folder holding shd_<split>.h5) to an existing file."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    p = Path(path)
+    if p.is_dir():
+        p = p / f"shd_{split}.h5"
+    if not p.is_file():
+        raise FileNotFoundError(f"SHD file {str(p)!r} not found. {_WHERE}")
+    return p
+
+
+def _open(path: Path):
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError('loading SHD needs h5py: pip install "sgtheory[shd]"') from None
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(f"{str(path)!r} is not a readable HDF5 file ({exc})") from None
+
+
+def _check_layout(fh, path) -> None:
+    missing = [k for k in ("spikes/times", "spikes/units", "labels") if k not in fh]
+    if missing:
+        raise ValueError(f"{str(path)!r} lacks the SHD datasets {missing}; expected "
+                         "spikes/times, spikes/units and labels")
+    n = (len(fh["spikes/times"]), len(fh["spikes/units"]), len(fh["labels"]))
+    if len(set(n)) != 1:
+        raise ValueError(f"{str(path)!r}: spikes/times, spikes/units and labels have "
+                         f"inconsistent lengths {n}")
+
+
+def _bin_sample(times, units, n_steps, dt, out, binary):
+    times, units = np.asarray(times), np.asarray(units, dtype=np.int64)
+    if times.shape != units.shape:
+        raise ValueError(f"sample has {times.shape} spike times but {units.shape} units")
+    if units.size and (units.min() < 0 or units.max() >= out.shape[1]):
+        raise ValueError(f"unit indices must lie in [0, {out.shape[1]}), got "
+                         f"[{units.min()}, {units.max()}]")
+    t = np.floor(times / dt).astype(np.int64)
+    keep = (t >= 0) & (t < n_steps)
+    np.add.at(out, (t[keep], units[keep]), 1.0)
+    if binary:
+        np.minimum(out, 1.0, out=out)
+
+
+def load_shd(path: str | os.PathLike, split: str = "train", n_steps: int = 350,
+             dt: float = 2e-3, max_samples: int | None = None, binary: bool = True,
+             n_channels: int = N_CHANNELS):
+    """Load SHD as (inputs [B, n_steps, n_channels] float32, labels [B] int32) NumPy arrays.
+
+    ``path``: an SHD .h5 file or a folder with ``shd_<split>.h5``. ``max_samples`` keeps
+    the first samples only (useful for quick runs).
+    """
+    n_steps = _validate.positive_int(n_steps, "n_steps")
+    dt = _validate.positive_scalar(dt, "dt")
+    file = shd_file(path, split)
+    with _open(file) as fh:
+        _check_layout(fh, file)
+        n = len(fh["labels"])
+        if max_samples is not None:
+            n = min(n, _validate.positive_int(max_samples, "max_samples"))
+        x = np.zeros((n, n_steps, n_channels), dtype=np.float32)
+        for i in range(n):
+            _bin_sample(fh["spikes/times"][i], fh["spikes/units"][i], n_steps, dt, x[i], binary)
+        y = np.asarray(fh["labels"][:n], dtype=np.int32)
+    return x, y
