@@ -256,12 +256,17 @@ def _mid(lo, hi):
     return hi - 1 / BETA if lo == -sp.oo else lo + 1 / BETA
 
 
-def _numeric(expr: sp.Expr, beta: float, p0: float):
-    """float64 NumPy function z -> expr (Piecewise -> numpy.select, erfc -> scipy)."""
+@lru_cache(maxsize=None)
+def _lambdified(expr: sp.Expr):
     from scipy.special import ndtr
 
-    fn = sp.lambdify(Z, expr.subs({BETA: beta, P0: p0}), modules=[{"Phi": ndtr}, "scipy", "numpy"])
-    return lambda z: np.broadcast_to(np.asarray(fn(z), dtype=np.float64), np.shape(z))
+    return sp.lambdify((Z, BETA, P0), expr, modules=[{"Phi": ndtr}, "scipy", "numpy"])
+
+
+def _numeric(expr: sp.Expr, beta: float, p0: float):
+    """float64 NumPy function z -> expr (Piecewise -> numpy.select, Phi -> scipy ndtr)."""
+    fn = _lambdified(expr)
+    return lambda z: np.broadcast_to(np.asarray(fn(z, beta, p0), dtype=np.float64), np.shape(z))
 
 
 def _rel_err(code, ref) -> float:

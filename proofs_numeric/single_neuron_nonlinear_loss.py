@@ -1,0 +1,89 @@
+"""Claim: for a loss L of the output spike, the surrogate gradient (matched psi = f')
+differs from the exact grad_w E[L] by exactly the predicted amount, sample by sample and in
+expectation; the difference vanishes for linear L.
+
+THEORY.md sec. 2; Gygax & Zenke 2025, sec. 3.1. For a sample S the SG is L'(S) f'(z) x while
+grad_w E[L] = (L(1) - L(0)) f'(z) x, so SG - grad E[L] = (L'(S) - (L(1) - L(0))) f'(z) x
+(``analysis.single_neuron.sg_loss_difference``). For the squared loss L = (S - t)^2 the
+expected difference, derived by hand, is E[SG] - grad E[L] = (2 f(z) - 1) f'(z) x,
+independent of t. Measured: SG through the custom rule (``surrogate_loss_gradient``), its
+expectation by exact enumeration over S in {0, 1} (spikes forced through
+``bernoulli_spike_from_uniform`` with u = 0 and u = 1), and grad E[L] by jax.grad of
+``expected_loss``. Errors are relative to the gradient scale f'(z) max|x|; tolerance 1e-12.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from proofs_numeric._core import register, result
+from proofs_numeric._foundation import random_neurons
+
+NAME = "single_neuron_nonlinear_loss"
+TOL = 1e-12
+TARGET = 0.3
+
+
+def _sq(s):
+    return (s - TARGET) ** 2
+
+
+def _lin(s):
+    return 1.7 * s - 0.4
+
+
+def _neuron(noise, loss, w, x, theta, keys):
+    """(per-sample residual, expectation residual, |expected difference|, linear check) / scale."""
+    import jax
+    import jax.numpy as jnp
+
+    from analysis import bernoulli_spike, bernoulli_spike_from_uniform
+    from analysis.single_neuron import (expected_loss_gradient, membrane_distance, sg_loss_difference,
+                                        surrogate_loss_gradient)
+
+    z = membrane_distance(w, x, theta)
+    exact = expected_loss_gradient(w, x, noise, loss, theta)
+    sg = jax.vmap(lambda k: surrogate_loss_gradient(k, w, x, noise, loss, None, theta))(keys)
+    s = jax.vmap(lambda k: bernoulli_spike(k, z, noise))(keys)
+    pred = jax.vmap(lambda s_: sg_loss_difference(s_, w, x, noise, loss, theta))(s)
+    forced = lambda u: jax.grad(lambda w_: loss(bernoulli_spike_from_uniform(
+        membrane_distance(w_, x, theta), jnp.asarray(u, z.dtype), noise)))(w)
+    f = noise.prob(z)
+    expect_sg = f * forced(0.0) + (1 - f) * forced(1.0)
+    scale = jnp.maximum(noise.deriv(z) * jnp.max(jnp.abs(x)), 1e-300)
+    per_sample = jnp.max(jnp.abs(sg - exact - pred)) / scale
+    return per_sample, expect_sg - exact, (2 * f - 1) * noise.deriv(z) * x, scale
+
+
+@register(NAME, "Single neuron, nonlinear loss: SG - grad E[L] = (L'(S) - (L(1) - L(0))) f'(z) x "
+                "sample by sample, (2f - 1) f' x in expectation for L = (S - t)^2, 0 for linear L.")
+def check(profile: str = "quick"):
+    import jax
+
+    from analysis import escape_noise
+    from analysis.escape_noise import ESCAPE_NOISE_NAMES
+
+    n_neurons, n_samples = (32, 64) if profile == "quick" else (100, 512)
+    rng = np.random.default_rng(1234)
+    worst = {"per_sample": 0.0, "expectation": 0.0, "linear": 0.0}
+    largest_bias = 0.0
+    for i, fam in enumerate(ESCAPE_NOISE_NAMES):
+        noise = escape_noise(fam, 2.0, p0=0.3)
+        w, x, theta = random_neurons(rng, fam, 2.0, n_neurons, 4, p0=0.3)
+        keys = jax.random.split(jax.random.key(i), (n_neurons, n_samples))
+        run = lambda loss: jax.vmap(partial(_neuron, noise, loss))(w, x, theta, keys)
+        ps, diff, pred, scale = run(_sq)
+        ps_lin, diff_lin, _, _ = run(_lin)
+        scale = np.asarray(scale)[:, None]
+        worst["per_sample"] = max(worst["per_sample"], float(np.max(ps)), float(np.max(ps_lin)))
+        worst["expectation"] = max(worst["expectation"], float(np.max(np.abs(diff - pred) / scale)))
+        worst["linear"] = max(worst["linear"], float(np.max(np.abs(diff_lin) / scale)))
+        largest_bias = max(largest_bias, float(np.max(np.abs(pred) / scale)))
+    measured = max(worst.values())
+    return result(NAME, measured, 0.0, TOL, measured <= TOL and largest_bias > 0.1,
+                  criterion="max residual / (f'(z) max|x|) <= tol for per-sample, expectation and linear-loss "
+                            "checks; the expected difference is non-trivial (> 0.1 of the scale) somewhere",
+                  residuals=worst, largest_expected_difference_over_scale=largest_bias,
+                  neurons_per_family=n_neurons, samples_per_neuron=n_samples, loss=f"(S - {TARGET})^2")
