@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -38,7 +39,8 @@ from analysis.lif import LIFParams, fluctuation_sigma_w
 from analysis.snn_methods import Method
 
 __all__ = ["SNNConfig", "SimResult", "init_params", "simulate", "CONNECTIVITIES", "READOUTS",
-           "RECORD_MODES"]
+           "RECORD_MODES",
+           "param_shapes"]
 
 CONNECTIVITIES = ("dense", "conv1d")
 READOUTS = ("integrator", "lif")
@@ -144,6 +146,42 @@ def _fan_in(cfg, l):
     return cfg.kernel_size[l] * (cfg.in_channels if l == 0 else cfg.hidden[l - 1])
 
 
+@partial(jax.jit, static_argnums=(1, 2, 3))
+def _draw(key, shapes, scales, dtype):
+    keys = jax.random.split(key, len(shapes))
+    return [sc * jax.random.normal(k, sh, dtype) for k, sh, sc in zip(keys, shapes, scales)]
+
+
+def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
+    """[(name, layer index, shape, sigma)] of every weight array."""
+    specs, c_in = [], cfg.in_channels
+    for l, h in enumerate(cfg.hidden):
+        rate = nu if l == 0 else nu_hidden
+        sw = fluctuation_sigma_w(cfg.lif, _fan_in(cfg, l), rate, sigma_u) * math.sqrt(1 - frac)
+        if cfg.connectivity == "dense":
+            n_prev = cfg.n_in if l == 0 else cfg.layer_sizes[l - 1]
+            wshape, vshape, n_rec = (n_prev, h), (h, h), h
+        else:
+            k = cfg.kernel_size[l]
+            wshape, vshape, n_rec = (k, c_in, h), (k, h, h), k * h
+        specs.append(("w", l, wshape, sw))
+        if cfg.recurrent:
+            sv = fluctuation_sigma_w(cfg.lif, n_rec, nu_hidden, sigma_u) * math.sqrt(frac)
+            specs.append(("v", l, vshape, sv))
+        c_in = h
+    n_last = cfg.layer_sizes[-1] if cfg.hidden else cfg.n_in
+    so = fluctuation_sigma_w(cfg.out_lif, n_last, nu_hidden if cfg.hidden else nu, sigma_u)
+    return specs + [("w", len(cfg.hidden), (n_last, cfg.n_out), so)]
+
+
+def param_shapes(cfg: SNNConfig) -> dict:
+    """The pytree structure of :func:`init_params` with shapes as leaves."""
+    out = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
+    for name, l, shape, _ in _layer_specs(cfg, 1.0, 1.0, 1.0, 0.5 if cfg.recurrent else 0.0):
+        (out["readout"] if l == len(cfg.hidden) else out["hidden"][l])[name] = shape
+    return out
+
+
 def init_params(key, cfg: SNNConfig, nu: float = 10.0, sigma_u: float = 1.0, *,
                 nu_hidden: float | None = None, recurrent_fraction: float = 0.1,
                 dtype=jnp.float32) -> dict:
@@ -153,32 +191,18 @@ def init_params(key, cfg: SNNConfig, nu: float = 10.0, sigma_u: float = 1.0, *,
     (:func:`analysis.lif.fluctuation_sigma_w`); ``nu`` is the input rate in Hz,
     ``nu_hidden`` (default ``nu``) the assumed rate of hidden neurons. With recurrence,
     a fraction ``recurrent_fraction`` of the membrane variance comes from V.
-    Returns {"hidden": [{"w": ..., ["v": ...]}, ...], "readout": {"w": [N_L, n_out]}}.
+    Returns {"hidden": [{"w": ..., ["v": ...]}, ...], "readout": {"w": [N_L, n_out]}}
+    (dense W [N_in, N], V [N, N]; conv1d W [K, C_in, C_out], V [K, C, C]).
     """
     nu_hidden = nu if nu_hidden is None else nu_hidden
     if not 0.0 <= recurrent_fraction < 1.0:
         raise ValueError(f"recurrent_fraction must lie in [0, 1), got {recurrent_fraction}")
-    keys = jax.random.split(key, 2 * len(cfg.hidden) + 1)
-    layers, c_in = [], cfg.in_channels
-    for l, h in enumerate(cfg.hidden):
-        rate = nu if l == 0 else nu_hidden
-        frac = recurrent_fraction if cfg.recurrent else 0.0
-        sw = fluctuation_sigma_w(cfg.lif, _fan_in(cfg, l), rate, sigma_u) * math.sqrt(1 - frac)
-        if cfg.connectivity == "dense":
-            n_prev = cfg.n_in if l == 0 else cfg.layer_sizes[l - 1]
-            wshape, vshape, n_rec = (n_prev, h), (h, h), h
-        else:
-            k = cfg.kernel_size[l]
-            wshape, vshape, n_rec = (k, c_in, h), (k, h, h), k * h
-        layer = {"w": sw * jax.random.normal(keys[2 * l], wshape, dtype)}
-        if cfg.recurrent:
-            sv = fluctuation_sigma_w(cfg.lif, n_rec, nu_hidden, sigma_u) * math.sqrt(frac)
-            layer["v"] = sv * jax.random.normal(keys[2 * l + 1], vshape, dtype)
-        layers.append(layer)
-        c_in = h
-    n_last = cfg.layer_sizes[-1] if cfg.hidden else cfg.n_in
-    so = fluctuation_sigma_w(cfg.out_lif, n_last, nu_hidden if cfg.hidden else nu, sigma_u)
-    return {"hidden": layers, "readout": {"w": so * jax.random.normal(keys[-1], (n_last, cfg.n_out), dtype)}}
+    specs = _layer_specs(cfg, nu, nu_hidden, sigma_u, recurrent_fraction if cfg.recurrent else 0.0)
+    arrays = _draw(key, tuple(s[2] for s in specs), tuple(s[3] for s in specs), jnp.dtype(dtype))
+    out = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
+    for (name, l, _, _), a in zip(specs, arrays):
+        (out["readout"] if l == len(cfg.hidden) else out["hidden"][l])[name] = a
+    return out
 
 
 def simulate(params: dict, inputs, cfg: SNNConfig, method: Method, key=None, *,
@@ -209,6 +233,9 @@ def _check_inputs(params, inputs, cfg, method, key, record):
         raise ValueError(f"inputs must have shape [batch, time, n_in={cfg.n_in}], got {shape}")
     if method.stochastic and key is None:
         raise ValueError(f"method {method.name!r} samples spikes: pass a PRNG key")
-    if len(params.get("hidden", ())) != len(cfg.hidden) or "readout" not in params:
-        raise ValueError(f"params do not match cfg: expected {len(cfg.hidden)} hidden layers and a readout")
+    expected = param_shapes(cfg)
+    got = jax.tree_util.tree_map(lambda a: tuple(a.shape), params) if isinstance(params, dict) else None
+    if got != expected:
+        raise ValueError(f"params do not match cfg: expected shapes {expected}, got {got} "
+                         f"({len(cfg.hidden)} hidden layers and a readout)")
     _validate.no_nan(inputs, "inputs")
