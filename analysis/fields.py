@@ -217,7 +217,8 @@ def _edge_integral(field, plane, p, q, n):
 
 def jacobian(field: Callable, theta):
     """J_ij = dg_i/dtheta_j at ``theta`` (n,), by forward-mode AD; shape (n, n)."""
-    theta = jnp.asarray(theta, dtype=jnp.result_type(theta, float))
+    theta = jnp.asarray(theta)
+    theta = theta.astype(jnp.result_type(theta.dtype, float))
     return _compiled("jacfwd", field, jax.jacfwd)(theta)
 
 
@@ -287,20 +288,26 @@ def fit_order(h, err) -> float:
 def cumulative_integral(x, f):
     """Cumulative trapezoid F(x_k) = int_{x_0}^{x_k} f on a uniform grid, with Richardson check.
 
-    ``x``, ``f``: shape (M,), M odd >= 5. Returns (F (M,), F_richardson (M,) on the same
-    grid, error): F_richardson = F_h + (F_h - F_2h)/3 at even nodes (interpolated to odd
-    ones); error = max |F_h - F_2h| / 3, the O(h^2) estimate of F's error.
+    ``x``: shape (M,), M odd >= 5; ``f``: shape (..., M) (integrated along the last axis).
+    Returns (F, F_richardson, error), F and F_richardson of f's shape: F_richardson =
+    F_h + (F_h - F_2h)/3 at even nodes (linearly interpolated to odd ones); error =
+    max |F_h - F_2h| / 3, the O(h^2) estimate of F's error.
     """
     x, f = np.asarray(x, float), np.asarray(f, float)
-    if x.ndim != 1 or x.shape != f.shape or x.size < 5 or x.size % 2 == 0:
-        raise ValueError(f"x and f must be 1-D of one odd length >= 5, got {x.shape}, {f.shape}")
+    if x.ndim != 1 or f.shape[-1:] != x.shape or x.size < 5 or x.size % 2 == 0:
+        raise ValueError(f"x must be 1-D of odd length >= 5 matching f's last axis; got {x.shape}, {f.shape}")
     h = np.diff(x)
     if np.any(h <= 0) or np.ptp(h) > 1e-9 * abs(h[0]) + 1e-15:
         raise ValueError("x must be strictly increasing and uniformly spaced")
-    F = np.concatenate([[0.0], np.cumsum(0.5 * h * (f[1:] + f[:-1]))])
-    F2 = np.concatenate([[0.0], np.cumsum((x[2::2] - x[:-2:2]) * 0.5 * (f[2::2] + f[:-2:2]))])
-    diff = F[::2] - F2
-    rich = np.interp(x, x[::2], F[::2] + diff / 3.0)
+    zero = np.zeros(f.shape[:-1] + (1,))
+    F = np.concatenate([zero, np.cumsum(0.5 * h * (f[..., 1:] + f[..., :-1]), axis=-1)], axis=-1)
+    F2 = np.concatenate([zero, np.cumsum((x[2::2] - x[:-2:2]) * 0.5 * (f[..., 2::2] + f[..., :-2:2]),
+                                         axis=-1)], axis=-1)
+    diff = F[..., ::2] - F2
+    rich_even = F[..., ::2] + diff / 3.0
+    rich = np.empty_like(F)
+    rich[..., ::2] = rich_even
+    rich[..., 1::2] = 0.5 * (rich_even[..., 1:] + rich_even[..., :-1])
     return F, rich, float(np.max(np.abs(diff)) / 3.0)
 
 

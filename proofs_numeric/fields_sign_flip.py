@@ -27,18 +27,10 @@ def _crossings(w, g):
 
 
 def sweep(beta_sg):
-    """Sweep data for one beta_SG (also used by figures/fig5_bias.py)."""
-    import jax
-    from analysis import fields, toy_networks as tn
+    """Sweep data for one beta_SG (analysis.paper_setups.sign_flip_sweep at beta = 100)."""
+    from analysis.paper_setups import sign_flip_sweep
 
-    w = np.linspace(-0.2, 0.2, N_SWEEP)
-    th = tn.sign_flip_thetas(w)
-    loss = lambda b: np.asarray(jax.jit(jax.vmap(lambda t: tn.network_loss(tn.FIVE_WEIGHT, t, b)))(th))  # noqa: E731
-    true_g = np.asarray(fields.on_grid(tn.exact_field(tn.FIVE_WEIGHT, BETA), th))[:, 0]
-    sg = np.asarray(fields.on_grid(tn.sg_field(tn.FIVE_WEIGHT, BETA, beta_sg), th))[:, 0]
-    F, F_rich, F_err = fields.cumulative_integral(w, sg)
-    return {"w": w, "loss": loss(BETA), "smooth_loss": loss(beta_sg), "true_grad": true_g, "sg": sg,
-            "integrated_sg": F, "integrated_sg_richardson": F_rich, "integrated_sg_error": F_err}
+    return sign_flip_sweep(beta_sg, BETA, N_SWEEP)
 
 
 def _row(s, beta_sg, true_cross):
@@ -46,7 +38,7 @@ def _row(s, beta_sg, true_cross):
 
     w, sg = s["w"], s["sg"]
     disagree = np.sign(sg) != np.sign(s["true_grad"])
-    ref_sg = five_weight_sg_np(np.asarray(s["th"]), BETA, beta_sg)[:, 0]
+    ref_sg = five_weight_sg_np(s["theta"], BETA, beta_sg)[:, 0]
     return {"beta_sg": beta_sg, "sg_zero_crossings": _crossings(w, sg), "true_zero_crossings": true_cross,
             "sign_agreement": float(1.0 - disagree.mean()),
             "disagreement_interval": [float(w[disagree].min()), float(w[disagree].max())] if disagree.any() else None,
@@ -60,16 +52,14 @@ def _row(s, beta_sg, true_cross):
 @register(NAME, "On the paper's w-sweep (beta=100) the SGs for beta_SG=15, 30 disagree in sign "
                 "with the true gradient on part of the sweep; zero crossings and argmins reported.")
 def check(profile: str = "quick"):
-    from analysis.toy_networks import sign_flip_thetas
     from analysis.toy_reference import five_weight_output_np
 
     rows = []
     for bs in BETA_SGS:
         s = sweep(bs)
-        s["th"] = sign_flip_thetas(s["w"])
         h = 1e-6
-        fd = np.array([(five_weight_output_np(np.asarray(s["th"]) + h * e, BETA)
-                        - five_weight_output_np(np.asarray(s["th"]) - h * e, BETA))[:, None] / (2 * h)
+        fd = np.array([(five_weight_output_np(s["theta"] + h * e, BETA)
+                        - five_weight_output_np(s["theta"] - h * e, BETA))[:, None] / (2 * h)
                        for e in np.eye(5)[:1]])[0, :, 0]
         true_cross, fd_cross = _crossings(s["w"], s["true_grad"]), _crossings(s["w"], fd)
         row = _row(s, bs, true_cross)
