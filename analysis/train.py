@@ -171,13 +171,16 @@ def _run_epoch(step, params, opt_state, key, data, batch_size):
 
 
 def fit(loss_fn: Callable, params, data, cfg: TrainConfig, *, evaluate: Callable | None = None,
-        out_dir=None, resume: bool = False, progress: bool = True) -> TrainResult:
+        out_dir=None, resume: bool = False, progress: bool = True,
+        run_info: dict | None = None) -> TrainResult:
     """Train ``params`` on ``data`` = (x [B, ...], y [B, ...]) for ``cfg.epochs`` epochs.
 
     ``loss_fn(params, key, x_batch, y_batch) -> (loss, aux)`` with aux a dict of scalars
     (averaged per epoch). ``evaluate(params, key) -> dict`` of extra metrics, run after each
     epoch. With ``out_dir``: metrics.jsonl / metrics.csv rewritten atomically each epoch and
     checkpoint.npz (params, optimiser state, history); ``resume=True`` continues from it.
+    ``run_info`` (JSON-able dict: task, method, sizes) is stored with the checkpoint and
+    must match on resume, as must ``cfg`` apart from ``epochs``.
     Returns the trained params and the per-epoch metric history.
     """
     from tqdm import tqdm
@@ -185,7 +188,7 @@ def fit(loss_fn: Callable, params, data, cfg: TrainConfig, *, evaluate: Callable
     opt_state = optimizer(cfg.optimizer, cfg.learning_rate).init(params)
     history, start = [], 0
     if resume and out_dir is not None and (Path(out_dir) / "checkpoint.npz").is_file():
-        params, opt_state, history = load_checkpoint(out_dir, params, opt_state, cfg)
+        params, opt_state, history = load_checkpoint(out_dir, params, opt_state, cfg, run_info)
         start = len(history)
     step, root = _step_fn(loss_fn, cfg.optimizer, cfg.learning_rate), jax.random.key(cfg.seed)
     bar = tqdm(range(start, cfg.epochs), desc="epochs", unit="epoch", disable=not progress,
@@ -198,7 +201,7 @@ def fit(loss_fn: Callable, params, data, cfg: TrainConfig, *, evaluate: Callable
         history.append({"epoch": epoch + 1, **row})
         bar.set_postfix(loss=f"{row['loss']:.4g}")
         if out_dir is not None:
-            _save(out_dir, params, opt_state, history, cfg)
+            _save(out_dir, params, opt_state, history, cfg, run_info)
     return TrainResult(params, history)
 
 
@@ -207,12 +210,12 @@ def _leaves_npz(prefix, tree, store):
         store[f"{prefix}{i}"] = np.asarray(leaf)
 
 
-def _save(out_dir, params, opt_state, history, cfg) -> None:
+def _save(out_dir, params, opt_state, history, cfg, run_info=None) -> None:
     out = Path(out_dir)
     arrays: dict = {}
     _leaves_npz("p", params, arrays)
     _leaves_npz("o", opt_state, arrays)
-    meta = {"config": asdict(cfg), "history": history}
+    meta = {"config": asdict(cfg), "run": to_jsonable(run_info or {}), "history": history}
     arrays["meta"] = np.frombuffer(json.dumps(to_jsonable(meta)).encode(), dtype=np.uint8)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -236,10 +239,10 @@ def _restore(prefix, template, z):
     return jax.tree.unflatten(treedef, new)
 
 
-def load_checkpoint(out_dir, params, opt_state, cfg: TrainConfig):
+def load_checkpoint(out_dir, params, opt_state, cfg: TrainConfig, run_info: dict | None = None):
     """(params, opt_state, history) from ``out_dir``/checkpoint.npz, using the given
     params / opt_state as structure templates; a different config (other than the number
-    of epochs) raises ValueError."""
+    of epochs) or ``run_info`` raises ValueError."""
     with np.load(Path(out_dir) / "checkpoint.npz") as z:
         meta = json.loads(bytes(z["meta"]).decode())
         want = {k: v for k, v in asdict(cfg).items() if k != "epochs"}
@@ -247,4 +250,8 @@ def load_checkpoint(out_dir, params, opt_state, cfg: TrainConfig):
         if want != have:
             raise ValueError(f"checkpoint in {out_dir} was written with config {have}, "
                              f"cannot resume with {want}")
+        drop = lambda d: {k: v for k, v in d.items() if k != "epochs"}
+        if drop(meta.get("run", {})) != drop(to_jsonable(run_info or {})):
+            raise ValueError(f"checkpoint in {out_dir} belongs to run {meta.get('run')}, "
+                             f"cannot resume run {run_info}")
         return _restore("p", params, z), _restore("o", opt_state, z), meta["history"]

@@ -1,0 +1,230 @@
+"""The paper's network experiments as functions: spike-train matching and classification.
+
+Gygax & Zenke (2025, sec. 6; THEORY.md sec. 6): a network is trained with deterministic
+SG, stochastic SG (sigmoid escape noise, beta 10 hidden / 100 output, matched surrogate)
+or MultilayerSpiker (Gardner et al. 2015), using :mod:`analysis.snn` for the network,
+:mod:`analysis.train` for the loop and :mod:`analysis.metrics` for the measurements.
+Every evaluation runs in BOTH modes (``det_*`` and ``stoch_*`` metrics), so a stochastically
+trained network is also tested deterministically and vice versa.
+
+Example
+-------
+>>> from analysis.experiments import SpikeTrainRun, train_spike_train
+>>> run = SpikeTrainRun(n_inputs=20, n_hidden=20, n_neurons=20, n_steps=30, epochs=2)
+>>> res = train_spike_train("stochastic", run, progress=False)
+>>> sorted(k for k in res.history[-1] if k.startswith("stoch_"))[:2]
+['stoch_hidden_fano', 'stoch_hidden_rate_hz']
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import jax
+import jax.numpy as jnp
+
+from analysis import metrics
+from analysis.lif import LIFParams
+from analysis.snn import SNNConfig, init_params, simulate
+from analysis.snn_methods import METHOD_NAMES, Method
+from analysis.tasks.spike_train import make_spike_train_task
+from analysis.train import (TrainConfig, TrainResult, accuracy_max_over_time, fit,
+                            max_over_time_cross_entropy, upper_bound_regularizer)
+
+__all__ = ["SpikeTrainRun", "spike_train_network", "train_spike_train", "ClassifierRun",
+           "classifier_network", "train_classifier", "repeated_trials", "spike_train_preset",
+           "randman_preset", "shd_preset"]
+
+
+def _method(name: str) -> Method:
+    if name not in METHOD_NAMES:
+        raise ValueError(f"unknown method {name!r}; valid names: {', '.join(METHOD_NAMES)}")
+    return Method(name)
+
+
+@dataclass(frozen=True)
+class SpikeTrainRun:
+    """Spike-train matching run (paper sizes by default: 200 -> 200 -> 200, 190 steps).
+
+    One epoch = one full-batch step on ``train_trials`` stochastic trials of the frozen
+    input; ``eval_trials`` repeated trials give distances, rates and Fano factors.
+    """
+
+    n_inputs: int = 200
+    n_hidden: int = 200
+    n_neurons: int = 200
+    n_steps: int = 190
+    rate_hz: float = 50.0
+    image: str | None = None
+    epochs: int = 200
+    learning_rate: float = 2e-3
+    optimizer: str = "adam"
+    tau_vr: float = 10.0
+    train_trials: int = 1
+    eval_trials: int = 10
+    seed: int = 0
+
+
+def spike_train_network(run: SpikeTrainRun) -> SNNConfig:
+    """200-200-200 LIF network with a spiking output layer, tau_mem 10 ms, tau_syn 5 ms."""
+    lif = LIFParams(tau_mem=10e-3, tau_syn=5e-3)
+    return SNNConfig(n_in=run.n_inputs, hidden=(run.n_hidden,), n_out=run.n_neurons,
+                     readout="lif", lif=lif)
+
+
+def repeated_trials(params, x, cfg, method: Method, key, n_trials: int):
+    """Simulate input ``x`` [B, T, n_in] in ``n_trials`` trials: SimResult with a leading
+    trial axis [R, B, T, N] (independent keys; identical trials for deterministic)."""
+    keys = jax.random.split(key, n_trials)
+    return jax.vmap(lambda k: simulate(params, x, cfg, method, k))(keys)
+
+
+def _spike_train_eval(params, task, cfg, run, key):
+    out = {}
+    for mode in ("deterministic", "stochastic"):
+        sim = repeated_trials(params, task.inputs, cfg, Method(mode), key, run.eval_trials)
+        tag = "det" if mode == "deterministic" else "stoch"
+        target = jnp.broadcast_to(task.target, sim.output.shape)
+        out[f"{tag}_van_rossum"] = jnp.mean(metrics.van_rossum_distance(sim.output, target, run.tau_vr))
+        out[f"{tag}_l2"] = jnp.mean(metrics.l2_spike_distance(sim.output, target))
+        out[f"{tag}_output_rate_hz"] = jnp.mean(metrics.firing_rates(sim.output))
+        out[f"{tag}_hidden_rate_hz"] = jnp.mean(metrics.firing_rates(sim.spikes[0]))
+        out[f"{tag}_output_fano"] = metrics.mean_fano_factor(sim.output)
+        out[f"{tag}_hidden_fano"] = metrics.mean_fano_factor(sim.spikes[0])
+    return out
+
+
+def train_spike_train(method_name: str, run: SpikeTrainRun = SpikeTrainRun(), *, out_dir=None,
+                      resume: bool = False, progress: bool = True, return_setup: bool = False):
+    """Train on the dithered-image target; loss = mean squared van Rossum distance.
+
+    Returns the :class:`~analysis.train.TrainResult` (history rows: loss, det_/stoch_
+    van_rossum, l2, output/hidden rates in Hz, output/hidden Fano factors); with
+    ``return_setup`` also (task, cfg, initial params).
+    """
+    method = _method(method_name)
+    k_task, k_init = jax.random.split(jax.random.key(run.seed))
+    task = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps,
+                                 run.rate_hz)
+    cfg = spike_train_network(run)
+    params0 = init_params(k_init, cfg, nu=run.rate_hz)
+
+    def loss_fn(params, key, x, y):
+        sim = repeated_trials(params, x, cfg, method, key, run.train_trials)
+        loss = jnp.mean(metrics.van_rossum_loss(sim.output, jnp.broadcast_to(y, sim.output.shape), run.tau_vr))
+        return loss, {}
+
+    evaluate = jax.jit(lambda p, k: _spike_train_eval(p, task, cfg, run, k))
+    tcfg = TrainConfig(epochs=run.epochs, batch_size=1, optimizer=run.optimizer,
+                       learning_rate=run.learning_rate, seed=run.seed)
+    info = {"task": "spike-train", "method": method_name, **asdict(run)}
+    res = fit(loss_fn, params0, (task.inputs, task.target), tcfg, evaluate=evaluate,
+              out_dir=out_dir, resume=resume, progress=progress, run_info=info)
+    return (res, (task, cfg, params0)) if return_setup else res
+
+
+@dataclass(frozen=True)
+class ClassifierRun:
+    """Classification run: dense LIF hidden layers, leaky-integrator readout, max over time.
+
+    tau_mem 20 ms, tau_syn 10 ms as in the paper's classification experiments; the
+    regulariser penalises hidden neurons above ``reg_bound`` spikes per sample.
+    """
+
+    hidden: tuple = (128,)
+    recurrent: bool = False
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    optimizer: str = "adam"
+    reg_bound: float = 10.0
+    reg_strength: float = 1e-3
+    nu_in: float = 10.0
+    seed: int = 0
+
+
+def classifier_network(run: ClassifierRun, n_in: int, n_classes: int) -> SNNConfig:
+    lif = LIFParams(tau_mem=20e-3, tau_syn=10e-3)
+    return SNNConfig(n_in=n_in, hidden=tuple(run.hidden), n_out=n_classes,
+                     recurrent=run.recurrent, readout="integrator", lif=lif)
+
+
+def _accuracies(params, data, cfg, key, prefix):
+    x, y = data
+    out = {}
+    for mode, tag in (("deterministic", "det"), ("stochastic", "stoch")):
+        sim = simulate(params, x, cfg, Method(mode), key)
+        out[f"{tag}_{prefix}_acc"] = accuracy_max_over_time(sim.output, y)
+        out[f"{tag}_{prefix}_hidden_rate_hz"] = jnp.mean(metrics.firing_rates(sim.spikes[-1]))
+    return out
+
+
+def train_classifier(method_name: str, train, valid, run: ClassifierRun = ClassifierRun(), *,
+                     out_dir=None, resume: bool = False, progress: bool = True,
+                     task_name: str = "classification") -> TrainResult:
+    """Train on ``train`` = (x [B, T, n_in] float32, labels [B]); evaluate on train and
+    ``valid`` in both modes each epoch (``det_valid_acc``, ``stoch_valid_acc``, ...)."""
+    method = _method(method_name)
+    x_tr, y_tr = jnp.asarray(train[0], jnp.float32), jnp.asarray(train[1], jnp.int32)
+    x_va, y_va = jnp.asarray(valid[0], jnp.float32), jnp.asarray(valid[1], jnp.int32)
+    if x_tr.ndim != 3 or x_va.shape[1:] != x_tr.shape[1:] or len(y_tr) != len(x_tr):
+        raise ValueError(f"train/valid inputs must be [B, T, N] with matching T, N and labels; "
+                         f"got {x_tr.shape}, {y_tr.shape}, {x_va.shape}")
+    n_classes = int(max(int(y_tr.max()), int(y_va.max())) + 1)
+    cfg = classifier_network(run, x_tr.shape[2], n_classes)
+    params0 = init_params(jax.random.key(run.seed), cfg, nu=run.nu_in)
+
+    def loss_fn(params, key, x, y):
+        sim = simulate(params, x, cfg, method, key)
+        ce = max_over_time_cross_entropy(sim.output, y)
+        reg = sum(upper_bound_regularizer(s, run.reg_bound, run.reg_strength) for s in sim.spikes)
+        return ce + reg, {"cross_entropy": ce, "regularizer": reg}
+
+    def evaluate(params, key):
+        return {**_accuracies(params, (x_tr, y_tr), cfg, key, "train"),
+                **_accuracies(params, (x_va, y_va), cfg, key, "valid")}
+
+    tcfg = TrainConfig(epochs=run.epochs, batch_size=run.batch_size, optimizer=run.optimizer,
+                       learning_rate=run.learning_rate, seed=run.seed)
+    info = {"task": task_name, "method": method_name, "n_train": len(y_tr),
+            "n_valid": len(y_va), **asdict(run)}
+    return fit(loss_fn, params0, (x_tr, y_tr), tcfg, evaluate=jax.jit(evaluate),
+               out_dir=out_dir, resume=resume, progress=progress, run_info=info)
+
+
+def spike_train_preset(profile: str = "quick", **overrides) -> SpikeTrainRun:
+    """``quick``: 50 -> 50 -> 50 neurons, 50 steps, 150 epochs (seconds on a CPU);
+    ``full``: the paper's 200 -> 200 -> 200 network, 190 steps."""
+    presets = {"quick": dict(n_inputs=50, n_hidden=50, n_neurons=50, n_steps=50, epochs=150,
+                             optimizer="smorms3", learning_rate=1e-2),
+               "full": dict(epochs=1000, optimizer="smorms3", learning_rate=3e-3)}
+    return SpikeTrainRun(**{**_preset(presets, profile), **overrides})
+
+
+def randman_preset(profile: str = "quick", **overrides):
+    """(RandmanConfig, ClassifierRun): ``quick`` 4 classes x 100 samples, 30 units, 40 steps,
+    48 hidden, 40 epochs; ``full`` 10 classes x 500 samples, 100 units, 100 steps, 128 hidden."""
+    from analysis.tasks.randman import RandmanConfig
+
+    data = {"quick": RandmanConfig(n_classes=4, n_units=30, n_steps=40, n_samples=100),
+            "full": RandmanConfig(n_classes=10, n_units=100, n_steps=100, n_samples=500)}
+    runs = {"quick": dict(hidden=(48,), epochs=40, batch_size=32, learning_rate=5e-3),
+            "full": dict(hidden=(128,), epochs=60, batch_size=64, learning_rate=2e-3)}
+    _preset(runs, profile)
+    return data[profile], ClassifierRun(**{**runs[profile], **overrides})
+
+
+def shd_preset(profile: str = "quick", **overrides):
+    """(max train samples, max test samples, ClassifierRun) for SHD: ``quick`` uses 512 /
+    256 samples and 5 epochs; ``full`` all samples, a recurrent 128-unit layer, 40 epochs."""
+    presets = {"quick": (512, 256, dict(hidden=(64,), epochs=5, batch_size=64, nu_in=5.0)),
+               "full": (None, None, dict(hidden=(128,), recurrent=True, epochs=40,
+                                         batch_size=128, nu_in=5.0))}
+    n_tr, n_te, run = _preset(presets, profile)
+    return n_tr, n_te, ClassifierRun(**{**run, **overrides})
+
+
+def _preset(presets: dict, profile: str):
+    if profile not in presets:
+        raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(presets)}")
+    return presets[profile]
