@@ -139,7 +139,10 @@ class Surrogate:
     def __post_init__(self):
         object.__setattr__(self, "name", _resolve(self.name))
         object.__setattr__(self, "beta", _validate.positive_scalar(self.beta, "beta"))
-        object.__setattr__(self, "p0", float(self.p0))
+        p0 = float(self.p0)
+        if not 0.0 < p0 <= 1.0:
+            raise ValueError(f"p0 must lie in (0, 1], got {self.p0!r}")
+        object.__setattr__(self, "p0", p0)
 
     def __call__(self, z):
         """psi(z), elementwise; same shape and dtype as ``z``."""
