@@ -3,8 +3,9 @@
 Every estimator is called as ``estimator(key, net, params, x, n, **options)`` and returns
 per-sample gradients: a pytree shaped like ``params`` with a leading sample axis of length n
 (deterministic estimators repeat their single value). Sample i uses the uniforms
-``spike_uniforms(key_i, (K,))`` with key_i = ``jax.random.split(key, n)[i]``, so estimators
-called with the same key see the same sampled spikes.
+``u[i]`` of ``u = spike_uniforms(key, (n, K))``, so estimators called with the same key see
+the same sampled spikes; :func:`estimate_from_uniforms` takes ``u`` directly (cheaper to
+compile: the random-number graph stays outside the caller's jit).
 
 ==========================  =================================================  ==========
 name                        per-sample value                                   unbiased
@@ -48,36 +49,38 @@ from analysis import stochastic_ad as sad
 from analysis.exact import Network, _check_inputs, log_prob_and_loss, loss_of_spikes, simulate
 from analysis.spikes import spike_uniforms
 
-__all__ = ["ESTIMATORS", "UNBIASED", "estimate", "estimator_names"]
+__all__ = ["ESTIMATORS", "UNBIASED", "estimate", "estimate_from_uniforms", "estimator_names",
+           "draw_uniforms", "estimate_many"]
 
 
-def _uniforms(key, net, n, dtype):
-    keys = jax.random.split(key, n)
-    return keys, jax.vmap(lambda k: spike_uniforms(k, (net.n_spikes,), dtype))(keys)
+def draw_uniforms(key, net: Network, n: int, n_flips: int = 0, dtype=None):
+    """(u, v): spike uniforms u of shape (n, K) and flip uniforms v of shape (n, n_flips)."""
+    dtype = dtype or jnp.result_type(float)
+    u = spike_uniforms(key, (n, net.n_spikes), dtype)
+    v = spike_uniforms(jax.random.fold_in(key, 1), (n, n_flips), dtype)
+    return u, v
 
 
 def _tile(g, n):
     return jax.tree_util.tree_map(lambda v: jnp.broadcast_to(v, (n,) + v.shape), g)
 
 
-def _sg_stochastic(key, net, params, x, n, dtype):
-    _, u = _uniforms(key, net, n, dtype)
+def _sg_stochastic(u, v, net, params, x):
     loss = lambda pp, ui: loss_of_spikes(net, simulate(net, pp, x, "bernoulli", u=ui)[1])
     return jax.vmap(jax.grad(loss), in_axes=(None, 0))(params, u)
 
 
-def _sg_deterministic(key, net, params, x, n, dtype):
+def _sg_deterministic(u, v, net, params, x):
     g = jax.grad(lambda pp: loss_of_spikes(net, simulate(net, pp, x, "heaviside")[1]))(params)
-    return _tile(g, n)
+    return _tile(g, u.shape[0])
 
 
-def _mean_field(key, net, params, x, n, dtype):
+def _mean_field(u, v, net, params, x):
     g = jax.grad(lambda pp: loss_of_spikes(net, simulate(net, pp, x, "mean_field")[1]))(params)
-    return _tile(g, n)
+    return _tile(g, u.shape[0])
 
 
-def _score_parts(key, net, params, x, n, dtype):
-    _, u = _uniforms(key, net, n, dtype)
+def _score_parts(u, net, params, x):
     s = jax.vmap(lambda ui: simulate(net, params, x, "bernoulli", u=ui)[1])(u)
     s = jax.lax.stop_gradient(s)
     glp = jax.vmap(jax.grad(lambda pp, si: log_prob_and_loss(net, pp, x, si)[0]), in_axes=(None, 0))(params, s)
@@ -89,35 +92,33 @@ def _scale(tree, w):
     return jax.tree_util.tree_map(lambda v: v * w.reshape((-1,) + (1,) * (v.ndim - 1)), tree)
 
 
-def _score(key, net, params, x, n, dtype):
-    glp, losses = _score_parts(key, net, params, x, n, dtype)
+def _score(u, v, net, params, x):
+    glp, losses = _score_parts(u, net, params, x)
     return _scale(glp, losses)
 
 
-def _score_loo(key, net, params, x, n, dtype):
+def _score_loo(u, v, net, params, x):
     """Leave-one-out baseline b_i = mean_{j != i} L_j: independent of S_i, so unbiased."""
+    n = u.shape[0]
     if n < 2:
         raise ValueError("n must be >= 2 for the leave-one-out baseline of 'score_loo'")
-    glp, losses = _score_parts(key, net, params, x, n, dtype)
+    glp, losses = _score_parts(u, net, params, x)
     baseline = (jnp.sum(losses) - losses) / (n - 1)
     return _scale(glp, losses - baseline)
 
 
-def _coupled_flip(key, net, params, x, n, dtype):
-    _, u = _uniforms(key, net, n, dtype)
+def _coupled_flip(u, v, net, params, x):
     return jax.vmap(lambda ui: sad.coupled_flip_gradient(net, params, x, ui))(u)
 
 
-def _coupled_flip_sub(key, net, params, x, n, dtype, n_flips: int = 1):
-    n_flips = _validate.positive_int(n_flips, "n_flips")
-    keys, u = _uniforms(key, net, n, dtype)
-    flip_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-    one = lambda k, ui: sad.subsampled_coupled_flip_gradient(k, net, params, x, ui, n_flips)
-    return jax.vmap(one)(flip_keys, u)
+def _coupled_flip_sub(u, v, net, params, x):
+    if v.shape[1] < 1:
+        raise ValueError("coupled_flip_sub needs n_flips >= 1 flip uniforms per sample")
+    one = lambda ui, vi: sad.subsampled_coupled_flip_gradient(vi, net, params, x, ui)
+    return jax.vmap(one)(u, v)
 
 
-def _linearised(key, net, params, x, n, dtype):
-    _, u = _uniforms(key, net, n, dtype)
+def _linearised(u, v, net, params, x):
     return jax.vmap(lambda ui: sad.linearised_coupled_flip_gradient(net, params, x, ui))(u)
 
 
@@ -145,11 +146,34 @@ def estimate(name: str, key, net: Network, params, x, n: int, **options):
     options: ``n_flips`` (M, for "coupled_flip_sub"; default 1). Let the caller jit:
     ``jax.jit(lambda k, p: estimate(name, k, net, p, x, n))``.
     """
+    n = _validate.positive_int(n, "n")
+    n_flips = _validate.positive_int(options.pop("n_flips", 1), "n_flips")
+    if options:
+        raise TypeError(f"unknown option(s) {sorted(options)}; valid: n_flips")
+    u, v = draw_uniforms(key, net, n, n_flips if name == "coupled_flip_sub" else 0,
+                         jnp.result_type(x, *params, float))
+    return estimate_from_uniforms(name, net, params, x, u, v)
+
+
+def estimate_from_uniforms(name: str, net: Network, params, x, u, v=None):
+    """Like :func:`estimate` with the uniforms given: u (n, K) spikes, v (n, M) flip draws."""
     if name not in ESTIMATORS:
         raise ValueError(f"unknown estimator {name!r}; valid names: {', '.join(ESTIMATORS)}")
-    n = _validate.positive_int(n, "n")
     params = tuple(jnp.asarray(w) for w in params)
     x = jnp.asarray(x, jnp.result_type(float))
     _check_inputs(net, params, x)
-    dtype = jnp.result_type(x, *params)
-    return ESTIMATORS[name](key, net, params, x, n, dtype, **options)
+    if jnp.ndim(u) != 2 or jnp.shape(u)[1] != net.n_spikes:
+        raise ValueError(f"u must have shape (n, K={net.n_spikes}), got {jnp.shape(u)}")
+    v = jnp.zeros((u.shape[0], 0), u.dtype) if v is None else v
+    return ESTIMATORS[name](u, v, net, params, x)
+
+
+def estimate_many(names, key, net: Network, params, x, n: int, n_flips: int = 1) -> dict:
+    """{name: per-sample estimates} for several estimators on the same uniforms (one trace).
+
+    Jitting this once per network compiles all estimators together.
+    """
+    n = _validate.positive_int(n, "n")
+    n_flips = _validate.positive_int(n_flips, "n_flips")
+    u, v = draw_uniforms(key, net, n, n_flips, jnp.result_type(x, *params, float))
+    return {name: estimate_from_uniforms(name, net, params, x, u, v) for name in names}

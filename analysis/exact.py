@@ -55,7 +55,7 @@ from analysis.surrogates import Surrogate, matched_surrogate
 
 __all__ = ["Network", "NETWORK_KINDS", "LOSSES", "MODES", "simulate", "loss_of_spikes",
            "log_prob_and_loss", "sample_spikes", "exact_value_and_grad", "exact_mean",
-           "enumeration_cost", "DEFAULT_MAX_K"]
+           "enumeration_cost", "DEFAULT_MAX_K", "random_instance", "spike_probability_range"]
 
 NETWORK_KINDS = ("feedforward", "lif")
 LOSSES = ("mean", "mse", "xent")
@@ -347,3 +347,30 @@ def exact_mean(net: Network, params, x, per_config, *, max_k: int = DEFAULT_MAX_
         return jax.tree_util.tree_map(lambda v: jnp.tensordot(jnp.exp(lp), v, axes=1), g)
 
     return _enumerate_sum(fn, net.n_spikes, chunk, dtype, like)
+
+
+def random_instance(key, net: Network, weight_scale: float = 1.0, input_rate: float = 0.5):
+    """Random (params, x) for ``net``: W_l ~ N(0, weight_scale^2 / n_{l-1}) * sqrt(2),
+
+    feedforward input x ~ U[0, 2)^n_in, LIF input spikes x[t] ~ Bernoulli(input_rate).
+    Used to build families of test networks (claims, tests, figures).
+    """
+    keys = jax.random.split(key, len(net.sizes))
+    params = tuple(jax.random.normal(k, s) * weight_scale * math.sqrt(2.0 / s[1])
+                   for k, s in zip(keys[1:], net.param_shapes()))
+    if net.kind == "feedforward":
+        x = 2.0 * jax.random.uniform(keys[0], net.input_shape())
+    else:
+        x = (jax.random.uniform(keys[0], net.input_shape()) < input_rate).astype(jnp.result_type(float))
+    return params, x
+
+
+def spike_probability_range(net: Network, params, x, *, max_k: int = 16):
+    """(min, max) of the spike probabilities f(z_k) over all variables and all 2^K
+    configurations (teacher forced). Monte-Carlo tests with n samples need the rare-event
+    probabilities min(p, 1 - p) well above 1/n for their normal approximation to hold.
+    """
+    _guard(net, max_k, 2 ** max_k)
+    s_all = _bits(jnp.arange(2 ** net.n_spikes), net.n_spikes, jnp.result_type(x, *params))
+    p = jax.vmap(lambda s: net.noise.prob(simulate(net, params, x, "forced", val=s)[0]))(s_all)
+    return float(p.min()), float(p.max())

@@ -205,10 +205,10 @@ def coupled_flip_gradient(net, params, x, u):
     return _add(_direct_term(net, params, x, s), _vjp_probs(net, params, x, s, c))
 
 
-def subsampled_coupled_flip_gradient(key, net, params, x, u, n_flips: int, mix: float = 0.5):
-    """Unbiased coupled-flip gradient with ``n_flips`` importance-sampled flips per sample.
+def subsampled_coupled_flip_gradient(v, net, params, x, u, mix: float = 0.5):
+    """Unbiased coupled-flip gradient with M = len(v) importance-sampled flips per sample.
 
-    Indices k are drawn i.i.d. from q_k = mix/K + (1 - mix) f'(z_k)/sum_j f'(z_j); the
+    Indices k are drawn i.i.d. (inverse CDF of the uniforms ``v``) from q_k = mix/K + (1 - mix) f'(z_k)/sum_j f'(z_j); the
     cotangent sum_m c_{k_m} e_{k_m} / (M q_{k_m}) is unbiased for c (q_k > 0 for all k). Cost:
     one simulation, M re-simulations and one VJP, i.e. about M + 2 forward passes.
     """
@@ -219,7 +219,8 @@ def subsampled_coupled_flip_gradient(key, net, params, x, u, n_flips: int, mix: 
     d = net.noise.deriv(z)
     q = mix / K + (1.0 - mix) * d / jnp.maximum(jnp.sum(d), jnp.finfo(d.dtype).tiny)
     q = jnp.where(jnp.sum(d) > 0, q, 1.0 / K)
-    idx = jax.random.categorical(key, jnp.log(q), shape=(n_flips,))
+    n_flips = v.shape[0]
+    idx = jnp.minimum(jnp.searchsorted(jnp.cumsum(q), v * jnp.sum(q), side="right"), K - 1)
     c = (2.0 * s[idx] - 1.0) * (ex.loss_of_spikes(net, s) - _flip_losses(net, params, x, u, s, idx))
     cot = jnp.zeros((K,), z.dtype).at[idx].add(c / (n_flips * q[idx]))
     return _add(_direct_term(net, params, x, s), _vjp_probs(net, params, x, s, cot))
