@@ -23,11 +23,10 @@ HERE = Path(__file__).resolve().parent
 
 #: report section -> (claim-name patterns, figure names)
 SECTIONS = {
-    "single-neuron": (r"symbolic|single_neuron|smoothed_spike|bernoulli", ["fig1", "fig3"]),
-    "multilayer": (r"exact|estimator|coupled|stochad|score|chain|bias|deterministic_limit|sg_equals|unbiased",
-                   ["fig2"]),
-    "fields": (r"field|loop|stokes|curl|sign_flip|enable|plateau|descent", ["fig4", "fig5"]),
-    "snn": (r"spike_train|randman|shd|train|align", ["fig6", "fig7", "fig8"]),
+    "single-neuron": (r"^(symbolic|single_neuron|smoothed_spike|bernoulli)", ["fig1", "fig3"]),
+    "multilayer": (r"^(estimators|sg_|exact)", ["fig2"]),
+    "fields": (r"^fields_", ["fig4", "fig5"]),
+    "snn": (r"^(snn_|align)", ["fig6", "fig7", "fig8"]),
 }
 
 
