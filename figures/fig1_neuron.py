@@ -12,6 +12,7 @@ Monte-Carlo mean with common random numbers; (f) spike-count distribution over t
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import jax
@@ -38,17 +39,23 @@ def _rasters(key, u, n_trials, noise, psi):
     return np.asarray(det), np.asarray(sto)
 
 
+@partial(jax.jit, static_argnums=(3,))
+def _samples(keys, z, zf, noise, unif, h):
+    """Spikes and per-sample SGs on the grid z; CRN finite differences on zf (one jit)."""
+    s = jax.vmap(lambda k: bernoulli_spike(k, z, noise))(keys)
+    sg = jax.vmap(lambda k: jax.grad(lambda zz: bernoulli_spike(k, zz, noise).sum())(z))(keys)
+    spike = lambda dz: bernoulli_spike_from_uniform(jnp.broadcast_to(zf + dz, unif.shape), unif, noise)
+    return s, sg, (spike(h) - spike(-h)) / (2 * h)
+
+
 def _curves(key, n_trials, noise):
     """E[S], its std, SG samples and CRN finite differences on a grid of U."""
     u = np.linspace(THETA - 0.6, THETA + 0.6, 121)
     z = jnp.asarray(u) - THETA
     keys = jax.random.split(key, n_trials)
-    s = jax.vmap(lambda k: bernoulli_spike(k, z, noise))(keys)
-    sg = jax.vmap(lambda k: jax.vmap(jax.grad(lambda zz: bernoulli_spike(k, zz, noise)))(z))(keys)
     h, uf = 0.02, u[::8]
     unif = jax.random.uniform(jax.random.fold_in(key, 1), (n_trials, uf.size), dtype=z.dtype)
-    spike = lambda du: bernoulli_spike_from_uniform(jnp.broadcast_to(jnp.asarray(uf) - THETA + du, unif.shape), unif, noise)
-    fd = (spike(h) - spike(-h)) / (2 * h)
+    s, sg, fd = _samples(keys, z, jnp.asarray(uf) - THETA, noise, unif, h)
     return dict(u=u, mean=np.asarray(s.mean(0)), std=np.asarray(s.std(0)), f=np.asarray(noise.prob(z)),
                 fprime=np.asarray(noise.deriv(z)), sg_mean=np.asarray(sg.mean(0)), sg_std=np.asarray(sg.std(0)),
                 u_fd=uf, fd_mean=np.asarray(fd.mean(0)), fd_se=np.asarray(fd.std(0) / np.sqrt(n_trials)))
