@@ -32,6 +32,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from analysis import _validate
 
@@ -120,9 +121,14 @@ def _draw(k_coef, k_ref, k_x, cfg: RandmanConfig, s: int):
 
 
 def train_valid_split(key, cfg: RandmanConfig, n_valid: int | None = None):
-    """((x_train, y_train), (x_valid, y_valid)) on the same manifolds, independent samples."""
-    k_task, k_valid = jax.random.split(key)
-    train = make_randman(k_task, cfg)
-    valid = make_randman(k_task, cfg, n_samples=n_valid or max(1, cfg.n_samples // 4),
-                         sample_key=k_valid)
-    return train, valid
+    """((x_train, y_train), (x_valid, y_valid)) on the same manifolds, independent samples.
+
+    ``cfg.n_samples`` training and ``n_valid`` (default n_samples // 4) validation samples
+    per class, drawn in one call and split per class.
+    """
+    n_valid = max(1, cfg.n_samples // 4) if n_valid is None else _validate.positive_int(n_valid, "n_valid")
+    s = cfg.n_samples + n_valid
+    x, y = make_randman(key, cfg, n_samples=s)
+    per_class = np.arange(len(y)) % s  # samples are ordered by class
+    tr, va = np.flatnonzero(per_class < cfg.n_samples), np.flatnonzero(per_class >= cfg.n_samples)
+    return (x[tr], y[tr]), (x[va], y[va])

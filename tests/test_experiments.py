@@ -1,0 +1,61 @@
+"""Experiments on LIF networks: resume equality, cross-mode evaluation, bad input, claims."""
+
+import jax
+import numpy as np
+import pytest
+
+from analysis.experiments import ClassifierRun, SpikeTrainRun, train_classifier, train_spike_train
+from analysis.tasks import RandmanConfig
+from analysis.tasks.randman import train_valid_split
+
+TINY_ST = SpikeTrainRun(n_inputs=12, n_hidden=10, n_neurons=8, n_steps=15, epochs=3,
+                        eval_trials=3, output_beta=10.0)
+
+
+def _tiny_randman():
+    cfg = RandmanConfig(n_classes=2, n_units=6, n_steps=12, n_samples=8)
+    return train_valid_split(jax.random.key(0), cfg)
+
+
+def test_snn_training_resumes_bitwise_identically(tmp_path):
+    train, valid = _tiny_randman()
+    run4 = ClassifierRun(hidden=(8,), epochs=4, batch_size=5, seed=3)
+    run2 = ClassifierRun(hidden=(8,), epochs=2, batch_size=5, seed=3)
+    full = train_classifier("stochastic", train, valid, run4, out_dir=tmp_path / "a", progress=False)
+    train_classifier("stochastic", train, valid, run2, out_dir=tmp_path / "b", progress=False)
+    resumed = train_classifier("stochastic", train, valid, run4, out_dir=tmp_path / "b",
+                               resume=True, progress=False)
+    for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params)):
+        assert a.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert full.history == resumed.history
+    with pytest.raises(ValueError, match="cannot resume"):
+        train_classifier("deterministic", train, valid, run4, out_dir=tmp_path / "b",
+                         resume=True, progress=False)
+
+
+def test_spike_train_metrics_in_both_modes():
+    res = train_spike_train("deterministic", TINY_ST, progress=False)
+    last = res.history[-1]
+    for tag in ("det", "stoch"):
+        for k in ("van_rossum", "l2", "output_rate_hz", "hidden_rate_hz", "hidden_fano"):
+            assert np.isfinite(last[f"{tag}_{k}"]) or k.endswith("fano")
+    assert last["det_hidden_fano"] == 0.0  # deterministic evaluation repeats itself exactly
+
+
+def test_unknown_method_and_inconsistent_shapes():
+    train, valid = _tiny_randman()
+    with pytest.raises(ValueError, match="deterministic, stochastic, multilayer_spiker"):
+        train_spike_train("adjoint", TINY_ST, progress=False)
+    with pytest.raises(ValueError, match="matching T, N"):
+        train_classifier("deterministic", train, (valid[0][:, :5], valid[1]),
+                         ClassifierRun(hidden=(4,), epochs=1), progress=False)
+
+
+def test_cli_train_errors(capsys, tmp_path):
+    from proofs_numeric.cli import main
+
+    assert main(["train", "shd", "--shd-path", str(tmp_path)]) == 2
+    assert "zenkelab.org/datasets" in capsys.readouterr().err
+    assert main(["train", "randman", "--method", "nope"]) == 2
+    assert "valid: deterministic" in capsys.readouterr().err
