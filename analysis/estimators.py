@@ -39,6 +39,8 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Callable
 
 import jax
@@ -50,7 +52,7 @@ from analysis.exact import Network, _check_inputs, log_prob_and_loss, loss_of_sp
 from analysis.spikes import spike_uniforms
 
 __all__ = ["ESTIMATORS", "UNBIASED", "estimate", "estimate_from_uniforms", "estimator_names",
-           "draw_uniforms", "estimate_many"]
+           "draw_uniforms", "estimate_many", "exact_sg_mean"]
 
 
 def draw_uniforms(key, net: Network, n: int, n_flips: int = 0, dtype=None):
@@ -177,3 +179,30 @@ def estimate_many(names, key, net: Network, params, x, n: int, n_flips: int = 1)
     n_flips = _validate.positive_int(n_flips, "n_flips")
     u, v = draw_uniforms(key, net, n, n_flips, jnp.result_type(x, *params, float))
     return {name: estimate_from_uniforms(name, net, params, x, u, v) for name in names}
+
+
+@dataclass(frozen=True)
+class _SGOfConfig:
+    """Hashable per-configuration SG (one per network variant): cacheable by exact_mean."""
+
+    nets: tuple
+
+    def __call__(self, params, x, s):
+        return [sad.linearised_given_spikes(m, params, x, s) for m in self.nets]
+
+
+def exact_sg_mean(net: Network, params, x, *, surrogates=None, weight_nets=None, **enum_options):
+    """Exact E[SG] = sum_S P(S) SG(S) by enumeration (the SG of a configuration is its
+    linearised coupled-flip value, equal to the SG sample by sample; Gygax & Zenke 2025 sec. 4).
+
+    ``surrogates``: a list of Surrogates; then returns a list of E[SG], one per surrogate, from
+    one enumeration. ``weight_nets``: networks whose distributions weight the sum (see
+    :func:`analysis.exact.exact_mean`); then returns a list over weight nets.
+    """
+    from analysis.exact import exact_mean
+
+    nets = (net,) if surrogates is None else tuple(dataclasses.replace(net, surrogate=sg) for sg in surrogates)
+    res = exact_mean(net, params, x, _SGOfConfig(nets), weight_nets=weight_nets, **enum_options)
+    if weight_nets is not None:
+        return [r if surrogates is not None else r[0] for r in res]
+    return res if surrogates is not None else res[0]

@@ -41,6 +41,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -311,42 +312,69 @@ def exact_value_and_grad(net: Network, params, x, *, max_k: int = DEFAULT_MAX_K,
     """Exact E[L] and grad_params E[L] = sum_S grad(P(S) L(S)) over all 2^K configurations.
 
     Vectorised over a chunk of configurations (vmap), chunks in a lax.scan, each chunk's
-    gradient from jax.grad of its partial sum (memory independent of 2^K). Raises
-    ValueError with the estimated time and memory when K > ``max_k``.
-    Returns (value: scalar, grad: tuple shaped like params).
+    gradient from jax.grad of its partial sum (memory independent of 2^K). Compiled once per
+    (network, chunk) and cached. Raises ValueError with the estimated time and memory when
+    K > ``max_k``. Returns (value: scalar, grad: tuple shaped like params).
     """
     params = tuple(jnp.asarray(w) for w in params)
+    x = jnp.asarray(x, jnp.result_type(x, float))
     _check_inputs(net, params, x)
     _guard(net, max_k, chunk)
-    dtype = jnp.result_type(x, *params)
-
-    def chunk_sum(pp, s_batch):
-        lp, loss = jax.vmap(lambda s: log_prob_and_loss(net, pp, x, s))(s_batch)
-        return jnp.sum(jnp.exp(lp) * loss)
-
-    fn = lambda sb: jax.value_and_grad(chunk_sum)(params, sb)
-    return _enumerate_sum(fn, net.n_spikes, chunk, dtype, (jnp.zeros((), dtype), params))
+    return _value_and_grad_fn(net, chunk)(params, x)
 
 
-def exact_mean(net: Network, params, x, per_config, *, max_k: int = DEFAULT_MAX_K, chunk: int = 2 ** 11):
-    """Exact E_S[g(S)] = sum_S P(S) g(S) for a per-configuration pytree g = per_config(s).
+@functools.lru_cache(maxsize=128)
+def _value_and_grad_fn(net, chunk):
+    def run(params, x):
+        dtype = jnp.result_type(x, *params)
+
+        def chunk_sum(pp, s_batch):
+            lp, loss = jax.vmap(lambda s: log_prob_and_loss(net, pp, x, s))(s_batch)
+            return jnp.sum(jnp.exp(lp) * loss)
+
+        fn = lambda sb: jax.value_and_grad(chunk_sum)(params, sb)
+        return _enumerate_sum(fn, net.n_spikes, chunk, dtype, (jnp.zeros((), dtype), params))
+
+    return jax.jit(run)
+
+
+def exact_mean(net: Network, params, x, per_config, *, weight_nets=None, max_k: int = DEFAULT_MAX_K,
+               chunk: int = 2 ** 11):
+    """Exact E_S[g(S)] = sum_S P(S) g(S) for a per-configuration pytree g = per_config(params, x, s).
 
     Used for the exact mean of the surrogate gradient (whose per-sample value is a function
     of the sampled configuration, see :func:`analysis.stochastic_ad.linearised_given_spikes`).
+    ``weight_nets``: a list of networks of the same shape whose distributions P weight the
+    sum (one enumeration, one compilation); the result is then a list of means. Compiled once
+    per (net, per_config, weight_nets, chunk) when ``per_config`` is hashable by value.
     """
     params = tuple(jnp.asarray(w) for w in params)
+    x = jnp.asarray(x, jnp.result_type(x, float))
     _check_inputs(net, params, x)
     _guard(net, max_k, chunk)
-    dtype = jnp.result_type(x, *params)
-    like = jax.eval_shape(per_config, jnp.zeros((net.n_spikes,), dtype))
-    like = jax.tree_util.tree_map(lambda l: jnp.zeros(l.shape, l.dtype), like)
+    nets = (net,) if weight_nets is None else tuple(weight_nets)
+    res = _mean_fn(net, per_config, nets, chunk)(params, x)
+    return res if weight_nets is not None else res[0]
 
-    def fn(s_batch):
-        lp, _ = jax.vmap(lambda s: log_prob_and_loss(net, params, x, s))(s_batch)
-        g = jax.vmap(per_config)(s_batch)
-        return jax.tree_util.tree_map(lambda v: jnp.tensordot(jnp.exp(lp), v, axes=1), g)
 
-    return _enumerate_sum(fn, net.n_spikes, chunk, dtype, like)
+@functools.lru_cache(maxsize=128)
+def _mean_fn(net, per_config, nets, chunk):
+    def run(params, x):
+        dtype = jnp.result_type(x, *params)
+        like = jax.eval_shape(lambda s: per_config(params, x, s), jnp.zeros((net.n_spikes,), dtype))
+        like = [jax.tree_util.tree_map(lambda l: jnp.zeros(l.shape, l.dtype), like)] * len(nets)
+
+        def fn(s_batch):
+            g = jax.vmap(lambda s: per_config(params, x, s))(s_batch)
+            out = []
+            for m in nets:
+                lp = jax.vmap(lambda s: log_prob_and_loss(m, params, x, s)[0])(s_batch)
+                out.append(jax.tree_util.tree_map(lambda v: jnp.tensordot(jnp.exp(lp), v, axes=1), g))
+            return out
+
+        return _enumerate_sum(fn, net.n_spikes, chunk, dtype, like)
+
+    return jax.jit(run)
 
 
 def random_instance(key, net: Network, weight_scale: float = 1.0, input_rate: float = 0.5):
@@ -371,6 +399,16 @@ def spike_probability_range(net: Network, params, x, *, max_k: int = 16):
     probabilities min(p, 1 - p) well above 1/n for their normal approximation to hold.
     """
     _guard(net, max_k, 2 ** max_k)
-    s_all = _bits(jnp.arange(2 ** net.n_spikes), net.n_spikes, jnp.result_type(x, *params))
-    p = jax.vmap(lambda s: net.noise.prob(simulate(net, params, x, "forced", val=s)[0]))(s_all)
-    return float(p.min()), float(p.max())
+    params = tuple(jnp.asarray(w) for w in params)
+    lo, hi = _prob_range_fn(net)(params, jnp.asarray(x, jnp.result_type(x, float)))
+    return float(lo), float(hi)
+
+
+@functools.lru_cache(maxsize=64)
+def _prob_range_fn(net):
+    def run(params, x):
+        s_all = _bits(jnp.arange(2 ** net.n_spikes), net.n_spikes, jnp.result_type(x, *params))
+        p = jax.vmap(lambda s: net.noise.prob(simulate(net, params, x, "forced", val=s)[0]))(s_all)
+        return p.min(), p.max()
+
+    return jax.jit(run)
