@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, NamedTuple
 
 import jax
@@ -138,14 +139,39 @@ def circle(plane: Plane, radius: float, n_points: int, orientation: str = "clock
 _CACHE: dict = {}
 
 
+def _traced_partial(field) -> bool:
+    if not (isinstance(field, partial) and field.keywords):
+        return False
+    if not all(isinstance(v, (int, float)) for v in field.keywords.values()):
+        return False
+    try:
+        hash((field.func, field.args))
+    except TypeError:
+        return False
+    return True
+
+
 def _compiled(kind: str, field: Callable, make: Callable):
-    """jit-compiled helper per (kind, field), reused across calls (bounded cache)."""
-    key = (kind, field)
+    """jit-compiled ``make(field)``, cached per (kind, field) (bounded cache).
+
+    A ``functools.partial(func, *static_args, **numbers)`` (e.g. from
+    :func:`analysis.toy_networks.sg_field`) is compiled once per (func, static_args): the
+    numeric keywords become traced arguments, so changing beta does not recompile.
+    """
+    if len(_CACHE) > 256:
+        _CACHE.clear()
+    if not _traced_partial(field):
+        key = (kind, field)
+        if key not in _CACHE:
+            _CACHE[key] = jax.jit(make(field))
+        return _CACHE[key]
+    names = tuple(sorted(field.keywords))
+    key = (kind, field.func, field.args, names)
     if key not in _CACHE:
-        if len(_CACHE) > 256:
-            _CACHE.clear()
-        _CACHE[key] = jax.jit(make(field))
-    return _CACHE[key]
+        func, args = field.func, field.args
+        _CACHE[key] = jax.jit(lambda kw, *xs: make(lambda t: func(*args, t, **kw))(*xs))
+    kw = {k: field.keywords[k] for k in names}
+    return partial(_CACHE[key], kw)
 
 
 def _eval(field: Callable, points) -> np.ndarray:
@@ -321,10 +347,19 @@ def descend(field: Callable, theta0, lr: float, n_steps: int, mask=None):
     theta0 = jnp.asarray(theta0, dtype=jnp.result_type(theta0, float))
     m = jnp.ones_like(theta0) if mask is None else jnp.asarray(mask, theta0.dtype)
 
-    def step(t, _):
-        return t - lr * m * field(t), None
+    run = _compiled(f"descend{n_steps}", field, partial(_descend_fn, n_steps=n_steps))
+    return run(theta0, jnp.asarray(lr, theta0.dtype), m)
 
-    return jax.jit(lambda t: jax.lax.scan(step, t, None, length=n_steps)[0])(theta0)
+
+def _descend_fn(f, n_steps):
+    def run(t0, lr, m):
+        return jax.lax.scan(lambda t, _: (t - lr * m * f(t), None), t0, None, length=n_steps)[0]
+
+    return run
+
+
+def _mapped(f):
+    return lambda x: jax.lax.map(jax.vmap(f), x)
 
 
 def on_grid(fn: Callable, thetas, batch: int = 1 << 18):
@@ -338,6 +373,6 @@ def on_grid(fn: Callable, thetas, batch: int = 1 << 18):
     batch = max(1, min(_validate.positive_int(batch, "batch"), m))
     nb = -(-m // batch)
     pad = jnp.concatenate([flat, jnp.broadcast_to(flat[:1], (nb * batch - m, flat.shape[1]))])
-    out = jax.jit(lambda x: jax.lax.map(jax.vmap(fn), x))(pad.reshape(nb, batch, -1))
+    out = _compiled("on_grid", fn, _mapped)(pad.reshape(nb, batch, -1))
     out = out.reshape((nb * batch,) + out.shape[2:])[:m]
     return out.reshape(thetas.shape[:-1] + out.shape[1:])

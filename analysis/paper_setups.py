@@ -61,7 +61,7 @@ def sign_flip_sweep(beta_sg, beta=100.0, n=10001):
     """Sweep w in [-0.2, 0.2] (n points): loss (beta), smooth loss (beta_SG), true grad, SG, integral."""
     w = np.linspace(-0.2, 0.2, n)
     th = tn.sign_flip_thetas(w)
-    loss = lambda b: np.asarray(fields.on_grid(partial(tn.network_loss, tn.FIVE_WEIGHT, beta=b), th))  # noqa: E731
+    loss = lambda b: np.asarray(fields.on_grid(tn.loss_fn(tn.FIVE_WEIGHT, b), th))  # noqa: E731
     true_g = np.asarray(fields.on_grid(tn.exact_field(tn.FIVE_WEIGHT, beta), th))[:, 0]
     sg = np.asarray(fields.on_grid(tn.sg_field(tn.FIVE_WEIGHT, beta, beta_sg), th))[:, 0]
     F, F_rich, F_err = fields.cumulative_integral(w, sg)
@@ -81,7 +81,7 @@ def plateau_landscape(beta_sg, beta=20.0, n=401, extent=2.0):
     v = np.linspace(-extent, extent, n)
     V1, V2 = np.meshgrid(v, v, indexing="ij")
     th = tn.plateau_thetas(V1, V2)
-    loss = np.asarray(fields.on_grid(partial(tn.network_loss, tn.FIVE_WEIGHT, beta=beta), th))
+    loss = np.asarray(fields.on_grid(tn.loss_fn(tn.FIVE_WEIGHT, beta), th))
     g = np.asarray(fields.on_grid(tn.sg_field(tn.FIVE_WEIGHT, beta, beta_sg), th))[..., 1:3]
     leg1, _, e1 = fields.cumulative_integral(v, g[:, 0, 0])
     leg2, _, e2 = fields.cumulative_integral(v, g[:, :, 1])

@@ -45,12 +45,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis import _validate
-from analysis.surrogates import Surrogate
 
-__all__ = ["Layout", "FIVE_WEIGHT", "sg_sigmoid", "unflatten", "forward", "network_loss",
+__all__ = ["Layout", "FIVE_WEIGHT", "sg_sigmoid", "unflatten", "forward", "network_loss", "loss_fn",
            "sg_field", "exact_field", "random_layout", "layout_from_spec", "load_layout",
            "PAPER_D1", "PAPER_D2", "PAPER_RADIUS", "paper_plane", "SIGN_FLIP_REST", "sign_flip_thetas",
            "plateau_thetas"]
+
+
+_UNROLL_MAX = 64  # nets with at most this many weights use unrolled scalar sums
 
 
 @dataclass(frozen=True)
@@ -88,23 +90,33 @@ FIVE_WEIGHT = Layout((1, 1, 2, 1), (1.0,), "five_weight")
 
 
 def _plain(z, beta):
-    if math.isinf(beta):
-        return (z > 0).astype(z.dtype)
-    return jax.nn.sigmoid(beta * z)
+    """sigma(beta z), or Theta(z) for beta = inf; beta may be a tracer."""
+    if _validate.is_concrete(beta):
+        return (z > 0).astype(z.dtype) if math.isinf(float(beta)) else jax.nn.sigmoid(beta * z)
+    inf = jnp.isinf(beta)
+    return jnp.where(inf, (z > 0).astype(z.dtype), jax.nn.sigmoid(jnp.where(inf, 1.0, beta) * z))
 
 
-@partial(jax.custom_jvp, nondiff_argnums=(1, 2))
-def _sigmoid_sg(z, beta, psi):
+def _psi(z, beta_sg):
+    # = Surrogate("sigmoid_prime", beta_sg)(z), written out so beta_sg may be traced
+    # (one compilation serves all beta values; tested against the Surrogate).
+    x = beta_sg * z
+    return beta_sg * jax.nn.sigmoid(x) * jax.nn.sigmoid(-x)
+
+
+@jax.custom_jvp
+def _sigmoid_sg(z, beta, beta_sg):
     return _plain(z, beta)
 
 
 @_sigmoid_sg.defjvp
-def _sigmoid_sg_jvp(beta, psi, primals, tangents):
+def _sigmoid_sg_jvp(primals, tangents):
     # The primal output is the plain forward function (not the custom one), so a second
     # derivative (the Jacobian of the SG field, e.g. for its curl) differentiates the
-    # activations truly and only the first-order rule is replaced by psi.
-    (z,), (dz,) = primals, tangents
-    return _plain(z, beta), psi(z) * dz
+    # activations truly and only the first-order rule is replaced by psi. beta and
+    # beta_SG are hyperparameters: their tangents are ignored.
+    z, beta, beta_sg = primals
+    return _plain(z, beta), _psi(z, beta_sg) * tangents[0]
 
 
 def _check_betas(beta, beta_sg) -> tuple[float, float]:
@@ -120,9 +132,7 @@ def sg_sigmoid(z, beta: float, beta_sg: float):
     ``z``: array of any shape; returns the same shape. Stable for |beta z| up to 1e6+.
     """
     beta, beta_sg = _check_betas(beta, beta_sg)
-    psi = Surrogate("sigmoid_prime", beta_sg)
-    z = jnp.asarray(z, dtype=jnp.result_type(z, float))
-    return _sigmoid_sg(z, beta, psi)
+    return _sigmoid_sg(jnp.asarray(z, dtype=jnp.result_type(z, float)), beta, beta_sg)
 
 
 def unflatten(layout: Layout, theta) -> list:
@@ -140,11 +150,25 @@ def unflatten(layout: Layout, theta) -> list:
 
 def forward(layout: Layout, theta, beta: float, beta_sg: float | None = None):
     """Network output a_L (n_out,) for parameters ``theta``; beta_sg defaults to beta."""
-    beta_sg = beta if beta_sg is None else beta_sg
-    a = jnp.asarray(layout.x, dtype=jnp.result_type(theta, float))
-    for W in unflatten(layout, theta):
-        a = sg_sigmoid(W @ a, beta, beta_sg)
-    return a
+    beta, beta_sg = _check_betas(beta, beta if beta_sg is None else beta_sg)
+    return _forward(layout, theta, beta, beta_sg)
+
+
+def _forward(layout, theta, beta, beta_sg):
+    dtype = jnp.result_type(theta, float)
+    mats = unflatten(layout, jnp.asarray(theta, dtype))
+    if layout.n_params > _UNROLL_MAX:
+        a = jnp.asarray(layout.x, dtype=dtype)
+        for W in mats:
+            a = _sigmoid_sg(W @ a, beta, beta_sg)
+        return a
+    # Small nets: scalar (unrolled) sums. Under vmap over large grids this is elementwise
+    # work that XLA fuses; batched tiny matmuls are ~10x slower on CPU.
+    a = [jnp.asarray(v, dtype) for v in layout.x]
+    for W in mats:
+        a = [_sigmoid_sg(sum(W[j, i] * a[i] for i in range(len(a))), beta, beta_sg)
+             for j in range(W.shape[0])]
+    return jnp.stack(a)
 
 
 def network_loss(layout: Layout, theta, beta: float, beta_sg: float | None = None):
@@ -152,13 +176,31 @@ def network_loss(layout: Layout, theta, beta: float, beta_sg: float | None = Non
     return jnp.sum(forward(layout, theta, beta, beta_sg))
 
 
+def _loss(layout, theta, beta, beta_sg):
+    return jnp.sum(_forward(layout, theta, beta, beta_sg))
+
+
+_sg_grad = jax.grad(_loss, argnums=1)
+
+
 def sg_field(layout: Layout, beta: float, beta_sg: float):
     """The field theta -> SG of the loss: jax.grad through the beta_SG derivative rule.
 
-    Returns a pure function (n_params,) -> (n_params,), jit/vmap/jacfwd-compatible.
+    Returns ``functools.partial(_sg_grad, layout, beta=..., beta_sg=...)``: a pure function
+    (n_params,) -> (n_params,), jit/vmap/jacfwd-compatible. :mod:`analysis.fields` compiles
+    such a partial once per layout and passes beta, beta_SG as traced arguments, so fields
+    of one layout share compiled code.
     """
+    if not isinstance(layout, Layout):
+        raise TypeError(f"layout must be a Layout, got {type(layout).__name__}")
     beta, beta_sg = _check_betas(beta, beta_sg)
-    return jax.grad(partial(network_loss, layout, beta=beta, beta_sg=beta_sg))
+    return partial(_sg_grad, layout, beta=beta, beta_sg=beta_sg)
+
+
+def loss_fn(layout: Layout, beta: float, beta_sg: float | None = None):
+    """theta -> L(theta) as a partial (like :func:`sg_field`: compiled once per layout)."""
+    beta, beta_sg = _check_betas(beta, beta if beta_sg is None else beta_sg)
+    return partial(_loss, layout, beta=beta, beta_sg=beta_sg)
 
 
 def exact_field(layout: Layout, beta: float):

@@ -26,20 +26,20 @@ def _psi(z, b):
     return b * s * (1.0 - s)
 
 
-def five_weight_output_np(theta, beta, x=1.0):
+def five_weight_output_np(theta, beta, x=1.0, dtype=float):
     """y(theta) of the five-weight net with forward steepness beta (np.inf: Heaviside)."""
-    theta = np.asarray(theta, dtype=float)
+    theta = np.asarray(theta, dtype=dtype)
     w, v1, v2, u1, u2 = np.moveaxis(theta, -1, 0)
-    act = (lambda z: (z > 0).astype(float)) if np.isinf(beta) else (lambda z: expit(beta * z))
+    act = (lambda z: (z > 0).astype(theta.dtype)) if np.isinf(beta) else (lambda z: expit(beta * z))
     g = act(w * x)
     return act(u1 * act(v1 * g) + u2 * act(v2 * g))
 
 
-def five_weight_sg_np(theta, beta, beta_sg, x=1.0):
+def five_weight_sg_np(theta, beta, beta_sg, x=1.0, dtype=float):
     """Hand-written SG dy/dtheta, shape (..., 5); beta_sg == beta gives the exact gradient."""
-    theta = np.asarray(theta, dtype=float)
+    theta = np.asarray(theta, dtype=dtype)
     w, v1, v2, u1, u2 = np.moveaxis(theta, -1, 0)
-    act = (lambda z: (z > 0).astype(float)) if np.isinf(beta) else (lambda z: expit(beta * z))
+    act = (lambda z: (z > 0).astype(theta.dtype)) if np.isinf(beta) else (lambda z: expit(beta * z))
     g = act(w * x)
     h1, h2 = act(v1 * g), act(v2 * g)
     zy = u1 * h1 + u2 * h2

@@ -1,0 +1,74 @@
+"""``sgtheory bench fields``: the whole of Fig. 4's computation, JAX vs plain NumPy.
+
+Work (Gygax & Zenke 2025, Fig. 4): the five-weight net's output on a G x G grid of the
+paper's (d1, d2) plane for four forward beta (1, 5, 20, 10000), plus the cumulative loop
+integrals around the circle (1500 points) of the SG (beta = 10000, beta_SG = 1, 5, 20) and
+of the smooth nets' exact gradients: :func:`analysis.paper_setups.loop_figure_data`.
+Baseline: the same evaluation in vectorised NumPy (analysis.toy_reference: hand-written
+chain rule, broadcasting over the grid), same dtype (float32; the CLI runs bench without
+x64). The NumPy grid part is timed on a (G/4) x (G/4) subgrid and extrapolated x16 (it is
+linear in the number of points); its loops are timed in full. Timings: medians of
+interleaved rounds in one process (analysis.benchmarks._timing). The machine is shared:
+differences under 10 % are noise.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from analysis.benchmarks._timing import interleaved
+
+GRID_BETAS, BETA_SGS, LOOP_N = (1.0, 5.0, 20.0, 10000.0), (1.0, 5.0, 20.0), 1500
+
+
+def _numpy_fig4(grid_n, dtype=np.float32):
+    from analysis.fields import circle
+    from analysis.toy_networks import PAPER_RADIUS, paper_plane
+    from analysis.toy_reference import five_weight_output_np, five_weight_sg_np
+
+    plane = paper_plane()
+    ab = np.linspace(-2.5, 2.5, grid_n, dtype=dtype)
+    c, d1, d2 = (np.asarray(v, dtype) for v in (plane.center, plane.d1, plane.d2))
+    th = c + ab[:, None, None] * d1 + ab[None, :, None] * d2
+    grids = [five_weight_output_np(th, b, dtype=dtype) for b in GRID_BETAS]
+    _, pts, tan = circle(plane, PAPER_RADIUS, LOOP_N)
+    loops = []
+    for bs in BETA_SGS:
+        for b in (10000.0, bs):
+            f = np.sum(five_weight_sg_np(pts.astype(dtype), b, bs, dtype=dtype) * tan, axis=-1)
+            loops.append(np.cumsum(np.concatenate([f, f[:1]])[1:] + f) * (np.pi / LOOP_N))
+    return grids, loops
+
+
+def _jax_fig4(grid_n):
+    import jax.numpy as jnp
+
+    from analysis.paper_setups import loop_figure_data
+
+    return loop_figure_data(grid_n, LOOP_N, GRID_BETAS, 10000.0, BETA_SGS, dtype=jnp.float32)
+
+
+def run(profile: str = "quick") -> dict:
+    grid_n = 2000
+    sub = grid_n // 4
+    t0 = time.perf_counter()
+    _jax_fig4(grid_n)
+    first_call = time.perf_counter() - t0
+    rounds = 3 if profile == "quick" else 7
+    res = interleaved({"jax_full_grid": lambda: _jax_fig4(grid_n)["grids"][1.0],
+                       "numpy_subgrid": lambda: _numpy_fig4(sub)[0][0],
+                       "numpy_loops_only": lambda: _numpy_fig4(8)[1][0]}, rounds=rounds, warmup=1)
+    loops_s = res["numpy_loops_only"]["median_s"]
+    numpy_est = loops_s + (res["numpy_subgrid"]["median_s"] - loops_s) * (grid_n / sub) ** 2
+    jax_s = res["jax_full_grid"]["median_s"]
+    out = {"grid_n": grid_n, "numpy_subgrid_n": sub, "loop_points": LOOP_N, "rounds": rounds,
+           "jax_median_s": jax_s, "jax_first_call_s_incl_compile": first_call,
+           "numpy_extrapolated_s": numpy_est, "speedup": numpy_est / jax_s, "timings": res,
+           "note": "NumPy grid part timed on the subgrid and extrapolated x(G/sub)^2; shared machine"}
+    print(f"fig4 computation: {grid_n}^2 grid x {len(GRID_BETAS)} beta + {2 * len(BETA_SGS)} loops x {LOOP_N}")
+    print(f"  JAX (float32, jit)      {jax_s:8.3f} s   (first call incl. compile {first_call:.2f} s)")
+    print(f"  NumPy (extrapolated)    {numpy_est:8.3f} s   (subgrid {sub}^2 measured, x{(grid_n / sub) ** 2:g})")
+    print(f"  speedup                 {numpy_est / jax_s:8.1f} x   (target >= 10 x, JAX < 30 s)")
+    return out

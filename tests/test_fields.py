@@ -1,0 +1,152 @@
+"""Tests of analysis.fields (loop integrals, curl, Stokes) and of the fields claims."""
+
+import importlib
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import fields, toy_networks as tn
+from proofs_numeric.cli import main
+
+
+def _random_plane(rng, n):
+    q, _ = np.linalg.qr(rng.normal(size=(n, 2)))
+    return fields.Plane(rng.normal(size=n), q[:, 0], q[:, 1])
+
+
+@settings(max_examples=6)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 6), r=st.floats(0.05, 3.0))
+def test_linear_field_closed_form(seed, n, r):
+    """g = M theta: ccw loop = pi r^2 (d2.M d1 - d1.M d2) exactly (trig. polynomial, N = 16)."""
+    rng = np.random.default_rng(seed)
+    M, plane = rng.normal(size=(n, n)), _random_plane(rng, n)
+    field = lambda t: jnp.asarray(M) @ t  # noqa: E731
+    d1, d2 = np.asarray(plane.d1), np.asarray(plane.d2)
+    curl_ab = d2 @ M @ d1 - d1 @ M @ d2
+    ccw = fields.loop_integral(field, plane, r, 16, "counterclockwise")
+    cw = fields.loop_integral(field, plane, r, 16, "clockwise")
+    assert ccw.value == pytest.approx(math.pi * r * r * curl_ab, abs=1e-12 * (1 + r * r))
+    assert cw.value == pytest.approx(-ccw.value, abs=1e-12 * (1 + r * r))
+    assert float(fields.plane_curl(field, plane)) == pytest.approx(curl_ab, abs=1e-12)
+    A = np.asarray(fields.curl(field, plane.center))
+    np.testing.assert_allclose(A, 0.5 * (M - M.T), atol=1e-14)
+    assert -2 * d1 @ A @ d2 == pytest.approx(curl_ab, abs=1e-12)
+
+
+@settings(max_examples=3)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_exact_fields_conservative_on_random_layouts_and_planes(seed):
+    rng = np.random.default_rng(seed)
+    layout = tn.random_layout(jax.random.key(seed % 1000), max_layers=3, max_width=3)
+    if layout.n_params < 2:
+        layout = tn.Layout((2,) + layout.sizes[1:], (0.3, -0.8))
+    g = tn.exact_field(layout, float(rng.uniform(0.5, 4.0)))
+    res = fields.loop_integral(g, _random_plane(rng, layout.n_params), 1.0, 256)
+    assert abs(res.value) < 1e-8 * res.abs_path
+    a, s = fields.jacobian_asymmetry(g, rng.normal(size=layout.n_params))
+    assert float(a) <= 1e-10 * max(1.0, float(s))
+
+
+def test_periodic_trapezoid_is_spectral_and_error_estimate_honest():
+    """Smooth SG field: the error falls faster than any power of N, and |I_N - I| <= estimate."""
+    g, plane = tn.sg_field(tn.FIVE_WEIGHT, 3.0, 1.0), tn.paper_plane()
+    exact = fields.loop_integral(g, plane, 1.8, 512).value
+    ns = [16, 24, 32, 48]
+    res = [fields.loop_integral(g, plane, 1.8, n) for n in ns]
+    errs = np.array([abs(r.value - exact) for r in res])
+    assert all(abs(r.value - exact) <= r.error + 1e-15 for r in res)
+    # algebraic order p would give errs[0]/errs[-1] = 3^p; spectral gives far more than p = 8
+    assert errs[0] / max(errs[-1], 1e-300) > 3.0 ** 8
+
+
+def test_cumulative_integral_order_two_and_richardson():
+    ns = np.array([65, 129, 257, 513])
+    errs, rich = [], []
+    for n in ns:
+        x = np.linspace(0.0, 2.0, n)
+        F, R, est = fields.cumulative_integral(x, np.cos(3 * x))
+        ref = np.sin(3 * x) / 3
+        errs.append(np.max(np.abs(F - ref)))
+        rich.append(np.max(np.abs(R[::2] - ref[::2])))
+        assert errs[-1] <= 1.5 * est  # the estimate is of the right size
+    assert fields.fit_order(2.0 / (ns - 1), errs) == pytest.approx(2.0, abs=0.05)
+    assert fields.fit_order(2.0 / (ns - 1), rich) > 3.5  # Richardson: O(h^4)
+
+
+def test_polygon_gauss_legendre_matches_green():
+    """Polygon loop of a linear field: ccw integral = area * curl_ab (Green), any polygon."""
+    rng = np.random.default_rng(3)
+    M, plane = rng.normal(size=(4, 4)), _random_plane(rng, 4)
+    field = lambda t: jnp.asarray(M) @ t  # noqa: E731
+    d1, d2 = np.asarray(plane.d1), np.asarray(plane.d2)
+    verts = np.array([[0.0, 0.0], [2.0, 0.0], [2.5, 1.0], [0.5, 1.5]])
+    x, y = verts.T
+    area = 0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    res = fields.polygon_integral(field, plane, verts, 8)
+    assert res.value == pytest.approx(area * (d2 @ M @ d1 - d1 @ M @ d2), abs=1e-12)
+    assert res.cumulative.shape == (5,)
+
+
+def test_surface_integral_independent_of_orientation_sign_convention():
+    g, plane = tn.sg_field(tn.FIVE_WEIGHT, 2.0, 5.0), tn.paper_plane()
+    cw, _ = fields.surface_integral(g, plane, 1.0, 12, 48, "clockwise")
+    ccw, _ = fields.surface_integral(g, plane, 1.0, 12, 48, "counterclockwise")
+    assert cw == pytest.approx(-ccw, abs=1e-14) and abs(cw) > 1e-3
+
+
+def test_bad_input():
+    P = tn.paper_plane()
+    f = tn.sg_field(tn.FIVE_WEIGHT, 3.0, 1.0)
+    with pytest.raises(ValueError, match="orthonormal"):
+        fields.Plane(np.zeros(3), [1.0, 0, 0], [1.0, 1.0, 0])
+    with pytest.raises(ValueError, match="orthonormal"):
+        fields.Plane(np.zeros(3), [2.0, 0, 0], [0, 1.0, 0])
+    with pytest.raises(ValueError, match="parallel"):
+        fields.Plane.from_directions(np.zeros(3), [1.0, 0, 0], [2.0, 0, 0])
+    with pytest.raises(ValueError, match="length"):
+        fields.Plane(np.zeros(3), [1.0, 0], [0, 1.0])
+    for r in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="radius"):
+            fields.loop_integral(f, P, r, 64)
+    for n in (4, 7, 0):
+        with pytest.raises(ValueError, match="n_points"):
+            fields.loop_integral(f, P, 1.0, n)
+    with pytest.raises(ValueError, match="orientation"):
+        fields.loop_integral(f, P, 1.0, 64, "left")
+    with pytest.raises(ValueError, match="vertices"):
+        fields.polygon_integral(f, P, [[0, 0], [1, 0]])
+    with pytest.raises(ValueError, match="odd"):
+        fields.cumulative_integral(np.arange(6.0), np.arange(6.0))
+    with pytest.raises(ValueError, match="uniformly"):
+        fields.cumulative_integral(np.array([0, 1, 3, 4, 5.0]), np.ones(5))
+
+
+def test_cli_loop(tmp_path, capsys):
+    out = tmp_path / "loop.json"
+    assert main(["loop", "--points", "2000", "--beta-sg", "20", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "loop integral" in text and "curl norm" in text
+    data = json.loads(out.read_text())
+    ref = fields.loop_integral(tn.sg_field(tn.FIVE_WEIGHT, 1e4, 20.0), tn.paper_plane(), 1.8, 2000)
+    assert data["loop_integral"] == pytest.approx(ref.value, rel=1e-12)
+    assert data["cumulative"][-1] == pytest.approx(ref.value, rel=1e-12)
+    spec = tmp_path / "net.json"
+    spec.write_text(json.dumps({"sizes": [2, 2, 1], "x": [1.0, -0.5]}))
+    assert main(["loop", "--spec", str(spec), "--beta", "3", "--beta-sg", "1", "--radius", "1",
+                 "--points", "64"]) == 0
+    assert main(["loop", "--radius", "0"]) == 2
+    assert main(["loop", "--d1", "1,0,0,0,0", "--d2", "1,1,0,0,0"]) == 2
+    assert "orthonormal" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["fields_exact_conservative", "fields_sg_not_conservative",
+                                  "fields_stokes", "fields_shrinking_loops"])
+def test_claim(name):
+    r = importlib.import_module(f"proofs_numeric.{name}").check("quick")
+    assert r.passed, r.details
