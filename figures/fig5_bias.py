@@ -65,6 +65,7 @@ def _landscape(ax, land, bs, fig):
     ax.plot(*PLATEAU, "co", ms=3)
     ax.set(xlabel="v1", ylabel="v2", title=f"integrated SG, beta_SG = {bs:g}\n|SG(dot)| = "
            f"{np.linalg.norm(g):.1e}, int. err {land['integration_error']:.0e}")
+    ax.title.set_fontsize(7)
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:

@@ -106,3 +106,12 @@ def test_sign_flip_numbers_are_consistent():
     i = np.where(np.sign(s["sg"][1:]) != np.sign(s["sg"][:-1]))[0]
     assert len(i) == 1
     assert abs(s["w"][np.argmin(s["integrated_sg"])] - s["w"][i[0]]) <= 2 * (s["w"][1] - s["w"][0])
+
+
+def test_derivative_rule_is_the_sigmoid_prime_surrogate():
+    from analysis import surrogate
+
+    z = jnp.linspace(-3.0, 3.0, 41)
+    for beta, beta_sg in ((10000.0, 5.0), (2.0, 2.0)):
+        d = jax.vmap(jax.grad(lambda v: tn.sg_sigmoid(v, beta, beta_sg)))(z)
+        np.testing.assert_allclose(d, surrogate("sigmoid_prime", beta_sg)(z), rtol=1e-14, atol=1e-300)
