@@ -10,6 +10,7 @@ block boundaries and recomputes each block (memory ~ T/k + k states instead of T
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -53,19 +54,23 @@ def _make_step(params, cfg, method, keys, record):
     n_hidden = len(cfg.hidden)
 
     def step(carry, xs):
-        x_t, t = xs
+        x_t, t, probes = xs
         s_prev, new_carry, spikes, mems = x_t, [], [], []
         for l, (layer, (i_syn, u)) in enumerate(zip(params["hidden"], carry[:-1])):
             s = hidden_spike(u - cfg.lif.theta, _uniforms(keys, l, t, u.shape, u.dtype))
             cur = _ff_current(cfg, l, layer["w"], s_prev)
             if cfg.recurrent:
                 cur = cur + _rec_current(cfg, l, layer["v"], s)
+            if probes:
+                cur = cur + probes[l]
             new_carry.append(lif_update(cfg.lif, i_syn, u, cur, s))
             spikes.append(s)
             mems.append(u)
             s_prev = s
         i_o, u_o = carry[-1]
         cur = _ff_current(cfg, n_hidden, params["readout"]["w"], s_prev)
+        if probes:
+            cur = cur + probes[-1]
         if cfg.readout == "lif":
             s_o = out_spike(u_o - cfg.out_lif.theta, _uniforms(keys, n_hidden, t, u_o.shape, u_o.dtype))
             new_carry.append(lif_update(cfg.out_lif, i_o, u_o, cur, s_o))
@@ -84,10 +89,8 @@ def _blocked_scan(step, carry, xs, n_steps, block):
     """Scan in blocks of ``block`` steps with a rematerialised block body; pads the tail."""
     n_blocks = math.ceil(n_steps / block)
     pad = n_blocks * block - n_steps
-    x, t = xs
-    x = jnp.pad(x, ((0, pad),) + ((0, 0),) * (x.ndim - 1))
-    t = jnp.arange(n_blocks * block, dtype=t.dtype)
-    xs_b = (x.reshape((n_blocks, block) + x.shape[1:]), t.reshape(n_blocks, block))
+    xs_b = jax.tree_util.tree_map(
+        lambda a: jnp.pad(a, ((0, pad),) + ((0, 0),) * (a.ndim - 1)).reshape((n_blocks, block) + a.shape[1:]), xs)
 
     @jax.checkpoint
     def block_body(c, xb):
@@ -98,27 +101,83 @@ def _blocked_scan(step, carry, xs, n_steps, block):
     return carry, ys
 
 
+def _time_loop(params, x_tm, cfg, method, keys, record, probes):
+    """Scan over time; x_tm [T, B, n_in]; returns time-major ys of the step."""
+    n_steps, b = x_tm.shape[:2]
+    sizes = cfg.layer_sizes + (cfg.n_out,)
+    carry = tuple((jnp.zeros((b, n), x_tm.dtype), jnp.zeros((b, n), x_tm.dtype)) for n in sizes)
+    step = _make_step(params, cfg, method, keys, record)
+    xs = (x_tm, jnp.arange(n_steps, dtype=jnp.int32), probes)
+    if cfg.checkpoint:
+        block = cfg.checkpoint_block or max(1, math.isqrt(n_steps))
+        return _blocked_scan(step, carry, xs, n_steps, block)[1]
+    return lax.scan(step, carry, xs)[1]
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(3, 4, 5))
+def _hoisted(params, x_tm, key_data, cfg, method, record):
+    """Dense networks: the time loop whose weight gradients are formed outside the scan.
+
+    Inside the backward scan only the per-bin current cotangents delta_l[t] = dL/dI_l[t+1]
+    are computed (by autodiff of the step, through zero "probe" currents added to every
+    layer's drive); then dW_l = sum_t S_{l-1}[t]^T delta_l[t] and dV_l = sum_t S_l[t]^T
+    delta_l[t] are single large matmuls over all (batch, time) rows, since W S_{l-1}[t]
+    (+ V S_l[t]) enters the recursion only through that current.
+    """
+    return _hoisted_fwd(params, x_tm, key_data, cfg, method, record)[0]
+
+
+def _hoisted_fwd(params, x_tm, key_data, cfg, method, record):
+    keys = None if key_data is None else jax.random.wrap_key_data(key_data)
+    n_steps, b = x_tm.shape[:2]
+    sizes = cfg.layer_sizes + (cfg.n_out,)
+    probes = tuple(jnp.zeros((n_steps, b, n), x_tm.dtype) for n in sizes)
+    inner = "all" if record == "all" else "spikes"
+
+    def f(pr):
+        ys = _time_loop(params, x_tm, cfg, method, keys, inner, pr)
+        return ys, ys[0]
+
+    ys, vjp_fn, spikes = jax.vjp(f, probes, has_aux=True)
+    return ys, (vjp_fn, spikes, x_tm, params)
+
+
+def _hoisted_bwd(cfg, method, record, res, g):
+    vjp_fn, spikes, x_tm, params = res
+    (deltas,) = vjp_fn(g)
+    pre = (x_tm,) + tuple(spikes)
+    outer = lambda a, d, w: jnp.einsum("tbi,tbj->ij", a, d).astype(w.dtype)  # noqa: E731
+    hidden = []
+    for l, layer in enumerate(params["hidden"]):
+        grad = {"w": outer(pre[l], deltas[l], layer["w"])}
+        if "v" in layer:
+            grad["v"] = outer(spikes[l], deltas[l], layer["v"])
+        hidden.append(grad)
+    w_o = params["readout"]["w"]
+    grads = {"hidden": hidden, "readout": {"w": outer(pre[-1], deltas[-1], w_o)}}
+    dx = jnp.einsum("tbj,ij->tbi", deltas[0], params["hidden"][0]["w"] if params["hidden"] else w_o)
+    return grads, dx.astype(x_tm.dtype), None
+
+
+_hoisted.defvjp(_hoisted_fwd, _hoisted_bwd)
+
+
 def run(params, inputs, cfg, method, key, record):
     """Simulate; returns :class:`analysis.snn.SimResult` (see there for shapes)."""
     from analysis.snn import SimResult
 
-    b, n_steps, _ = inputs.shape
     dtype = inputs.dtype if jnp.issubdtype(inputs.dtype, jnp.floating) else jnp.float32
-    inputs = inputs.astype(dtype)
+    x_tm = jnp.swapaxes(inputs.astype(dtype), 0, 1)
     keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None
-    sizes = cfg.layer_sizes + (cfg.n_out,)
-    carry = tuple((jnp.zeros((b, n), dtype), jnp.zeros((b, n), dtype)) for n in sizes)
-    step = _make_step(params, cfg, method, keys, record)
-    xs = (jnp.swapaxes(inputs, 0, 1), jnp.arange(n_steps, dtype=jnp.int32))
-    if cfg.checkpoint:
-        block = cfg.checkpoint_block or max(1, math.isqrt(n_steps))
-        _, ys = _blocked_scan(step, carry, xs, n_steps, block)
+    if cfg.connectivity == "dense" and not cfg.event_driven:
+        kd = None if keys is None else jax.random.key_data(keys)
+        ys = _hoisted(params, x_tm, kd, cfg, method, record)
     else:
-        _, ys = lax.scan(step, carry, xs)
+        ys = _time_loop(params, x_tm, cfg, method, keys, record, ())
     bt = lambda y: jnp.swapaxes(y, 0, 1)  # noqa: E731
     spikes, mems, out, u_o = ys
     return SimResult(
-        spikes=tuple(bt(s) for s in spikes),
+        spikes=tuple(bt(s) for s in spikes) if record != "output" else (),
         membranes=tuple(bt(m) for m in mems) if record == "all" else None,
         output=bt(out),
         output_membrane=bt(u_o) if record == "all" else None,
