@@ -31,12 +31,12 @@ def _membrane(T=200):
     return t, 0.88 + 0.16 * np.sin(2 * np.pi * t / 70.0) + 0.08 * np.sin(2 * np.pi * t / 23.0 + 1.0)
 
 
+@partial(jax.jit, static_argnums=(2, 3, 4))
 def _rasters(key, u, n_trials, noise, psi):
-    z = jnp.asarray(u) - THETA
+    z = u - THETA
     det = jnp.broadcast_to(heaviside_spike(z, psi), (n_trials,) + z.shape)
-    keys = jax.random.split(key, n_trials)
-    sto = jax.vmap(lambda k: bernoulli_spike(k, z, noise))(keys)
-    return np.asarray(det), np.asarray(sto)
+    sto = jax.vmap(lambda k: bernoulli_spike(k, z, noise))(jax.random.split(key, n_trials))
+    return det, sto
 
 
 @partial(jax.jit, static_argnums=(3,))
@@ -78,7 +78,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     psi = matched_surrogate(noise)
     key = jax.random.key(11)
     t, u = _membrane()
-    det, sto = _rasters(jax.random.fold_in(key, 0), u, 20, noise, psi)
+    det, sto = (np.asarray(a) for a in _rasters(jax.random.fold_in(key, 0), jnp.asarray(u), 20, noise, psi))
     c = _curves(jax.random.fold_in(key, 2), 400 if profile == "quick" else 10_000, noise)
     fig = plt.figure(figsize=(7.2, 5.6), constrained_layout=True)
     ax = fig.subplot_mosaic([["rd", "rs", "fn"], ["ud", "us", "fn"], ["es", "ds", "cnt"]],

@@ -126,19 +126,23 @@ def test_spikes_under_jit_vmap_grad(shape):
     key = jax.random.key(0)
     z = jax.random.normal(key, shape)
     f, psi = escape_noise("sigmoid", 3.0), surrogate("arctan", 2.0)
-    s_det = jax.jit(lambda t: heaviside_spike(t, psi))(z)
-    s_sto = jax.jit(lambda k, t: bernoulli_spike(k, t, f))(key, z)
-    assert s_det.shape == shape and s_sto.shape == shape
+    keys = jax.random.split(key, 2)
+
+    @jax.jit
+    def everything(z):
+        s_det, s_sto = heaviside_spike(z, psi), bernoulli_spike(key, z, f)
+        g_det = jax.grad(lambda t: heaviside_spike(t, psi).sum())(z)
+        g_sto = jax.grad(lambda t: bernoulli_spike(key, t, f).sum())(z)
+        vb = jax.vmap(lambda k, t: bernoulli_spike(k, t, f))(keys, jnp.stack([z, z + 1.0]))
+        return s_det, s_sto, g_det, g_sto, vb
+
+    s_det, s_sto, g_det, g_sto, vb = everything(z)
+    assert s_det.shape == shape and s_sto.shape == shape and vb.shape == (2,) + shape
     assert set(np.unique(s_sto)).issubset({0.0, 1.0})
-    g_det = jax.jit(jax.grad(lambda t: heaviside_spike(t, psi).sum()))(z)
-    g_sto = jax.jit(jax.grad(lambda t: bernoulli_spike(key, t, f).sum()))(z)
+    np.testing.assert_array_equal(s_det, (z > 0).astype(z.dtype))
     np.testing.assert_allclose(g_det, psi(z), rtol=1e-12)
     np.testing.assert_allclose(g_sto, f.deriv(z), rtol=1e-12)
-    zb = jnp.stack([z, z + 1.0])
-    keys = jax.random.split(key, 2)
-    vb = jax.vmap(lambda k, t: bernoulli_spike(k, t, f))(keys, zb)
-    assert vb.shape == (2,) + shape
-    np.testing.assert_array_equal(vb[0], bernoulli_spike(keys[0], zb[0], f))
+    np.testing.assert_array_equal(vb[1], bernoulli_spike(keys[1], z + 1.0, f))  # vmap == unbatched
 
 
 def test_float32_preserved():
