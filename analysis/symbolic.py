@@ -36,9 +36,9 @@ import numpy as np
 import sympy as sp
 
 __all__ = [
-    "Z", "BETA", "P0", "cdf_expr", "pdf_expr", "surrogate_expr", "family_report",
+    "Z", "BETA", "P0", "Phi", "cdf_expr", "pdf_expr", "diff_cdf", "surrogate_expr", "family_report",
     "surrogate_factor", "code_agreement", "spm_gradient_symbolic", "spm_gradient_numeric",
-    "FamilyReport", "FactorReport",
+    "FamilyReport", "FactorReport", "SPMGradient",
 ]
 
 Z = sp.Symbol("z", real=True)
