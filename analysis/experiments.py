@@ -178,11 +178,22 @@ def _accuracies(params, x, y, cfg, key, prefix):
     return out
 
 
+def _chunked_accuracies(params, x, y, cfg, key, chunk: int) -> dict:
+    """:func:`_accuracies` over chunks of at most ``chunk`` samples, weighted by size."""
+    total: dict = {}
+    for i in range(0, len(y), chunk):
+        part = _accuracies(params, x[i:i + chunk].astype(jnp.float32), y[i:i + chunk], cfg,
+                           jax.random.fold_in(key, i), "valid")
+        for k, v in part.items():
+            total[k] = total.get(k, 0.0) + v * len(y[i:i + chunk]) / len(y)
+    return total
+
+
 @functools.lru_cache(maxsize=16)
 def _classifier_loss(cfg, method, reg_bound, reg_strength):
     """Max-over-time CE + upper-bound regulariser; cached like :func:`_spike_train_loss`."""
     def loss_fn(params, key, x, y):
-        sim = simulate(params, x, cfg, method, key)
+        sim = simulate(params, x.astype(jnp.float32), cfg, method, key)
         ce = max_over_time_cross_entropy(sim.output, y)
         reg = sum(upper_bound_regularizer(s, reg_bound, reg_strength) for s in sim.spikes)
         acc = accuracy_max_over_time(sim.output, y)
@@ -193,23 +204,25 @@ def _classifier_loss(cfg, method, reg_bound, reg_strength):
 
 def train_classifier(method_name: str, train, valid, run: ClassifierRun = ClassifierRun(), *,
                      out_dir=None, resume: bool = False, progress: bool = True,
-                     task_name: str = "classification") -> TrainResult:
+                     task_name: str = "classification", n_classes: int | None = None,
+                     eval_chunk: int = 512) -> TrainResult:
     """Train on ``train`` = (x [B, T, n_in] float32, labels [B]); evaluate on ``valid`` in
     both modes each epoch (``det_valid_acc``, ``stoch_valid_acc``, hidden rates).
     ``train_acc`` is the accuracy on the training minibatches during the epoch, in the
-    training mode (the usual running training accuracy)."""
+    training mode (the usual running training accuracy). Inputs may be uint8 (SHD: saves
+    memory); batches are cast to float32. Validation runs in chunks of ``eval_chunk``."""
     method = _method(method_name)
-    x_tr, y_tr = jnp.asarray(train[0], jnp.float32), jnp.asarray(train[1], jnp.int32)
-    x_va, y_va = jnp.asarray(valid[0], jnp.float32), jnp.asarray(valid[1], jnp.int32)
+    x_tr, y_tr = jnp.asarray(train[0]), jnp.asarray(train[1], jnp.int32)  # uint8 inputs stay
+    x_va, y_va = jnp.asarray(valid[0]), jnp.asarray(valid[1], jnp.int32)   # uint8 (memory)
     if x_tr.ndim != 3 or x_va.shape[1:] != x_tr.shape[1:] or len(y_tr) != len(x_tr):
         raise ValueError(f"train/valid inputs must be [B, T, N] with matching T, N and labels; "
                          f"got {x_tr.shape}, {y_tr.shape}, {x_va.shape}")
-    n_classes = int(max(int(y_tr.max()), int(y_va.max())) + 1)
+    n_classes = n_classes or int(max(int(y_tr.max()), int(y_va.max())) + 1)
     cfg = classifier_network(run, x_tr.shape[2], n_classes)
     params0 = init_params(jax.random.key(run.seed), cfg, nu=run.nu_in)
 
     loss_fn = _classifier_loss(cfg, method, run.reg_bound, run.reg_strength)
-    evaluate = lambda params, key: _accuracies(params, x_va, y_va, cfg, key, "valid")
+    evaluate = lambda params, key: _chunked_accuracies(params, x_va, y_va, cfg, key, eval_chunk)
 
     tcfg = TrainConfig(epochs=run.epochs, batch_size=run.batch_size, optimizer=run.optimizer,
                        learning_rate=run.learning_rate, seed=run.seed)

@@ -55,12 +55,15 @@ def _run_task(args, out_dir):
         data_cfg, run = ex.randman_preset(args.profile, **_overrides(args))
         train, valid = train_valid_split(jax.random.key(args.seed), data_cfg)
         return ex.train_classifier(args.method, train, valid, run, task_name="randman", **kw)
-    from analysis.tasks.shd import load_shd
+    import numpy as np
+
+    from analysis.tasks.shd import N_CLASSES, load_shd
 
     n_tr, n_te, run = ex.shd_preset(args.profile, **_overrides(args))
-    train = load_shd(args.shd_path, "train", max_samples=n_tr)
-    valid = load_shd(args.shd_path, "test", max_samples=n_te)
-    return ex.train_classifier(args.method, train, valid, run, task_name="shd", **kw)
+    train = load_shd(args.shd_path, "train", max_samples=n_tr, dtype=np.uint8)
+    valid = load_shd(args.shd_path, "test", max_samples=n_te, dtype=np.uint8)
+    return ex.train_classifier(args.method, train, valid, run, task_name="shd",
+                               n_classes=N_CLASSES, **kw)
 
 
 def run(args) -> int:
