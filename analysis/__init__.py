@@ -28,6 +28,7 @@ from analysis.surrogates import (
     surrogate,
 )
 from analysis import single_neuron
+from analysis import metrics, tasks  # spike-train metrics; task data (experiments: analysis.experiments)
 
 __all__ = [
     "ESCAPE_NOISE_NAMES",
@@ -49,4 +50,6 @@ __all__ = [
     "matched_surrogate",
     "surrogate",
     "single_neuron",
+    "metrics",
+    "tasks",
 ]
