@@ -344,14 +344,16 @@ def spm_gradient_symbolic(family: str, n: int = 3) -> SPMGradient:
                        tuple(sp.diff(el, wi) for wi in w), ok)
 
 
-def spm_gradient_numeric(family: str, beta: float, w, x, theta: float = 1.0, p0: float = 0.5):
+def spm_gradient_numeric(family: str, beta: float, w, x, theta=1.0, p0: float = 0.5, *, z=None):
     """grad_w E[S] = f'(w.x - theta) x with f' = sympy's diff of f, in float64 NumPy.
 
     ``w``, ``x``: arrays of shape (..., n); returns shape (..., n). An independent
-    reference for the JAX single-neuron code.
+    reference for the JAX single-neuron code. ``z`` (shape (...,)) overrides w.x - theta,
+    so that code and reference can be compared at bit-identical membrane distances (the
+    summation order of w.x changes z by rounding, and f' amplifies that near kinks).
     """
     w, x = np.asarray(w, np.float64), np.asarray(x, np.float64)
     if w.shape != x.shape:
         raise ValueError(f"w has shape {w.shape} but x has shape {x.shape}; they must match")
-    z = np.sum(w * x, axis=-1) - theta
+    z = np.sum(w * x, axis=-1) - theta if z is None else np.asarray(z, np.float64)
     return _numeric(diff_cdf(family), beta, p0)(z)[..., None] * x
