@@ -282,15 +282,21 @@ def surface_integral(field: Callable, plane: Plane, radius: float, n_radial: int
     """
     r = _validate.positive_scalar(radius, "radius")
     s = _orientation(orientation)
-    vals = []
+    rules = []
     for nr, na in ((n_radial, n_angular), (max(n_radial // 2, 1), max(n_angular // 2, 2))):
         x, w = np.polynomial.legendre.leggauss(_validate.positive_int(nr, "n_radial"))
         rho = 0.5 * r * (x + 1.0)
         phi = np.arange(_validate.positive_int(na, "n_angular")) * 2.0 * np.pi / na
         R, PHI = np.meshgrid(rho, phi, indexing="ij")
-        c = plane_curl(field, plane, R * np.cos(PHI), R * np.sin(PHI))
-        inner = np.sum(c, axis=1) * (2.0 * np.pi / na)
-        vals.append(-s * 0.5 * r * np.sum(w * rho * inner))
+        rules.append((w, rho, na, R * np.cos(PHI), R * np.sin(PHI)))
+    # one evaluation (one compilation) for the points of both rules
+    c_all = plane_curl(field, plane, np.concatenate([q[3].ravel() for q in rules]),
+                       np.concatenate([q[4].ravel() for q in rules]))
+    vals, start = [], 0
+    for w, rho, na, A, _ in rules:
+        c = c_all[start:start + A.size].reshape(A.shape)
+        start += A.size
+        vals.append(-s * 0.5 * r * np.sum(w * rho * np.sum(c, axis=1) * (2.0 * np.pi / na)))
     return float(vals[0]), float(abs(vals[0] - vals[1]))
 
 

@@ -19,15 +19,7 @@ SYM_TOL = 1e-10      # max|J - J^T| / max(1, max|J|)
 FD_TOL = 1e-6        # field vs central differences (relative)
 
 
-def _fd_gradient(loss, theta, eps=1e-5):
-    e = np.eye(theta.size)
-    return np.array([(loss(theta + eps * d) - loss(theta - eps * d)) / (2 * eps) for d in e])
-
-
 def _case(layout, plane, radius, beta, n_points):
-    import jax
-    import jax.numpy as jnp
-
     from analysis import fields, toy_networks as tn
 
     g = tn.exact_field(layout, beta)
@@ -35,11 +27,12 @@ def _case(layout, plane, radius, beta, n_points):
     pts = [np.asarray(plane.center)] + [np.asarray(plane.point(radius * np.cos(t), radius * np.sin(t)))
                                         for t in (0.3, 2.0, 4.1)]
     sym = max(float(a) / max(1.0, float(s)) for a, s in (fields.jacobian_asymmetry(g, p) for p in pts))
-    jl = jax.jit(lambda t: tn.network_loss(layout, t, beta))
-    loss = lambda t: float(jl(jnp.asarray(t)))  # noqa: E731
     c = np.asarray(plane.center) + 0.3 * np.asarray(plane.d1)
-    fd = _fd_gradient(loss, c)
-    fd_err = float(np.max(np.abs(np.asarray(g(jnp.asarray(c))) - fd)) / max(1e-12, np.max(np.abs(fd))))
+    eps, e = 1e-5, np.eye(c.size)
+    L = np.asarray(fields.on_grid(tn.loss_fn(layout, beta), np.concatenate([c + eps * e, c - eps * e])))
+    fd = (L[:c.size] - L[c.size:]) / (2 * eps)
+    g_c = np.asarray(fields.on_grid(g, c[None]))[0]
+    fd_err = float(np.max(np.abs(g_c - fd)) / max(1e-12, np.max(np.abs(fd))))
     return {"beta": beta, "sizes": layout.sizes, "loop_integral": res.value, "quad_error": res.error,
             "abs_path": res.abs_path, "relative": abs(res.value) / res.abs_path,
             "jacobian_asymmetry": sym, "field_vs_fd": fd_err}

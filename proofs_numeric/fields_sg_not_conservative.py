@@ -61,7 +61,7 @@ def check(profile: str = "quick"):
     grows = all(b > a for a, b in zip(mags, mags[1:]))
     agree = all(abs(r["loop_integral"] - r["numpy_reference_2N"]) <= 2 * r["quad_error"] + 1e-12
                 for r in rows)
-    rand = _random_asymmetry(3 if profile == "quick" else 12)
+    rand = _random_asymmetry(2 if profile == "quick" else 12)
     min_snr = min(r["snr"] for r in rows)
     passed = min_snr > SNR_MIN and grows and agree and min(r["asymmetry"] for r in rand) > ASYM_MIN
     return result(NAME, min_snr, SNR_MIN, None, passed, loops=rows, grows_with_beta_sg=grows,
