@@ -68,6 +68,13 @@ def _landscape(ax, land, bs, fig):
     ax.title.set_fontsize(7)
 
 
+def _thin(land):
+    """Landscape data for the JSON, every k-th grid point (k = n // 200) to keep files small."""
+    k = max(1, len(land["v"]) // 200)
+    return {"v": land["v"][::k], "loss": land["loss"][::k, ::k], "integrated_sg": land["integrated_sg"][::k, ::k],
+            "sg": land["sg"][::k, ::k], "integration_error": land["integration_error"]}
+
+
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     from analysis.paper_setups import plateau_landscape, sign_flip_sweep
 
@@ -102,5 +109,6 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
                       "integrated_sg_error": s["integrated_sg_error"]} for bs, s in sweeps.items()}
     data = {"profile": profile, "sweeps": {str(k): {kk: vv for kk, vv in s.items() if kk != "theta"}
                                           for k, s in sweeps.items()},
-            "landscapes": {str(k): l for k, l in lands.items()}, "claim_numbers": nums}
+            "landscapes": {str(k): _thin(l) for k, l in lands.items()}, "claim_numbers": nums,
+            "landscape_json_every": max(1, n // 200)}
     return save(fig, out_dir, "fig5_bias", data)
