@@ -7,7 +7,8 @@ of the smooth nets' exact gradients: :func:`analysis.paper_setups.loop_figure_da
 Baseline: the same evaluation in vectorised NumPy (analysis.toy_reference: hand-written
 chain rule, broadcasting over the grid), same dtype (float32; the CLI runs bench without
 x64). The NumPy grid part is timed on a (G/4) x (G/4) subgrid and extrapolated x16 (it is
-linear in the number of points); its loops are timed in full. Timings: medians of
+linear in the number of points); its loops are timed in full. A secondary row times a
+naive per-point Python loop (2000 points, extrapolated; not the headline ratio). Timings: medians of
 interleaved rounds in one process (analysis.benchmarks._timing). The machine is shared:
 differences under 10 % are noise.
 """
@@ -42,6 +43,24 @@ def _numpy_fig4(grid_n, dtype=np.float32):
     return grids, loops
 
 
+def _numpy_per_point(n_points=2000):
+    """Naive per-point Python/NumPy-scalar loop over n_points grid points (one beta)."""
+    import math
+
+    from analysis.toy_networks import paper_plane
+
+    plane = paper_plane()
+    c, d1, d2 = (np.asarray(v) for v in (plane.center, plane.d1, plane.d2))
+    ab = np.linspace(-2.5, 2.5, n_points)
+    s = lambda z: 1.0 / (1.0 + math.exp(-max(min(z, 700.0), -700.0)))  # noqa: E731
+    out = np.empty(n_points)
+    for k in range(n_points):
+        w, v1, v2, u1, u2 = c + ab[k] * d1 + ab[-k - 1] * d2
+        g = s(w)
+        out[k] = s(u1 * s(v1 * g) + u2 * s(v2 * g))
+    return out
+
+
 def _jax_fig4(grid_n):
     import jax.numpy as jnp
 
@@ -63,12 +82,17 @@ def run(profile: str = "quick") -> dict:
     loops_s = res["numpy_loops_only"]["median_s"]
     numpy_est = loops_s + (res["numpy_subgrid"]["median_s"] - loops_s) * (grid_n / sub) ** 2
     jax_s = res["jax_full_grid"]["median_s"]
+    pp = interleaved({"numpy_per_point_2000": _numpy_per_point}, rounds=3, warmup=1)
+    naive_est = pp["numpy_per_point_2000"]["median_s"] * len(GRID_BETAS) * grid_n ** 2 / 2000
     out = {"grid_n": grid_n, "numpy_subgrid_n": sub, "loop_points": LOOP_N, "rounds": rounds,
            "jax_median_s": jax_s, "jax_first_call_s_incl_compile": first_call,
            "numpy_extrapolated_s": numpy_est, "speedup": numpy_est / jax_s, "timings": res,
+           "naive_per_point_extrapolated_s": naive_est, "speedup_vs_naive_per_point": naive_est / jax_s,
            "note": "NumPy grid part timed on the subgrid and extrapolated x(G/sub)^2; shared machine"}
     print(f"fig4 computation: {grid_n}^2 grid x {len(GRID_BETAS)} beta + {2 * len(BETA_SGS)} loops x {LOOP_N}")
     print(f"  JAX (float32, jit)      {jax_s:8.3f} s   (first call incl. compile {first_call:.2f} s)")
     print(f"  NumPy (extrapolated)    {numpy_est:8.3f} s   (subgrid {sub}^2 measured, x{(grid_n / sub) ** 2:g})")
     print(f"  speedup                 {numpy_est / jax_s:8.1f} x   (target >= 10 x, JAX < 30 s)")
+    print(f"  (secondary) per-point Python loop, grid only, extrapolated from 2000 points: "
+          f"{naive_est:.0f} s, {naive_est / jax_s:.0f} x slower than JAX")
     return out
