@@ -28,6 +28,7 @@ from analysis.surrogates import (
     surrogate,
 )
 from analysis import single_neuron
+from analysis import fields, paper_setups, toy_networks  # SG fields: loops, curl, Stokes
 from analysis import metrics, tasks  # spike-train metrics; task data (experiments: analysis.experiments)
 
 __all__ = [
@@ -50,6 +51,9 @@ __all__ = [
     "matched_surrogate",
     "surrogate",
     "single_neuron",
+    "fields",
+    "paper_setups",
+    "toy_networks",
     "metrics",
     "tasks",
 ]
