@@ -69,6 +69,7 @@ def summarize(name: str, samples, reference, seconds: float | None = None) -> di
     n = g.shape[0]
     mean = g.mean(0)
     se = g.std(0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros_like(mean)
+    se = np.where(se <= 1e-13 * (np.abs(mean).max() + 1e-300), 0.0, se)  # rounding of a constant
     bias = mean - ref
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, np.abs(bias) / se, np.where(np.abs(bias) > 1e-12, np.inf, 0.0))
