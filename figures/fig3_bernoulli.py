@@ -25,6 +25,8 @@ SHOWN = ("right", "left", "smoothed_right", "smoothed_left", "two_sided", "strai
 COLORS = {"right": "C0", "left": "C3", "smoothed_right": "C0", "smoothed_left": "C3",
           "two_sided": "C2", "straight_through": "k", "smoothed_two_sided": "C2",
           "smoothed_straight_through": "k"}
+SHORT = {"right": "right", "smoothed_right": "sm. right", "smoothed_left": "sm. left",
+         "smoothed_two_sided": "sm. 2-sided", "smoothed_straight_through": "sm. ST"}
 OFFSET = {c: 0.004 * (i - 2.5) for i, c in enumerate(SHOWN)}
 
 
@@ -85,17 +87,17 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
 def _nonlinear_panel(ax, key, ps, ps_mc, n):
     truth = float(g(1.0) - g(0.0))
     out = {"truth": truth}
-    ax.axhline(truth, color="0.4", lw=1.2, label="exact $g(1)-g(0)$")
+    ax.axhline(truth, color="0.4", lw=1.2, label="exact")
     shown = ("right", "smoothed_right", "smoothed_left", "smoothed_two_sided", "smoothed_straight_through")
     for j, con in enumerate(shown):
         m, sm, _, _ = _mc(jax.random.fold_in(key, j), ps_mc, con, n, fn=g)
         pred = np.array([_smoothed_mean(p, con) for p in ps]) if con.startswith("smoothed") else np.full_like(ps, truth)
         mk = "s" if con.startswith("smoothed") else "o"
         ax.errorbar(ps_mc, m, yerr=sm, fmt=mk, ms=2.5, lw=0.7, color=COLORS[con], mfc="none",
-                    label=con.replace("_", " ").replace("smoothed", "sm."))
+                    label=SHORT[con])
         ax.plot(ps, pred, ls="--", lw=0.9, color=COLORS[con])
         out[con] = {"mc_mean": m, "se": sm, "predicted": pred}
-    ax.set(title="(c) nonlinear $g$: triples unbiased,\nsmoothed biased (dashed: prediction)", xlabel="p",
+    ax.set(title="(c) nonlinear $g$: triples unbiased,\nsmoothed biased (- -: predicted)", xlabel="p",
            ylabel="mean of estimate of $d/dp\\,E[g(X)]$", ylim=(0.0, 1.65))
-    ax.legend(frameon=False, fontsize=6, loc="upper center", ncol=2)
+    ax.legend(frameon=False, fontsize=5.5, loc="upper right", ncol=3, handlelength=1.2, columnspacing=0.6)
     return out
