@@ -111,7 +111,8 @@ def image_raster(image: str | os.PathLike | None = None, n_neurons: int = 200,
     """Target raster [n_steps, n_neurons] (float32 0/1) from an image file.
 
     The image is resized to ``n_neurons`` rows x ``n_steps`` columns, dithered, and
-    transposed so that time runs along the image columns. ``spike_on`` = "light" (default,
+    transposed so that time runs along the image columns; neuron 0 is the bottom image row,
+    so a raster plot with neuron 0 at the bottom shows the image upright. ``spike_on`` = "light" (default,
     ~30% of bins for the default photograph) or "dark" picks which pixels are spikes.
     """
     from PIL import Image
@@ -125,7 +126,7 @@ def image_raster(image: str | os.PathLike | None = None, n_neurons: int = 200,
         (n_steps, n_neurons), Image.Resampling.LANCZOS)
     white = dither(np.asarray(small, dtype=np.float64) / 255.0)
     spikes = ~white if spike_on == "dark" else white
-    return spikes.T.astype(np.float32)
+    return spikes[::-1].T.astype(np.float32)  # neuron 0 = bottom row: rasters show it upright
 
 
 def poisson_inputs(key, n_steps: int, n_inputs: int, rate_hz: float = 50.0,
