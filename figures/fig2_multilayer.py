@@ -1,0 +1,101 @@
+"""Figure 2 (multilayer): estimators of grad E[L] against the exact gradient.
+
+(a) per-sample distributions of four estimators for one first-layer weight of a small
+    feedforward stochastic network, with the exact gradient (enumeration) and each mean;
+(b) exact cosine similarity of E[SG] with grad E[L] against depth, for several beta_SG,
+    matched (sigmoid') vs mismatched (SuperSpike) surrogates (analysis.bias);
+(c) variance against cost per sample of the unbiased estimators (analysis.compare).
+Gygax & Zenke 2025, secs. 3-4; Arya et al. 2022.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from figures._style import figure, save
+
+NAME = "fig2_multilayer"
+
+
+def _network():
+    from analysis import escape_noise
+    from analysis.exact import Network, random_instance
+
+    net = Network("feedforward", (3, 3, 3, 2), escape_noise("sigmoid", 2.0), theta=0.2, loss="mse",
+                  target=(1.0, 0.0))
+    return net, *random_instance(jax.random.key(41), net, weight_scale=1.5)
+
+
+def _panel_a(ax, net, params, x, n):
+    from analysis.compare import flatten
+    from analysis.estimators import estimate_many
+    from analysis.exact import exact_value_and_grad
+
+    names = ("sg_stochastic", "score_loo", "coupled_flip", "coupled_flip_sub")
+    est = jax.jit(lambda p: estimate_many(names, jax.random.key(0), net, p, x, n, n_flips=2))(params)
+    exact = float(flatten(exact_value_and_grad(net, params, x)[1])[1])
+    data = {}
+    for i, name in enumerate(names):
+        v = flatten(est[name], lead=1)[:, 1]
+        lo, hi = np.percentile(v, [1, 99])
+        ax.violinplot(np.clip(v, lo, hi), positions=[i], showextrema=False)
+        ax.errorbar(i, v.mean(), yerr=2 * v.std() / np.sqrt(n), fmt="o", color="k", ms=3)
+        data[name] = {"mean": float(v.mean()), "se": float(v.std() / np.sqrt(n))}
+    ax.axhline(exact, color="C3", lw=1, label="exact (enumeration)")
+    ax.set_xticks(range(len(names)), [n.replace("_", "\n") for n in names], fontsize=7)
+    ax.set_ylabel(r"per-sample $\partial L/\partial W^{(1)}_{0,1}$ (1-99% range)")
+    ax.set_title("(a) estimators vs exact")
+    ax.legend(loc="lower right")
+    return {"exact": exact, "estimators": data, "samples": n}
+
+
+def _panel_b(ax, n_nets):
+    from analysis.bias import sg_bias_table
+
+    rows = sg_bias_table(n_nets=n_nets)
+    for (name, ls) in (("sigmoid_prime", "-"), ("superspike", "--")):
+        for j, b in enumerate(sorted({r["beta_SG"] for r in rows})):
+            sel = [r for r in rows if r["surrogate"] == name and r["beta_SG"] == b]
+            label = f"{'sigmoid' if name == 'sigmoid_prime' else 'SuperSpike'} $\\beta_{{SG}}$={b:g}"
+            ax.plot([r["depth"] for r in sel], [r["cosine"] for r in sel], ls, marker="o", ms=3, color=f"C{j}",
+                    label=label + (" (matched)" if sel[0]["matched"] else ""))
+    ax.set_xlabel("depth (layers)")
+    ax.set_ylabel(r"cos(E[SG], $\nabla$E[L])")
+    ax.set_xticks([1, 2, 3])
+    ax.set_title(r"(b) SG alignment, noise $\beta$=2")
+    ax.legend(fontsize=6)
+    return rows
+
+
+def _panel_c(ax, net, params, x, n):
+    from analysis.compare import compare_estimators
+    from analysis.exact import exact_value_and_grad
+
+    grad = exact_value_and_grad(net, params, x)[1]
+    rows = compare_estimators(jax.random.key(1), net, params, x, ["score", "score_loo", "coupled_flip"], n, grad)
+    for m in (1, 4):
+        r = compare_estimators(jax.random.key(1), net, params, x, ["coupled_flip_sub"], n, grad, n_flips=m)[0]
+        rows.append(dict(r, estimator=f"coupled_flip_sub M={m}"))
+    for i, r in enumerate(rows):
+        ax.scatter(r["seconds_per_sample"] * 1e6, r["variance"], color=f"C{i}", label=r["estimator"])
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("cost per sample (us, jitted, shared CPU)")
+    ax.set_ylabel("total variance per sample")
+    ax.set_title("(c) unbiased estimators")
+    ax.legend(fontsize=6)
+    return [{k: r[k] for k in ("estimator", "variance", "seconds_per_sample", "max_abs_z")} for r in rows]
+
+
+def make(out_dir: Path, profile: str = "quick") -> list[Path]:
+    net, params, x = _network()
+    n = 4000 if profile == "quick" else 40000
+    fig, axes = figure(1, 3, size=(10.0, 3.4))
+    data = {"network": {"sizes": net.sizes, "noise": "sigmoid beta=2", "loss": "mse"},
+            "a": _panel_a(axes[0], net, params, x, n),
+            "b": _panel_b(axes[1], 2 if profile == "quick" else 6),
+            "c": _panel_c(axes[2], net, params, x, n)}
+    return save(fig, out_dir, NAME, data)
