@@ -21,6 +21,7 @@ Target: toolkit / hand-written <= 1.1 for both the deterministic and the stochas
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import jax
@@ -97,6 +98,14 @@ def _data():
     return weights, x, target, k[-1]
 
 
+def _hlo_summary(fn, *args) -> dict:
+    """Counts of fusions and dots in the optimised HLO: equal counts mean XLA compiled the
+    toolkit and the hand-written version to the same program shape."""
+    txt = fn.lower(*args).compile().as_text()
+    ops = re.findall(r"= [^ ]+ (\w+)\(", txt)
+    return {"fusion": ops.count("fusion"), "dot": ops.count("dot"), "instructions": len(ops)}
+
+
 def run(profile: str = "quick") -> dict:
     """Time the variants; print and return medians and the toolkit / hand-written ratios."""
     cfg = PROFILES[profile]
@@ -109,6 +118,7 @@ def run(profile: str = "quick") -> dict:
                  for a, b in zip(grads["toolkit_bernoulli"], grads["hand_bernoulli"]))
     res = interleaved({n: partial(f, weights, x, target, key) for n, f in fns.items()},
                       rounds=cfg["rounds"], inner=cfg["inner"])
+    hlo = {n: _hlo_summary(f, weights, x, target, key) for n, f in fns.items()}
     ratio_det = res["toolkit_heaviside"]["median_s"] / res["hand_custom_jvp"]["median_s"]
     ratio_sto = res["toolkit_bernoulli"]["median_s"] / res["hand_bernoulli"]["median_s"]
     print(f"spikes: 3 x {WIDTH} units, batch {BATCH}, float32, jit(grad) on {jax.default_backend()} "
@@ -117,6 +127,8 @@ def run(profile: str = "quick") -> dict:
     print(f"  ratio toolkit_heaviside / hand_custom_jvp  = {ratio_det:.3f} (target <= 1.1)")
     print(f"  ratio toolkit_bernoulli / hand_bernoulli   = {ratio_sto:.3f} (target <= 1.1)")
     print(f"  gradients agree with the hand-written versions: heaviside {same}, bernoulli {same_b}")
+    for n, h in hlo.items():
+        print(f"  optimised HLO {n:24s} fusions {h['fusion']:3d}  dots {h['dot']:2d}  instructions {h['instructions']}")
     return {"medians_s": {n: r["median_s"] for n, r in res.items()}, "ratio_heaviside": ratio_det,
             "ratio_bernoulli": ratio_sto, "gradients_agree": {"heaviside": same, "bernoulli": same_b},
-            "target": 1.1, "backend": jax.default_backend(), "profile": profile}
+            "hlo": hlo, "target": 1.1, "backend": jax.default_backend(), "profile": profile}
