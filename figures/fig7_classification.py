@@ -88,7 +88,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
         n_tr, n_t = r["trials"][i].shape
         ax.imshow(r["trials"][i], aspect="auto", cmap="Greys", interpolation="nearest", vmin=0,
                   vmax=1, extent=(0, n_t, n_tr + 0.5, 0.5))
-        ax.set(xlabel="time (ms)", ylabel="trial",
+        ax.set(xlabel="time (ms)", ylabel="trial", yticks=[1, n_tr // 2, n_tr],
                title=f"{'stoch.' if tag == 'stoch' else 'det.'} net, neuron {r['neurons'][i]}")
     return save(fig, out_dir, "fig7_classification", data)
 
