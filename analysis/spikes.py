@@ -46,15 +46,27 @@ def _as_float(z):
     return z
 
 
+def _step(z):
+    return (z > 0).astype(z.dtype)
+
+
+def _sample(z, u, noise):
+    return (u < noise.prob(z)).astype(z.dtype)
+
+
+# The JVP rules return the plain forward value (not the custom function again), so that
+# higher derivatives of the spike's VALUE are its true derivative (0 almost everywhere);
+# only the first-order tangent uses psi. The Jacobian of an SG field then differentiates
+# the forward spikes exactly, as the curl analysis of Gygax & Zenke (2025, sec. 5) needs.
 @partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _heaviside(z, psi):
-    return (z > 0).astype(z.dtype)
+    return _step(z)
 
 
 @_heaviside.defjvp
 def _heaviside_jvp(psi, primals, tangents):
     (z,), (dz,) = primals, tangents
-    return _heaviside(z, psi), psi(z) * dz
+    return _step(z), psi(z) * dz
 
 
 def heaviside_spike(z, surrogate: Surrogate):
@@ -74,13 +86,13 @@ def heaviside_spike(z, surrogate: Surrogate):
 
 @partial(jax.custom_jvp, nondiff_argnums=(2, 3))
 def _bernoulli(z, u, noise, psi):
-    return (u < noise.prob(z)).astype(z.dtype)
+    return _sample(z, u, noise)
 
 
 @_bernoulli.defjvp
 def _bernoulli_jvp(noise, psi, primals, tangents):
     (z, u), (dz, _) = primals, tangents
-    return _bernoulli(z, u, noise, psi), psi(z) * dz
+    return _sample(z, u, noise), psi(z) * dz
 
 
 def _check_spec(noise, surrogate):
