@@ -19,6 +19,9 @@ from jax import lax
 from analysis.lif import integrator_update, lif_update
 
 
+_HOIST_FIRST = True  # first layer drive x W0 as one matmul outside the scan
+
+
 def _conv(s, w, stride, length, padding):
     b = s.shape[0]
     x = s.reshape(b, length, w.shape[1])
@@ -49,7 +52,7 @@ def _uniforms(keys, l, t, shape, dtype):
     return jax.random.uniform(jax.random.fold_in(keys[l], t), shape, dtype)
 
 
-def _make_step(params, cfg, method, keys, record):
+def _make_step(params, cfg, method, keys, record, pre0=False):
     hidden_spike, out_spike = method.spike_fn(False), method.spike_fn(True)
     n_hidden = len(cfg.hidden)
 
@@ -58,7 +61,7 @@ def _make_step(params, cfg, method, keys, record):
         s_prev, new_carry, spikes, mems = x_t, [], [], []
         for l, (layer, (i_syn, u)) in enumerate(zip(params["hidden"], carry[:-1])):
             s = hidden_spike(u - cfg.lif.theta, _uniforms(keys, l, t, u.shape, u.dtype))
-            cur = _ff_current(cfg, l, layer["w"], s_prev)
+            cur = s_prev if (pre0 and l == 0) else _ff_current(cfg, l, layer["w"], s_prev)
             if cfg.recurrent:
                 cur = cur + _rec_current(cfg, l, layer["v"], s)
             if probes:
@@ -101,12 +104,14 @@ def _blocked_scan(step, carry, xs, n_steps, block):
     return carry, ys
 
 
-def _time_loop(params, x_tm, cfg, method, keys, record, probes):
-    """Scan over time; x_tm [T, B, n_in]; returns time-major ys of the step."""
+def _time_loop(params, x_tm, cfg, method, keys, record, probes, pre0=False):
+    """Scan over time; x_tm [T, B, n_in] (or, with ``pre0``, the first layer's synaptic
+    drive x W0 [T, B, N_1], computed outside as one large matmul); returns the
+    time-major ys of the step."""
     n_steps, b = x_tm.shape[:2]
     sizes = cfg.layer_sizes + (cfg.n_out,)
     carry = tuple((jnp.zeros((b, n), x_tm.dtype), jnp.zeros((b, n), x_tm.dtype)) for n in sizes)
-    step = _make_step(params, cfg, method, keys, record)
+    step = _make_step(params, cfg, method, keys, record, pre0)
     xs = (x_tm, jnp.arange(n_steps, dtype=jnp.int32), probes)
     if cfg.checkpoint:
         block = cfg.checkpoint_block or max(1, math.isqrt(n_steps))
@@ -118,13 +123,17 @@ def _time_loop(params, x_tm, cfg, method, keys, record, probes):
 def _hoisted(params, x_tm, key_data, cfg, method, record):
     """Dense networks: the time loop whose weight gradients are formed outside the scan.
 
+    Used without checkpointing (it stores the current cotangents of every bin, which is
+    what checkpointing avoids).
+
     Inside the backward scan only the per-bin current cotangents delta_l[t] = dL/dI_l[t+1]
     are computed (by autodiff of the step, through zero "probe" currents added to every
     layer's drive); then dW_l = sum_t S_{l-1}[t]^T delta_l[t] and dV_l = sum_t S_l[t]^T
     delta_l[t] are single large matmuls over all (batch, time) rows, since W S_{l-1}[t]
     (+ V S_l[t]) enters the recursion only through that current.
     """
-    return _hoisted_fwd(params, x_tm, key_data, cfg, method, record)[0]
+    keys = None if key_data is None else jax.random.wrap_key_data(key_data)
+    return _time_loop(params, x_tm, cfg, method, keys, record, ())
 
 
 def _hoisted_fwd(params, x_tm, key_data, cfg, method, record):
@@ -133,9 +142,11 @@ def _hoisted_fwd(params, x_tm, key_data, cfg, method, record):
     sizes = cfg.layer_sizes + (cfg.n_out,)
     probes = tuple(jnp.zeros((n_steps, b, n), x_tm.dtype) for n in sizes)
     inner = "all" if record == "all" else "spikes"
+    pre0 = bool(cfg.hidden) and _HOIST_FIRST
+    drive = jnp.einsum("tbi,ij->tbj", x_tm, params["hidden"][0]["w"].astype(x_tm.dtype)) if pre0 else x_tm
 
     def f(pr):
-        ys = _time_loop(params, x_tm, cfg, method, keys, inner, pr)
+        ys = _time_loop(params, drive, cfg, method, keys, inner, pr, pre0)
         return ys, ys[0]
 
     ys, vjp_fn, spikes = jax.vjp(f, probes, has_aux=True)
@@ -169,7 +180,7 @@ def run(params, inputs, cfg, method, key, record):
     dtype = inputs.dtype if jnp.issubdtype(inputs.dtype, jnp.floating) else jnp.float32
     x_tm = jnp.swapaxes(inputs.astype(dtype), 0, 1)
     keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None
-    if cfg.connectivity == "dense" and not cfg.event_driven:
+    if cfg.connectivity == "dense" and not (cfg.event_driven or cfg.checkpoint):
         kd = None if keys is None else jax.random.key_data(keys)
         ys = _hoisted(params, x_tm, kd, cfg, method, record)
     else:

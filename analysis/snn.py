@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from analysis import _validate
 from analysis.lif import LIFParams, fluctuation_sigma_w
@@ -148,8 +149,10 @@ def _fan_in(cfg, l):
 
 @partial(jax.jit, static_argnums=(1, 2, 3))
 def _draw(key, shapes, scales, dtype):
-    keys = jax.random.split(key, len(shapes))
-    return [sc * jax.random.normal(k, sh, dtype) for k, sh, sc in zip(keys, shapes, scales)]
+    sizes = [math.prod(sh) for sh in shapes]
+    flat = jax.random.normal(key, (sum(sizes),), dtype)
+    starts = np.cumsum([0] + sizes)
+    return [sc * flat[a:a + n].reshape(sh) for a, n, sh, sc in zip(starts, sizes, shapes, scales)]
 
 
 def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
