@@ -30,6 +30,9 @@ from analysis.surrogates import (
 from analysis import single_neuron
 from analysis import fields, paper_setups, toy_networks  # SG fields: loops, curl, Stokes
 from analysis import metrics, tasks  # spike-train metrics; task data (experiments: analysis.experiments)
+from analysis import devices, event, lif, snn, snn_methods  # LIF networks in time; multi-device
+from analysis.snn import SNNConfig, init_params, simulate
+from analysis.snn_methods import METHOD_NAMES, Method
 
 __all__ = [
     "ESCAPE_NOISE_NAMES",
@@ -56,4 +59,14 @@ __all__ = [
     "toy_networks",
     "metrics",
     "tasks",
+    "devices",
+    "event",
+    "lif",
+    "snn",
+    "snn_methods",
+    "SNNConfig",
+    "init_params",
+    "simulate",
+    "METHOD_NAMES",
+    "Method",
 ]
