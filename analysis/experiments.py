@@ -34,12 +34,12 @@ from analysis.tasks.spike_train import make_spike_train_task
 from analysis.train import (TrainConfig, TrainResult, accuracy_max_over_time, fit,
                             max_over_time_cross_entropy, upper_bound_regularizer)
 
-__all__ = ["SpikeTrainRun", "spike_train_network", "train_spike_train", "ClassifierRun",
+__all__ = ["sigmoid_method", "SpikeTrainRun", "spike_train_network", "train_spike_train", "ClassifierRun",
            "classifier_network", "train_classifier", "repeated_trials", "spike_train_preset",
            "randman_preset", "shd_preset"]
 
 
-def _method(name: str, hidden_beta: float = 10.0, output_beta: float = 100.0) -> Method:
+def sigmoid_method(name: str, hidden_beta: float = 10.0, output_beta: float = 100.0) -> Method:
     """Method by name with sigmoid escape noise (and matched surrogates) of the given betas."""
     if name not in METHOD_NAMES:
         raise ValueError(f"unknown method {name!r}; valid names: {', '.join(METHOD_NAMES)}")
@@ -92,7 +92,7 @@ def repeated_trials(params, x, cfg, method: Method, key, n_trials: int):
 def _spike_train_eval(params, inputs, target, cfg, tau_vr, n_trials, betas, key):
     out = {}
     for mode in ("deterministic", "stochastic"):
-        sim = repeated_trials(params, inputs, cfg, _method(mode, *betas), key, n_trials)
+        sim = repeated_trials(params, inputs, cfg, sigmoid_method(mode, *betas), key, n_trials)
         tag = "det" if mode == "deterministic" else "stoch"
         target_r = jnp.broadcast_to(target, sim.output.shape)
         out[f"{tag}_van_rossum"] = jnp.mean(metrics.van_rossum_distance(sim.output, target_r, tau_vr))
@@ -123,7 +123,7 @@ def train_spike_train(method_name: str, run: SpikeTrainRun = SpikeTrainRun(), *,
     van_rossum, l2, output/hidden rates in Hz, output/hidden Fano factors); with
     ``return_setup`` also (task, cfg, initial params).
     """
-    method = _method(method_name, run.hidden_beta, run.output_beta)
+    method = sigmoid_method(method_name, run.hidden_beta, run.output_beta)
     k_task, k_init = jax.random.split(jax.random.key(run.seed))
     task = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps,
                                  run.rate_hz)
@@ -172,7 +172,7 @@ def classifier_network(run: ClassifierRun, n_in: int, n_classes: int) -> SNNConf
 def _accuracies(params, x, y, cfg, key, prefix):
     out = {}
     for mode, tag in (("deterministic", "det"), ("stochastic", "stoch")):
-        sim = simulate(params, x, cfg, _method(mode), key)
+        sim = simulate(params, x, cfg, sigmoid_method(mode), key)
         out[f"{tag}_{prefix}_acc"] = accuracy_max_over_time(sim.output, y)
         out[f"{tag}_{prefix}_hidden_rate_hz"] = jnp.mean(metrics.firing_rates(sim.spikes[-1]))
     return out
@@ -211,7 +211,7 @@ def train_classifier(method_name: str, train, valid, run: ClassifierRun = Classi
     ``train_acc`` is the accuracy on the training minibatches during the epoch, in the
     training mode (the usual running training accuracy). Inputs may be uint8 (SHD: saves
     memory); batches are cast to float32. Validation runs in chunks of ``eval_chunk``."""
-    method = _method(method_name)
+    method = sigmoid_method(method_name)
     x_tr, y_tr = jnp.asarray(train[0]), jnp.asarray(train[1], jnp.int32)  # uint8 inputs stay
     x_va, y_va = jnp.asarray(valid[0]), jnp.asarray(valid[1], jnp.int32)   # uint8 (memory)
     if x_tr.ndim != 3 or x_va.shape[1:] != x_tr.shape[1:] or len(y_tr) != len(x_tr):

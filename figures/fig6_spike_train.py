@@ -20,7 +20,7 @@ METHODS = (("deterministic", "det", "C0"), ("stochastic", "stoch", "C3"))
 def _compute(profile: str) -> dict:
     import jax
 
-    from analysis.experiments import _method, spike_train_preset, train_spike_train
+    from analysis.experiments import sigmoid_method, spike_train_preset, train_spike_train
     from analysis.snn import simulate
 
     run = spike_train_preset(profile)
@@ -28,7 +28,7 @@ def _compute(profile: str) -> dict:
     for name, tag, _ in METHODS:
         res, (task, cfg, params0) = train_spike_train(name, run, progress=False, return_setup=True)
         data["history"][tag] = res.history
-        method = _method(name, run.hidden_beta, run.output_beta)
+        method = sigmoid_method(name, run.hidden_beta, run.output_beta)
         key = jax.random.key(99)
         for when, p in (("before", params0), ("after", res.params)):
             out = simulate(p, task.inputs, cfg, method, key).output[0]

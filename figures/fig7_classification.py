@@ -25,21 +25,21 @@ N_TRIALS = 20
 def _trial_rasters(params, x, run, n_classes, name, neurons):
     import jax
 
-    from analysis.experiments import _method, classifier_network, repeated_trials
+    from analysis.experiments import sigmoid_method, classifier_network, repeated_trials
 
     cfg = classifier_network(run, x.shape[-1], n_classes)
-    sim = repeated_trials(params, x[None], cfg, _method(name), jax.random.key(7), N_TRIALS)
+    sim = repeated_trials(params, x[None], cfg, sigmoid_method(name), jax.random.key(7), N_TRIALS)
     return np.asarray(sim.spikes[0][:, 0][:, :, neurons]).transpose(2, 0, 1)  # [neuron, trial, T]
 
 
 def _most_active(params, x, run, n_classes, k=3):
     import jax
 
-    from analysis.experiments import _method, classifier_network
+    from analysis.experiments import sigmoid_method, classifier_network
     from analysis.snn import simulate
 
     cfg = classifier_network(run, x.shape[-1], n_classes)
-    s = simulate(params, x[None], cfg, _method("deterministic"), jax.random.key(0)).spikes[0]
+    s = simulate(params, x[None], cfg, sigmoid_method("deterministic"), jax.random.key(0)).spikes[0]
     return [int(i) for i in np.argsort(-np.asarray(s[0].sum(0)), kind="stable")[:k]]
 
 

@@ -40,9 +40,9 @@ def _hidden_fano(params, task, cfg, run, method_name, seed):
     import jax
 
     from analysis import metrics
-    from analysis.experiments import _method, repeated_trials
+    from analysis.experiments import sigmoid_method, repeated_trials
 
-    method = _method(method_name, run.hidden_beta, run.output_beta)
+    method = sigmoid_method(method_name, run.hidden_beta, run.output_beta)
     sim = repeated_trials(params, task.inputs, cfg, method, jax.random.key(seed), EVAL_TRIALS)
     f = np.asarray(metrics.fano_factor(sim.spikes[0]))[0]
     f = f[np.isfinite(f)]
