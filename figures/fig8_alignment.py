@@ -2,7 +2,8 @@
 coupled-flip stochastic-AD reference in LIF networks too large to enumerate, against depth,
 width, time steps and escape-noise steepness beta (analysis.alignment; Gygax & Zenke 2025,
 sec. 4; Arya et al. 2022). Stochastic network: matched psi = f' vs SuperSpike; deterministic
-network with the same two surrogates. Grey: the reference's own split-half ceiling.
+network with the same two surrogates. Grey: cosine between the two halves of the reference samples
+(a measure of the reference's own noise).
 """
 
 from __future__ import annotations
@@ -42,10 +43,12 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
             c, ls, label = _STYLE[m]
             ax.errorbar(xs, [r[f"cos_{m}"] for r in sel], yerr=[2 * r[f"cos_se_{m}"] for r in sel],
                         color=c, ls=ls, marker="o", ms=3, capsize=2, label=label)
-        ax.plot(xs, [r["ceiling"] for r in sel], color="0.6", lw=1, label="reference ceiling")
+        ax.plot(xs, [r["ceiling"] for r in sel], color="0.6", lw=1, label="reference split-half cosine")
         ax.set_xlabel(axis + (" (escape noise)" if axis == "beta" else ""))
         if axis in ("width", "steps"):
             ax.set_xscale("log", base=2)
+        ax.set_xticks(xs, [f"{v:g}" for v in xs])
+        ax.minorticks_off()
     axs[0].set_ylabel("cosine with unbiased reference")
     axs[0].legend(fontsize=6, loc="lower left")
     fig.suptitle(f"SG alignment in LIF networks (base: depth {base.depth}, width {base.width}, "
