@@ -33,6 +33,10 @@ from analysis import metrics, tasks  # spike-train metrics; task data (experimen
 from analysis import devices, event, lif, snn, snn_methods  # LIF networks in time; multi-device
 from analysis.snn import SNNConfig, init_params, simulate
 from analysis.snn_methods import METHOD_NAMES, Method
+from analysis import alignment, bias, compare, estimators, exact, netspec  # exact gradients, estimators
+from analysis.compare import check_unbiased
+from analysis.estimators import estimate
+from analysis.exact import Network, exact_value_and_grad
 
 __all__ = [
     "ESCAPE_NOISE_NAMES",
@@ -69,4 +73,14 @@ __all__ = [
     "simulate",
     "METHOD_NAMES",
     "Method",
+    "alignment",
+    "bias",
+    "compare",
+    "estimators",
+    "exact",
+    "netspec",
+    "check_unbiased",
+    "estimate",
+    "Network",
+    "exact_value_and_grad",
 ]
