@@ -87,3 +87,17 @@ def test_wrong_types_are_named():
         bernoulli_spike(jax.random.key(0), 0.0, surrogate("arctan"))
     with pytest.raises(ValueError, match="n must be a positive integer"):
         bernoulli_derivative_samples(jax.random.key(0), 0.5, 0, "right")
+
+
+def test_code_agreement_detects_a_perturbed_surrogate(monkeypatch):
+    """The code-vs-sympy comparison is not vacuous: a 1e-9 relative change is caught."""
+    import numpy as np
+
+    import analysis.surrogates as surr
+    from analysis.symbolic import code_agreement
+
+    entry = surr._REGISTRY["arctan"]
+    monkeypatch.setitem(surr._REGISTRY, "arctan", entry._replace(fn=lambda z, b, p: entry.fn(z, b, p) * (1 + 1e-9)))
+    errs = code_agreement(np.linspace(-3.0, 3.0, 11), betas=(2.0,), p0s=(0.5,))
+    assert errs["psi:arctan"] > 1e-10
+    assert errs["psi:superspike"] < 1e-12 and errs["deriv:sigmoid"] < 1e-12
