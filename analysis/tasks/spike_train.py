@@ -31,8 +31,10 @@ from analysis import _validate
 __all__ = ["SpikeTrainTask", "default_image_path", "load_gray_image", "dither", "image_raster",
            "poisson_inputs", "make_spike_train_task"]
 
-# Floyd-Steinberg weights: (row offset, column offset, weight).
-_FS = ((0, 1, 7 / 16), (1, -1, 3 / 16), (1, 0, 5 / 16), (1, 1, 1 / 16))
+# Floyd-Steinberg weights: (row offset, column offset, weight). (1, -1) comes before (0, 1):
+# a pixel receiving both within one wavefront then sums them in raster order, so the
+# result equals the pixel-by-pixel loop exactly, not just up to rounding.
+_FS = ((1, -1, 3 / 16), (0, 1, 7 / 16), (1, 0, 5 / 16), (1, 1, 1 / 16))
 
 
 class SpikeTrainTask(NamedTuple):
