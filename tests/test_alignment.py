@@ -23,6 +23,7 @@ def test_alignment_reference_is_unbiased_on_an_enumerable_network():
     assert rep.passed, str(rep)
 
 
+@pytest.mark.slow
 def test_alignment_point_reports_bounded_cosines_and_signs():
     row = alignment_point(AlignmentConfig(depth=1, width=4, steps=12, n_ref=300, n_sg=32, chunk=150))
     for m in ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched"):
