@@ -21,6 +21,7 @@ def _compute(profile: str) -> dict:
     import jax
 
     from analysis.experiments import sigmoid_method, spike_train_preset, train_spike_train
+    from analysis import metrics
     from analysis.snn import simulate
 
     run = spike_train_preset(profile)
@@ -35,6 +36,8 @@ def _compute(profile: str) -> dict:
             data["rasters"][f"{tag}_{when}"] = np.asarray(out).T
     data["rasters"]["input"] = np.asarray(task.inputs[0]).T
     data["rasters"]["target"] = np.asarray(task.target[0]).T
+    data["isi_cv"] = {k: float(np.nanmean(metrics.isi_cv(r.T))) for k, r in data["rasters"].items()
+                      if np.isfinite(metrics.isi_cv(r.T)).any()}
     return data
 
 
@@ -68,7 +71,8 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
               ("stoch_before", "output before (stoch.)"), ("det_after", "output after (det.)"),
               ("stoch_after", "output after (stoch.)"))
     for ax, (k, title) in zip(axes[0], panels):
-        _raster(ax, r[k], title)
+        cv = data["isi_cv"].get(k)
+        _raster(ax, r[k], title + ("" if cv is None else f"\nmean ISI CV {cv:.2f}"))
     axes[0, 0].set_ylabel("neuron")
     dt = 1e-3  # 1 ms bins
     data["target_rate_hz"] = float(np.mean(r["target"]) / dt)
