@@ -254,4 +254,10 @@ def load_checkpoint(out_dir, params, opt_state, cfg: TrainConfig, run_info: dict
         if drop(meta.get("run", {})) != drop(to_jsonable(run_info or {})):
             raise ValueError(f"checkpoint in {out_dir} belongs to run {meta.get('run')}, "
                              f"cannot resume run {run_info}")
-        return _restore("p", params, z), _restore("o", opt_state, z), meta["history"]
+        history = [{k: _from_json(v) for k, v in row.items()} for row in meta["history"]]
+        return _restore("p", params, z), _restore("o", opt_state, z), history
+
+
+def _from_json(v):
+    """Undo :func:`analysis.io.to_jsonable` for non-finite floats ("nan", "inf", "-inf")."""
+    return float(v) if v in ("nan", "inf", "-inf") else v
