@@ -20,7 +20,7 @@ def test_active_indices_match_numpy_nonzero():
         assert np.all(np.asarray(idx[b, len(nz):]) == 17)
 
 
-@pytest.mark.parametrize("budget", [0, 4, 40])
+@pytest.mark.parametrize("budget", [0, 4, pytest.param(40, marks=pytest.mark.slow)])
 def test_event_matmul_value_and_grads(budget):
     """Budget 4 overflows (dense fallback), 0 and 40 use the gather path; values need not
     be binary. Reference: the dense product and its gradients (float64, exact up to

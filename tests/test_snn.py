@@ -98,7 +98,8 @@ _slow = pytest.mark.slow
 
 
 @pytest.mark.parametrize("name,meth", [
-    ("dense", "stochastic"), ("dense_rec_lif", "deterministic"), ("conv_rec", "stochastic"),
+    ("dense_rec_lif", "deterministic"), ("conv_rec", "stochastic"),
+    pytest.param("dense", "stochastic", marks=_slow),
     pytest.param("dense", "deterministic", marks=_slow),
     pytest.param("dense_rec_lif", "stochastic", marks=_slow),
     pytest.param("conv_rec", "deterministic", marks=_slow),
@@ -149,7 +150,8 @@ def _scan_loss(params, x, cfg, meth, key):
 
 
 @pytest.mark.parametrize("meth,reset", [
-    ("deterministic", "detached"), ("stochastic", "differentiable"), ("multilayer_spiker", "detached"),
+    ("deterministic", "detached"), ("stochastic", "differentiable"),
+    pytest.param("multilayer_spiker", "detached", marks=_slow),
     pytest.param("deterministic", "differentiable", marks=_slow),
     pytest.param("stochastic", "detached", marks=_slow),
     pytest.param("multilayer_spiker", "differentiable", marks=_slow),
@@ -188,7 +190,7 @@ def test_reset_modes_differ():
     assert np.abs(g["detached"] - g["differentiable"]).max() > 1e-6 * np.abs(g["detached"]).max()
 
 
-@pytest.mark.parametrize("block", [0, 5, pytest.param(4, marks=_slow)])
+@pytest.mark.parametrize("block", [5, pytest.param(0, marks=_slow), pytest.param(4, marks=_slow)])
 def test_checkpoint_identical_gradients(block):
     base = CONFIGS["dense_rec_lif"]
     ck = SNNConfig(**{**base.__dict__, "checkpoint": True, "checkpoint_block": block})
