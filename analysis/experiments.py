@@ -245,11 +245,12 @@ def spike_train_preset(profile: str = "quick", **overrides) -> SpikeTrainRun:
 
 def randman_preset(profile: str = "quick", **overrides):
     """(RandmanConfig, ClassifierRun): ``quick`` 4 classes x 100 samples, 30 units, 40 steps,
-    48 hidden, 40 epochs; ``full`` 10 classes x 500 samples, 100 units, 100 steps, 128 hidden."""
+    48 hidden, 40 epochs; ``full`` 10 classes x 500 samples, 50 units, 100 steps, manifold
+    dimension 3 (dimension 1 at this size is solved in ~5 epochs), 128 hidden, 60 epochs."""
     from analysis.tasks.randman import RandmanConfig
 
     data = {"quick": RandmanConfig(n_classes=4, n_units=30, n_steps=40, n_samples=100),
-            "full": RandmanConfig(n_classes=10, n_units=100, n_steps=100, n_samples=500)}
+            "full": RandmanConfig(n_classes=10, n_units=50, n_steps=100, dim=3, n_samples=500)}
     runs = {"quick": dict(hidden=(48,), epochs=40, batch_size=32, learning_rate=5e-3),
             "full": dict(hidden=(128,), epochs=60, batch_size=64, learning_rate=2e-3)}
     _preset(runs, profile)
