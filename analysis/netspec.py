@@ -91,6 +91,9 @@ def network_from_spec(spec: dict):
     for i, w in enumerate(ws):
         if w.shape[1] != sizes[i]:
             raise SpecError(f"spec field 'weights[{i}]' has shape {w.shape}; expected ({w.shape[0]}, {sizes[i]})")
+    theta = spec.get("threshold", 1.0)
+    if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not np.isfinite(theta):
+        raise SpecError(f"spec field 'threshold' must be a finite number, got {theta!r}")
     loss = _field(spec, "loss", dict)
     if "name" not in loss:
         raise SpecError("spec field 'loss.name' is missing")
@@ -100,13 +103,19 @@ def network_from_spec(spec: dict):
     try:
         net = Network(kind, tuple(sizes), _named(spec, "escape_noise", escape_noise),
                       _named(spec, "surrogate", surrogate, required=False),
-                      theta=float(spec.get("threshold", 1.0)), loss=loss["name"],
+                      theta=float(theta), loss=loss["name"],
                       target=loss.get("target"), **kw)
     except SpecError:
         raise
     except (ValueError, TypeError) as exc:
         raise SpecError(f"invalid spec: {exc}") from None
-    options = {"estimators": spec.get("estimators"), "n_flips": int(spec.get("n_flips", 2))}
+    n_flips = spec.get("n_flips", 2)
+    if isinstance(n_flips, bool) or not isinstance(n_flips, int) or n_flips < 1:
+        raise SpecError(f"spec field 'n_flips' must be a positive integer, got {n_flips!r}")
+    ests = spec.get("estimators")
+    if ests is not None and (not isinstance(ests, list) or not all(isinstance(e, str) for e in ests)):
+        raise SpecError("spec field 'estimators' must be a list of estimator names")
+    options = {"estimators": ests, "n_flips": n_flips}
     return net, tuple(jnp.asarray(w) for w in ws), jnp.asarray(x), options
 
 

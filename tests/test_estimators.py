@@ -78,6 +78,8 @@ def test_summarize_statistics_against_hand_computation():
     (lambda s: s.update(loss={"target": 1}), "loss.name"),
     (lambda s: s.update(colour="red"), "colour"),
     (lambda s: s.update(input=[1.0, "a"]), "input"),
+    (lambda s: s.update(threshold="high"), "threshold"),
+    (lambda s: s.update(n_flips=0), "n_flips"),
 ])
 def test_invalid_specs_name_the_field(mutate, field):
     from analysis.netspec import network_from_spec
