@@ -19,6 +19,7 @@ from jax import lax
 from analysis.lif import integrator_update, lif_update
 
 
+_STRATEGY = "layerwise"  # or "hoisted" (all layers in one scan, weight gradients outside)
 _HOIST_FIRST = True  # first layer drive x W0 as one matmul outside the scan
 
 
@@ -180,7 +181,11 @@ def run(params, inputs, cfg, method, key, record):
     dtype = inputs.dtype if jnp.issubdtype(inputs.dtype, jnp.floating) else jnp.float32
     x_tm = jnp.swapaxes(inputs.astype(dtype), 0, 1)
     keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None
-    if cfg.connectivity == "dense" and not (cfg.event_driven or cfg.checkpoint):
+    if _STRATEGY == "layerwise" and not (cfg.event_driven or cfg.checkpoint):
+        from analysis._snn_layerwise import layerwise
+
+        ys = layerwise(params, x_tm, cfg, method, keys, record)
+    elif cfg.connectivity == "dense" and not (cfg.event_driven or cfg.checkpoint):
         kd = None if keys is None else jax.random.key_data(keys)
         ys = _hoisted(params, x_tm, kd, cfg, method, record)
     else:
