@@ -1,8 +1,12 @@
 """Multi-layer LIF networks in time: configuration, initialisation, simulation.
 
 Layers follow the recursion of :mod:`analysis.lif` (THEORY.md sec. 6; Gygax & Zenke 2025,
-sec. 5). All layers advance together in one ``lax.scan`` over time; spikes of layer l-1 at
-bin t drive layer l's synaptic current at the same bin. Arrays are batch-first:
+sec. 5); spikes of layer l-1 at bin t drive layer l's synaptic current at the same bin.
+By default the network is evaluated layer by layer (the feedforward drive of all bins is
+one large matmul or conv, each layer's time recursion one ``lax.scan``;
+:mod:`analysis._snn_layerwise`); with ``checkpoint`` or ``event_driven`` all layers
+advance together in one scan over time (:mod:`analysis._snn_core`). Both give the same
+numbers and gradients. Arrays are batch-first:
 inputs [B, T, n_in], spikes and membranes [B, T, N], output [B, T, n_out].
 
 Connectivity: ``dense`` (W [N_in, N]) or ``conv1d`` (W [K, C_in, C_out], stride s,
