@@ -33,7 +33,7 @@ def _family(profile):
     if profile == "full":
         nets += [
             Network("feedforward", (3, 4, 4), escape_noise("laplace", 2.0), theta=0.4, loss="xent", target=3),
-            Network("feedforward", (2, 1, 3, 2, 1), escape_noise("sigmoid", 4.0), theta=0.1),
+            Network("feedforward", (2, 1, 3, 2), escape_noise("sigmoid", 1.5), theta=0.1),
             Network("lif", (2, 3, 1), escape_noise("sigmoid", 3.0), theta=0.2, steps=4, tau_mem=4.0,
                     tau_syn=2.0, reset="differentiable"),
             Network("lif", (3, 4), escape_noise("probit", 2.0), theta=0.3, steps=3, loss="mse",
