@@ -38,7 +38,7 @@ def test_event_matmul_value_and_grads(budget):
 
 
 def test_event_network_gradients_equal_dense_float32():
-    kw = dict(n_in=30, hidden=(20, 15), n_out=4, recurrent=True)
+    kw = dict(n_in=30, hidden=(20,), n_out=4, recurrent=True)
     dense, event = SNNConfig(**kw), SNNConfig(**kw, event_driven=True)
     params = init_params(jax.random.key(0), dense, nu=60.0)
     x = jnp.asarray(np.random.default_rng(2).random((3, 30, 30)) < 0.1, jnp.float32)
