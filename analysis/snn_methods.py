@@ -35,15 +35,20 @@ __all__ = ["Method", "METHOD_NAMES", "method", "sampled_derivative_spike"]
 METHOD_NAMES = ("deterministic", "stochastic", "multilayer_spiker")
 
 
+def _draw(z, u, noise):
+    return (u < noise.prob(z)).astype(z.dtype)
+
+
 @partial(jax.custom_jvp, nondiff_argnums=(2,))
 def _sampled(z, u, noise):
-    return (u < noise.prob(z)).astype(z.dtype)
+    return _draw(z, u, noise)
 
 
 @_sampled.defjvp
 def _sampled_jvp(noise, primals, tangents):
+    # Plain forward value (as in analysis.spikes): higher derivatives of S are exact (0 a.e.).
     (z, u), (dz, _) = primals, tangents
-    s = _sampled(z, u, noise)
+    s = _draw(z, u, noise)
     return s, noise.beta * s * dz
 
 
