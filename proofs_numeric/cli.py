@@ -73,6 +73,9 @@ def _plugins():
             yield mod.name[4:], importlib.import_module(f"proofs_numeric.{mod.name}")
 
 
+_MALLOC_TUNED = ("train", "bench")  # long CPU runs: reuse freed buffers (analysis.host_memory)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sgtheory", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -101,12 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=getattr(mod, "HELP", None))
         mod.add_arguments(sp)
         sp.set_defaults(func=mod.run)
+    for name in _MALLOC_TUNED:
+        sub.choices[name].add_argument(
+            "--default-malloc", action="store_true",
+            help="keep glibc's default malloc settings (by default freed host memory is kept "
+                 "for reuse, which saves page faults; see analysis.host_memory)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command not in ("train", "bench"):
+    if args.command in _MALLOC_TUNED:
+        if not args.default_malloc:
+            from analysis.host_memory import keep_freed_memory
+
+            keep_freed_memory()
+    else:
         _enable_x64()
     try:
         return int(args.func(args) or 0)
