@@ -99,6 +99,20 @@ class Method:
             return lambda z, u: sampled_derivative_spike(z, u, noise)
         return lambda z, u: bernoulli_spike_from_uniform(z, u, noise, psi)
 
+    def spike_derivative(self, output: bool) -> Callable:
+        """(z, s) -> dS/dz, the derivative rule of :meth:`spike_fn` given its spikes s.
+
+        psi(z) for ``deterministic`` and ``stochastic`` (the JVP rules of
+        :mod:`analysis.spikes`), beta_h s for the hidden layers of ``multilayer_spiker``.
+        Used by backward passes written by hand (:mod:`analysis._snn_layerwise`), which
+        store spikes and potentials instead of the uniforms.
+        """
+        noise = self.output_noise if output else self.hidden_noise
+        if self.name == "multilayer_spiker" and not output:
+            return lambda z, s: noise.beta * s
+        psi = self.surrogate or matched_surrogate(noise)
+        return lambda z, s: psi(z)
+
 
 def method(name: str = "deterministic", **kwargs) -> Method:
     """Construct a :class:`Method` by name; raises ValueError listing the valid names."""
