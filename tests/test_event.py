@@ -1,11 +1,13 @@
 """Event-driven synaptic input (analysis.event) against the dense product."""
 
+import importlib.util
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.event import active_indices, event_matmul
+from analysis.event import active_indices, event_backend, event_matmul
 from analysis.snn import SNNConfig, init_params, simulate
 from analysis.snn_methods import Method
 
@@ -22,16 +24,16 @@ def test_active_indices_match_numpy_nonzero():
 
 @pytest.mark.parametrize("budget", [0, 4, pytest.param(40, marks=pytest.mark.slow)])
 def test_event_matmul_value_and_grads(budget):
-    """Budget 4 overflows (dense fallback), 0 and 40 use the gather path; values need not
-    be binary. Reference: the dense product and its gradients (float64, exact up to
+    """XLA backend: budget 4 overflows (dense fallback), 0 and 40 use the gather path;
+    values need not be binary. Reference: the dense product and its gradients (float64, exact up to
     summation order)."""
     rng = np.random.default_rng(1)
     s = jnp.asarray((rng.random((6, 40)) < 0.15) * rng.normal(size=(6, 40)))
     w = jnp.asarray(rng.normal(size=(40, 9)))
     g = jnp.asarray(rng.normal(size=(6, 9)))
-    y = event_matmul(s, w, budget)
+    y = event_matmul(s, w, budget, "xla")
     np.testing.assert_allclose(np.asarray(y), np.asarray(s @ w), rtol=1e-12, atol=1e-12)
-    f_e = lambda s, w: jnp.sum(event_matmul(s, w, budget) * g)  # noqa: E731
+    f_e = lambda s, w: jnp.sum(event_matmul(s, w, budget, "xla") * g)  # noqa: E731
     f_d = lambda s, w: jnp.sum((s @ w) * g)  # noqa: E731
     for a, b in zip(jax.grad(f_e, (0, 1))(s, w), jax.grad(f_d, (0, 1))(s, w)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
@@ -60,3 +62,97 @@ def test_event_network_gradients_equal_dense_float32():
 def test_event_driven_conv_rejected():
     with pytest.raises(ValueError, match="event_driven"):
         SNNConfig(n_in=8, hidden=(2,), connectivity="conv1d", kernel_size=3, event_driven=True)
+
+
+def _bound(terms_abs, n_terms, dtype):
+    """Rounding bound for comparing two summation orders of the same n terms.
+
+    Each order's result lies within gamma_n sum |terms| of the exact sum, gamma_n ~ n u
+    (u = eps / 2, first order), so two orders differ by at most n eps sum |terms|; doubled
+    for the rounding of the products and the final cast.
+    """
+    return 2 * n_terms * np.finfo(dtype).eps * terms_abs + np.finfo(dtype).tiny
+
+
+def _sparse_operands(seed, dtype, rows=203, n_in=67, n_out=45):
+    """S [rows, n_in] with per-row densities from 0 to 1 (incl. empty and fully dense rows),
+    non-binary values; W; cotangent G."""
+    rng = np.random.default_rng(seed)
+    density = rng.choice([0.0, 0.01, 0.05, 0.2, 1.0], size=(rows, 1))
+    s = (rng.random((rows, n_in)) < density) * rng.normal(size=(rows, n_in))
+    s[0], s[1] = 0.0, rng.normal(size=n_in)
+    w, g = rng.normal(size=(n_in, n_out)), rng.normal(size=(rows, n_out))
+    return tuple(jnp.asarray(a, dtype) for a in (s, w, g))
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_numba_event_matmul_equals_dense(dtype):
+    """Numba backend: value (jit) and both gradients (jax.grad under jit) against the dense
+    products, for an R that is not a multiple of the thread count or the 8-row groups."""
+    pytest.importorskip("numba")
+    if jax.default_backend() != "cpu":
+        pytest.skip("the numba backend runs on the CPU backend only")
+    s, w, g = _sparse_operands(4, dtype)
+    sa, wa, ga = (np.abs(np.asarray(a, np.float64)) for a in (s, w, g))
+    y = jax.jit(lambda s, w: event_matmul(s, w, 0, "numba"))(s, w)
+    assert y.dtype == dtype
+    assert np.all(np.abs(np.asarray(y, np.float64) - np.asarray(s, np.float64) @ np.asarray(w, np.float64))
+                  <= _bound(sa @ wa, s.shape[1], dtype))
+    f_e = lambda s, w: jnp.sum(event_matmul(s, w, 0, "numba") * g)  # noqa: E731
+    ds, dw = jax.jit(jax.grad(f_e, (0, 1)))(s, w)
+    assert ds.dtype == dw.dtype == dtype
+    s64, w64, g64 = (np.asarray(a, np.float64) for a in (s, w, g))
+    assert np.all(np.abs(np.asarray(dw, np.float64) - s64.T @ g64) <= _bound(sa.T @ ga, s.shape[0], dtype))
+    assert np.all(np.abs(np.asarray(ds, np.float64) - g64 @ w64.T) <= _bound(ga @ wa.T, w.shape[1], dtype))
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_numba_and_xla_backends_agree(dtype):
+    """The two backends give the same value and gradients up to summation order."""
+    pytest.importorskip("numba")
+    if jax.default_backend() != "cpu":
+        pytest.skip("the numba backend runs on the CPU backend only")
+    s, w, g = _sparse_operands(5, dtype, rows=97)
+    sa, wa, ga = (np.abs(np.asarray(a, np.float64)) for a in (s, w, g))
+
+    def vg(backend):
+        f = lambda s, w: jnp.sum(event_matmul(s, w, 0, backend) * g)  # noqa: E731
+        return (event_matmul(s, w, 0, backend), *jax.grad(f, (0, 1))(s, w))
+
+    bounds = (_bound(sa @ wa, s.shape[1], dtype), _bound(ga @ wa.T, w.shape[1], dtype),
+              _bound(sa.T @ ga, s.shape[0], dtype))
+    for a, b, tol in zip(vg("numba"), vg("xla"), bounds):
+        assert np.all(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)) <= tol)
+
+
+def test_numba_event_matmul_vmap_and_mixed_dtypes():
+    """Under vmap (batched S with shared W, batched W) and with a bool S."""
+    pytest.importorskip("numba")
+    if jax.default_backend() != "cpu":
+        pytest.skip("the numba backend runs on the CPU backend only")
+    s, w, _ = _sparse_operands(6, jnp.float32, rows=31)
+    sb = jnp.stack([s, 2 * s, s[::-1]])
+    wb = jnp.stack([w, -w])
+    tol = 1e-4
+    np.testing.assert_allclose(jax.vmap(lambda s: event_matmul(s, w, 0, "numba"))(sb), sb @ w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(jax.vmap(lambda w: event_matmul(s, w, 0, "numba"))(wb), s @ wb, rtol=tol, atol=tol)
+    loss = lambda f: lambda s, w: jnp.sum(f(s, w) ** 2)  # noqa: E731
+    ge = jax.vmap(jax.grad(loss(lambda s, w: event_matmul(s, w, 0, "numba")), (0, 1)), (0, None))(sb, w)
+    gd = jax.vmap(jax.grad(loss(lambda s, w: s @ w), (0, 1)), (0, None))(sb, w)
+    for a, b in zip(ge, gd):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol * float(jnp.abs(b).max()))
+    sbool = s != 0
+    np.testing.assert_allclose(event_matmul(sbool, w, 0, "numba"), sbool.astype(jnp.float32) @ w, rtol=tol, atol=tol)
+
+
+def test_event_backend_selection():
+    """Automatic choice: numba on the CPU backend when importable and the operands apply."""
+    numba_ok = importlib.util.find_spec("numba") is not None and jax.default_backend() == "cpu"
+    f32 = jax.ShapeDtypeStruct((4, 3), jnp.float32)
+    assert event_backend() == ("numba" if numba_ok else "xla")
+    assert event_backend(f32, jax.ShapeDtypeStruct((3, 2), jnp.float32)) == event_backend()
+    f16 = jax.ShapeDtypeStruct((4, 3), jnp.float16)
+    assert event_backend(f16, jax.ShapeDtypeStruct((3, 2), jnp.float16)) == "xla"
+    assert event_backend(jax.ShapeDtypeStruct((2, 4, 3), jnp.float32), jax.ShapeDtypeStruct((3, 2), jnp.float32)) == "xla"
+    with pytest.raises(ValueError, match="backend"):
+        event_matmul(jnp.ones((2, 3)), jnp.ones((3, 2)), 0, "cuda")
