@@ -8,7 +8,9 @@ forward + backward (gradients w.r.t. the weights only, as in the network). spyx 
 flax.nnx) and snnTorch (PyTorch CPU) run the same architecture when installed (the
 ``bench`` extra) and are skipped otherwise. The event-driven path is compared with the
 dense one at several input densities. Peak memory of training 1000-step sequences with
-and without checkpointing is measured in subprocesses (``ru_maxrss``).
+and without checkpointing is measured in subprocesses (``ru_maxrss``), with glibc's
+default malloc and with freed memory kept (:mod:`analysis.host_memory`; the kept heap
+is never trimmed, so its high-water mark is higher).
 
 Timings: medians of interleaved rounds (:func:`analysis.benchmarks._timing.interleaved`);
 on a shared machine differences below ~10 % are noise. Profile ``quick`` uses a smaller
@@ -26,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis.benchmarks._timing import interleaved, ratio_table
+from analysis.host_memory import is_kept
 from analysis.lif import LIFParams
 from analysis.snn import SNNConfig, init_params, simulate
 from analysis.snn_methods import Method
@@ -160,7 +163,11 @@ def _event_section(batch, steps, rounds, densities):
 
 
 _MEM_SCRIPT = """
-import resource, sys, jax, jax.numpy as jnp
+import resource, sys
+if sys.argv[4] == "1":
+    from analysis.host_memory import keep_freed_memory
+    keep_freed_memory()
+import jax, jax.numpy as jnp
 from analysis.benchmarks.snn import _config, _inputs
 from analysis.snn import init_params, simulate
 from analysis.snn_methods import Method
@@ -174,10 +181,15 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
 """
 
 
-def peak_memory_gib(steps: int, checkpoint: bool, batch: int = 256) -> float:
-    """Peak resident memory (GiB) of one jitted fwd+bwd in a fresh subprocess."""
-    r = subprocess.run([sys.executable, "-c", _MEM_SCRIPT, str(steps), "1" if checkpoint else "0", str(batch)],
-                       capture_output=True, text=True, check=True)
+def peak_memory_gib(steps: int, checkpoint: bool, batch: int = 256, keep_freed: bool | None = None) -> float:
+    """Peak resident memory (GiB) of one jitted fwd+bwd in a fresh subprocess.
+
+    ``keep_freed``: apply :func:`analysis.host_memory.keep_freed_memory` there (default:
+    as in this process).
+    """
+    keep = is_kept() if keep_freed is None else keep_freed
+    args = [str(steps), "1" if checkpoint else "0", str(batch), "1" if keep else "0"]
+    r = subprocess.run([sys.executable, "-c", _MEM_SCRIPT, *args], capture_output=True, text=True, check=True)
     return float(r.stdout.strip().splitlines()[-1])
 
 
@@ -188,7 +200,8 @@ def run(profile: str = "quick") -> dict:
     pr = PROFILES[profile]
     res, rates = _dense_section(pr["batch"], pr["steps"], pr["rounds"])
     print(f"snn dense ({profile}: batch {pr['batch']}, {pr['steps']} steps, width {WIDTH}, "
-          f"{jax.devices()[0].platform}); layer spike densities {[round(r, 3) for r in rates]}")
+          f"{jax.devices()[0].platform}, freed host memory kept: {is_kept()}); "
+          f"layer spike densities {[round(r, 3) for r in rates]}")
     print(ratio_table(res, "matmul_chain fwd+bwd"))
     print("  (snnTorch timed against the chain in a separate 2-round run; shown rescaled)")
     ratio = {"fwdbwd_vs_chain": res["matmul_chain fwd+bwd"]["median_s"] / res["sgtheory fwd+bwd"]["median_s"],
@@ -200,9 +213,10 @@ def run(profile: str = "quick") -> dict:
     for d, e in event.items():
         print(f"  event-driven, input density {d}: {e['speedup']:.2f}x dense "
               f"(hidden densities {[round(h, 3) for h in e['hidden_density']]})")
-    out = {"profile": profile, "timings": {k: v["median_s"] for k, v in res.items()}, "ratios": ratio,
+    out = {"profile": profile, "malloc_kept": is_kept(), "timings": {k: v["median_s"] for k, v in res.items()}, "ratios": ratio,
            "densities": rates, "event_driven": event}
     if profile == "full":
-        out["peak_memory_gib"] = {f"T=1000 checkpoint={ck}": peak_memory_gib(1000, ck) for ck in (True, False)}
+        out["peak_memory_gib"] = {f"T=1000 checkpoint={ck} malloc_kept={kf}": peak_memory_gib(1000, ck, keep_freed=kf)
+                                  for ck in (True, False) for kf in (False, True)}
         print("  peak memory:", json.dumps(out["peak_memory_gib"]))
     return out
