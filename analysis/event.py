@@ -17,7 +17,9 @@ Two backends compute the two sparse products; :func:`event_backend` reports whic
   its nonzero entries (one pass, in the forward and again in the backward: a residual
   index list would need a static size, i.e. room for all R N_in entries, which costs more
   than the scan) and add weight rows (forward) or gradient rows (backward) for the active
-  entries only. ``max_active`` is ignored (no index table).
+  entries only. ``max_active`` is ignored (no index table). :func:`jax.pure_callback`
+  copies the operands out of and the result into XLA buffers; at R = 51200 rows these
+  copies cost more than the kernels themselves.
 * ``"xla"`` (otherwise, e.g. on a GPU): pure XLA. The active indices of every sample are
   found by a cumulative sum + scatter into an index table of ``max_active`` slots
   (default N_in), and the gathered rows are accumulated in a loop whose trip count is the
