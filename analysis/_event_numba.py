@@ -86,15 +86,17 @@ def _rows_tmatmul(s, g, n_blocks, dw):
             dw[i, j] = acc
 
 
-def sparse_rows_matmul(s: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """S @ W [R, N_out] for S [R, N_in], W [N_in, N_out] of one float dtype (C-contiguous)."""
-    y = np.empty((s.shape[0], w.shape[1]), w.dtype)
+def sparse_rows_matmul(s: np.ndarray, w: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """S @ W [R, N_out] for S [R, N_in], W [N_in, N_out] of one float dtype (C-contiguous),
+    written into ``out`` when given."""
+    y = np.empty((s.shape[0], w.shape[1]), w.dtype) if out is None else out
     _rows_matmul(s, w, y)
     return y
 
 
-def sparse_rows_tmatmul(s: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """S^T @ G [N_in, N_out] for S [R, N_in], G [R, N_out] of one float dtype (C-contiguous)."""
-    dw = np.empty((s.shape[1], g.shape[1]), g.dtype)
+def sparse_rows_tmatmul(s: np.ndarray, g: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """S^T @ G [N_in, N_out] for S [R, N_in], G [R, N_out] of one float dtype (C-contiguous),
+    written into ``out`` when given."""
+    dw = np.empty((s.shape[1], g.shape[1]), g.dtype) if out is None else out
     _rows_tmatmul(s, g, max(1, min(numba.get_num_threads(), s.shape[0])), dw)
     return dw

@@ -181,7 +181,7 @@ def run(params, inputs, cfg, method, key, record):
     dtype = inputs.dtype if jnp.issubdtype(inputs.dtype, jnp.floating) else jnp.float32
     x_tm = jnp.swapaxes(inputs.astype(dtype), 0, 1)
     keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None
-    if _STRATEGY == "layerwise" and not (cfg.event_driven or cfg.checkpoint):
+    if _STRATEGY == "layerwise" and not cfg.checkpoint:
         from analysis._snn_layerwise import layerwise
 
         ys = layerwise(params, x_tm, cfg, method, keys, record)

@@ -13,13 +13,15 @@ Two backends compute the two sparse products; :func:`event_backend` reports whic
 * ``"numba"`` (chosen automatically when numba is installed, ``pip install
   "sgtheory[event]"``, the default JAX backend is the CPU, S and W are 2-D and their
   result dtype is float32 or float64): the products run in the parallel numba kernels of
-  :mod:`analysis._event_numba`, called through :func:`jax.pure_callback`. They scan S for
+  :mod:`analysis._event_numba`, called through
+  :func:`jax.experimental.buffer_callback.buffer_callback`, which hands the kernels XLA's
+  own buffers (no copies in or out; :func:`jax.pure_callback` copies operands and result,
+  and at R = 51200 rows those copies cost more than the kernels). The kernels scan S for
   its nonzero entries (one pass, in the forward and again in the backward: a residual
   index list would need a static size, i.e. room for all R N_in entries, which costs more
   than the scan) and add weight rows (forward) or gradient rows (backward) for the active
-  entries only. ``max_active`` is ignored (no index table). :func:`jax.pure_callback`
-  copies the operands out of and the result into XLA buffers; at R = 51200 rows these
-  copies cost more than the kernels themselves.
+  entries only. ``max_active`` is ignored (no index table). At R = 51200, N = 512 the
+  forward costs 0.14x (1 % density) to 0.25x (5 %) of the dense float32 matmul on 2 cores.
 * ``"xla"`` (otherwise, e.g. on a GPU): pure XLA. The active indices of every sample are
   found by a cumulative sum + scatter into an index table of ``max_active`` slots
   (default N_in), and the gathered rows are accumulated in a loop whose trip count is the
@@ -40,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.experimental.buffer_callback import buffer_callback
 
 __all__ = ["event_matmul", "event_backend", "active_indices"]
 
@@ -134,9 +137,19 @@ def _host_batched(kernel, shared_b, a, b):
     return np.stack(out).reshape(lead + out[0].shape)
 
 
+def _host_into(kernel, shared_b, ctx, out, a, b):
+    """buffer_callback body: the kernel writes into XLA's output buffer (no copies of
+    2-D operands; batched operands under ``vmap`` go through :func:`_host_batched`)."""
+    a, b, o = np.asarray(a), np.asarray(b), np.asarray(out)
+    if a.ndim == 2 and b.ndim == 2 and a.flags.c_contiguous and b.flags.c_contiguous and o.flags.writeable:
+        kernel(a, b, o)
+    else:
+        o[...] = _host_batched(kernel, shared_b, a, b)
+
+
 def _callback(kernel, shared_b, shape, dtype, a, b):
-    return jax.pure_callback(partial(_host_batched, kernel, shared_b), jax.ShapeDtypeStruct(shape, dtype),
-                             a, b, vmap_method="expand_dims")
+    return buffer_callback(partial(_host_into, kernel, shared_b), jax.ShapeDtypeStruct(shape, dtype),
+                           vmap_method="expand_dims")(a, b)
 
 
 def _numba_matmul(s, w):

@@ -4,8 +4,9 @@ Layers follow the recursion of :mod:`analysis.lif` (THEORY.md sec. 6; Gygax & Ze
 sec. 5); spikes of layer l-1 at bin t drive layer l's synaptic current at the same bin.
 By default the network is evaluated layer by layer (the feedforward drive of all bins is
 one large matmul or conv, each layer's time recursion one ``lax.scan``;
-:mod:`analysis._snn_layerwise`); with ``checkpoint`` or ``event_driven`` all layers
-advance together in one scan over time (:mod:`analysis._snn_core`). Both give the same
+:mod:`analysis._snn_layerwise`; with ``event_driven`` the drive is formed from the
+active spikes, :mod:`analysis.event`); with ``checkpoint`` all layers advance together in
+one scan over time (:mod:`analysis._snn_core`). Both give the same
 numbers and gradients. Arrays are batch-first:
 inputs [B, T, n_in], spikes and membranes [B, T, N], output [B, T, n_out].
 
@@ -69,9 +70,9 @@ class SNNConfig:
     readout : ``integrator`` | ``lif``; lif / readout_lif : :class:`LIFParams` (readout
     defaults to ``lif``); checkpoint : rematerialise blocks of ``checkpoint_block`` steps in
     the backward pass (0 = about sqrt(T)); event_driven : form synaptic currents from the
-    weight rows of active spikes (dense layers; see :mod:`analysis.event`), at most
-    ``max_active`` active inputs per sample and bin (0 = n/8), falling back to dense
-    when exceeded.
+    weight rows of active spikes (dense layers; see :mod:`analysis.event`; numba kernels on
+    CPU when numba is installed); ``max_active`` bounds the per-row index table of the XLA
+    event backend (0 = no bound), which falls back to dense when it is exceeded.
     """
 
     n_in: int

@@ -39,15 +39,18 @@ def test_event_matmul_value_and_grads(budget):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
 
 
-def test_event_network_gradients_equal_dense_float32():
-    kw = dict(n_in=30, hidden=(20,), n_out=4, recurrent=True)
+@pytest.mark.parametrize("kw,name", [
+    (dict(n_in=30, hidden=(20,), n_out=4, recurrent=True), "stochastic"),
+    (dict(n_in=30, hidden=(20, 16), n_out=4, readout="lif"), "deterministic"),
+], ids=["recurrent-stochastic", "two-layer-lif-deterministic"])
+def test_event_network_gradients_equal_dense_float32(kw, name):
     dense, event = SNNConfig(**kw), SNNConfig(**kw, event_driven=True)
     params = init_params(jax.random.key(0), dense, nu=60.0)
     x = jnp.asarray(np.random.default_rng(2).random((3, 30, 30)) < 0.1, jnp.float32)
     c = jnp.asarray(np.random.default_rng(3).normal(size=(3, 30, 4)), jnp.float32)
 
     def loss(p, cfg):
-        r = simulate(p, x, cfg, Method("stochastic"), jax.random.key(3))
+        r = simulate(p, x, cfg, Method(name), jax.random.key(3))
         return jnp.sum(r.output * c) + sum(jnp.sum(s) for s in r.spikes)
 
     grad = jax.jit(jax.grad(loss), static_argnums=1)
