@@ -37,6 +37,7 @@ import jax.numpy as jnp
 
 from analysis import _validate
 from analysis.escape_noise import EscapeNoise
+from analysis.lif import LIFParams, lif_update
 from analysis.spikes import bernoulli_spike_from_uniform, heaviside_spike, spike_uniforms
 from analysis.surrogates import Surrogate, matched_surrogate
 
@@ -179,7 +180,8 @@ def _feedforward(net, params, x, mode, a):
 
 
 def _lif(net, params, x, mode, a):
-    lm, ls = math.exp(-net.dt / net.tau_mem), math.exp(-net.dt / net.tau_syn)
+    # the LIF step of the batched training networks (lif_update reads decays and reset only)
+    lif = LIFParams(tau_mem=net.tau_mem, tau_syn=net.tau_syn, dt=net.dt, reset=net.reset)
     widths = net.sizes[1:]
     a_t = tuple(v.reshape(net.steps, sum(widths)) for v in a)
     dtype = jnp.result_type(x, *params)
@@ -191,8 +193,7 @@ def _lif(net, params, x, mode, a):
             n = w.shape[0]
             z = u_mem - net.theta
             s = _spike(net, mode, z, tuple(v[off:off + n] for v in a_now))
-            r = jax.lax.stop_gradient(s) if net.reset == "detached" else s
-            new.append((ls * i_syn + w @ s_in, lm * u_mem * (1.0 - r) + (1.0 - lm) * i_syn))
+            new.append(lif_update(lif, i_syn, u_mem, w @ s_in, s))
             zs.append(z), ss.append(s)
             s_in, off = s, off + n
         return tuple(new), (jnp.concatenate(zs), jnp.concatenate(ss))
