@@ -11,7 +11,7 @@ Two backends compute the two sparse products; :func:`event_backend` reports whic
 :func:`event_matmul` uses, and its ``backend`` argument forces one.
 
 * ``"numba"`` (chosen automatically when numba is installed, ``pip install
-  "sgtheory[event]"``, the default JAX backend is the CPU, S and W are 2-D and their
+  "sgtheory[event]"``, JAX has ``buffer_callback``, the default JAX backend is the CPU, S and W are 2-D and their
   result dtype is float32 or float64): the products run in the parallel numba kernels of
   :mod:`analysis._event_numba`, called through
   :func:`jax.experimental.buffer_callback.buffer_callback`, which hands the kernels XLA's
@@ -42,7 +42,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
-from jax.experimental.buffer_callback import buffer_callback
+
+try:  # JAX >= 0.7; older versions use the XLA backend
+    from jax.experimental.buffer_callback import buffer_callback
+except ImportError:  # pragma: no cover - depends on the installed JAX
+    buffer_callback = None
 
 __all__ = ["event_matmul", "event_backend", "active_indices"]
 
@@ -65,7 +69,7 @@ def event_backend(s=None, w=None) -> str:
     Without arguments, the choice for 2-D float32/float64 operands; with ``s`` and ``w``
     (arrays or shape/dtype structs), the choice for these operands.
     """
-    if _numba_kernels() is None or jax.default_backend() != "cpu":
+    if buffer_callback is None or _numba_kernels() is None or jax.default_backend() != "cpu":
         return "xla"
     if s is None or w is None:
         return "numba"
