@@ -17,6 +17,9 @@ effect without code: ``GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_
 18446744073709551615:glibc.malloc.arena_max=1`` in the environment. On systems without
 glibc (macOS, Windows, musl) it does nothing and returns False.
 
+:func:`peak_rss_gib` reads the peak resident memory of the calling process (used by the
+memory measurements of ``sgtheory bench snn``).
+
 Example
 -------
 >>> from analysis.host_memory import keep_freed_memory
@@ -30,7 +33,7 @@ import ctypes
 import ctypes.util
 import sys
 
-__all__ = ["keep_freed_memory", "is_kept"]
+__all__ = ["keep_freed_memory", "is_kept", "peak_rss_gib"]
 
 # mallopt parameter numbers from glibc's <malloc.h>
 _M_TRIM_THRESHOLD = -1
@@ -71,3 +74,24 @@ def keep_freed_memory() -> bool:
 def is_kept() -> bool:
     """Whether :func:`keep_freed_memory` has been applied in this process."""
     return _applied
+
+
+def peak_rss_gib() -> float:
+    """Peak resident memory of this process in GiB.
+
+    On Linux the high-water mark of this process's own address space (``VmHWM``):
+    ``ru_maxrss`` is inherited through fork + exec, so in a subprocess it would report the
+    parent's resident memory at the fork whenever that is larger (which is how an earlier
+    version of this benchmark read 5-8 GiB for a 2.3 GiB run). Elsewhere ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**20  # kB
+    except OSError:
+        pass
+    import resource
+
+    scale = 2**30 if sys.platform == "darwin" else 2**20  # bytes on macOS, kB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale

@@ -35,3 +35,21 @@ def test_keep_freed_memory_removes_repeated_page_faults():
     # Default glibc maps and unmaps the block each time: >= one fault per page (16384
     # here; fewer only with transparent huge pages). Kept memory faults a handful.
     assert repeat < pages // 20, (repeat, pages)
+
+
+def test_peak_rss_of_a_subprocess_is_its_own():
+    """ru_maxrss survives fork + exec (a child reports the parent's peak); peak_rss_gib must
+    not: a child that allocates nothing reads well below what the parent holds."""
+    import subprocess
+
+    import numpy as np
+
+    from analysis.host_memory import peak_rss_gib
+
+    held = np.ones(2**30 // 8)  # the parent touches 1 GiB
+    code = "from analysis.host_memory import peak_rss_gib; print(peak_rss_gib())"
+    child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout)
+    assert peak_rss_gib() >= 1.0
+    assert child < 0.5, child
+    del held

@@ -8,7 +8,8 @@ forward + backward (gradients w.r.t. the weights only, as in the network). spyx 
 flax.nnx) and snnTorch (PyTorch CPU) run the same architecture when installed (the
 ``bench`` extra) and are skipped otherwise. The event-driven path is compared with the
 dense one at several input densities. Peak memory of training 1000-step sequences with
-and without checkpointing is measured in subprocesses (``ru_maxrss``), with glibc's
+and without checkpointing is measured in subprocesses
+(:func:`analysis.host_memory.peak_rss_gib`), with glibc's
 default malloc and with freed memory kept (:mod:`analysis.host_memory`; the kept heap
 is never trimmed, so its high-water mark is higher).
 
@@ -163,7 +164,8 @@ def _event_section(batch, steps, rounds, densities):
 
 
 _MEM_SCRIPT = """
-import resource, sys
+import sys
+from analysis.host_memory import peak_rss_gib
 if sys.argv[4] == "1":
     from analysis.host_memory import keep_freed_memory
     keep_freed_memory()
@@ -177,7 +179,7 @@ p = init_params(jax.random.key(0), cfg, nu=50.0)
 x = _inputs(jax.random.key(1), batch, steps, 0.05)
 loss = lambda p, x: jnp.mean(simulate(p, x, cfg, Method(), record="output").output)
 jax.block_until_ready(jax.jit(jax.grad(loss))(p, x))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
+print(peak_rss_gib())
 """
 
 
