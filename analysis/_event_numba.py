@@ -70,14 +70,23 @@ def _rows_tmatmul(s, g, n_blocks, dw):
     part = np.zeros((n_blocks, n_in, n_out), dw.dtype)
     for b in prange(n_blocks):
         p = part[b]
+        idx = np.empty(n_in, np.int64)
+        g_row = np.empty(n_out, g.dtype)
         for r in range(b * n_rows // n_blocks, (b + 1) * n_rows // n_blocks):
-            gr = g[r]
-            for i in range(n_in):
-                v = s[r, i]
-                if v != 0:
-                    pi = p[i]
-                    for j in range(n_out):
-                        pi[j] = pi[j] + v * gr[j]
+            s_row = s[r]
+            k = 0
+            for i in range(n_in):  # branch-free compaction of the active indices
+                idx[k] = i
+                k += s_row[i] != 0
+            if k == 0:
+                continue
+            g_row[:] = g[r]  # a private copy: no aliasing with p, so the update vectorises
+            for q in range(k):
+                i = idx[q]
+                v = s_row[i]
+                p_i = p[i]
+                for j in range(n_out):
+                    p_i[j] += v * g_row[j]
     for i in prange(n_in):
         for j in range(n_out):
             acc = part[0, i, j]
