@@ -66,14 +66,43 @@ def _network(cfg: AlignmentConfig) -> Network:
                    loss="mse", target=target, tau_mem=10.0, tau_syn=5.0)
 
 
+_JACKKNIFE_BATCHES = 10
+
+
+def _segments(n):
+    """Segment id of each sample: jackknife batches (np.array_split of 0..n-1 into 10)
+    and halves ([0, n//2), [n//2, n)) as ids 10 and 11 of a second labelling."""
+    sizes = [len(a) for a in np.array_split(np.arange(n), _JACKKNIFE_BATCHES)]
+    batch = np.repeat(np.arange(_JACKKNIFE_BATCHES), sizes)
+    half = _JACKKNIFE_BATCHES + (np.arange(n) >= n // 2)
+    return batch, half
+
+
 def _batched(name, net, params, x, key, n, chunk, n_flips=0):
-    """Per-chunk sums and sums of squares of estimator ``name`` (n samples in chunks)."""
-    fn = jax.jit(lambda p, u, v: flatten_jnp(estimate_from_uniforms(name, net, p, x, u, v)))
-    outs = []
+    """Moments of estimator ``name`` over n samples drawn in chunks of ``chunk``.
+
+    Returns (segment sums [12, P], sum of squares [P]): rows 0-9 are the sums over the
+    10 jackknife batches, rows 10-11 over the two halves. Only these are kept, so memory is
+    O(P) whatever n (the per-sample gradients of a chunk live on the device only).
+    """
+    batch, half = _segments(n)
+    n_seg = _JACKKNIFE_BATCHES + 2
+
+    @jax.jit
+    def moments(p, u, v, ids_b, ids_h, valid):
+        g = flatten_jnp(estimate_from_uniforms(name, net, p, x, u, v)) * valid[:, None]
+        sums = jax.ops.segment_sum(g, ids_b, n_seg) + jax.ops.segment_sum(g, ids_h, n_seg)
+        return sums, jnp.sum(g * g, axis=0)
+
+    sums = sumsq = 0.0
     for c in range(max(1, math.ceil(n / chunk))):
         u, v = draw_uniforms(jax.random.fold_in(key, c), net, chunk, n_flips, x.dtype)
-        outs.append(np.asarray(fn(params, u, v)))
-    return np.concatenate(outs)[:n]
+        idx = np.arange(c * chunk, (c + 1) * chunk)
+        valid = idx < n  # the last chunk is drawn whole and its tail masked
+        idx = np.minimum(idx, n - 1)
+        s, q = moments(params, u, v, batch[idx], half[idx], jnp.asarray(valid, x.dtype))
+        sums, sumsq = sums + np.asarray(s), sumsq + np.asarray(q)
+    return sums, sumsq
 
 
 def flatten_jnp(tree):
@@ -81,12 +110,12 @@ def flatten_jnp(tree):
     return jnp.concatenate([v.reshape(v.shape[0], -1) for v in leaves], axis=1)
 
 
-def _jackknife_cos(g, ref_samples, batches=10):
-    idx = np.array_split(np.arange(len(ref_samples)), batches)
-    sums = np.stack([ref_samples[i].sum(0) for i in idx])
-    total = sums.sum(0)
-    cs = [cosine(g, (total - s) / (len(ref_samples) - len(i))) for s, i in zip(sums, idx)]
-    return float(np.sqrt((batches - 1) / batches * np.sum((np.array(cs) - np.mean(cs)) ** 2)))
+def _jackknife_cos(g, batch_sums, batch_sizes):
+    """Jackknife SE of cosine(g, reference mean) over the reference's batches."""
+    total, n = batch_sums.sum(0), batch_sizes.sum()
+    cs = [cosine(g, (total - s) / (n - m)) for s, m in zip(batch_sums, batch_sizes)]
+    b = len(cs)
+    return float(np.sqrt((b - 1) / b * np.sum((np.array(cs) - np.mean(cs)) ** 2)))
 
 
 def alignment_point(cfg: AlignmentConfig) -> dict:
@@ -95,10 +124,14 @@ def alignment_point(cfg: AlignmentConfig) -> dict:
     params, x = random_instance(jax.random.key(cfg.seed), net, cfg.weight_scale, cfg.input_rate)
     key = jax.random.key(cfg.seed + 1)
     t0 = time.perf_counter()
-    ref_s = _batched("coupled_flip_sub", net, params, x, key, cfg.n_ref, cfg.chunk, cfg.n_flips)
+    sums, sumsq = _batched("coupled_flip_sub", net, params, x, key, cfg.n_ref, cfg.chunk, cfg.n_flips)
     ref_seconds = time.perf_counter() - t0
-    ref, se = ref_s.mean(0), ref_s.std(0, ddof=1) / math.sqrt(cfg.n_ref)
-    half = cfg.n_ref // 2
+    n = cfg.n_ref
+    batch_sums, batch_sizes = sums[:_JACKKNIFE_BATCHES], np.bincount(_segments(n)[0])
+    ref = sums[:_JACKKNIFE_BATCHES].sum(0) / n
+    var = np.maximum(sumsq - n * ref ** 2, 0.0) / (n - 1)  # sample variance (ddof 1)
+    se = np.sqrt(var / n)
+    first, second = sums[_JACKKNIFE_BATCHES] / (n // 2), sums[_JACKKNIFE_BATCHES + 1] / (n - n // 2)
     sig = np.abs(ref) > 2 * se
     mism = surrogate("superspike", cfg.beta_mismatch)
     variants = {"stoch_matched": (net, "sg_stochastic"),
@@ -109,13 +142,14 @@ def alignment_point(cfg: AlignmentConfig) -> dict:
            "n_ref": cfg.n_ref, "n_flips": cfg.n_flips, "ref_seconds": ref_seconds,
            "ref_snr": float(np.linalg.norm(ref) / np.sqrt(np.sum(se ** 2))),
            "significant_fraction": float(sig.mean()),
-           "ceiling": cosine(ref_s[:half].mean(0), ref_s[half:].mean(0)),
+           "ceiling": cosine(first, second),
            "rate": float(jax.jit(lambda p: _rate(net, p, x))(params))}
     for name, (m, est) in variants.items():
-        n = cfg.n_sg if est == "sg_stochastic" else 1
-        g = _batched(est, m, params, x, jax.random.fold_in(key, 99), n, min(cfg.chunk, n)).mean(0)
+        n_s = cfg.n_sg if est == "sg_stochastic" else 1
+        g = _batched(est, m, params, x, jax.random.fold_in(key, 99), n_s, min(cfg.chunk, n_s))[0][
+            :_JACKKNIFE_BATCHES].sum(0) / n_s
         row[f"cos_{name}"] = cosine(g, ref)
-        row[f"cos_se_{name}"] = _jackknife_cos(g, ref_s)
+        row[f"cos_se_{name}"] = _jackknife_cos(g, batch_sums, batch_sizes)
         row[f"sign_{name}"] = float(np.mean(np.sign(g[sig]) == np.sign(ref[sig]))) if sig.any() else float("nan")
     return row
 

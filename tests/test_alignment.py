@@ -43,3 +43,29 @@ def test_alignment_claim_passes():
     from proofs_numeric.alignment_matched_surrogate import check
 
     assert check("quick").passed
+
+
+def test_streamed_moments_equal_per_sample_statistics():
+    """_batched keeps only segment sums and the sum of squares (O(P) memory); they equal the
+    statistics of the stored per-sample gradients (n not a multiple of the chunk or of 10)."""
+    import numpy as np
+
+    from analysis.alignment import _batched, _segments, flatten_jnp
+    from analysis.estimators import draw_uniforms, estimate_from_uniforms
+
+    cfg = AlignmentConfig(depth=2, width=4, steps=8, n_flips=3)
+    net = _network(cfg)
+    params, x = random_instance(jax.random.key(1), net, cfg.weight_scale, cfg.input_rate)
+    key, n, chunk = jax.random.key(2), 133, 40
+    sums, sumsq = _batched("coupled_flip_sub", net, params, x, key, n, chunk, cfg.n_flips)
+    per_sample = np.concatenate([
+        np.asarray(flatten_jnp(estimate_from_uniforms(
+            "coupled_flip_sub", net, params, x, *draw_uniforms(jax.random.fold_in(key, c), net, chunk, 3, x.dtype))))
+        for c in range(4)])[:n]
+    batch, half = _segments(n)
+    for b in range(10):
+        np.testing.assert_allclose(sums[b], per_sample[batch == b].sum(0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sums[10], per_sample[: n // 2].sum(0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sums[11], per_sample[n // 2:].sum(0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sumsq, (per_sample ** 2).sum(0), rtol=1e-12, atol=1e-12)
+    assert np.abs(per_sample).sum() > 0
