@@ -11,8 +11,9 @@ Two backends compute the two sparse products; :func:`event_backend` reports whic
 :func:`event_matmul` uses, and its ``backend`` argument forces one.
 
 * ``"numba"`` (chosen automatically when numba is installed, ``pip install
-  "sgtheory[event]"``, JAX has ``buffer_callback``, the default JAX backend is the CPU, S and W are 2-D and their
-  result dtype is float32 or float64): the products run in the parallel numba kernels of
+  "sgtheory[event]"``, JAX has ``buffer_callback``, the default JAX backend is the CPU,
+  S and W are 2-D and their result dtype is float32 or float64): the products run in the
+  parallel numba kernels of
   :mod:`analysis._event_numba`, called through
   :func:`jax.experimental.buffer_callback.buffer_callback`, which hands the kernels XLA's
   own buffers (no copies in or out; :func:`jax.pure_callback` copies operands and result,
