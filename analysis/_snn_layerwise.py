@@ -20,8 +20,9 @@ runs the adjoint recursion of the LIF equations (:mod:`analysis.lif`) backwards 
 with a = dL/d(state), g the cotangents of the outputs, d the drive and dS/dz the method's
 derivative rule (:meth:`analysis.snn_methods.Method.spike_derivative`). Autodiff of the
 scan stores more per bin (masks, surrogate values, copies of the carry); on a 2-core CPU
-the hand-written pass makes a layer's backward ~1.5x cheaper. Tests check it against
-autodiff of the same recursion and of an unrolled loop.
+the hand-written pass makes a layer's fwd+bwd ~1.4x cheaper (147 -> 104 ms at batch
+256, 200 steps, width 512). Tests check it against autodiff of the same recursion and of
+an unrolled loop.
 """
 
 from __future__ import annotations
