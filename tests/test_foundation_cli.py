@@ -47,3 +47,13 @@ def test_figures_fig1_writes_png_pdf_json(tmp_path, capsys):
 def test_unknown_figure_exit_code_2(tmp_path, capsys):
     assert main(["figures", "fig99", "--out", str(tmp_path)]) == 2
     assert "unknown figure(s) fig99" in capsys.readouterr().err
+
+
+def test_default_malloc_flag_only_on_long_running_commands():
+    from proofs_numeric.cli import build_parser
+
+    p = build_parser()
+    assert p.parse_args(["bench", "--default-malloc"]).default_malloc
+    assert not p.parse_args(["train", "randman"]).default_malloc
+    with pytest.raises(SystemExit):
+        p.parse_args(["verify", "--default-malloc"])
