@@ -30,10 +30,17 @@ def _grid(profile):
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.alignment import METHODS, alignment_sweep
+    from analysis.alignment import alignment_sweep
 
     base, axes = _grid(profile)
-    rows = alignment_sweep(profile, base=base, axes=axes)
+    return plot(alignment_sweep(profile, base=base, axes=axes), base, axes, out_dir)
+
+
+def plot(rows: list[dict], base, axes: dict, out_dir: Path) -> list[Path]:
+    """Draw rows of :func:`analysis.alignment.alignment_sweep` (base network ``base``, one
+    axis of ``axes`` varied at a time); ``sgtheory align --figure DIR`` uses it."""
+    from analysis.alignment import METHODS
+
     fig, axs = figure(1, 4, size=(11.0, 3.0), sharey=True)
     for ax, axis in zip(axs, ("depth", "width", "steps", "beta")):
         others = [a for a in ("depth", "width", "steps", "beta") if a != axis]

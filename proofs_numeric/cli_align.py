@@ -13,6 +13,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--profile", choices=("quick", "full"), default="quick",
                         help="quick: minutes on a CPU; full: widths to 512 and 200 steps (meant for a GPU)")
     parser.add_argument("--json", metavar="OUT", help="write all rows as JSON")
+    parser.add_argument("--figure", metavar="DIR", help="also draw figure 8 from these rows into DIR")
 
 
 def _fmt(v):
@@ -28,4 +29,13 @@ def run(args) -> int:
                                                                    flush=True))
     if args.json:
         print(f"wrote {write_json(args.json, {'profile': args.profile, 'rows': rows})}")
+    if args.figure:
+        from pathlib import Path
+
+        from analysis.alignment import PROFILES
+        from figures.fig8_alignment import plot
+
+        prof = PROFILES[args.profile]
+        for path in plot(rows, prof["base"], prof["axes"], Path(args.figure)):
+            print(f"wrote {path}")
     return 0

@@ -69,3 +69,26 @@ def test_streamed_moments_equal_per_sample_statistics():
     np.testing.assert_allclose(sums[11], per_sample[n // 2:].sum(0), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(sumsq, (per_sample ** 2).sum(0), rtol=1e-12, atol=1e-12)
     assert np.abs(per_sample).sum() > 0
+
+
+def test_fig8_plot_draws_given_rows(tmp_path):
+    """figures.fig8_alignment.plot (used by ``sgtheory align --figure``) draws rows it is
+    given, without recomputing them, and stores them beside the figure."""
+    import dataclasses
+    import json
+
+    from analysis.alignment import METHODS
+    from figures.fig8_alignment import plot
+    from proofs_numeric.cli import build_parser
+
+    base = AlignmentConfig(depth=2, width=8, steps=10, beta=5.0)
+    axes = {"depth": (1, 2, 3), "width": (4, 8), "steps": (10, 20), "beta": (2.0, 5.0)}
+    cfgs = [base] + [dataclasses.replace(base, **{a: v}) for a, vs in axes.items() for v in vs if getattr(base, a) != v]
+    rows = [{"depth": c.depth, "width": c.width, "steps": c.steps, "beta": c.beta, "ceiling": 0.9,
+             **{f"cos_{m}": 0.5 + 0.1 * k for k, m in enumerate(METHODS)},
+             **{f"cos_se_{m}": 0.01 for m in METHODS}} for c in cfgs]
+    paths = plot(rows, base, axes, tmp_path)
+    assert {p.suffix for p in paths} == {".png", ".pdf", ".json"} and all(p.stat().st_size > 0 for p in paths)
+    saved = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
+    assert saved["rows"] == rows
+    assert build_parser().parse_args(["align", "--figure", str(tmp_path)]).figure == str(tmp_path)
