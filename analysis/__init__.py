@@ -1,86 +1,78 @@
 """sgtheory's library: surrogate gradients, escape noise and stochastic AD in JAX.
 
-The public API is re-exported here; see README.md for a tour. References:
-Gygax & Zenke, Neural Computation 37(5):886-925 (2025), arXiv 2404.14964;
-Arya, Schauer, Schaefer & Rackauckas, NeurIPS 2022.
+The library is organised in families of concepts, one subpackage each, whose ``__init__``
+is that family's public API:
+
+* :mod:`analysis.neuron` -- escape noise, surrogates, spike rules, Bernoulli stochastic
+  derivatives, single-neuron results (:mod:`analysis.neuron.symbolic`: sympy derivations);
+* :mod:`analysis.snn` -- LIF networks in time: configuration, methods, the simulator;
+* :mod:`analysis.stochastic` -- exact enumeration, unbiased estimators, comparisons,
+  alignment, JSON network specs;
+* :mod:`analysis.fields` -- toy sigmoid networks, loop integrals, curl, Stokes;
+* :mod:`analysis.training` -- fit loop, optimisers, metrics, experiments; tasks;
+* :mod:`analysis.runtime` -- devices, host memory, file output.
+
+The most used names are re-exported here. References: Gygax & Zenke, Neural Computation
+37(5):886-925 (2025), arXiv 2404.14964; Arya, Schauer, Schaefer & Rackauckas, NeurIPS 2022.
 """
 
-from analysis.escape_noise import ESCAPE_NOISE_NAMES, EscapeNoise, escape_noise
-from analysis.spikes import (
-    bernoulli_spike,
-    bernoulli_spike_from_uniform,
-    heaviside_spike,
-    spike_uniforms,
-)
-from analysis.stochastic_ad import (
+from importlib import metadata as _metadata
+
+from analysis.neuron import (
     BERNOULLI_CONSTRUCTS,
+    ESCAPE_NOISE_NAMES,
+    MATCHED_NOISE,
     SMOOTHED_CONSTRUCTS,
+    SURROGATE_NAMES,
     TRIPLE_CONSTRUCTS,
+    EscapeNoise,
+    Surrogate,
     bernoulli_construct_moments,
     bernoulli_derivative_samples,
     bernoulli_jump_weights,
-)
-from analysis.surrogates import (
-    MATCHED_NOISE,
-    SURROGATE_NAMES,
-    Surrogate,
+    bernoulli_spike,
+    bernoulli_spike_from_uniform,
+    escape_noise,
+    heaviside_spike,
     matched_surrogate,
+    spike_uniforms,
     surrogate,
 )
-from analysis import single_neuron
-from analysis import fields, paper_setups, toy_networks  # SG fields: loops, curl, Stokes
-from analysis import metrics, tasks  # spike-train metrics; task data (experiments: analysis.experiments)
-from analysis import devices, event, lif, snn, snn_methods  # LIF networks in time; multi-device
-from analysis.snn import SNNConfig, init_params, simulate
-from analysis.snn_methods import METHOD_NAMES, Method
-from analysis import alignment, bias, compare, estimators, exact, netspec  # exact gradients, estimators
-from analysis.compare import check_unbiased
-from analysis.estimators import estimate
-from analysis.exact import Network, exact_value_and_grad
+from analysis.snn import METHOD_NAMES, Method, SNNConfig, init_params, simulate
+from analysis.stochastic import Network, check_unbiased, estimate, exact_value_and_grad
+
+try:
+    __version__ = _metadata.version("sgtheory")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
-    "ESCAPE_NOISE_NAMES",
-    "EscapeNoise",
-    "escape_noise",
-    "bernoulli_spike",
-    "bernoulli_spike_from_uniform",
-    "heaviside_spike",
-    "spike_uniforms",
+    "__version__",
     "BERNOULLI_CONSTRUCTS",
+    "ESCAPE_NOISE_NAMES",
+    "MATCHED_NOISE",
     "SMOOTHED_CONSTRUCTS",
+    "SURROGATE_NAMES",
     "TRIPLE_CONSTRUCTS",
+    "EscapeNoise",
+    "Surrogate",
     "bernoulli_construct_moments",
     "bernoulli_derivative_samples",
     "bernoulli_jump_weights",
-    "MATCHED_NOISE",
-    "SURROGATE_NAMES",
-    "Surrogate",
+    "bernoulli_spike",
+    "bernoulli_spike_from_uniform",
+    "escape_noise",
+    "heaviside_spike",
     "matched_surrogate",
+    "spike_uniforms",
     "surrogate",
-    "single_neuron",
-    "fields",
-    "paper_setups",
-    "toy_networks",
-    "metrics",
-    "tasks",
-    "devices",
-    "event",
-    "lif",
-    "snn",
-    "snn_methods",
+    "METHOD_NAMES",
+    "Method",
     "SNNConfig",
     "init_params",
     "simulate",
-    "METHOD_NAMES",
-    "Method",
-    "alignment",
-    "bias",
-    "compare",
-    "estimators",
-    "exact",
-    "netspec",
+    "Network",
     "check_unbiased",
     "estimate",
-    "Network",
     "exact_value_and_grad",
 ]

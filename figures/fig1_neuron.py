@@ -19,7 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from analysis import bernoulli_spike, bernoulli_spike_from_uniform, escape_noise, heaviside_spike, matched_surrogate
+from analysis import bernoulli_spike, bernoulli_spike_from_uniform, heaviside_spike, matched_surrogate
+from analysis import escape_noise
 from figures._style import STYLE, save
 
 THETA, BETA = 1.0, 10.0

@@ -22,7 +22,8 @@ GRID_BETAS = (1.0, 5.0, 20.0, 10000.0)
 
 
 def _numbers(beta_sgs, n):
-    from analysis import fields, toy_networks as tn
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
 
     plane, rows = tn.paper_plane(), {}
     for bs in beta_sgs:
@@ -34,8 +35,8 @@ def _numbers(beta_sgs, n):
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.paper_setups import loop_figure_data
-    from analysis.toy_networks import PAPER_RADIUS
+    from analysis.fields._paper import loop_figure_data
+    from analysis.fields._toy import PAPER_RADIUS
 
     d = loop_figure_data(grid_n=300 if profile == "quick" else 2000, loop_n=1500,
                          grid_betas=GRID_BETAS, beta_sgs=BETA_SGS)

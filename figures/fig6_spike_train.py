@@ -3,7 +3,7 @@
 Top: frozen Poisson input, dithered-image target, and one output trial before training
 and after training with deterministic and with stochastic SG. Bottom, per epoch: van
 Rossum and L2 distances, output and hidden rates, hidden-layer trial-to-trial Fano factor
-(each network evaluated in its own mode). Computation: :mod:`analysis.experiments`.
+(each network evaluated in its own mode). Computation: :mod:`analysis.training._experiments`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ METHODS = (("deterministic", "det", "C0"), ("stochastic", "stoch", "C3"))
 def _compute(profile: str) -> dict:
     import jax
 
-    from analysis.experiments import sigmoid_method, spike_train_preset, train_spike_train
-    from analysis import metrics
-    from analysis.snn import simulate
+    from analysis.training._experiments import sigmoid_method, spike_train_preset, train_spike_train
+    from analysis.training import _metrics as metrics
+    from analysis.snn._network import simulate
 
     run = spike_train_preset(profile)
     data = {"profile": profile, "run": run.__dict__, "history": {}, "rasters": {}}

@@ -1,6 +1,6 @@
 """Figure 8 (alignment at scale): cosine similarity of surrogate gradients with the unbiased
 coupled-flip stochastic-AD reference in LIF networks too large to enumerate, against depth,
-width, time steps and escape-noise steepness beta (analysis.alignment; Gygax & Zenke 2025,
+width, time steps and escape-noise steepness beta (analysis.stochastic._alignment; Gygax & Zenke 2025,
 sec. 4; Arya et al. 2022). Stochastic network: matched psi = f' vs SuperSpike; deterministic
 network with the same two surrogates. Grey: cosine between the two halves of the reference samples
 (a measure of the reference's own noise).
@@ -21,7 +21,7 @@ _STYLE = {"stoch_matched": ("C0", "-", "stochastic, matched $\\psi=f'$"),
 
 
 def _grid(profile):
-    from analysis.alignment import PROFILES
+    from analysis.stochastic._alignment import PROFILES
 
     if profile == "full":
         return PROFILES["full"]["base"], PROFILES["full"]["axes"]
@@ -30,16 +30,16 @@ def _grid(profile):
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.alignment import alignment_sweep
+    from analysis.stochastic._alignment import alignment_sweep
 
     base, axes = _grid(profile)
     return plot(alignment_sweep(profile, base=base, axes=axes), base, axes, out_dir)
 
 
 def plot(rows: list[dict], base, axes: dict, out_dir: Path) -> list[Path]:
-    """Draw rows of :func:`analysis.alignment.alignment_sweep` (base network ``base``, one
+    """Draw rows of :func:`analysis.stochastic._alignment.alignment_sweep` (base network ``base``, one
     axis of ``axes`` varied at a time); ``sgtheory align --figure DIR`` uses it."""
-    from analysis.alignment import METHODS
+    from analysis.stochastic._alignment import METHODS
 
     fig, axs = figure(1, 4, size=(11.0, 3.0), sharey=True)
     for ax, axis in zip(axs, ("depth", "width", "steps", "beta")):

@@ -2,7 +2,7 @@
 surrogate (psi = f', the smoothed stochastic derivative) aligns with the unbiased reference at
 least as well as a mismatched one (SuperSpike, beta_SG = 4 beta) at small sizes.
 
-Reference: the mean of the subsampled unbiased coupled-flip estimator (analysis.alignment),
+Reference: the mean of the subsampled unbiased coupled-flip estimator (analysis.stochastic._alignment),
 an estimator shown unbiased against exact enumeration by the claim estimators_unbiased.
 Measured: cosine(E[SG], reference) for the stochastic network with matched and mismatched
 surrogates, on networks of depth 1 and 2. Criterion per network: cos_matched >=
@@ -21,7 +21,7 @@ from proofs_numeric._core import register, result  # noqa: E402
 @register(NAME, "Stochastic LIF nets (small sizes): the matched surrogate aligns with the unbiased "
                 "coupled-flip reference at least as well as a mismatched surrogate.")
 def check(profile: str = "quick"):
-    from analysis.alignment import AlignmentConfig, alignment_point
+    from analysis.stochastic._alignment import AlignmentConfig, alignment_point
 
     n_ref = 1000 if profile == "quick" else 10000
     cfgs = [AlignmentConfig(depth=1, width=8, steps=20, n_ref=n_ref, n_sg=128),

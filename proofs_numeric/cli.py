@@ -23,7 +23,7 @@ def _enable_x64() -> None:
 def _cmd_verify(args) -> int:
     from tqdm import tqdm
 
-    from analysis.io import write_json
+    from analysis.runtime._io import write_json
     from proofs_numeric._core import format_table, run_claim, select
 
     if args.list:
@@ -59,7 +59,7 @@ def _cmd_figures(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from analysis.benchmarks import run_benchmarks
+    from proofs_numeric.bench import run_benchmarks
 
     run_benchmarks(args.names, args.json, args.profile)
     return 0
@@ -73,7 +73,7 @@ def _plugins():
             yield mod.name[4:], importlib.import_module(f"proofs_numeric.{mod.name}")
 
 
-_MALLOC_TUNED = ("train", "bench")  # long CPU runs: reuse freed buffers (analysis.host_memory)
+_MALLOC_TUNED = ("train", "bench")  # long CPU runs: reuse freed buffers (analysis.runtime._host_memory)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.choices[name].add_argument(
             "--default-malloc", action="store_true",
             help="keep glibc's default malloc settings (by default freed host memory is kept "
-                 "for reuse, which saves page faults; see analysis.host_memory)")
+                 "for reuse, which saves page faults; see analysis.runtime._host_memory)")
     return p
 
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in _MALLOC_TUNED:
         if not args.default_malloc:
-            from analysis.host_memory import keep_freed_memory
+            from analysis.runtime._host_memory import keep_freed_memory
 
             keep_freed_memory()
     else:

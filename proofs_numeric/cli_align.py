@@ -1,5 +1,5 @@
 """``sgtheory align --profile quick|full``: SG alignment with an unbiased stochastic-AD
-reference in LIF networks too large to enumerate (analysis.alignment)."""
+reference in LIF networks too large to enumerate (analysis.stochastic._alignment)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def _fmt(v):
 
 
 def run(args) -> int:
-    from analysis.alignment import alignment_sweep
-    from analysis.io import write_json
+    from analysis.stochastic._alignment import alignment_sweep
+    from analysis.runtime._io import write_json
 
     print("  ".join(f"{c[:12]:>12s}" for c in _COLS))
     rows = alignment_sweep(args.profile, progress=lambda r: print("  ".join(f"{_fmt(r[c]):>12s}" for c in _COLS),
@@ -32,7 +32,7 @@ def run(args) -> int:
     if args.figure:
         from pathlib import Path
 
-        from analysis.alignment import PROFILES
+        from analysis.stochastic._alignment import PROFILES
         from figures.fig8_alignment import plot
 
         prof = PROFILES[args.profile]

@@ -1,5 +1,5 @@
 """``sgtheory compare SPEC.json``: exact value and gradient of a small network, and every
-estimator's mean, standard error, bias, alignment and cost (analysis.compare)."""
+estimator's mean, standard error, bias, alignment and cost (analysis.stochastic._compare)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import jax
 
-    from analysis.compare import compare_estimators, coordinate_names, flatten, format_table, write_csv
-    from analysis.estimators import ESTIMATORS
-    from analysis.exact import exact_value_and_grad
-    from analysis.io import write_json
-    from analysis.netspec import load_spec
+    from analysis.stochastic._compare import compare_estimators, coordinate_names, flatten, format_table, write_csv
+    from analysis.stochastic._estimators import ESTIMATORS
+    from analysis.stochastic._exact import exact_value_and_grad
+    from analysis.runtime._io import write_json
+    from analysis.stochastic._netspec import load_spec
 
     if args.samples < 2:
         raise ValueError(f"--samples must be >= 2, got {args.samples}")

@@ -32,7 +32,7 @@ def add_arguments(p) -> None:
 def _setup(args):
     import numpy as np
 
-    from analysis import toy_networks as tn
+    from analysis.fields import _toy as tn
 
     spec = {}
     layout = tn.FIVE_WEIGHT
@@ -50,14 +50,15 @@ def _setup(args):
         if len(v) != n:
             raise ValueError(f"--{name} has {len(v)} entries but the network has {n} parameters")
     d1, d2 = (np.asarray(d, float) / np.linalg.norm(d) for d in (d1, d2))
-    from analysis.fields import Plane
+    from analysis.fields._loops import Plane
 
     return layout, Plane(center, d1, d2)
 
 
 def run(args) -> int:
-    from analysis import fields, toy_networks as tn
-    from analysis.io import write_json
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
+    from analysis.runtime._io import write_json
 
     layout, plane = _setup(args)
     g = tn.sg_field(layout, args.beta, args.beta_sg)

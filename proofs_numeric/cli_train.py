@@ -40,7 +40,7 @@ def _overrides(args) -> dict:
 
 
 def _run_task(args, out_dir):
-    from analysis import experiments as ex
+    from analysis.training import _experiments as ex
 
     kw = dict(out_dir=out_dir, resume=args.resume, progress=not args.quiet)
     if args.task == "spike-train":
@@ -50,14 +50,14 @@ def _run_task(args, out_dir):
     if args.task == "randman":
         import jax
 
-        from analysis.tasks.randman import train_valid_split
+        from analysis.training.tasks._randman import train_valid_split
 
         data_cfg, run = ex.randman_preset(args.profile, **_overrides(args))
         train, valid = train_valid_split(jax.random.key(args.seed), data_cfg)
         return ex.train_classifier(args.method, train, valid, run, task_name="randman", **kw)
     import numpy as np
 
-    from analysis.tasks.shd import N_CLASSES, load_shd
+    from analysis.training.tasks._shd import N_CLASSES, load_shd
 
     n_tr, n_te, run = ex.shd_preset(args.profile, **_overrides(args))
     train = load_shd(args.shd_path, "train", max_samples=n_tr, dtype=np.uint8)
@@ -69,8 +69,8 @@ def _run_task(args, out_dir):
 def run(args) -> int:
     from pathlib import Path
 
-    from analysis.io import write_json
-    from analysis.snn_methods import METHOD_NAMES
+    from analysis.runtime._io import write_json
+    from analysis.snn._methods import METHOD_NAMES
 
     if args.method not in METHOD_NAMES:
         raise ValueError(f"unknown --method {args.method!r}; valid: {', '.join(METHOD_NAMES)}")

@@ -4,7 +4,7 @@ Gygax & Zenke 2025, sec. 5: the gradient of a smooth network has zero loop integ
 symmetric Jacobian. Checked on the paper's loop (five-weight net, beta = beta_SG in
 {1, 5, 20}) and on random layouts / planes. The field itself is checked against an
 independent reference: central finite differences of the plain forward pass (and, for
-the five-weight net, the hand-written NumPy chain rule of analysis.toy_reference).
+the five-weight net, the hand-written NumPy chain rule of analysis.fields._reference).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ FD_TOL = 1e-6        # field vs central differences (relative)
 
 
 def _case(layout, plane, radius, beta, n_points):
-    from analysis import fields, toy_networks as tn
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
 
     g = tn.exact_field(layout, beta)
     res = fields.loop_integral(g, plane, radius, n_points)
@@ -48,8 +49,9 @@ def _random_plane(rng, n, Plane):
 def check(profile: str = "quick"):
     import jax
 
-    from analysis import fields, toy_networks as tn
-    from analysis.toy_reference import five_weight_sg_np
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
+    from analysis.fields._reference import five_weight_sg_np
 
     plane = tn.paper_plane()
     cases = [_case(tn.FIVE_WEIGHT, plane, tn.PAPER_RADIUS, b, 1024) for b in (1.0, 5.0, 20.0)]

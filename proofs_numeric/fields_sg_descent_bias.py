@@ -20,7 +20,8 @@ BETA, LR, STEPS, STARTS = 100.0, 1e-3, 20000, (-0.15, 0.0, 0.15)
 
 
 def _descent(beta_sg):
-    from analysis import fields, toy_networks as tn
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
 
     g = tn.sg_field(tn.FIVE_WEIGHT, BETA, beta_sg)
     mask = np.eye(5)[0]
@@ -32,7 +33,7 @@ def _descent(beta_sg):
 @register(NAME, "SG descent in w (sign-flip setup, beta=100, beta_SG=30) converges to a point "
                 "that is not a loss minimum; where is reported.")
 def check(profile: str = "quick"):
-    from analysis.toy_reference import five_weight_output_np
+    from analysis.fields._reference import five_weight_output_np
     from proofs_numeric.fields_sign_flip import _crossings, sweep
 
     s = sweep(30.0)

@@ -24,8 +24,9 @@ TRUE_GRAD_MAX = 1e-12
 def check(profile: str = "quick"):
     import jax
 
-    from analysis import fields, toy_networks as tn
-    from analysis.toy_reference import five_weight_sg_np
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
+    from analysis.fields._reference import five_weight_sg_np
 
     th0 = tn.plateau_thetas(*START)
     mask = np.array([0.0, 1.0, 1.0, 0.0, 0.0])

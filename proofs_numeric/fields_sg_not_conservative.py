@@ -4,7 +4,7 @@ Gygax & Zenke 2025, sec. 5, Fig. 4: in the paper's setup (five-weight net, forwa
 beta = 10000, circle of radius 1.8 in the (d1, d2) plane) the SG loop integral for
 beta_SG in {1, 5, 20} is far above its quadrature error and grows with beta_SG. The JAX
 value is checked against an independent reference: the hand-written NumPy chain rule of
-analysis.toy_reference on the same circle with twice the points. On random layouts with
+analysis.fields._reference on the same circle with twice the points. On random layouts with
 >= 2 weight layers the SG Jacobian (beta != beta_SG) is asymmetric.
 """
 
@@ -21,8 +21,8 @@ BETA, BETA_SGS = 10000.0, (1.0, 5.0, 20.0)
 
 
 def _numpy_loop(plane, radius, n, beta, beta_sg):
-    from analysis.fields import circle
-    from analysis.toy_reference import five_weight_sg_np
+    from analysis.fields._loops import circle
+    from analysis.fields._reference import five_weight_sg_np
 
     _, pts, tan = circle(plane, radius, n)
     return float(np.sum(five_weight_sg_np(pts, beta, beta_sg) * tan) * 2 * np.pi / n)
@@ -31,7 +31,8 @@ def _numpy_loop(plane, radius, n, beta, beta_sg):
 def _random_asymmetry(n_nets):
     import jax
 
-    from analysis import fields, toy_networks as tn
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
 
     rng, out = np.random.default_rng(7), []
     for i in range(n_nets):
@@ -47,7 +48,8 @@ def _random_asymmetry(n_nets):
 @register(NAME, "SG fields (beta=10000, beta_SG=1,5,20) have loop integrals far above the "
                 "quadrature error that grow with beta_SG; random-net SG Jacobians are asymmetric.")
 def check(profile: str = "quick"):
-    from analysis import fields, toy_networks as tn
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
 
     plane, n = tn.paper_plane(), (96_000 if profile == "quick" else 384_000)
     rows = []

@@ -20,7 +20,8 @@ ORDER, ORDER_TOL = 2.0, 0.15
 @register(NAME, "Loop integral / area converges to the plane-projected curl at the centre with "
                 "fitted order 2 as the loop shrinks.")
 def check(profile: str = "quick"):
-    from analysis import fields, toy_networks as tn
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
 
     center = np.array([0.3, 0.4, -0.2, 0.8, -0.6])
     plane = tn.paper_plane(center)

@@ -8,7 +8,7 @@ interpolation between sweep points), the fraction of the sweep where their signs
 and the argmins of the loss (beta = 100), of the smooth network (beta = beta_SG) and of
 the integrated SG (cumulative trapezoid; Richardson error estimate). References, computed
 independently: the true gradient from central differences of the NumPy forward pass
-(analysis.toy_reference), and the SG from the hand-written NumPy chain rule.
+(analysis.fields._reference), and the SG from the hand-written NumPy chain rule.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ def _crossings(w, g):
 
 
 def sweep(beta_sg):
-    """Sweep data for one beta_SG (analysis.paper_setups.sign_flip_sweep at beta = 100)."""
-    from analysis.paper_setups import sign_flip_sweep
+    """Sweep data for one beta_SG (analysis.fields._paper.sign_flip_sweep at beta = 100)."""
+    from analysis.fields._paper import sign_flip_sweep
 
     return sign_flip_sweep(beta_sg, BETA, N_SWEEP)
 
 
 def _row(s, beta_sg, true_cross):
-    from analysis.toy_reference import five_weight_sg_np
+    from analysis.fields._reference import five_weight_sg_np
 
     w, sg = s["w"], s["sg"]
     disagree = np.sign(sg) != np.sign(s["true_grad"])
@@ -52,7 +52,7 @@ def _row(s, beta_sg, true_cross):
 @register(NAME, "On the paper's w-sweep (beta=100) the SGs for beta_SG=15, 30 disagree in sign "
                 "with the true gradient on part of the sweep; zero crossings and argmins reported.")
 def check(profile: str = "quick"):
-    from analysis.toy_reference import five_weight_output_np
+    from analysis.fields._reference import five_weight_output_np
 
     rows = []
     for bs in BETA_SGS:

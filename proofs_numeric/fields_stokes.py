@@ -18,7 +18,8 @@ NAME = "fields_stokes"
 
 
 def _case(layout, plane, radius, beta, beta_sg, orientation, n_loop, n_r, n_phi):
-    from analysis import fields, toy_networks as tn
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
 
     g = tn.sg_field(layout, beta, beta_sg)
     loop = fields.loop_integral(g, plane, radius, n_loop, orientation)
@@ -34,7 +35,8 @@ def _case(layout, plane, radius, beta, beta_sg, orientation, n_loop, n_r, n_phi)
 def check(profile: str = "quick"):
     import jax
 
-    from analysis import fields, toy_networks as tn
+    from analysis.fields import _loops as fields
+    from analysis.fields import _toy as tn
 
     plane = tn.paper_plane()
     cases = [_case(tn.FIVE_WEIGHT, plane, tn.PAPER_RADIUS, 3.0, 1.0, "clockwise", 256, 24, 96),

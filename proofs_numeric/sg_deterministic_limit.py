@@ -21,8 +21,9 @@ from proofs_numeric._core import register, result  # noqa: E402
 def _setup():
     import jax
 
-    from analysis import escape_noise, surrogate
-    from analysis.exact import Network, random_instance
+    from analysis import surrogate
+    from analysis import escape_noise
+    from analysis.stochastic._exact import Network, random_instance
 
     base = Network("feedforward", (3, 3, 2), escape_noise("sigmoid", 1.0), surrogate("superspike", 5.0),
                    theta=0.3, loss="mse", target=(1.0, 0.0))
@@ -35,9 +36,9 @@ def predicted_margin(net, params, x):
     import jax.numpy as jnp
     import numpy as np
 
-    from analysis.compare import flatten
-    from analysis.exact import simulate
-    from analysis.stochastic_ad import linearised_given_spikes
+    from analysis.stochastic._compare import flatten
+    from analysis.stochastic._exact import simulate
+    from analysis.stochastic._coupled_flip import linearised_given_spikes
 
     z, s = simulate(net, params, x, "heaviside")
     g0 = flatten(linearised_given_spikes(net, params, x, s))
@@ -57,8 +58,8 @@ def check(profile: str = "quick"):
     import numpy as np
 
     from analysis import escape_noise
-    from analysis.compare import flatten
-    from analysis.estimators import exact_sg_mean
+    from analysis.stochastic._compare import flatten
+    from analysis.stochastic._estimators import exact_sg_mean
 
     base, params, x = _setup()
     m, g_det = predicted_margin(base, params, x)

@@ -17,8 +17,9 @@ from proofs_numeric._core import register, result  # noqa: E402
 
 
 def _networks(profile="full"):
-    from analysis import escape_noise, surrogate
-    from analysis.exact import Network
+    from analysis import surrogate
+    from analysis import escape_noise
+    from analysis.stochastic._exact import Network
 
     f = escape_noise("sigmoid", 3.0)
     nets = [
@@ -39,9 +40,9 @@ def check(profile: str = "quick"):
     import jax
     import numpy as np
 
-    from analysis.compare import flatten
-    from analysis.estimators import estimate
-    from analysis.exact import random_instance
+    from analysis.stochastic._compare import flatten
+    from analysis.stochastic._estimators import estimate
+    from analysis.stochastic._exact import random_instance
 
     n = 32 if profile == "quick" else 512
     worst, scale, rows = 0.0, 0.0, []

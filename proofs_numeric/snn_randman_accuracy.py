@@ -25,8 +25,8 @@ MAX_GAP = 0.05
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.experiments import randman_preset, train_classifier
-    from analysis.tasks.randman import train_valid_split
+    from analysis.training._experiments import randman_preset, train_classifier
+    from analysis.training.tasks._randman import train_valid_split
 
     data_cfg, run = randman_preset(profile)
     train, valid = train_valid_split(jax.random.key(0), data_cfg)

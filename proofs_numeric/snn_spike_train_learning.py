@@ -29,7 +29,7 @@ EVAL_TRIALS = 20
 
 
 def _train(method, profile):
-    from analysis.experiments import spike_train_preset, train_spike_train
+    from analysis.training._experiments import spike_train_preset, train_spike_train
 
     run = spike_train_preset(profile)
     res, (task, cfg, _) = train_spike_train(method, run, progress=False, return_setup=True)
@@ -39,8 +39,8 @@ def _train(method, profile):
 def _hidden_fano(params, task, cfg, run, method_name, seed):
     import jax
 
-    from analysis import metrics
-    from analysis.experiments import sigmoid_method, repeated_trials
+    from analysis.training import _metrics as metrics
+    from analysis.training._experiments import sigmoid_method, repeated_trials
 
     method = sigmoid_method(method_name, run.hidden_beta, run.output_beta)
     sim = repeated_trials(params, task.inputs, cfg, method, jax.random.key(seed), EVAL_TRIALS)

@@ -1,7 +1,7 @@
 """Claim: every registered surrogate is c times the density f' of its matched escape
 noise, symbolically, and the JAX code agrees with the sympy formulas.
 
-Reference: sympy (:mod:`analysis.symbolic`), an independent transcription of the
+Reference: sympy (:mod:`analysis.neuron.symbolic`), an independent transcription of the
 formulas; Gygax & Zenke 2025, sec. 4 (matching surrogate and escape noise).
 Criterion: every family is a CDF (f(-inf) = 0, f(inf) = 1, integral of f' = 1, continuous,
 diff(f) = the transcribed density), every surrogate except straight-through has
@@ -22,9 +22,9 @@ TOL = 1e-12
 @register(NAME, "Every surrogate psi equals c*f' of its matched escape noise (sympy, per piece), "
                 "every f is a CDF, and the JAX f, f', psi match sympy to 1e-12 (float64).")
 def check(profile: str = "quick"):
-    from analysis.escape_noise import ESCAPE_NOISE_NAMES
-    from analysis.surrogates import SURROGATE_NAMES
-    from analysis.symbolic import code_agreement, family_report, surrogate_factor
+    from analysis.neuron._escape_noise import ESCAPE_NOISE_NAMES
+    from analysis.neuron._surrogates import SURROGATE_NAMES
+    from analysis.neuron.symbolic import code_agreement, family_report, surrogate_factor
 
     families = {f: family_report(f) for f in ESCAPE_NOISE_NAMES}
     factors = {s: surrogate_factor(s) for s in SURROGATE_NAMES}

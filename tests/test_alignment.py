@@ -1,13 +1,13 @@
-"""Alignment at scale (analysis.alignment): the reference is validated against enumeration."""
+"""Alignment at scale (analysis.stochastic._alignment): the reference is validated against enumeration."""
 
 
 import jax
 import pytest
 
-from analysis.alignment import AlignmentConfig, _network, alignment_point, alignment_sweep
-from analysis.compare import check_unbiased
-from analysis.estimators import estimate
-from analysis.exact import exact_value_and_grad, random_instance
+from analysis.stochastic._alignment import AlignmentConfig, _network, alignment_point, alignment_sweep
+from analysis.stochastic._compare import check_unbiased
+from analysis.stochastic._estimators import estimate
+from analysis.stochastic._exact import exact_value_and_grad, random_instance
 
 
 def test_alignment_reference_is_unbiased_on_an_enumerable_network():
@@ -50,8 +50,8 @@ def test_streamed_moments_equal_per_sample_statistics():
     statistics of the stored per-sample gradients (n not a multiple of the chunk or of 10)."""
     import numpy as np
 
-    from analysis.alignment import _batched, _segments, flatten_jnp
-    from analysis.estimators import draw_uniforms, estimate_from_uniforms
+    from analysis.stochastic._alignment import _batched, _segments, flatten_jnp
+    from analysis.stochastic._estimators import draw_uniforms, estimate_from_uniforms
 
     cfg = AlignmentConfig(depth=2, width=4, steps=8, n_flips=3)
     net = _network(cfg)
@@ -77,7 +77,7 @@ def test_fig8_plot_draws_given_rows(tmp_path):
     import dataclasses
     import json
 
-    from analysis.alignment import METHODS
+    from analysis.stochastic._alignment import METHODS
     from figures.fig8_alignment import plot
     from proofs_numeric.cli import build_parser
 

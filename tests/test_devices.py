@@ -16,9 +16,9 @@ import pytest
 _SCRIPT = r"""
 import json, jax, jax.numpy as jnp, numpy as np, optax
 jax.config.update("jax_enable_x64", True)
-from analysis.devices import device_mesh, data_parallel_grad, data_parallel_step, sweep, sweep_static
-from analysis.snn import SNNConfig, init_params, simulate
-from analysis.snn_methods import Method
+from analysis.runtime._devices import device_mesh, data_parallel_grad, data_parallel_step, sweep, sweep_static
+from analysis.snn._network import SNNConfig, init_params, simulate
+from analysis.snn._methods import Method
 assert len(jax.devices()) == 4, jax.devices()
 cfg = SNNConfig(n_in=12, hidden=(10,), n_out=3, recurrent=True)
 params = init_params(jax.random.key(0), cfg, nu=80.0, dtype=jnp.float64)

@@ -1,4 +1,4 @@
-"""Event-driven synaptic input (analysis.event) against the dense product."""
+"""Event-driven synaptic input (analysis.snn._event) against the dense product."""
 
 import importlib.util
 
@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.event import active_indices, event_backend, event_matmul
-from analysis.snn import SNNConfig, init_params, simulate
-from analysis.snn_methods import Method
+from analysis.snn._event import active_indices, event_backend, event_matmul
+from analysis.snn._network import SNNConfig, init_params, simulate
+from analysis.snn._methods import Method
 
 
 def test_active_indices_match_numpy_nonzero():

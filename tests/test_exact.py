@@ -1,4 +1,4 @@
-"""Exact enumeration (analysis.exact) against independent naive references."""
+"""Exact enumeration (analysis.stochastic._exact) against independent naive references."""
 
 import itertools
 import math
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from analysis import escape_noise, surrogate
-from analysis.exact import (Network, enumeration_cost, exact_value_and_grad, log_prob_and_loss,
+from analysis import surrogate
+from analysis import escape_noise
+from analysis.stochastic._exact import (Network, enumeration_cost, exact_value_and_grad, log_prob_and_loss,
                             random_instance, sample_spikes)
 
 

@@ -1,4 +1,4 @@
-"""Tests of analysis.fields (loop integrals, curl, Stokes) and of the fields claims."""
+"""Tests of analysis.fields._loops (loop integrals, curl, Stokes) and of the fields claims."""
 
 import importlib
 import json
@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import fields, toy_networks as tn
+from analysis.fields import _loops as fields
+from analysis.fields import _toy as tn
 from proofs_numeric.cli import main
 
 

@@ -7,9 +7,9 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from analysis import (bernoulli_construct_moments, bernoulli_derivative_samples, bernoulli_spike,
-                      bernoulli_spike_from_uniform, escape_noise, heaviside_spike, surrogate)
-from analysis import single_neuron
+from analysis import bernoulli_construct_moments, bernoulli_derivative_samples, bernoulli_spike, bernoulli_spike_from_uniform, heaviside_spike, surrogate
+from analysis import escape_noise
+from analysis.neuron import _single_neuron as single_neuron
 
 CLAIMS = [
     "symbolic_surrogate_pairs",
@@ -30,7 +30,7 @@ def test_claim_quick(name):
 
 def test_symbolic_detects_a_wrong_factor():
     """The symbolic zero test is not vacuous: psi - 2c f' is not zero."""
-    from analysis.symbolic import _is_zero, family_report, surrogate_expr, surrogate_factor, _branch
+    from analysis.neuron.symbolic import _is_zero, family_report, surrogate_expr, surrogate_factor, _branch
 
     r = surrogate_factor("superspike")
     lo, hi, _, d = family_report("fast_sigmoid").pieces[1]
@@ -93,8 +93,8 @@ def test_code_agreement_detects_a_perturbed_surrogate(monkeypatch):
     """The code-vs-sympy comparison is not vacuous: a 1e-9 relative change is caught."""
     import numpy as np
 
-    import analysis.surrogates as surr
-    from analysis.symbolic import code_agreement
+    import analysis.neuron._surrogates as surr
+    from analysis.neuron.symbolic import code_agreement
 
     entry = surr._REGISTRY["arctan"]
     monkeypatch.setitem(surr._REGISTRY, "arctan", entry._replace(fn=lambda z, b, p: entry.fn(z, b, p) * (1 + 1e-9)))

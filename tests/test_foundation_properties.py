@@ -2,7 +2,7 @@
 
 Hypothesis draws shapes, dtypes (float32/float64), beta in [1e-3, 1e6] and z up to 1e6.
 References: scipy quadrature for densities, sympy for the surrogate factors c
-(analysis.symbolic), analytic gradients for the custom rules.
+(analysis.neuron.symbolic), analytic gradients for the custom rules.
 """
 
 import jax
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import integrate
 
-from analysis import (ESCAPE_NOISE_NAMES, SURROGATE_NAMES, bernoulli_spike, bernoulli_spike_from_uniform,
-                      escape_noise, heaviside_spike, matched_surrogate, surrogate)
+from analysis import ESCAPE_NOISE_NAMES, SURROGATE_NAMES, bernoulli_spike, bernoulli_spike_from_uniform, heaviside_spike, matched_surrogate, surrogate
+from analysis import escape_noise
 
 BETAS = st.floats(-3.0, 6.0).map(lambda e: float(10.0 ** e))
 DTYPES = st.sampled_from([np.float32, np.float64])
@@ -85,8 +85,8 @@ def test_escape_noise_density_integrates_to_one(name):
 
 @pytest.mark.parametrize("name", [n for n in SURROGATE_NAMES if n != "straight_through"])
 def test_surrogate_integrates_to_sympy_factor(name):
-    """integral of psi over R equals c (psi = c f'): c from analysis.symbolic, integral by scipy."""
-    from analysis.symbolic import BETA, P0, surrogate_factor
+    """integral of psi over R equals c (psi = c f'): c from analysis.neuron.symbolic, integral by scipy."""
+    from analysis.neuron.symbolic import BETA, P0, surrogate_factor
 
     beta, p0 = 2.5, 0.4
     c = float(surrogate_factor(name).c.subs({BETA: beta, P0: p0}))
@@ -95,7 +95,7 @@ def test_surrogate_integrates_to_sympy_factor(name):
 
 
 def test_straight_through_is_not_a_density():
-    from analysis.symbolic import surrogate_factor
+    from analysis.neuron.symbolic import surrogate_factor
 
     r = surrogate_factor("straight_through")
     assert r.c is None and r.family is None and "not a density" in r.note

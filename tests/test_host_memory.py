@@ -1,4 +1,4 @@
-"""analysis.host_memory: freed large buffers are reused without new page faults."""
+"""analysis.runtime._host_memory: freed large buffers are reused without new page faults."""
 
 import ctypes
 import ctypes.util
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from analysis.host_memory import is_kept, keep_freed_memory
+from analysis.runtime._host_memory import is_kept, keep_freed_memory
 
 
 def _faults_of_fresh_buffer(n_bytes):
@@ -44,10 +44,10 @@ def test_peak_rss_of_a_subprocess_is_its_own():
 
     import numpy as np
 
-    from analysis.host_memory import peak_rss_gib
+    from analysis.runtime._host_memory import peak_rss_gib
 
     held = np.ones(2**30 // 8)  # the parent touches 1 GiB
-    code = "from analysis.host_memory import peak_rss_gib; print(peak_rss_gib())"
+    code = "from analysis.runtime._host_memory import peak_rss_gib; print(peak_rss_gib())"
     child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                  check=True).stdout)
     assert peak_rss_gib() >= 1.0

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis import metrics
+from analysis.training import _metrics as metrics
 
 
 def _rand_raster(seed, shape, p=0.2):

@@ -1,4 +1,4 @@
-"""Spiking networks in time (analysis.snn): forward against a naive NumPy loop, gradients
+"""Spiking networks in time (analysis.snn._network): forward against a naive NumPy loop, gradients
 against an explicitly unrolled JAX network, finite differences on the (linear) readout,
 checkpointing, reset modes, randomness, dtypes and bad input.
 """
@@ -8,12 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.escape_noise import escape_noise
-from analysis.lif import LIFParams
-from analysis.snn import SNNConfig, init_params, simulate
-from analysis.snn_methods import Method, method, sampled_derivative_spike
-from analysis.spikes import bernoulli_spike_from_uniform, heaviside_spike
-from analysis.surrogates import matched_surrogate
+from analysis.neuron._escape_noise import escape_noise
+from analysis.snn._lif import LIFParams
+from analysis.snn._network import SNNConfig, init_params, simulate
+from analysis.snn._methods import Method, method, sampled_derivative_spike
+from analysis.neuron._spikes import bernoulli_spike_from_uniform, heaviside_spike
+from analysis.neuron._surrogates import matched_surrogate
 
 B, T = 2, 12
 _sim = jax.jit(simulate, static_argnames=("cfg", "method", "record"))
@@ -120,7 +120,7 @@ def test_forward_matches_numpy_loop(name, meth):
 
 def _loop_loss(params, x, cfg, meth, key, reset):
     """Same network written as an unrolled Python loop with the spike functions of
-    analysis.spikes (dense, one hidden layer, integrator readout); loss = sum(out * c)."""
+    analysis.neuron._spikes (dense, one hidden layer, integrator readout); loss = sum(out * c)."""
     lif = cfg.lif
     lm, ls = lif.lambda_mem, lif.lambda_syn
     w, wo = params["hidden"][0]["w"], params["readout"]["w"]
@@ -263,7 +263,7 @@ def test_bad_input_errors():
 def test_hoisted_strategy_gradients_equal_layerwise(monkeypatch):
     """The alternative all-layers scan with weight gradients formed outside the scan
     (analysis._snn_core._hoisted) gives the default layer-wise gradients."""
-    import analysis._snn_core as core
+    import analysis.snn._core as core
 
     cfg = CONFIGS["dense_rec_lif"]
     params = init_params(jax.random.key(4), cfg, nu=60.0, dtype=jnp.float64)

@@ -4,10 +4,10 @@ import jax
 import numpy as np
 import pytest
 
-from analysis.tasks import (RandmanConfig, dither, image_raster, load_shd, make_randman,
+from analysis.training.tasks import (RandmanConfig, dither, image_raster, load_shd, make_randman,
                             make_spike_train_task, poisson_inputs)
-from analysis.tasks.randman import train_valid_split
-from analysis.tasks.spike_train import default_image_path
+from analysis.training.tasks._randman import train_valid_split
+from analysis.training.tasks._spike_train import default_image_path
 
 
 def _naive_floyd_steinberg(gray, threshold=0.5):
@@ -97,7 +97,7 @@ def test_randman_shapes_one_spike_per_unit_and_determinism():
 def test_randman_smoothness_and_class_structure():
     """Nearby coordinates give nearby spike times (smooth manifold), and a class is a
     1-D curve: spike times of class 0 are a function of one coordinate."""
-    from analysis.tasks.randman import _coefficients, manifold_values
+    from analysis.training.tasks._randman import _coefficients, manifold_values
 
     cfg = RandmanConfig(n_classes=2, n_units=5, dim=1, alpha=2.0)
     coef = _coefficients(jax.random.key(0), cfg)

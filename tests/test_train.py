@@ -8,7 +8,7 @@ import numpy as np
 import optax
 import pytest
 
-from analysis import train
+from analysis.training import _fit as train
 
 
 def _naive_smorms3(grads_seq, x0, lr, eps=1e-16):

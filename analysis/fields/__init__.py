@@ -1,0 +1,106 @@
+"""Is a surrogate-gradient field a gradient? Toy sigmoid networks with forward steepness beta
+and backward beta_SG, line integrals around closed loops, curl, Stokes, quadrature with
+error control, the paper's field setups, and an independent NumPy reference.
+
+Gygax & Zenke 2025, sec. 5; THEORY.md sec. 5.
+"""
+
+from analysis.fields._numerics import (
+    compiled,
+    cumulative_integral,
+    fit_order,
+    descend,
+    on_grid,
+)
+from analysis.fields._loops import (
+    Plane,
+    LoopIntegral,
+    ORIENTATIONS,
+    circle,
+    loop_integral,
+    polygon_integral,
+    jacobian,
+    curl,
+    curl_norm,
+    jacobian_asymmetry,
+    plane_curl,
+    surface_integral,
+    shrinking_loops,
+)
+from analysis.fields._toy import (
+    Layout,
+    FIVE_WEIGHT,
+    sg_sigmoid,
+    unflatten,
+    forward,
+    network_loss,
+    loss_fn,
+    sg_field,
+    exact_field,
+    random_layout,
+    layout_from_spec,
+    load_layout,
+    PAPER_D1,
+    PAPER_D2,
+    PAPER_RADIUS,
+    paper_plane,
+    SIGN_FLIP_REST,
+    sign_flip_thetas,
+    plateau_thetas,
+)
+from analysis.fields._reference import (
+    five_weight_output_np,
+    five_weight_sg_np,
+)
+from analysis.fields._paper import (
+    output_on_plane,
+    loop_figure_data,
+    sign_flip_sweep,
+    plateau_landscape,
+)
+
+__all__ = [
+    "compiled",
+    "cumulative_integral",
+    "fit_order",
+    "descend",
+    "on_grid",
+    "Plane",
+    "LoopIntegral",
+    "ORIENTATIONS",
+    "circle",
+    "loop_integral",
+    "polygon_integral",
+    "jacobian",
+    "curl",
+    "curl_norm",
+    "jacobian_asymmetry",
+    "plane_curl",
+    "surface_integral",
+    "shrinking_loops",
+    "Layout",
+    "FIVE_WEIGHT",
+    "sg_sigmoid",
+    "unflatten",
+    "forward",
+    "network_loss",
+    "loss_fn",
+    "sg_field",
+    "exact_field",
+    "random_layout",
+    "layout_from_spec",
+    "load_layout",
+    "PAPER_D1",
+    "PAPER_D2",
+    "PAPER_RADIUS",
+    "paper_plane",
+    "SIGN_FLIP_REST",
+    "sign_flip_thetas",
+    "plateau_thetas",
+    "five_weight_output_np",
+    "five_weight_sg_np",
+    "output_on_plane",
+    "loop_figure_data",
+    "sign_flip_sweep",
+    "plateau_landscape",
+]

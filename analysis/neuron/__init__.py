@@ -1,0 +1,74 @@
+"""Single neurons: escape noise f, surrogate derivatives psi and their registry, spike rules
+(Heaviside with psi; Bernoulli with its smoothed stochastic derivative), stochastic
+derivatives of a Bernoulli variable (triples and smoothing), single-neuron results.
+
+Gygax & Zenke, Neural Computation 37(5):886-925 (2025), sec. 2-4; THEORY.md sec. 1, 2, 4.
+The sympy derivations live in :mod:`analysis.neuron.symbolic` (imported on demand: sympy
+is slow to import).
+"""
+
+from analysis.neuron._escape_noise import (
+    EscapeNoise,
+    escape_noise,
+    ESCAPE_NOISE_NAMES,
+)
+from analysis.neuron._surrogates import (
+    Surrogate,
+    surrogate,
+    matched_surrogate,
+    SURROGATE_NAMES,
+    MATCHED_NOISE,
+)
+from analysis.neuron._spikes import (
+    heaviside_spike,
+    bernoulli_spike,
+    bernoulli_spike_from_uniform,
+    spike_uniforms,
+)
+from analysis.neuron._bernoulli import (
+    BERNOULLI_CONSTRUCTS,
+    TRIPLE_CONSTRUCTS,
+    SMOOTHED_CONSTRUCTS,
+    bernoulli_derivative_samples,
+    bernoulli_construct_moments,
+    bernoulli_jump_weights,
+)
+from analysis.neuron._single_neuron import (
+    membrane_distance,
+    expected_output,
+    spm_gradient,
+    surrogate_gradient,
+    expected_loss,
+    expected_loss_gradient,
+    surrogate_loss_gradient,
+    sg_loss_difference,
+)
+
+__all__ = [
+    "EscapeNoise",
+    "escape_noise",
+    "ESCAPE_NOISE_NAMES",
+    "Surrogate",
+    "surrogate",
+    "matched_surrogate",
+    "SURROGATE_NAMES",
+    "MATCHED_NOISE",
+    "heaviside_spike",
+    "bernoulli_spike",
+    "bernoulli_spike_from_uniform",
+    "spike_uniforms",
+    "BERNOULLI_CONSTRUCTS",
+    "TRIPLE_CONSTRUCTS",
+    "SMOOTHED_CONSTRUCTS",
+    "bernoulli_derivative_samples",
+    "bernoulli_construct_moments",
+    "bernoulli_jump_weights",
+    "membrane_distance",
+    "expected_output",
+    "spm_gradient",
+    "surrogate_gradient",
+    "expected_loss",
+    "expected_loss_gradient",
+    "surrogate_loss_gradient",
+    "sg_loss_difference",
+]

@@ -1,0 +1,137 @@
+"""Layer-by-layer evaluation of :func:`analysis.snn._network.simulate` (private).
+
+Same equations and the same random numbers as the all-layers time loop of
+:mod:`analysis.snn._core`, computed one layer at a time: the feedforward drive
+W S_{l-1}[t] of all bins is one large matmul (or conv) over the [T * B] rows, and the
+time recursion of each layer is a scan with elementwise work only (plus the recurrent
+V S_l[t] when ``cfg.recurrent``). Plain autodiff then produces large matmuls for the
+weight and input gradients too. It stores every layer's drive and spikes, so checkpointed
+configurations use the all-layers loop instead.
+
+The backward pass of a spiking layer without recurrence is written by hand
+(:func:`_lif_layer`): it keeps only the spikes S and potentials U of the forward pass and
+runs the adjoint recursion of the LIF equations (:mod:`analysis.snn._lif`) backwards in time,
+
+    dL/dd[t] = a_I[t+1]
+    a_S[t]   = g_S[t] (- lambda_mem U[t] a_U[t+1] with a differentiable reset)
+    a_U[t]   = g_U[t] + a_S[t] dS/dz(U[t] - theta, S[t]) + lambda_mem (1 - S[t]) a_U[t+1]
+    a_I[t]   = lambda_syn a_I[t+1] + (1 - lambda_mem) a_U[t+1]
+
+with a = dL/d(state), g the cotangents of the outputs, d the drive and dS/dz the method's
+derivative rule (:meth:`analysis.snn._methods.Method.spike_derivative`). Autodiff of the
+scan stores more per bin (masks, surrogate values, copies of the carry); on a 2-core CPU
+the hand-written pass makes a layer's fwd+bwd ~1.4x cheaper (147 -> 104 ms at batch
+256, 200 steps, width 512). Tests check it against autodiff of the same recursion and of
+an unrolled loop.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from analysis.snn._lif import integrator_update, lif_update
+
+
+def _drive(cfg, l, w, s_tm):
+    """W S for all bins at once; s_tm [T, B, n] -> [T, B, N_l]."""
+    from analysis.snn._core import _ff_current
+
+    t, b = s_tm.shape[:2]
+    return _ff_current(cfg, l, w, s_tm.reshape(t * b, -1)).reshape(t, b, -1)
+
+
+def _layer_scan(drive, lif, spike, key_l, rec, integrator=False):
+    """One population over time: returns (spikes [T, B, N] or None, membranes [T, B, N])."""
+    n_steps, b, n = drive.shape
+    zero = jnp.zeros((b, n), drive.dtype)
+
+    def step(carry, xs):
+        i_syn, u = carry
+        d_t, t = xs
+        if integrator:
+            return integrator_update(lif, i_syn, u, d_t), (u, u)
+        uni = None if key_l is None else jax.random.uniform(jax.random.fold_in(key_l, t), u.shape, u.dtype)
+        s = spike(u - lif.theta, uni)
+        cur = d_t if rec is None else d_t + rec(s)
+        return lif_update(lif, i_syn, u, cur, s), (s, u)
+
+    _, (s, u) = lax.scan(step, (zero, zero), (drive, jnp.arange(n_steps, dtype=jnp.int32)))
+    return (None if integrator else s), u
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5))
+def _lif_layer(drive, key_data, lif, method, output, with_u):
+    """Spikes [T, B, N] (and potentials if ``with_u``) of a LIF layer without recurrence."""
+    return _lif_layer_fwd(drive, key_data, lif, method, output, with_u)[0]
+
+
+def _lif_layer_fwd(drive, key_data, lif, method, output, with_u):
+    key = None if key_data is None else jax.random.wrap_key_data(key_data)
+    s, u = _layer_scan(drive, lif, method.spike_fn(output), key, None)
+    # deterministic spikes are recomputed from U in the backward pass (one array less to read)
+    return ((s, u) if with_u else s), ((u,) if method.name == "deterministic" else (s, u))
+
+
+def _lif_layer_bwd(lif, method, output, with_u, res, g):
+    u = res[-1]
+    g_s, g_u = g if with_u else (g, None)
+    dsdz = method.spike_derivative(output)
+    lm, ls, theta = lif.lambda_mem, lif.lambda_syn, lif.theta
+    differentiable = lif.reset == "differentiable"
+    recompute = len(res) == 1
+
+    def step(carry, xs):
+        a_i, a_u = carry  # adjoints of I[t+1], U[t+1]
+        u_t, gs_t, gu_t, s_t = xs
+        z = u_t - theta
+        if recompute:
+            s_t = (z > 0).astype(z.dtype)  # = Theta(z) of the forward pass, bit for bit
+        a_s = gs_t - lm * u_t * a_u if differentiable else gs_t
+        a_u_t = a_s * dsdz(z, s_t) + lm * (1 - s_t) * a_u
+        if gu_t is not None:
+            a_u_t = a_u_t + gu_t
+        return (ls * a_i + (1 - lm) * a_u, a_u_t), a_i
+
+    zero = jnp.zeros(u.shape[1:], u.dtype)
+    _, d_drive = lax.scan(step, (zero, zero), (u, g_s, g_u, None if recompute else res[0]), reverse=True)
+    return d_drive, None
+
+
+_lif_layer.defvjp(_lif_layer_fwd, _lif_layer_bwd)
+
+
+def _spiking_layer(drive, lif, method, output, key_l, rec, with_u):
+    """(spikes, potentials or None): hand-written backward without recurrence."""
+    if rec is not None:
+        return _layer_scan(drive, lif, method.spike_fn(output), key_l, rec)
+    kd = None if key_l is None else jax.random.key_data(key_l)
+    out = _lif_layer(drive, kd, lif, method, output, with_u)
+    return out if with_u else (out, None)
+
+
+def layerwise(params, x_tm, cfg, method, keys, record):
+    """Time-major ys (spikes, membranes, output, output membrane) like ``_time_loop``."""
+    from analysis.snn._core import _rec_current
+
+    with_u = record == "all"
+    s_prev, spikes, mems = x_tm, [], []
+    for l, layer in enumerate(params["hidden"]):
+        rec = (lambda s, l=l, v=layer.get("v"): _rec_current(cfg, l, v, s)) if cfg.recurrent else None
+        key_l = None if keys is None else keys[l]
+        s_prev, u = _spiking_layer(_drive(cfg, l, layer["w"], s_prev), cfg.lif, method, False, key_l, rec, with_u)
+        spikes.append(s_prev)
+        mems.append(u)
+    n_h = len(cfg.hidden)
+    drive = _drive(cfg, n_h, params["readout"]["w"], s_prev)
+    if cfg.readout == "lif":
+        key_o = None if keys is None else keys[n_h]
+        out, u_o = _spiking_layer(drive, cfg.out_lif, method, True, key_o, None, with_u)
+    else:
+        _, u_o = _layer_scan(drive, cfg.out_lif, None, None, None, integrator=True)
+        out = u_o
+    return (tuple(spikes) if record != "output" else (), tuple(mems) if record == "all" else (),
+            out, u_o if record == "all" else ())

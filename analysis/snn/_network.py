@@ -1,0 +1,249 @@
+"""Multi-layer LIF networks in time: configuration, initialisation, simulation.
+
+Layers follow the recursion of :mod:`analysis.snn._lif` (THEORY.md sec. 6; Gygax & Zenke 2025,
+sec. 5); spikes of layer l-1 at bin t drive layer l's synaptic current at the same bin.
+By default the network is evaluated layer by layer (the feedforward drive of all bins is
+one large matmul or conv, each layer's time recursion one ``lax.scan``;
+:mod:`analysis.snn._layerwise`; with ``event_driven`` the drive is formed from the
+active spikes, :mod:`analysis.snn._event`); with ``checkpoint`` all layers advance together in
+one scan over time (:mod:`analysis.snn._core`). Both give the same
+numbers and gradients. Arrays are batch-first:
+inputs [B, T, n_in], spikes and membranes [B, T, N], output [B, T, n_out].
+
+Connectivity: ``dense`` (W [N_in, N]) or ``conv1d`` (W [K, C_in, C_out], stride s,
+'VALID' padding; neurons flattened position-major, index = position * C + channel; the
+first layer sees ``in_channels`` channels of length n_in / in_channels). ``recurrent``
+adds V [N, N] (dense) or a stride-1 'SAME' conv V [K, C, C] over the layer's own spikes.
+Readout: ``integrator`` (non-spiking leaky integrator, output = its potential) or ``lif``
+(a spiking output layer, output = its spikes).
+
+Example
+-------
+>>> import jax, jax.numpy as jnp
+>>> from analysis.snn._network import SNNConfig, init_params, simulate
+>>> from analysis.snn._methods import Method
+>>> cfg = SNNConfig(n_in=20, hidden=(16,), n_out=3)
+>>> params = init_params(jax.random.key(0), cfg, nu=20.0)
+>>> x = (jax.random.uniform(jax.random.key(1), (2, 50, 20)) < 0.05).astype(jnp.float32)
+>>> simulate(params, x, cfg, Method("stochastic"), jax.random.key(2)).output.shape
+(2, 50, 3)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from analysis import _validate
+from analysis.snn._lif import LIFParams, fluctuation_sigma_w
+from analysis.snn._methods import Method
+
+__all__ = ["SNNConfig", "SimResult", "init_params", "simulate", "CONNECTIVITIES", "READOUTS",
+           "RECORD_MODES",
+           "param_shapes"]
+
+CONNECTIVITIES = ("dense", "conv1d")
+READOUTS = ("integrator", "lif")
+RECORD_MODES = ("output", "spikes", "all")
+
+
+def _tuple(x, n, name):
+    t = (x,) * n if isinstance(x, int) else tuple(x)
+    if len(t) != n or any(_validate.positive_int(v, name) != v for v in t):
+        raise ValueError(f"{name} must be an int or {n} positive ints, got {x!r}")
+    return t
+
+
+@dataclass(frozen=True)
+class SNNConfig:
+    """Network architecture (hashable: pass as a static argument of ``jit``).
+
+    n_in : input units; hidden : units (dense) or channels (conv1d) per hidden layer;
+    n_out : readout units; connectivity : ``dense`` | ``conv1d``; in_channels, kernel_size,
+    stride : conv1d geometry (int or one per layer); recurrent : add recurrent weights;
+    readout : ``integrator`` | ``lif``; lif / readout_lif : :class:`LIFParams` (readout
+    defaults to ``lif``); checkpoint : rematerialise blocks of ``checkpoint_block`` steps in
+    the backward pass (0 = about sqrt(T)); event_driven : form synaptic currents from the
+    weight rows of active spikes (dense layers; see :mod:`analysis.snn._event`; numba kernels on
+    CPU when numba is installed); ``max_active`` bounds the per-row index table of the XLA
+    event backend (0 = no bound), which falls back to dense when it is exceeded.
+    """
+
+    n_in: int
+    hidden: tuple = (128,)
+    n_out: int = 10
+    connectivity: str = "dense"
+    in_channels: int = 1
+    kernel_size: tuple | int = 5
+    stride: tuple | int = 1
+    recurrent: bool = False
+    readout: str = "integrator"
+    lif: LIFParams = field(default_factory=LIFParams)
+    readout_lif: LIFParams | None = None
+    checkpoint: bool = False
+    checkpoint_block: int = 0
+    event_driven: bool = False
+    max_active: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        for name in ("n_in", "n_out", "in_channels"):
+            _validate.positive_int(getattr(self, name), name)
+        for h in self.hidden:
+            _validate.positive_int(h, "hidden sizes")
+        if self.connectivity not in CONNECTIVITIES:
+            raise ValueError(f"unknown connectivity {self.connectivity!r}; valid: {', '.join(CONNECTIVITIES)}")
+        if self.readout not in READOUTS:
+            raise ValueError(f"unknown readout {self.readout!r}; valid: {', '.join(READOUTS)}")
+        n = len(self.hidden)
+        object.__setattr__(self, "kernel_size", _tuple(self.kernel_size, n, "kernel_size"))
+        object.__setattr__(self, "stride", _tuple(self.stride, n, "stride"))
+        if self.connectivity == "conv1d":
+            if self.event_driven:
+                raise ValueError("event_driven is implemented for connectivity='dense' only")
+            self.lengths  # validates the geometry
+        if self.checkpoint_block < 0 or self.max_active < 0:
+            raise ValueError("checkpoint_block and max_active must be >= 0")
+
+    @property
+    def lengths(self) -> tuple:
+        """Spatial length of the input and of every conv1d layer (all 1 for dense)."""
+        if self.connectivity == "dense":
+            return (1,) * (len(self.hidden) + 1)
+        if self.n_in % self.in_channels:
+            raise ValueError(f"n_in={self.n_in} is not divisible by in_channels={self.in_channels}")
+        out = [self.n_in // self.in_channels]
+        for k, s in zip(self.kernel_size, self.stride):
+            if out[-1] < k:
+                raise ValueError(f"conv1d layer of kernel {k} does not fit input length {out[-1]}")
+            out.append((out[-1] - k) // s + 1)
+        return tuple(out)
+
+    @property
+    def layer_sizes(self) -> tuple:
+        """Number of neurons per hidden layer (channels x length for conv1d)."""
+        return tuple(h * l for h, l in zip(self.hidden, self.lengths[1:]))
+
+    @property
+    def out_lif(self) -> LIFParams:
+        return self.readout_lif or self.lif
+
+
+class SimResult(NamedTuple):
+    """spikes: per hidden layer [B, T, N] (empty for record='output'); membranes: per hidden
+    layer [B, T, N] or None; output: [B, T, n_out] readout potential (integrator) or output
+    spikes (lif); output_membrane: [B, T, n_out] readout potential (None unless 'all')."""
+
+    spikes: tuple
+    membranes: tuple | None
+    output: jax.Array
+    output_membrane: jax.Array | None
+
+
+def _fan_in(cfg, l):
+    if cfg.connectivity == "dense":
+        return cfg.n_in if l == 0 else cfg.layer_sizes[l - 1]
+    return cfg.kernel_size[l] * (cfg.in_channels if l == 0 else cfg.hidden[l - 1])
+
+
+@partial(jax.jit, static_argnums=(1, 2, 3))
+def _draw(key, shapes, scales, dtype):
+    sizes = [math.prod(sh) for sh in shapes]
+    flat = jax.random.normal(key, (sum(sizes),), dtype)
+    starts = np.cumsum([0] + sizes)
+    return [sc * flat[a:a + n].reshape(sh) for a, n, sh, sc in zip(starts, sizes, shapes, scales)]
+
+
+def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
+    """[(name, layer index, shape, sigma)] of every weight array."""
+    specs, c_in = [], cfg.in_channels
+    for l, h in enumerate(cfg.hidden):
+        rate = nu if l == 0 else nu_hidden
+        sw = fluctuation_sigma_w(cfg.lif, _fan_in(cfg, l), rate, sigma_u) * math.sqrt(1 - frac)
+        if cfg.connectivity == "dense":
+            n_prev = cfg.n_in if l == 0 else cfg.layer_sizes[l - 1]
+            wshape, vshape, n_rec = (n_prev, h), (h, h), h
+        else:
+            k = cfg.kernel_size[l]
+            wshape, vshape, n_rec = (k, c_in, h), (k, h, h), k * h
+        specs.append(("w", l, wshape, sw))
+        if cfg.recurrent:
+            sv = fluctuation_sigma_w(cfg.lif, n_rec, nu_hidden, sigma_u) * math.sqrt(frac)
+            specs.append(("v", l, vshape, sv))
+        c_in = h
+    n_last = cfg.layer_sizes[-1] if cfg.hidden else cfg.n_in
+    so = fluctuation_sigma_w(cfg.out_lif, n_last, nu_hidden if cfg.hidden else nu, sigma_u)
+    return specs + [("w", len(cfg.hidden), (n_last, cfg.n_out), so)]
+
+
+def param_shapes(cfg: SNNConfig) -> dict:
+    """The pytree structure of :func:`init_params` with shapes as leaves."""
+    out = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
+    for name, l, shape, _ in _layer_specs(cfg, 1.0, 1.0, 1.0, 0.5 if cfg.recurrent else 0.0):
+        (out["readout"] if l == len(cfg.hidden) else out["hidden"][l])[name] = shape
+    return out
+
+
+def init_params(key, cfg: SNNConfig, nu: float = 10.0, sigma_u: float = 1.0, *,
+                nu_hidden: float | None = None, recurrent_fraction: float = 0.1,
+                dtype=jnp.float32) -> dict:
+    """Fluctuation-driven Gaussian initialisation (Rossbroich, Gygax & Zenke 2022).
+
+    Each weight matrix is N(0, sigma_w^2) with sigma_w = sigma_U / sqrt(fan_in nu eps_hat)
+    (:func:`analysis.snn._lif.fluctuation_sigma_w`); ``nu`` is the input rate in Hz,
+    ``nu_hidden`` (default ``nu``) the assumed rate of hidden neurons. With recurrence,
+    a fraction ``recurrent_fraction`` of the membrane variance comes from V.
+    Returns {"hidden": [{"w": ..., ["v": ...]}, ...], "readout": {"w": [N_L, n_out]}}
+    (dense W [N_in, N], V [N, N]; conv1d W [K, C_in, C_out], V [K, C, C]).
+    """
+    nu_hidden = nu if nu_hidden is None else nu_hidden
+    if not 0.0 <= recurrent_fraction < 1.0:
+        raise ValueError(f"recurrent_fraction must lie in [0, 1), got {recurrent_fraction}")
+    specs = _layer_specs(cfg, nu, nu_hidden, sigma_u, recurrent_fraction if cfg.recurrent else 0.0)
+    arrays = _draw(key, tuple(s[2] for s in specs), tuple(s[3] for s in specs), jnp.dtype(dtype))
+    out = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
+    for (name, l, _, _), a in zip(specs, arrays):
+        (out["readout"] if l == len(cfg.hidden) else out["hidden"][l])[name] = a
+    return out
+
+
+def simulate(params: dict, inputs, cfg: SNNConfig, method: Method, key=None, *,
+             record: str = "spikes") -> SimResult:
+    """Run the network on ``inputs`` [B, T, n_in] (float32 or float64 spikes or currents).
+
+    ``key`` (a PRNG key) is required for stochastic methods; the same key gives the same
+    spikes. ``record``: ``output`` (only the readout), ``spikes`` (+ hidden spikes) or
+    ``all`` (+ membrane potentials). Gradients (``jax.grad`` through this function) are
+    surrogate-gradient BPTT with the method's spike derivative rules.
+    Jit with ``cfg``, ``method`` and ``record`` static.
+    """
+    from analysis.snn import _core as _snn_core
+
+    _check_inputs(params, inputs, cfg, method, key, record)
+    return _snn_core.run(params, jnp.asarray(inputs), cfg, method, key, record)
+
+
+def _check_inputs(params, inputs, cfg, method, key, record):
+    if not isinstance(cfg, SNNConfig):
+        raise TypeError(f"cfg must be an SNNConfig, got {type(cfg).__name__}")
+    if not isinstance(method, Method):
+        raise TypeError(f"method must be a Method (see analysis.snn._methods.method), got {method!r}")
+    if record not in RECORD_MODES:
+        raise ValueError(f"unknown record {record!r}; valid: {', '.join(RECORD_MODES)}")
+    shape = getattr(inputs, "shape", None)
+    if shape is None or len(shape) != 3 or shape[2] != cfg.n_in:
+        raise ValueError(f"inputs must have shape [batch, time, n_in={cfg.n_in}], got {shape}")
+    if method.stochastic and key is None:
+        raise ValueError(f"method {method.name!r} samples spikes: pass a PRNG key")
+    expected = param_shapes(cfg)
+    got = jax.tree_util.tree_map(lambda a: tuple(a.shape), params) if isinstance(params, dict) else None
+    if got != expected:
+        raise ValueError(f"params do not match cfg: expected shapes {expected}, got {got} "
+                         f"({len(cfg.hidden)} hidden layers and a readout)")
+    _validate.no_nan(inputs, "inputs")

@@ -1,0 +1,265 @@
+"""Small stochastic spiking networks, described once and simulated by one routine.
+
+A :class:`Network` is a frozen description of either
+
+* ``"feedforward"`` binary layers: S_l = spike(W_l S_{l-1} - theta), S_0 = x, or
+* ``"lif"`` layers in time (THEORY.md sec. 6; Gygax & Zenke 2025, sec. 5), zero initial
+  state, for t = 0 .. T-1 and every layer l (input S_0[t] = x[t]):
+
+      S_l[t]   = spike(U_l[t] - theta)
+      I_l[t+1] = l_syn I_l[t] + W_l S_{l-1}[t]
+      U_l[t+1] = l_mem U_l[t] (1 - S_l[t]) + (1 - l_mem) I_l[t]
+
+  with l_mem = exp(-dt/tau_mem), l_syn = exp(-dt/tau_syn); the reset is ``"detached"``
+  (no derivative through (1 - S), default) or ``"differentiable"``.
+
+The readout r is the last layer's spikes (feedforward) or its mean over time (LIF); the loss
+is ``"mean"`` (mean of r), ``"mse"`` (mean (r - target)^2) or ``"xent"`` (cross-entropy of
+softmax(r) against class ``target``).
+
+All K spike variables (neurons x steps) live in one flat vector, ordered time-major then
+layer then neuron; :func:`simulate` serves every use: sampling (uniforms u), teacher forcing
+(a given configuration), coupled flips (some variables forced, the rest from shared
+uniforms), the deterministic network, mean field and the linearised stochastic-AD pass.
+:func:`log_prob_and_loss` gives log P(S | x) = sum_k S_k log f(z_k) + (1 - S_k) log(1 - f(z_k))
+(z_k computed with the configuration teacher-forced) and L(S). Exact expectations over all
+configurations: :mod:`analysis.stochastic._exact`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from analysis import _validate
+from analysis.neuron._escape_noise import EscapeNoise
+from analysis.snn._lif import LIFParams, lif_update
+from analysis.neuron._spikes import bernoulli_spike_from_uniform, heaviside_spike, spike_uniforms
+from analysis.neuron._surrogates import Surrogate, matched_surrogate
+
+__all__ = ["Network", "NETWORK_KINDS", "LOSSES", "MODES", "simulate", "loss_of_spikes",
+           "log_prob_and_loss", "sample_spikes", "random_instance"]
+
+NETWORK_KINDS = ("feedforward", "lif")
+LOSSES = ("mean", "mse", "xent")
+RESETS = ("detached", "differentiable")
+#: spike rules of :func:`simulate`
+MODES = ("bernoulli", "heaviside", "mean_field", "forced", "linearised")
+
+
+@dataclass(frozen=True)
+class Network:
+    """Frozen description of a small stochastic spiking network (hashable).
+
+    kind : "feedforward" or "lif". sizes : (n_in, n_1, ..., n_L) layer widths.
+    noise : escape noise f of the stochastic network (forward pass).
+    surrogate : psi of the backward pass of SG estimators; None = matched psi = f'.
+    theta : threshold. loss : one of ``LOSSES``; target : tuple of floats (mse, length n_L)
+    or a class index (xent). steps, tau_mem, tau_syn, dt, reset : LIF only.
+    Parameters are a tuple of weight matrices W_l of shape (n_l, n_{l-1}).
+    """
+
+    kind: str
+    sizes: tuple
+    noise: EscapeNoise
+    surrogate: Surrogate | None = None
+    theta: float = 1.0
+    loss: str = "mean"
+    target: Any = None
+    steps: int = 1
+    tau_mem: float = 10.0
+    tau_syn: float = 5.0
+    dt: float = 1.0
+    reset: str = "detached"
+
+    def __post_init__(self):
+        if self.kind not in NETWORK_KINDS:
+            raise ValueError(f"kind must be one of {NETWORK_KINDS}, got {self.kind!r}")
+        sizes = tuple(_validate.positive_int(n, "sizes[i]") for n in self.sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must list the input width and >= 1 layer, got {self.sizes!r}")
+        object.__setattr__(self, "sizes", sizes)
+        if not isinstance(self.noise, EscapeNoise):
+            raise TypeError(f"noise must be an EscapeNoise, got {self.noise!r}")
+        if self.surrogate is not None and not isinstance(self.surrogate, Surrogate):
+            raise TypeError(f"surrogate must be a Surrogate or None, got {self.surrogate!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.reset not in RESETS:
+            raise ValueError(f"reset must be one of {RESETS}, got {self.reset!r}")
+        object.__setattr__(self, "target", _check_target(self.loss, self.target, sizes[-1]))
+        object.__setattr__(self, "steps", _validate.positive_int(self.steps, "steps"))
+        if self.kind == "feedforward" and self.steps != 1:
+            raise ValueError("steps must be 1 for a feedforward network")
+        for name in ("tau_mem", "tau_syn", "dt"):
+            _validate.positive_scalar(getattr(self, name), name)
+
+    @property
+    def n_spikes(self) -> int:
+        """K, the number of spike variables (hidden + output neurons x steps)."""
+        return sum(self.sizes[1:]) * self.steps
+
+    @property
+    def sg(self) -> Surrogate:
+        """The surrogate of the backward pass (matched to the noise when None)."""
+        return self.surrogate if self.surrogate is not None else matched_surrogate(self.noise)
+
+    def param_shapes(self):
+        return tuple((self.sizes[i + 1], self.sizes[i]) for i in range(len(self.sizes) - 1))
+
+    def input_shape(self):
+        return (self.sizes[0],) if self.kind == "feedforward" else (self.steps, self.sizes[0])
+
+
+def _check_target(loss, target, n_out):
+    if loss == "mean":
+        return None
+    if loss == "xent":
+        if target is None or int(target) != target or not 0 <= int(target) < n_out:
+            raise ValueError(f"target must be a class index in [0, {n_out}) for loss 'xent', got {target!r}")
+        return int(target)
+    t = tuple(float(v) for v in (target if target is not None else ()))
+    if len(t) != n_out:
+        raise ValueError(f"target must have {n_out} entries (output width) for loss 'mse', got {target!r}")
+    return t
+
+
+def _check_inputs(net: Network, params, x):
+    shapes = net.param_shapes()
+    if not isinstance(params, (tuple, list)) or len(params) != len(shapes):
+        raise ValueError(f"params must be a tuple of {len(shapes)} weight matrices with shapes {shapes}")
+    for i, (w, s) in enumerate(zip(params, shapes)):
+        if jnp.shape(w) != s:
+            raise ValueError(f"params[{i}] has shape {jnp.shape(w)}, expected {s}")
+    if jnp.shape(x) != net.input_shape():
+        raise ValueError(f"x has shape {jnp.shape(x)}, expected {net.input_shape()}")
+
+
+def _spike(net: Network, mode: str, z, a):
+    """One spike rule applied to z with per-variable arrays a = (u, mask, val, eps)."""
+    u, mask, val, eps = a
+    if mode == "forced":
+        return val
+    if mode == "linearised":  # sampled value + smoothed slope psi(z) + a probe eps
+        s0 = jax.lax.stop_gradient(jnp.where(mask, val, (u < net.noise.prob(z)).astype(z.dtype)))
+        slope = jax.lax.stop_gradient(net.sg(z))
+        return s0 + slope * (z - jax.lax.stop_gradient(z)) + eps
+    if mode == "bernoulli":
+        s = bernoulli_spike_from_uniform(z, u, net.noise, net.sg)
+    elif mode == "heaviside":
+        s = heaviside_spike(z, net.sg)
+    elif mode == "mean_field":
+        s = net.noise.prob(z)
+    else:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    return jnp.where(mask, val, s)
+
+
+def _aux(net: Network, u=None, mask=None, val=None, eps=None, dtype=None):
+    """Per-variable arrays (u, mask, val, eps), each flat of length K (defaults: inert)."""
+    K = net.n_spikes
+    dtype = dtype or jnp.result_type(float)
+    z = jnp.zeros((K,), dtype)
+    return (z + 0.5 if u is None else u, jnp.zeros((K,), bool) if mask is None else mask,
+            z if val is None else val, z if eps is None else eps)
+
+
+def _feedforward(net, params, x, mode, a):
+    zs, ss, s, off = [], [], x, 0
+    for w in params:
+        n = w.shape[0]
+        z = w @ s - net.theta
+        s = _spike(net, mode, z, tuple(v[off:off + n] for v in a))
+        zs.append(z), ss.append(s)
+        off += n
+    return jnp.concatenate(zs), jnp.concatenate(ss)
+
+
+def _lif(net, params, x, mode, a):
+    # the LIF step of the batched training networks (lif_update reads decays and reset only)
+    lif = LIFParams(tau_mem=net.tau_mem, tau_syn=net.tau_syn, dt=net.dt, reset=net.reset)
+    widths = net.sizes[1:]
+    a_t = tuple(v.reshape(net.steps, sum(widths)) for v in a)
+    dtype = jnp.result_type(x, *params)
+
+    def step(carry, inp):
+        x_t, a_now = inp
+        new, zs, ss, s_in, off = [], [], [], x_t, 0
+        for w, (i_syn, u_mem) in zip(params, carry):
+            n = w.shape[0]
+            z = u_mem - net.theta
+            s = _spike(net, mode, z, tuple(v[off:off + n] for v in a_now))
+            new.append(lif_update(lif, i_syn, u_mem, w @ s_in, s))
+            zs.append(z), ss.append(s)
+            s_in, off = s, off + n
+        return tuple(new), (jnp.concatenate(zs), jnp.concatenate(ss))
+
+    init = tuple((jnp.zeros((n,), dtype), jnp.zeros((n,), dtype)) for n in widths)
+    _, (z, s) = jax.lax.scan(step, init, (x, a_t))
+    return z.reshape(-1), s.reshape(-1)
+
+
+def simulate(net: Network, params, x, mode: str = "bernoulli", u=None, mask=None, val=None, eps=None):
+    """Run the network once; returns (z, S), flat arrays of length K (time-major).
+
+    mode : spike rule (``MODES``): "bernoulli" S = 1[u < f(z)] with SG derivative psi;
+    "heaviside" S = Theta(z) with derivative psi; "mean_field" S = f(z); "forced" S = val
+    (teacher forcing); "linearised" S = sampled value whose derivative is psi(z) dz plus a
+    probe ``eps`` (d/d eps_k of the loss is the total derivative dL/dS_k).
+    mask, val : variables with mask True are forced to val (coupled flips).
+    """
+    a = _aux(net, u, mask, val, eps, jnp.result_type(x, *params))
+    run = _feedforward if net.kind == "feedforward" else _lif
+    return run(net, params, x, mode, a)
+
+
+def loss_of_spikes(net: Network, s):
+    """Loss L of a flat spike vector (readout of the last layer, see module docstring)."""
+    n_out = net.sizes[-1]
+    r = s.reshape(net.steps, -1)[:, -n_out:].mean(axis=0)
+    if net.loss == "mean":
+        return r.mean()
+    if net.loss == "mse":
+        return jnp.mean((r - jnp.asarray(net.target, r.dtype)) ** 2)
+    return -jax.nn.log_softmax(r)[net.target]
+
+
+def _log_q(net, z, s):
+    p = net.noise.prob(z)
+    q = jnp.where(s > 0.5, p, 1.0 - p)
+    return jnp.log(jnp.maximum(q, jnp.finfo(q.dtype).tiny))
+
+
+def log_prob_and_loss(net: Network, params, x, s):
+    """(log P(S = s | x; params), L(s)) with the configuration ``s`` teacher-forced.
+
+    ``s`` is a flat {0,1} vector of length K. Differentiable in ``params`` (jax.grad).
+    """
+    z, _ = simulate(net, params, x, "forced", val=s)
+    return jnp.sum(_log_q(net, z, s)), loss_of_spikes(net, s)
+
+
+def sample_spikes(key, net: Network, params, x):
+    """One sample S (flat, length K) of the stochastic network; uniforms drawn from ``key``."""
+    u = spike_uniforms(key, (net.n_spikes,), jnp.result_type(x, *params))
+    return simulate(net, params, x, "bernoulli", u=u)[1]
+
+
+def random_instance(key, net: Network, weight_scale: float = 1.0, input_rate: float = 0.5):
+    """Random (params, x) for ``net``: W_l ~ N(0, weight_scale^2 / n_{l-1}) * sqrt(2),
+
+    feedforward input x ~ U[0, 2)^n_in, LIF input spikes x[t] ~ Bernoulli(input_rate).
+    Used to build families of test networks (claims, tests, figures).
+    """
+    keys = jax.random.split(key, len(net.sizes))
+    params = tuple(jax.random.normal(k, s) * weight_scale * math.sqrt(2.0 / s[1])
+                   for k, s in zip(keys[1:], net.param_shapes()))
+    if net.kind == "feedforward":
+        x = 2.0 * jax.random.uniform(keys[0], net.input_shape())
+    else:
+        x = (jax.random.uniform(keys[0], net.input_shape()) < input_rate).astype(jnp.result_type(float))
+    return params, x

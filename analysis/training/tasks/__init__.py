@@ -1,0 +1,28 @@
+"""Tasks of the paper's network experiments (Gygax & Zenke 2025, sec. 6; THEORY.md sec. 6).
+
+* :func:`make_spike_train_task` -- frozen Poisson inputs and a dithered-image target
+  raster for spike-train matching.
+* :func:`make_randman` -- random-manifold spike-timing data sets (Zenke & Vogels
+  2021).
+* :func:`load_shd` -- loader for the Spiking Heidelberg Digits HDF5 files
+  (Cramer et al. 2020), from a local path only.
+
+Nothing here downloads anything.
+"""
+
+from analysis.training.tasks._randman import RandmanConfig, make_randman
+from analysis.training.tasks._shd import load_shd
+from analysis.training.tasks._spike_train import (
+    SpikeTrainTask,
+    default_image_path,
+    dither,
+    image_raster,
+    make_spike_train_task,
+    poisson_inputs,
+)
+
+__all__ = [
+    "RandmanConfig", "make_randman", "load_shd",
+    "SpikeTrainTask", "default_image_path", "dither", "image_raster",
+    "make_spike_train_task", "poisson_inputs",
+]
