@@ -260,24 +260,6 @@ def test_bad_input_errors():
         simulate(params, x.at[0, 0, 0].set(jnp.nan), cfg, Method())
 
 
-def test_hoisted_strategy_gradients_equal_layerwise(monkeypatch):
-    """The alternative all-layers scan with weight gradients formed outside the scan
-    (analysis._snn_core._hoisted) gives the default layer-wise gradients."""
-    import analysis.snn._core as core
-
-    cfg = CONFIGS["dense_rec_lif"]
-    params = init_params(jax.random.key(4), cfg, nu=60.0, dtype=jnp.float64)
-    x, m, key = _inputs(cfg.n_in), method("stochastic"), jax.random.key(5)
-    loss = lambda p: jnp.sum(simulate(p, x, cfg, m, key).output * jnp.arange(T)[:, None]) + jnp.sum(  # noqa: E731
-        simulate(p, x, cfg, m, key).spikes[0] ** 2)
-    g_layer = jax.jit(jax.grad(loss))(params)
-    monkeypatch.setattr(core, "_STRATEGY", "hoisted")
-    g_hoist = jax.jit(jax.grad(loss))(params)
-    for a, b in zip(jax.tree_util.tree_leaves(g_layer), jax.tree_util.tree_leaves(g_hoist)):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-12)
-    assert float(jnp.abs(g_layer["hidden"][0]["w"]).sum()) > 0
-
-
 @pytest.mark.parametrize("meth,reset", [
     ("deterministic", "differentiable"), ("stochastic", "detached"), ("multilayer_spiker", "differentiable"),
 ])

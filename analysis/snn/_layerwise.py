@@ -1,7 +1,7 @@
 """Layer-by-layer evaluation of :func:`analysis.snn._network.simulate` (private).
 
 Same equations and the same random numbers as the all-layers time loop of
-:mod:`analysis.snn._core`, computed one layer at a time: the feedforward drive
+:mod:`analysis.snn._scan`, computed one layer at a time: the feedforward drive
 W S_{l-1}[t] of all bins is one large matmul (or conv) over the [T * B] rows, and the
 time recursion of each layer is a scan with elementwise work only (plus the recurrent
 V S_l[t] when ``cfg.recurrent``). Plain autodiff then produces large matmuls for the
@@ -33,15 +33,15 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from analysis.snn._currents import ff_current, rec_current
 from analysis.snn._lif import integrator_update, lif_update
 
 
 def _drive(cfg, l, w, s_tm):
     """W S for all bins at once; s_tm [T, B, n] -> [T, B, N_l]."""
-    from analysis.snn._core import _ff_current
 
     t, b = s_tm.shape[:2]
-    return _ff_current(cfg, l, w, s_tm.reshape(t * b, -1)).reshape(t, b, -1)
+    return ff_current(cfg, l, w, s_tm.reshape(t * b, -1)).reshape(t, b, -1)
 
 
 def _layer_scan(drive, lif, spike, key_l, rec, integrator=False):
@@ -115,12 +115,11 @@ def _spiking_layer(drive, lif, method, output, key_l, rec, with_u):
 
 def layerwise(params, x_tm, cfg, method, keys, record):
     """Time-major ys (spikes, membranes, output, output membrane) like ``_time_loop``."""
-    from analysis.snn._core import _rec_current
 
     with_u = record == "all"
     s_prev, spikes, mems = x_tm, [], []
     for l, layer in enumerate(params["hidden"]):
-        rec = (lambda s, l=l, v=layer.get("v"): _rec_current(cfg, l, v, s)) if cfg.recurrent else None
+        rec = (lambda s, l=l, v=layer.get("v"): rec_current(cfg, l, v, s)) if cfg.recurrent else None
         key_l = None if keys is None else keys[l]
         s_prev, u = _spiking_layer(_drive(cfg, l, layer["w"], s_prev), cfg.lif, method, False, key_l, rec, with_u)
         spikes.append(s_prev)

@@ -6,7 +6,7 @@ By default the network is evaluated layer by layer (the feedforward drive of all
 one large matmul or conv, each layer's time recursion one ``lax.scan``;
 :mod:`analysis.snn._layerwise`; with ``event_driven`` the drive is formed from the
 active spikes, :mod:`analysis.snn._event`); with ``checkpoint`` all layers advance together in
-one scan over time (:mod:`analysis.snn._core`). Both give the same
+one scan over time (:mod:`analysis.snn._scan`). Both give the same
 numbers and gradients. Arrays are batch-first:
 inputs [B, T, n_in], spikes and membranes [B, T, N], output [B, T, n_out].
 
@@ -41,6 +41,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis import _validate
+from analysis.snn._scan import time_loop
+from analysis.snn._layerwise import layerwise
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w
 from analysis.snn._methods import Method
 
@@ -223,10 +225,20 @@ def simulate(params: dict, inputs, cfg: SNNConfig, method: Method, key=None, *,
     surrogate-gradient BPTT with the method's spike derivative rules.
     Jit with ``cfg``, ``method`` and ``record`` static.
     """
-    from analysis.snn import _core as _snn_core
-
     _check_inputs(params, inputs, cfg, method, key, record)
-    return _snn_core.run(params, jnp.asarray(inputs), cfg, method, key, record)
+    inputs = jnp.asarray(inputs)
+    dtype = inputs.dtype if jnp.issubdtype(inputs.dtype, jnp.floating) else jnp.float32
+    x_tm = jnp.swapaxes(inputs.astype(dtype), 0, 1)
+    keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None
+    run = time_loop if cfg.checkpoint else layerwise
+    spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
+    bt = lambda y: jnp.swapaxes(y, 0, 1)  # noqa: E731 -- batch-major again
+    return SimResult(
+        spikes=tuple(bt(s) for s in spikes) if record != "output" else (),
+        membranes=tuple(bt(m) for m in mems) if record == "all" else None,
+        output=bt(out),
+        output_membrane=bt(u_o) if record == "all" else None,
+    )
 
 
 def _check_inputs(params, inputs, cfg, method, key, record):

@@ -1,0 +1,86 @@
+"""The time loop behind :func:`analysis.snn._network.simulate` (private).
+
+State: per hidden layer (I, U), and (I, U) of the readout. One scan step advances every
+layer by one bin (equations in :mod:`analysis.snn._lif`). With ``cfg.checkpoint`` the scan is
+blocked: an outer scan over blocks of ``checkpoint_block`` steps whose body (an inner
+scan) is wrapped in ``jax.checkpoint``, so the backward pass stores only the state at
+block boundaries and recomputes each block (memory ~ T/k + k states instead of T).
+"""
+
+from __future__ import annotations
+
+import math
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from analysis.snn._currents import ff_current, rec_current
+from analysis.snn._lif import integrator_update, lif_update
+
+
+def _uniforms(keys, l, t, shape, dtype):
+    if keys is None:
+        return None
+    return jax.random.uniform(jax.random.fold_in(keys[l], t), shape, dtype)
+
+
+def _make_step(params, cfg, method, keys, record):
+    hidden_spike, out_spike = method.spike_fn(False), method.spike_fn(True)
+    n_hidden = len(cfg.hidden)
+
+    def step(carry, xs):
+        x_t, t = xs
+        s_prev, new_carry, spikes, mems = x_t, [], [], []
+        for l, (layer, (i_syn, u)) in enumerate(zip(params["hidden"], carry[:-1])):
+            s = hidden_spike(u - cfg.lif.theta, _uniforms(keys, l, t, u.shape, u.dtype))
+            cur = ff_current(cfg, l, layer["w"], s_prev)
+            if cfg.recurrent:
+                cur = cur + rec_current(cfg, l, layer["v"], s)
+            new_carry.append(lif_update(cfg.lif, i_syn, u, cur, s))
+            spikes.append(s)
+            mems.append(u)
+            s_prev = s
+        i_o, u_o = carry[-1]
+        cur = ff_current(cfg, n_hidden, params["readout"]["w"], s_prev)
+        if cfg.readout == "lif":
+            s_o = out_spike(u_o - cfg.out_lif.theta, _uniforms(keys, n_hidden, t, u_o.shape, u_o.dtype))
+            new_carry.append(lif_update(cfg.out_lif, i_o, u_o, cur, s_o))
+            out = s_o
+        else:
+            new_carry.append(integrator_update(cfg.out_lif, i_o, u_o, cur))
+            out = u_o
+        ys = (tuple(spikes) if record != "output" else (), tuple(mems) if record == "all" else (),
+              out, u_o if record == "all" else ())
+        return tuple(new_carry), ys
+
+    return step
+
+
+def _blocked_scan(step, carry, xs, n_steps, block):
+    """Scan in blocks of ``block`` steps with a rematerialised block body; pads the tail."""
+    n_blocks = math.ceil(n_steps / block)
+    pad = n_blocks * block - n_steps
+    xs_b = jax.tree_util.tree_map(
+        lambda a: jnp.pad(a, ((0, pad),) + ((0, 0),) * (a.ndim - 1)).reshape((n_blocks, block) + a.shape[1:]), xs)
+
+    @jax.checkpoint
+    def block_body(c, xb):
+        return lax.scan(step, c, xb)
+
+    carry, ys = lax.scan(block_body, carry, xs_b)
+    ys = jax.tree_util.tree_map(lambda y: y.reshape((n_blocks * block,) + y.shape[2:])[:n_steps], ys)
+    return carry, ys
+
+
+def time_loop(params, x_tm, cfg, method, keys, record):
+    """Scan over time with all layers in one step; x_tm [T, B, n_in]; returns the
+    time-major outputs (spikes, membranes, readout, readout membrane) of the step."""
+    n_steps, b = x_tm.shape[:2]
+    sizes = cfg.layer_sizes + (cfg.n_out,)
+    carry = tuple((jnp.zeros((b, n), x_tm.dtype), jnp.zeros((b, n), x_tm.dtype)) for n in sizes)
+    step = _make_step(params, cfg, method, keys, record)
+    xs = (x_tm, jnp.arange(n_steps, dtype=jnp.int32))
+    if cfg.checkpoint:
+        block = cfg.checkpoint_block or max(1, math.isqrt(n_steps))
+        return _blocked_scan(step, carry, xs, n_steps, block)[1]
+    return lax.scan(step, carry, xs)[1]
