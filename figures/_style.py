@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from analysis.runtime._io import write_json  # noqa: E402
+from analysis.runtime import write_json
 
 STYLE = {
     "figure.dpi": 110,

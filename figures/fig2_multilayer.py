@@ -22,7 +22,7 @@ NAME = "fig2_multilayer"
 
 def _network():
     from analysis import escape_noise
-    from analysis.stochastic._exact import Network, random_instance
+    from analysis.stochastic import Network, random_instance
 
     net = Network("feedforward", (3, 3, 3, 2), escape_noise("sigmoid", 2.0), theta=0.2, loss="mse",
                   target=(1.0, 0.0))
@@ -30,9 +30,9 @@ def _network():
 
 
 def _panel_a(ax, net, params, x, n):
-    from analysis.stochastic._compare import flatten
-    from analysis.stochastic._estimators import estimate_many
-    from analysis.stochastic._exact import exact_value_and_grad
+    from analysis.stochastic import flatten
+    from analysis.stochastic import estimate_many
+    from analysis.stochastic import exact_value_and_grad
 
     names = ("sg_stochastic", "score_loo", "coupled_flip", "coupled_flip_sub")
     est = jax.jit(lambda p: estimate_many(names, jax.random.key(0), net, p, x, n, n_flips=2))(params)
@@ -53,7 +53,7 @@ def _panel_a(ax, net, params, x, n):
 
 
 def _panel_b(ax, n_nets):
-    from analysis.stochastic._bias import sg_bias_table
+    from analysis.stochastic import sg_bias_table
 
     rows = sg_bias_table(n_nets=n_nets)
     for (name, ls) in (("sigmoid_prime", "-"), ("superspike", "--")):
@@ -71,8 +71,8 @@ def _panel_b(ax, n_nets):
 
 
 def _panel_c(ax, net, params, x, n):
-    from analysis.stochastic._compare import compare_estimators
-    from analysis.stochastic._exact import exact_value_and_grad
+    from analysis.stochastic import compare_estimators
+    from analysis.stochastic import exact_value_and_grad
 
     grad = exact_value_and_grad(net, params, x)[1]
     rows = compare_estimators(jax.random.key(1), net, params, x, ["score", "score_loo", "coupled_flip"], n, grad)

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from analysis.neuron._bernoulli import bernoulli_construct_moments, bernoulli_derivative_samples, bernoulli_jump_weights
+from analysis.neuron import bernoulli_construct_moments, bernoulli_derivative_samples, bernoulli_jump_weights
 from figures._style import figure, save
 
 SHOWN = ("right", "left", "smoothed_right", "smoothed_left", "two_sided", "straight_through")

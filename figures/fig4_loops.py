@@ -22,21 +22,20 @@ GRID_BETAS = (1.0, 5.0, 20.0, 10000.0)
 
 
 def _numbers(beta_sgs, n):
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
+    from analysis import fields
 
-    plane, rows = tn.paper_plane(), {}
+    plane, rows = fields.paper_plane(), {}
     for bs in beta_sgs:
-        r = fields.loop_integral(tn.sg_field(tn.FIVE_WEIGHT, 10000.0, bs), plane, tn.PAPER_RADIUS, n)
-        e = fields.loop_integral(tn.exact_field(tn.FIVE_WEIGHT, bs), plane, tn.PAPER_RADIUS, 2048)
+        r = fields.loop_integral(fields.sg_field(fields.FIVE_WEIGHT, 10000.0, bs), plane, fields.PAPER_RADIUS, n)
+        e = fields.loop_integral(fields.exact_field(fields.FIVE_WEIGHT, bs), plane, fields.PAPER_RADIUS, 2048)
         rows[bs] = {"sg_loop_integral": r.value, "sg_quad_error": r.error, "n_points": n,
                     "exact_loop_integral": e.value, "exact_quad_error": e.error}
     return rows
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.fields._paper import loop_figure_data
-    from analysis.fields._toy import PAPER_RADIUS
+    from analysis.fields import loop_figure_data
+    from analysis.fields import PAPER_RADIUS
 
     d = loop_figure_data(grid_n=300 if profile == "quick" else 2000, loop_n=1500,
                          grid_betas=GRID_BETAS, beta_sgs=BETA_SGS)

@@ -76,7 +76,7 @@ def _thin(land):
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.fields._paper import plateau_landscape, sign_flip_sweep
+    from analysis.fields import plateau_landscape, sign_flip_sweep
 
     sweeps = {bs: sign_flip_sweep(bs) for bs in SWEEP_BSG}
     n = 201 if profile == "quick" else 801

@@ -3,7 +3,7 @@
 Top: frozen Poisson input, dithered-image target, and one output trial before training
 and after training with deterministic and with stochastic SG. Bottom, per epoch: van
 Rossum and L2 distances, output and hidden rates, hidden-layer trial-to-trial Fano factor
-(each network evaluated in its own mode). Computation: :mod:`analysis.training._experiments`.
+(each network evaluated in its own mode). Computation: :mod:`analysis.training`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ METHODS = (("deterministic", "det", "C0"), ("stochastic", "stoch", "C3"))
 def _compute(profile: str) -> dict:
     import jax
 
-    from analysis.training._experiments import sigmoid_method, spike_train_preset, train_spike_train
-    from analysis.training import _metrics as metrics
-    from analysis.snn._network import simulate
+    from analysis.training import sigmoid_method, spike_train_preset, train_spike_train
+    from analysis import training
+    from analysis.snn import simulate
 
     run = spike_train_preset(profile)
     data = {"profile": profile, "run": run.__dict__, "history": {}, "rasters": {}}
@@ -36,8 +36,8 @@ def _compute(profile: str) -> dict:
             data["rasters"][f"{tag}_{when}"] = np.asarray(out).T
     data["rasters"]["input"] = np.asarray(task.inputs[0]).T
     data["rasters"]["target"] = np.asarray(task.target[0]).T
-    data["isi_cv"] = {k: float(np.nanmean(metrics.isi_cv(r.T))) for k, r in data["rasters"].items()
-                      if np.isfinite(metrics.isi_cv(r.T)).any()}
+    data["isi_cv"] = {k: float(np.nanmean(training.isi_cv(r.T))) for k, r in data["rasters"].items()
+                      if np.isfinite(training.isi_cv(r.T)).any()}
     return data
 
 

@@ -5,7 +5,7 @@ network in its own mode), mean over seeds with the min-max spread shaded. Middle
 validation accuracy in both test modes (a stochastically trained network tested
 deterministically and vice versa). Right: rasters of hidden neurons of the trained
 networks across repeated trials of one input (stochastic: varies; deterministic: every
-trial identical). Computation: :mod:`analysis.training._experiments`.
+trial identical). Computation: :mod:`analysis.training`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ N_TRIALS = 20
 def _trial_rasters(params, x, run, n_classes, name, neurons):
     import jax
 
-    from analysis.training._experiments import sigmoid_method, classifier_network, repeated_trials
+    from analysis.training import sigmoid_method, classifier_network, repeated_trials
 
     cfg = classifier_network(run, x.shape[-1], n_classes)
     sim = repeated_trials(params, x[None], cfg, sigmoid_method(name), jax.random.key(7), N_TRIALS)
@@ -35,8 +35,8 @@ def _trial_rasters(params, x, run, n_classes, name, neurons):
 def _most_active(params, x, run, n_classes, k=3):
     import jax
 
-    from analysis.training._experiments import sigmoid_method, classifier_network
-    from analysis.snn._network import simulate
+    from analysis.training import sigmoid_method, classifier_network
+    from analysis.snn import simulate
 
     cfg = classifier_network(run, x.shape[-1], n_classes)
     s = simulate(params, x[None], cfg, sigmoid_method("deterministic"), jax.random.key(0)).spikes[0]
@@ -46,8 +46,8 @@ def _most_active(params, x, run, n_classes, k=3):
 def _compute(profile: str) -> dict:
     import jax
 
-    from analysis.training._experiments import randman_preset, train_classifier
-    from analysis.training.tasks._randman import train_valid_split
+    from analysis.training import randman_preset, train_classifier
+    from analysis.training.tasks import train_valid_split
 
     data_cfg, run0 = randman_preset(profile)
     train, valid = train_valid_split(jax.random.key(0), data_cfg)

@@ -21,7 +21,7 @@ _STYLE = {"stoch_matched": ("C0", "-", "stochastic, matched $\\psi=f'$"),
 
 
 def _grid(profile):
-    from analysis.stochastic._alignment import PROFILES
+    from analysis.stochastic import PROFILES
 
     if profile == "full":
         return PROFILES["full"]["base"], PROFILES["full"]["axes"]
@@ -30,16 +30,16 @@ def _grid(profile):
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.stochastic._alignment import alignment_sweep
+    from analysis.stochastic import alignment_sweep
 
     base, axes = _grid(profile)
     return plot(alignment_sweep(profile, base=base, axes=axes), base, axes, out_dir)
 
 
 def plot(rows: list[dict], base, axes: dict, out_dir: Path) -> list[Path]:
-    """Draw rows of :func:`analysis.stochastic._alignment.alignment_sweep` (base network ``base``, one
+    """Draw rows of :func:`analysis.stochastic.alignment_sweep` (base network ``base``, one
     axis of ``axes`` varied at a time); ``sgtheory align --figure DIR`` uses it."""
-    from analysis.stochastic._alignment import METHODS
+    from analysis.stochastic import METHODS
 
     fig, axs = figure(1, 4, size=(11.0, 3.0), sharey=True)
     for ax, axis in zip(axs, ("depth", "width", "steps", "beta")):

@@ -4,7 +4,7 @@
 >>> sorted(claims())[:1]  # doctest: +SKIP
 """
 
-from proofs_numeric._core import (
+from proofs_numeric._registry import (
     PROFILES,
     Claim,
     ClaimResult,

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 NAME = "alignment_matched_surrogate"
 
-from proofs_numeric._core import register, result  # noqa: E402
+from proofs_numeric._registry import register, result  # noqa: E402
 
 
 @register(NAME, "Stochastic LIF nets (small sizes): the matched surrogate aligns with the unbiased "
                 "coupled-flip reference at least as well as a mismatched surrogate.")
 def check(profile: str = "quick"):
-    from analysis.stochastic._alignment import AlignmentConfig, alignment_point
+    from analysis.stochastic import AlignmentConfig, alignment_point
 
     n_ref = 1000 if profile == "quick" else 10000
     cfgs = [AlignmentConfig(depth=1, width=8, steps=20, n_ref=n_ref, n_sg=128),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import FALSE_FAILURE_PER_TEST, K_SE
 
 NAME = "bernoulli_constructs_unbiased"
@@ -25,7 +25,7 @@ P_GRID = (0.05, 0.2, 0.5, 0.8, 0.95)
 
 def _two_point(p, construct):
     """Values (v0, v1) of the estimate at X = 0 and X = 1 (library), exact mean, var, mu4."""
-    from analysis.neuron._bernoulli import bernoulli_jump_weights
+    from analysis.neuron import bernoulli_jump_weights
 
     v0 = float(bernoulli_jump_weights(0.0, p, construct))
     v1 = float(bernoulli_jump_weights(1.0, p, construct))
@@ -36,7 +36,7 @@ def _two_point(p, construct):
 
 
 def _one(key, p, construct, n):
-    from analysis.neuron._bernoulli import bernoulli_construct_moments, bernoulli_derivative_samples
+    from analysis.neuron import bernoulli_construct_moments, bernoulli_derivative_samples
 
     d = np.asarray(bernoulli_derivative_samples(key, p, n, construct), dtype=np.float64)
     m_cf, v_cf = (float(a) for a in bernoulli_construct_moments(p, construct))
@@ -59,7 +59,7 @@ def _one(key, p, construct, n):
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.neuron._bernoulli import BERNOULLI_CONSTRUCTS
+    from analysis.neuron import BERNOULLI_CONSTRUCTS
 
     n = 200_000 if profile == "quick" else 4_000_000
     key = jax.random.key(31415)

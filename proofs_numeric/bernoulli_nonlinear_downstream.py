@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import FALSE_FAILURE_PER_TEST, K_SE
 
 NAME = "bernoulli_nonlinear_downstream"
@@ -41,7 +41,7 @@ def _predicted_smoothed_mean(p, construct):
 def _row(key, p, construct, n):
     import jax
 
-    from analysis.neuron._bernoulli import SMOOTHED_CONSTRUCTS, bernoulli_derivative_samples
+    from analysis.neuron import SMOOTHED_CONSTRUCTS, bernoulli_derivative_samples
 
     truth = float(jax.grad(lambda q: (1 - q) * g(0.0) + q * g(1.0))(p))
     d = np.asarray(bernoulli_derivative_samples(key, p, n, construct, g=g), np.float64)
@@ -60,7 +60,7 @@ def _row(key, p, construct, n):
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.neuron._bernoulli import BERNOULLI_CONSTRUCTS
+    from analysis.neuron import BERNOULLI_CONSTRUCTS
 
     n = 100_000 if profile == "quick" else 2_000_000
     key = jax.random.key(2718)

@@ -4,7 +4,7 @@ stochastic-AD estimators (all flips; M importance-sampled flips) are unbiased fo
 Family of random networks: feedforward depth 1-3 and width 1-4, LIF layers with 1-4 time
 steps, several escape-noise families and losses. Reference: the exact gradient by enumeration
 of all 2^K spike configurations (analysis.stochastic._exact), an independent computation. Test: per
-(network, estimator) the per-coordinate z tests of analysis.stochastic._compare.check_unbiased with Holm
+(network, estimator) the per-coordinate z tests of analysis.stochastic.check_unbiased with Holm
 correction at level alpha / (#networks x #estimators), alpha = 1e-3: the family-wise
 false-failure rate of the whole claim is <= 1e-3 (normal approximation of means over
 n = 4000 samples quick, 20000 full).
@@ -14,14 +14,14 @@ from __future__ import annotations
 
 NAME = "estimators_unbiased"
 
-from proofs_numeric._core import register, result  # noqa: E402
+from proofs_numeric._registry import register, result  # noqa: E402
 
 ALPHA = 1e-3
 
 
 def _family(profile):
     from analysis import escape_noise
-    from analysis.stochastic._exact import Network
+    from analysis.stochastic import Network
 
     nets = [
         Network("feedforward", (3, 1), escape_noise("sigmoid", 2.0), theta=0.5),
@@ -49,7 +49,7 @@ def moderate_instance(net, seed: int, p_min: float = 0.01):
     score function's rare-event heavy tails are documented in the README limitations."""
     import jax
 
-    from analysis.stochastic._exact import random_instance, spike_probability_range
+    from analysis.stochastic import random_instance, spike_probability_range
 
     for j in range(200):
         params, x = random_instance(jax.random.key(seed + 1000 * j), net, weight_scale=1.0)
@@ -65,9 +65,9 @@ def moderate_instance(net, seed: int, p_min: float = 0.01):
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.stochastic._compare import check_unbiased
-    from analysis.stochastic._estimators import UNBIASED, estimate_many
-    from analysis.stochastic._exact import exact_value_and_grad
+    from analysis.stochastic import check_unbiased
+    from analysis.stochastic import UNBIASED, estimate_many
+    from analysis.stochastic import exact_value_and_grad
 
     n = 4000 if profile == "quick" else 20000
     nets = _family(profile)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 
 NAME = "fields_exact_conservative"
 LOOP_TOL = 1e-8      # |loop integral| / int |g| ds
@@ -20,17 +20,16 @@ FD_TOL = 1e-6        # field vs central differences (relative)
 
 
 def _case(layout, plane, radius, beta, n_points):
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
+    from analysis import fields
 
-    g = tn.exact_field(layout, beta)
+    g = fields.exact_field(layout, beta)
     res = fields.loop_integral(g, plane, radius, n_points)
     pts = [np.asarray(plane.center)] + [np.asarray(plane.point(radius * np.cos(t), radius * np.sin(t)))
                                         for t in (0.3, 2.0, 4.1)]
     sym = max(float(a) / max(1.0, float(s)) for a, s in (fields.jacobian_asymmetry(g, p) for p in pts))
     c = np.asarray(plane.center) + 0.3 * np.asarray(plane.d1)
     eps, e = 1e-5, np.eye(c.size)
-    L = np.asarray(fields.on_grid(tn.loss_fn(layout, beta), np.concatenate([c + eps * e, c - eps * e])))
+    L = np.asarray(fields.on_grid(fields.loss_fn(layout, beta), np.concatenate([c + eps * e, c - eps * e])))
     fd = (L[:c.size] - L[c.size:]) / (2 * eps)
     g_c = np.asarray(fields.on_grid(g, c[None]))[0]
     fd_err = float(np.max(np.abs(g_c - fd)) / max(1e-12, np.max(np.abs(fd))))
@@ -49,22 +48,21 @@ def _random_plane(rng, n, Plane):
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
-    from analysis.fields._reference import five_weight_sg_np
+    from analysis import fields
+    from analysis.fields import five_weight_sg_np
 
-    plane = tn.paper_plane()
-    cases = [_case(tn.FIVE_WEIGHT, plane, tn.PAPER_RADIUS, b, 1024) for b in (1.0, 5.0, 20.0)]
+    plane = fields.paper_plane()
+    cases = [_case(fields.FIVE_WEIGHT, plane, fields.PAPER_RADIUS, b, 1024) for b in (1.0, 5.0, 20.0)]
     rng = np.random.default_rng(5)
     n_random = 2 if profile == "quick" else 12
     for i in range(n_random):
-        layout = tn.random_layout(jax.random.key(100 + i))
+        layout = fields.random_layout(jax.random.key(100 + i))
         if layout.n_params < 2:
-            layout = tn.Layout((2, 2, 1), (0.7, -1.1), "random")
+            layout = fields.Layout((2, 2, 1), (0.7, -1.1), "random")
         cases.append(_case(layout, _random_plane(rng, layout.n_params, fields.Plane), 1.0,
                            float(rng.uniform(0.5, 5.0)), 512))
     th = np.array([0.1, 0.5, -0.3, 1.0, -1.0])
-    ref_np = float(np.max(np.abs(np.asarray(tn.exact_field(tn.FIVE_WEIGHT, 5.0)(th))
+    ref_np = float(np.max(np.abs(np.asarray(fields.exact_field(fields.FIVE_WEIGHT, 5.0)(th))
                                  - five_weight_sg_np(th, 5.0, 5.0))))
     worst_loop = max(c["relative"] for c in cases)
     worst_sym = max(c["jacobian_asymmetry"] for c in cases)

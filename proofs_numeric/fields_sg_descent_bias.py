@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 
 NAME = "fields_sg_descent_bias"
 BETA, LR, STEPS, STARTS = 100.0, 1e-3, 20000, (-0.15, 0.0, 0.15)
 
 
 def _descent(beta_sg):
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
+    from analysis import fields
 
-    g = tn.sg_field(tn.FIVE_WEIGHT, BETA, beta_sg)
+    g = fields.sg_field(fields.FIVE_WEIGHT, BETA, beta_sg)
     mask = np.eye(5)[0]
-    ends = [np.asarray(fields.descend(g, tn.sign_flip_thetas(np.array([w0]))[0], LR, STEPS, mask))
+    ends = [np.asarray(fields.descend(g, fields.sign_flip_thetas(np.array([w0]))[0], LR, STEPS, mask))
             for w0 in STARTS]
     return g, ends
 
@@ -33,7 +32,7 @@ def _descent(beta_sg):
 @register(NAME, "SG descent in w (sign-flip setup, beta=100, beta_SG=30) converges to a point "
                 "that is not a loss minimum; where is reported.")
 def check(profile: str = "quick"):
-    from analysis.fields._reference import five_weight_output_np
+    from analysis.fields import five_weight_output_np
     from proofs_numeric.fields_sign_flip import _crossings, sweep
 
     s = sweep(30.0)

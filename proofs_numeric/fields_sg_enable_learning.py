@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 
 NAME = "fields_sg_enable_learning"
 START, BETA, LR, STEPS = (1.7, -1.3), 20.0, 1.0, 1000
@@ -24,23 +24,22 @@ TRUE_GRAD_MAX = 1e-12
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
-    from analysis.fields._reference import five_weight_sg_np
+    from analysis import fields
+    from analysis.fields import five_weight_sg_np
 
-    th0 = tn.plateau_thetas(*START)
+    th0 = fields.plateau_thetas(*START)
     mask = np.array([0.0, 1.0, 1.0, 0.0, 0.0])
-    loss = jax.jit(lambda t: tn.network_loss(tn.FIVE_WEIGHT, t, BETA))
-    true_g = np.asarray(tn.exact_field(tn.FIVE_WEIGHT, BETA)(th0))[1:3]
+    loss = jax.jit(lambda t: fields.network_loss(fields.FIVE_WEIGHT, t, BETA))
+    true_g = np.asarray(fields.exact_field(fields.FIVE_WEIGHT, BETA)(th0))[1:3]
     ref_g = five_weight_sg_np(np.asarray(th0), BETA, BETA)[1:3]
     l0 = float(loss(th0))
     runs = {}
     for bs in (2.0, 4.0, 20.0):
-        g = tn.sg_field(tn.FIVE_WEIGHT, BETA, bs)
+        g = fields.sg_field(fields.FIVE_WEIGHT, BETA, bs)
         end = fields.descend(g, th0, LR, STEPS, mask)
         runs[bs] = {"sg_at_start": np.asarray(g(th0))[1:3], "end_v": np.asarray(end)[1:3],
                     "end_loss": float(loss(end)), "loss_drop": l0 - float(loss(end))}
-    end_true = fields.descend(tn.exact_field(tn.FIVE_WEIGHT, BETA), th0, LR, STEPS, mask)
+    end_true = fields.descend(fields.exact_field(fields.FIVE_WEIGHT, BETA), th0, LR, STEPS, mask)
     true_drop = l0 - float(loss(end_true))
     tg = float(np.max(np.abs(true_g)))
     passed = (tg < TRUE_GRAD_MAX and float(np.max(np.abs(ref_g))) < TRUE_GRAD_MAX

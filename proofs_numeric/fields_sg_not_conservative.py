@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 
 NAME = "fields_sg_not_conservative"
 SNR_MIN = 100.0          # |loop integral| / quadrature error estimate
@@ -21,8 +21,8 @@ BETA, BETA_SGS = 10000.0, (1.0, 5.0, 20.0)
 
 
 def _numpy_loop(plane, radius, n, beta, beta_sg):
-    from analysis.fields._loops import circle
-    from analysis.fields._reference import five_weight_sg_np
+    from analysis.fields import circle
+    from analysis.fields import five_weight_sg_np
 
     _, pts, tan = circle(plane, radius, n)
     return float(np.sum(five_weight_sg_np(pts, beta, beta_sg) * tan) * 2 * np.pi / n)
@@ -31,15 +31,14 @@ def _numpy_loop(plane, radius, n, beta, beta_sg):
 def _random_asymmetry(n_nets):
     import jax
 
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
+    from analysis import fields
 
     rng, out = np.random.default_rng(7), []
     for i in range(n_nets):
-        lay = tn.random_layout(jax.random.key(200 + i), max_layers=3, max_width=3)
+        lay = fields.random_layout(jax.random.key(200 + i), max_layers=3, max_width=3)
         if len(lay.sizes) < 3:
-            lay = tn.Layout(lay.sizes[:1] + (2,) + lay.sizes[1:], lay.x, "random")
-        g = tn.sg_field(lay, 4.0, 1.0)
+            lay = fields.Layout(lay.sizes[:1] + (2,) + lay.sizes[1:], lay.x, "random")
+        g = fields.sg_field(lay, 4.0, 1.0)
         a, s = fields.jacobian_asymmetry(g, rng.normal(size=lay.n_params))
         out.append({"sizes": lay.sizes, "asymmetry": float(a) / float(s)})
     return out
@@ -48,14 +47,13 @@ def _random_asymmetry(n_nets):
 @register(NAME, "SG fields (beta=10000, beta_SG=1,5,20) have loop integrals far above the "
                 "quadrature error that grow with beta_SG; random-net SG Jacobians are asymmetric.")
 def check(profile: str = "quick"):
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
+    from analysis import fields
 
-    plane, n = tn.paper_plane(), (96_000 if profile == "quick" else 384_000)
+    plane, n = fields.paper_plane(), (96_000 if profile == "quick" else 384_000)
     rows = []
     for bs in BETA_SGS:
-        res = fields.loop_integral(tn.sg_field(tn.FIVE_WEIGHT, BETA, bs), plane, tn.PAPER_RADIUS, n)
-        ref = _numpy_loop(plane, tn.PAPER_RADIUS, 2 * n, BETA, bs)
+        res = fields.loop_integral(fields.sg_field(fields.FIVE_WEIGHT, BETA, bs), plane, fields.PAPER_RADIUS, n)
+        ref = _numpy_loop(plane, fields.PAPER_RADIUS, 2 * n, BETA, bs)
         rows.append({"beta_sg": bs, "loop_integral": res.value, "quad_error": res.error,
                      "snr": abs(res.value) / max(res.error, 1e-300), "numpy_reference_2N": ref,
                      "abs_path": res.abs_path, "n_points": n})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 
 NAME = "fields_sign_flip"
 BETA, BETA_SGS, N_SWEEP = 100.0, (15.0, 30.0), 10001
@@ -27,14 +27,14 @@ def _crossings(w, g):
 
 
 def sweep(beta_sg):
-    """Sweep data for one beta_SG (analysis.fields._paper.sign_flip_sweep at beta = 100)."""
-    from analysis.fields._paper import sign_flip_sweep
+    """Sweep data for one beta_SG (analysis.fields.sign_flip_sweep at beta = 100)."""
+    from analysis.fields import sign_flip_sweep
 
     return sign_flip_sweep(beta_sg, BETA, N_SWEEP)
 
 
 def _row(s, beta_sg, true_cross):
-    from analysis.fields._reference import five_weight_sg_np
+    from analysis.fields import five_weight_sg_np
 
     w, sg = s["w"], s["sg"]
     disagree = np.sign(sg) != np.sign(s["true_grad"])
@@ -52,7 +52,7 @@ def _row(s, beta_sg, true_cross):
 @register(NAME, "On the paper's w-sweep (beta=100) the SGs for beta_SG=15, 30 disagree in sign "
                 "with the true gradient on part of the sweep; zero crossings and argmins reported.")
 def check(profile: str = "quick"):
-    from analysis.fields._reference import five_weight_output_np
+    from analysis.fields import five_weight_output_np
 
     rows = []
     for bs in BETA_SGS:

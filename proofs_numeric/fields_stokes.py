@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 
 NAME = "fields_stokes"
 
 
 def _case(layout, plane, radius, beta, beta_sg, orientation, n_loop, n_r, n_phi):
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
+    from analysis import fields
 
-    g = tn.sg_field(layout, beta, beta_sg)
+    g = fields.sg_field(layout, beta, beta_sg)
     loop = fields.loop_integral(g, plane, radius, n_loop, orientation)
     surf, surf_err = fields.surface_integral(g, plane, radius, n_r, n_phi, orientation)
     tol = 10.0 * (loop.error + surf_err) + 1e-12
@@ -35,13 +34,12 @@ def _case(layout, plane, radius, beta, beta_sg, orientation, n_loop, n_r, n_phi)
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
+    from analysis import fields
 
-    plane = tn.paper_plane()
-    cases = [_case(tn.FIVE_WEIGHT, plane, tn.PAPER_RADIUS, 3.0, 1.0, "clockwise", 256, 24, 96),
-             _case(tn.FIVE_WEIGHT, plane, 1.0, 2.0, 5.0, "counterclockwise", 256, 24, 96)]
-    lay = tn.Layout((2, 3, 2), (0.8, -0.6), "random_2_3_2")
+    plane = fields.paper_plane()
+    cases = [_case(fields.FIVE_WEIGHT, plane, fields.PAPER_RADIUS, 3.0, 1.0, "clockwise", 256, 24, 96),
+             _case(fields.FIVE_WEIGHT, plane, 1.0, 2.0, 5.0, "counterclockwise", 256, 24, 96)]
+    lay = fields.Layout((2, 3, 2), (0.8, -0.6), "random_2_3_2")
     rng = np.random.default_rng(11)
     for _ in range(1 if profile == "quick" else 4):
         q, _r = np.linalg.qr(rng.normal(size=(lay.n_params, 2)))

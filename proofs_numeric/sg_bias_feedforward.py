@@ -13,7 +13,7 @@ References (independent of the estimators' code):
 * exact gradient by enumeration for the single neuron / last layer, where E[SG] must equal it
   to 1e-12 (deterministic);
 * power: on random depth-2/3 networks the SG mean over n samples is rejected by the Holm
-  test of analysis.stochastic._compare.check_unbiased (alpha = 1e-3) for the first layer; the exact bias
+  test of analysis.stochastic.check_unbiased (alpha = 1e-3) for the first layer; the exact bias
   (enumeration) predicts the z score, so the detection is not luck.
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 NAME = "sg_bias_feedforward"
 
-from proofs_numeric._core import register, result  # noqa: E402
+from proofs_numeric._registry import register, result  # noqa: E402
 
 
 def _chain(f, w, v, x, theta):
@@ -32,7 +32,7 @@ def _chain(f, w, v, x, theta):
 
 
 def _exact_sg(net, params, x):
-    from analysis.stochastic._estimators import exact_sg_mean
+    from analysis.stochastic import exact_sg_mean
 
     return exact_sg_mean(net, params, x)
 
@@ -42,8 +42,8 @@ def _chain_check(n):
     import jax.numpy as jnp
 
     from analysis import escape_noise
-    from analysis.stochastic._estimators import estimate
-    from analysis.stochastic._exact import Network, exact_value_and_grad
+    from analysis.stochastic import estimate
+    from analysis.stochastic import Network, exact_value_and_grad
 
     f, w, v, x, theta = escape_noise("sigmoid", 3.0), 0.8, 1.5, 1.2, 0.5
     net = Network("feedforward", (1, 1, 1), f, theta=theta)
@@ -61,7 +61,7 @@ def _chain_check(n):
 def _layer_gaps(net, params, x):
     import numpy as np
 
-    from analysis.stochastic._exact import exact_value_and_grad
+    from analysis.stochastic import exact_value_and_grad
 
     g, sg = exact_value_and_grad(net, params, x)[1], _exact_sg(net, params, x)
     return [float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(sg, g)], g, sg
@@ -75,9 +75,9 @@ def check(profile: str = "quick"):
     import numpy as np
 
     from analysis import escape_noise
-    from analysis.stochastic._compare import check_unbiased
-    from analysis.stochastic._estimators import estimate
-    from analysis.stochastic._exact import Network, random_instance
+    from analysis.stochastic import check_unbiased
+    from analysis.stochastic import estimate
+    from analysis.stochastic import Network, random_instance
 
     n = 4000 if profile == "quick" else 40000
     chain = _chain_check(n)

@@ -4,7 +4,7 @@ exact, because a neuron's spikes act on its own future through the reset and mem
 which the SG (reset detached, or differentiated) linearises (THEORY.md sec. 4 and 6).
 
 Measured: exact E[SG] (sum over all 2^K configurations of P(S) times the SG evaluated on S,
-analysis.stochastic._estimators.exact_sg_mean) against the exact gradient of E[L] (enumeration), per layer:
+analysis.stochastic.exact_sg_mean) against the exact gradient of E[L] (enumeration), per layer:
 relative error and cosine similarity, for detached and differentiable reset. Independent
 check of the measurement: the Monte-Carlo mean of the SG estimator (n samples) agrees with
 exact E[SG] (Holm-corrected z tests, family-wise false-failure rate 1e-3). The claim passes
@@ -16,16 +16,16 @@ from __future__ import annotations
 
 NAME = "sg_bias_lif_layers"
 
-from proofs_numeric._core import register, result  # noqa: E402
+from proofs_numeric._registry import register, result  # noqa: E402
 
 
 def measure_layers(net, params, x):
     """Per-layer (relative error, cosine) of the exact mean SG against the exact gradient."""
     import numpy as np
 
-    from analysis.stochastic._compare import cosine
-    from analysis.stochastic._estimators import exact_sg_mean
-    from analysis.stochastic._exact import exact_value_and_grad
+    from analysis.stochastic import cosine
+    from analysis.stochastic import exact_sg_mean
+    from analysis.stochastic import exact_value_and_grad
 
     g = exact_value_and_grad(net, params, x)[1]
     sg = exact_sg_mean(net, params, x)
@@ -40,9 +40,9 @@ def check(profile: str = "quick"):
     import jax
 
     from analysis import escape_noise
-    from analysis.stochastic._compare import check_unbiased
-    from analysis.stochastic._estimators import estimate
-    from analysis.stochastic._exact import Network, random_instance
+    from analysis.stochastic import check_unbiased
+    from analysis.stochastic import estimate
+    from analysis.stochastic import Network, random_instance
 
     n = 4000 if profile == "quick" else 40000
     steps = 6 if profile == "quick" else 7

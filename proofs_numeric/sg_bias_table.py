@@ -14,13 +14,13 @@ from __future__ import annotations
 
 NAME = "sg_bias_table"
 
-from proofs_numeric._core import register, result  # noqa: E402
+from proofs_numeric._registry import register, result  # noqa: E402
 
 
 @register(NAME, "Table of SG alignment (exact cosine of E[SG] with grad E[L]) vs beta_SG, depth, "
                 "matched vs mismatched; the single-layer matched SG is exact.")
 def check(profile: str = "quick"):
-    from analysis.stochastic._bias import sg_bias_table
+    from analysis.stochastic import sg_bias_table
 
     rows = sg_bias_table(n_nets=2 if profile == "quick" else 6)
     d1 = [r for r in rows if r["depth"] == 1 and r["matched"]][0]

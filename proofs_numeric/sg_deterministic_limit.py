@@ -15,7 +15,7 @@ from __future__ import annotations
 
 NAME = "sg_deterministic_limit"
 
-from proofs_numeric._core import register, result  # noqa: E402
+from proofs_numeric._registry import register, result  # noqa: E402
 
 
 def _setup():
@@ -23,7 +23,7 @@ def _setup():
 
     from analysis import surrogate
     from analysis import escape_noise
-    from analysis.stochastic._exact import Network, random_instance
+    from analysis.stochastic import Network, random_instance
 
     base = Network("feedforward", (3, 3, 2), escape_noise("sigmoid", 1.0), surrogate("superspike", 5.0),
                    theta=0.3, loss="mse", target=(1.0, 0.0))
@@ -36,9 +36,9 @@ def predicted_margin(net, params, x):
     import jax.numpy as jnp
     import numpy as np
 
-    from analysis.stochastic._compare import flatten
-    from analysis.stochastic._exact import simulate
-    from analysis.stochastic._coupled_flip import linearised_given_spikes
+    from analysis.stochastic import flatten
+    from analysis.stochastic import simulate
+    from analysis.stochastic import linearised_given_spikes
 
     z, s = simulate(net, params, x, "heaviside")
     g0 = flatten(linearised_given_spikes(net, params, x, s))
@@ -58,8 +58,8 @@ def check(profile: str = "quick"):
     import numpy as np
 
     from analysis import escape_noise
-    from analysis.stochastic._compare import flatten
-    from analysis.stochastic._estimators import exact_sg_mean
+    from analysis.stochastic import flatten
+    from analysis.stochastic import exact_sg_mean
 
     base, params, x = _setup()
     m, g_det = predicted_margin(base, params, x)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 NAME = "sg_equals_linearised_stochad"
 
-from proofs_numeric._core import register, result  # noqa: E402
+from proofs_numeric._registry import register, result  # noqa: E402
 
 
 def _networks(profile="full"):
     from analysis import surrogate
     from analysis import escape_noise
-    from analysis.stochastic._exact import Network
+    from analysis.stochastic import Network
 
     f = escape_noise("sigmoid", 3.0)
     nets = [
@@ -40,9 +40,9 @@ def check(profile: str = "quick"):
     import jax
     import numpy as np
 
-    from analysis.stochastic._compare import flatten
-    from analysis.stochastic._estimators import estimate
-    from analysis.stochastic._exact import random_instance
+    from analysis.stochastic import flatten
+    from analysis.stochastic import estimate
+    from analysis.stochastic import random_instance
 
     n = 32 if profile == "quick" else 512
     worst, scale, rows = 0.0, 0.0, []

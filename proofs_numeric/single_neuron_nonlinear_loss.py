@@ -4,7 +4,7 @@ expectation; the difference vanishes for linear L.
 
 THEORY.md sec. 2; Gygax & Zenke 2025, sec. 3.1. For a sample S the SG is L'(S) f'(z) x while
 grad_w E[L] = (L(1) - L(0)) f'(z) x, so SG - grad E[L] = (L'(S) - (L(1) - L(0))) f'(z) x
-(``analysis.neuron._single_neuron.sg_loss_difference``). For the squared loss L = (S - t)^2 the
+(``analysis.neuron.sg_loss_difference``). For the squared loss L = (S - t)^2 the
 expected difference, derived by hand, is E[SG] - grad E[L] = (2 f(z) - 1) f'(z) x,
 independent of t. Measured: SG through the custom rule (``surrogate_loss_gradient``), its
 expectation by exact enumeration over S in {0, 1} (spikes forced through
@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import random_neurons
 
 NAME = "single_neuron_nonlinear_loss"
@@ -42,8 +42,7 @@ def _neuron(noise, loss, w, x, theta, keys):
     import jax.numpy as jnp
 
     from analysis import bernoulli_spike, bernoulli_spike_from_uniform
-    from analysis.neuron._single_neuron import (expected_loss_gradient, membrane_distance, sg_loss_difference,
-                                        surrogate_loss_gradient)
+    from analysis.neuron import expected_loss_gradient, membrane_distance, sg_loss_difference, surrogate_loss_gradient
 
     z = membrane_distance(w, x, theta)
     exact = expected_loss_gradient(w, x, noise, loss, theta)
@@ -81,7 +80,7 @@ def check(profile: str = "quick"):
     import jax
 
     from analysis import escape_noise
-    from analysis.neuron._escape_noise import ESCAPE_NOISE_NAMES
+    from analysis.neuron import ESCAPE_NOISE_NAMES
 
     n_neurons, n_samples = (32, 64) if profile == "quick" else (100, 512)
     rng = np.random.default_rng(1234)

@@ -3,7 +3,7 @@ equals the exact gradient of the smoothed probabilistic model, grad_w E[S] = f'(
 
 THEORY.md sec. 2; Gygax & Zenke 2025, sec. 3.1. Measured: SG through the custom rules
 (stochastic ``bernoulli_spike`` and deterministic ``heaviside_spike``, both with psi = f',
-via ``analysis.neuron._single_neuron.surrogate_gradient``). References: jax.grad of f
+via ``analysis.neuron.surrogate_gradient``). References: jax.grad of f
 (``spm_gradient``) and the sympy formula (``analysis.neuron.symbolic.spm_gradient_numeric``),
 plus the symbolic derivation itself (``spm_gradient_symbolic``). The sympy formula is
 evaluated at the z the JAX code computes (w.x summed in another order differs by rounding,
@@ -19,7 +19,7 @@ from functools import partial
 import jax
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import random_neurons, rel_err
 
 NAME = "single_neuron_sg"
@@ -31,7 +31,7 @@ BETAS = {"quick": (0.5, 20.0), "full": (0.3, 2.0, 10.0, 50.0)}
 @partial(jax.jit, static_argnums=0)
 def _gradients(noises, keys, w, x, theta):
     """(SG stochastic, SG deterministic, jax.grad of E[S]) per noise; one compilation."""
-    from analysis.neuron._single_neuron import spm_gradient, surrogate_gradient
+    from analysis.neuron import spm_gradient, surrogate_gradient
 
     out = []
     for i, noise in enumerate(noises):
@@ -49,8 +49,8 @@ def _errors(sto, det, exact, sym):
 @register(NAME, "Single neuron: the SG with matched psi = f' (stochastic and deterministic) equals "
                 "grad_w E[S] = f'(z) x (jax.grad of f and sympy) to 1e-12 for all noise families.")
 def check(profile: str = "quick"):
-    from analysis.neuron._escape_noise import ESCAPE_NOISE_NAMES, escape_noise
-    from analysis.neuron._single_neuron import membrane_distance
+    from analysis.neuron import ESCAPE_NOISE_NAMES, escape_noise
+    from analysis.neuron import membrane_distance
     from analysis.neuron.symbolic import spm_gradient_numeric, spm_gradient_symbolic
 
     n_neurons = 64 if profile == "quick" else 4096

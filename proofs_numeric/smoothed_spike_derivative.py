@@ -16,7 +16,7 @@ from functools import partial
 import jax
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import random_neurons, rel_err
 
 NAME = "smoothed_spike_derivative"
@@ -39,7 +39,7 @@ def _derivatives(noises, keys, z):
 @register(NAME, "The custom rule of the Bernoulli spike gives dS/dz = f'(z) = jax.grad of E[S] = f "
                 "for every sample (smoothed straight-through stochastic derivative).")
 def check(profile: str = "quick"):
-    from analysis.neuron._escape_noise import ESCAPE_NOISE_NAMES, escape_noise
+    from analysis.neuron import ESCAPE_NOISE_NAMES, escape_noise
 
     n = 256 if profile == "quick" else 20_000
     rng = np.random.default_rng(77)

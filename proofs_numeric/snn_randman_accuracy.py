@@ -12,7 +12,7 @@ of evaluation noise at accuracy ~0.95; both numbers are reported whatever they a
 
 from __future__ import annotations
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 
 NAME = "snn_randman_accuracy"
 MIN_ACC = 0.85
@@ -25,8 +25,8 @@ MAX_GAP = 0.05
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.training._experiments import randman_preset, train_classifier
-    from analysis.training.tasks._randman import train_valid_split
+    from analysis.training import randman_preset, train_classifier
+    from analysis.training.tasks import train_valid_split
 
     data_cfg, run = randman_preset(profile)
     train, valid = train_valid_split(jax.random.key(0), data_cfg)

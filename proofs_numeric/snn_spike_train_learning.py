@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 
 NAME = "snn_spike_train_learning"
 MAX_RATIO = 0.5
@@ -29,7 +29,7 @@ EVAL_TRIALS = 20
 
 
 def _train(method, profile):
-    from analysis.training._experiments import spike_train_preset, train_spike_train
+    from analysis.training import spike_train_preset, train_spike_train
 
     run = spike_train_preset(profile)
     res, (task, cfg, _) = train_spike_train(method, run, progress=False, return_setup=True)
@@ -39,12 +39,12 @@ def _train(method, profile):
 def _hidden_fano(params, task, cfg, run, method_name, seed):
     import jax
 
-    from analysis.training import _metrics as metrics
-    from analysis.training._experiments import sigmoid_method, repeated_trials
+    from analysis import training
+    from analysis.training import sigmoid_method, repeated_trials
 
     method = sigmoid_method(method_name, run.hidden_beta, run.output_beta)
     sim = repeated_trials(params, task.inputs, cfg, method, jax.random.key(seed), EVAL_TRIALS)
-    f = np.asarray(metrics.fano_factor(sim.spikes[0]))[0]
+    f = np.asarray(training.fano_factor(sim.spikes[0]))[0]
     f = f[np.isfinite(f)]
     return float(f.mean()), float(f.std(ddof=1) / np.sqrt(max(len(f), 1))), len(f)
 

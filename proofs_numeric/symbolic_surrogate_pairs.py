@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._core import register, result
+from proofs_numeric._registry import register, result
 
 NAME = "symbolic_surrogate_pairs"
 TOL = 1e-12
@@ -22,8 +22,8 @@ TOL = 1e-12
 @register(NAME, "Every surrogate psi equals c*f' of its matched escape noise (sympy, per piece), "
                 "every f is a CDF, and the JAX f, f', psi match sympy to 1e-12 (float64).")
 def check(profile: str = "quick"):
-    from analysis.neuron._escape_noise import ESCAPE_NOISE_NAMES
-    from analysis.neuron._surrogates import SURROGATE_NAMES
+    from analysis.neuron import ESCAPE_NOISE_NAMES
+    from analysis.neuron import SURROGATE_NAMES
     from analysis.neuron.symbolic import code_agreement, family_report, surrogate_factor
 
     families = {f: family_report(f) for f in ESCAPE_NOISE_NAMES}

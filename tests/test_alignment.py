@@ -5,9 +5,9 @@ import jax
 import pytest
 
 from analysis.stochastic._alignment import AlignmentConfig, _network, alignment_point, alignment_sweep
-from analysis.stochastic._compare import check_unbiased
-from analysis.stochastic._estimators import estimate
-from analysis.stochastic._exact import exact_value_and_grad, random_instance
+from analysis.stochastic import check_unbiased
+from analysis.stochastic import estimate
+from analysis.stochastic import exact_value_and_grad, random_instance
 
 
 def test_alignment_reference_is_unbiased_on_an_enumerable_network():
@@ -51,7 +51,7 @@ def test_streamed_moments_equal_per_sample_statistics():
     import numpy as np
 
     from analysis.stochastic._alignment import _batched, _segments, flatten_jnp
-    from analysis.stochastic._estimators import draw_uniforms, estimate_from_uniforms
+    from analysis.stochastic import draw_uniforms, estimate_from_uniforms
 
     cfg = AlignmentConfig(depth=2, width=4, steps=8, n_flips=3)
     net = _network(cfg)
@@ -77,7 +77,7 @@ def test_fig8_plot_draws_given_rows(tmp_path):
     import dataclasses
     import json
 
-    from analysis.stochastic._alignment import METHODS
+    from analysis.stochastic import METHODS
     from figures.fig8_alignment import plot
     from proofs_numeric.cli import build_parser
 

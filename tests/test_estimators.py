@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from analysis import escape_noise
-from analysis.stochastic._compare import check_unbiased, flatten, format_table, summarize
-from analysis.stochastic._estimators import ESTIMATORS, estimate, estimate_many
-from analysis.stochastic._exact import Network, exact_value_and_grad, random_instance
-from analysis.neuron._surrogates import Surrogate
+from analysis.stochastic import check_unbiased, flatten, format_table, summarize
+from analysis.stochastic import ESTIMATORS, estimate, estimate_many
+from analysis.stochastic import Network, exact_value_and_grad, random_instance
+from analysis.neuron import Surrogate
 
 
 class _RaisingSurrogate(Surrogate):
@@ -82,7 +82,7 @@ def test_summarize_statistics_against_hand_computation():
     (lambda s: s.update(n_flips=0), "n_flips"),
 ])
 def test_invalid_specs_name_the_field(mutate, field):
-    from analysis.stochastic._netspec import network_from_spec
+    from analysis.stochastic import network_from_spec
 
     spec = {"kind": "feedforward", "weights": [[[1.0, 0.5]]], "input": [1.0, 0.0],
             "escape_noise": {"name": "sigmoid", "beta": 2.0}, "loss": {"name": "mean"}}

@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.snn._event import active_indices, event_backend, event_matmul
-from analysis.snn._network import SNNConfig, init_params, simulate
-from analysis.snn._methods import Method
+from analysis.snn import active_indices, event_backend, event_matmul
+from analysis.snn import SNNConfig, init_params, simulate
+from analysis.snn import Method
 
 
 def test_active_indices_match_numpy_nonzero():

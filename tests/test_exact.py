@@ -11,8 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from analysis import surrogate
 from analysis import escape_noise
-from analysis.stochastic._exact import (Network, enumeration_cost, exact_value_and_grad, log_prob_and_loss,
-                            random_instance, sample_spikes)
+from analysis.stochastic import Network, enumeration_cost, exact_value_and_grad, log_prob_and_loss, random_instance, sample_spikes
 
 
 def _sigmoid(z, beta):

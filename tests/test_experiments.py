@@ -4,9 +4,9 @@ import jax
 import numpy as np
 import pytest
 
-from analysis.training._experiments import ClassifierRun, SpikeTrainRun, train_classifier, train_spike_train
+from analysis.training import ClassifierRun, SpikeTrainRun, train_classifier, train_spike_train
 from analysis.training.tasks import RandmanConfig
-from analysis.training.tasks._randman import train_valid_split
+from analysis.training.tasks import train_valid_split
 
 TINY_ST = SpikeTrainRun(n_inputs=30, n_hidden=20, n_neurons=8, n_steps=40, epochs=3,
                         eval_trials=3, output_beta=10.0)

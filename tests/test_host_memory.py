@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from analysis.runtime._host_memory import is_kept, keep_freed_memory
+from analysis.runtime import is_kept, keep_freed_memory
 
 
 def _faults_of_fresh_buffer(n_bytes):
@@ -44,7 +44,7 @@ def test_peak_rss_of_a_subprocess_is_its_own():
 
     import numpy as np
 
-    from analysis.runtime._host_memory import peak_rss_gib
+    from analysis.runtime import peak_rss_gib
 
     held = np.ones(2**30 // 8)  # the parent touches 1 GiB
     code = "from analysis.runtime._host_memory import peak_rss_gib; print(peak_rss_gib())"

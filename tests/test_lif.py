@@ -11,9 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.snn._lif import LIFParams, epsilon_hat, fluctuation_sigma_w, psp_kernel
-from analysis.snn._network import SNNConfig, init_params, simulate
-from analysis.snn._methods import Method
+from analysis.snn import LIFParams, epsilon_hat, fluctuation_sigma_w, psp_kernel
+from analysis.snn import SNNConfig, init_params, simulate
+from analysis.snn import Method
 
 
 def _closed_form_kappa(p, n):

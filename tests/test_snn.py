@@ -8,12 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.neuron._escape_noise import escape_noise
-from analysis.snn._lif import LIFParams
-from analysis.snn._network import SNNConfig, init_params, simulate
-from analysis.snn._methods import Method, method, sampled_derivative_spike
-from analysis.neuron._spikes import bernoulli_spike_from_uniform, heaviside_spike
-from analysis.neuron._surrogates import matched_surrogate
+from analysis.neuron import escape_noise
+from analysis.snn import LIFParams
+from analysis.snn import SNNConfig, init_params, simulate
+from analysis.snn import Method, method, sampled_derivative_spike
+from analysis.neuron import bernoulli_spike_from_uniform, heaviside_spike
+from analysis.neuron import matched_surrogate
 
 B, T = 2, 12
 _sim = jax.jit(simulate, static_argnames=("cfg", "method", "record"))

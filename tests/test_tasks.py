@@ -6,8 +6,8 @@ import pytest
 
 from analysis.training.tasks import (RandmanConfig, dither, image_raster, load_shd, make_randman,
                             make_spike_train_task, poisson_inputs)
-from analysis.training.tasks._randman import train_valid_split
-from analysis.training.tasks._spike_train import default_image_path
+from analysis.training.tasks import train_valid_split
+from analysis.training.tasks import default_image_path
 
 
 def _naive_floyd_steinberg(gray, threshold=0.5):

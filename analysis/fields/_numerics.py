@@ -2,7 +2,7 @@
 
 * :func:`compiled` -- a bounded cache of jit-compiled helpers per field. A field given as
   ``functools.partial(func, *static_args, **numbers)`` (as
-  :func:`analysis.fields._toy.sg_field` returns) is compiled once per
+  :func:`analysis.fields.sg_field` returns) is compiled once per
   (func, static_args); the numbers (beta, beta_SG) become traced arguments.
 * :func:`cumulative_integral` -- cumulative trapezoid with a Richardson error estimate.
 * :func:`fit_order` -- least-squares log-log slope (convergence order).
@@ -42,7 +42,7 @@ def compiled(kind: str, field: Callable, make: Callable):
     """jit-compiled ``make(field)``, cached per (kind, field) (bounded cache).
 
     A ``functools.partial(func, *static_args, **numbers)`` (e.g. from
-    :func:`analysis.fields._toy.sg_field`) is compiled once per (func, static_args): the
+    :func:`analysis.fields.sg_field`) is compiled once per (func, static_args): the
     numeric keywords become traced arguments, so changing beta does not recompile.
 
     Why a cache: the field tools take a plain callable and must vmap / jacfwd it, so the

@@ -75,7 +75,7 @@ def heaviside_spike(z, surrogate: Surrogate):
     Parameters
     ----------
     z : array of any shape (distance to threshold, U - theta).
-    surrogate : a :class:`~analysis.neuron._surrogates.Surrogate` used in the backward pass.
+    surrogate : a :class:`~analysis.neuron.Surrogate` used in the backward pass.
 
     Returns an array of the shape and floating dtype of ``z`` with entries in {0, 1}.
     """

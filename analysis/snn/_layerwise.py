@@ -1,4 +1,4 @@
-"""Layer-by-layer evaluation of :func:`analysis.snn._network.simulate` (private).
+"""Layer-by-layer evaluation of :func:`analysis.snn.simulate` (private).
 
 Same equations and the same random numbers as the all-layers time loop of
 :mod:`analysis.snn._scan`, computed one layer at a time: the feedforward drive
@@ -18,7 +18,7 @@ runs the adjoint recursion of the LIF equations (:mod:`analysis.snn._lif`) backw
     a_I[t]   = lambda_syn a_I[t+1] + (1 - lambda_mem) a_U[t+1]
 
 with a = dL/d(state), g the cotangents of the outputs, d the drive and dS/dz the method's
-derivative rule (:meth:`analysis.snn._methods.Method.spike_derivative`). Autodiff of the
+derivative rule (:meth:`analysis.snn.Method.spike_derivative`). Autodiff of the
 scan stores more per bin (masks, surrogate values, copies of the carry); on a 2-core CPU
 the hand-written pass makes a layer's fwd+bwd ~1.4x cheaper (147 -> 104 ms at batch
 256, 200 steps, width 512). Tests check it against autodiff of the same recursion and of

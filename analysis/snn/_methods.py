@@ -26,9 +26,9 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from analysis.neuron._escape_noise import EscapeNoise
-from analysis.neuron._spikes import bernoulli_spike_from_uniform, heaviside_spike
-from analysis.neuron._surrogates import Surrogate, matched_surrogate
+from analysis.neuron import EscapeNoise
+from analysis.neuron import bernoulli_spike_from_uniform, heaviside_spike
+from analysis.neuron import Surrogate, matched_surrogate
 
 __all__ = ["Method", "METHOD_NAMES", "method", "sampled_derivative_spike"]
 

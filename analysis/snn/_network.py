@@ -198,7 +198,7 @@ def init_params(key, cfg: SNNConfig, nu: float = 10.0, sigma_u: float = 1.0, *,
     """Fluctuation-driven Gaussian initialisation (Rossbroich, Gygax & Zenke 2022).
 
     Each weight matrix is N(0, sigma_w^2) with sigma_w = sigma_U / sqrt(fan_in nu eps_hat)
-    (:func:`analysis.snn._lif.fluctuation_sigma_w`); ``nu`` is the input rate in Hz,
+    (:func:`analysis.snn.fluctuation_sigma_w`); ``nu`` is the input rate in Hz,
     ``nu_hidden`` (default ``nu``) the assumed rate of hidden neurons. With recurrence,
     a fraction ``recurrent_fraction`` of the membrane variance comes from V.
     Returns {"hidden": [{"w": ..., ["v": ...]}, ...], "readout": {"w": [N_L, n_out]}}
@@ -245,7 +245,7 @@ def _check_inputs(params, inputs, cfg, method, key, record):
     if not isinstance(cfg, SNNConfig):
         raise TypeError(f"cfg must be an SNNConfig, got {type(cfg).__name__}")
     if not isinstance(method, Method):
-        raise TypeError(f"method must be a Method (see analysis.snn._methods.method), got {method!r}")
+        raise TypeError(f"method must be a Method (see analysis.snn.method), got {method!r}")
     if record not in RECORD_MODES:
         raise ValueError(f"unknown record {record!r}; valid: {', '.join(RECORD_MODES)}")
     shape = getattr(inputs, "shape", None)

@@ -1,4 +1,4 @@
-"""The time loop behind :func:`analysis.snn._network.simulate` (private).
+"""The time loop behind :func:`analysis.snn.simulate` (private).
 
 State: per hidden layer (I, U), and (I, U) of the readout. One scan step advances every
 layer by one bin (equations in :mod:`analysis.snn._lif`). With ``cfg.checkpoint`` the scan is

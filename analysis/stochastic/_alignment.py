@@ -29,10 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis.stochastic._compare import cosine, flatten
-from analysis.neuron._escape_noise import escape_noise
+from analysis.neuron import escape_noise
 from analysis.stochastic._estimators import draw_uniforms, estimate_from_uniforms
 from analysis.stochastic._exact import Network, random_instance
-from analysis.neuron._surrogates import surrogate
+from analysis.neuron import surrogate
 
 __all__ = ["AlignmentConfig", "alignment_point", "alignment_sweep", "PROFILES", "METHODS"]
 

@@ -1,7 +1,7 @@
 """Exact alignment of surrogate gradients with the true gradient of E[L] (small networks).
 
 :func:`sg_bias_table` computes cosine(E[SG], grad E[L]) exactly (both by enumeration,
-analysis.stochastic._exact / analysis.stochastic._estimators.exact_sg_mean) over depth, backward steepness beta_SG and
+analysis.stochastic._exact / analysis.stochastic.exact_sg_mean) over depth, backward steepness beta_SG and
 matched vs mismatched surrogate, for random feedforward binary networks with sigmoid escape
 noise (Gygax & Zenke 2025, secs. 3-4: the SG is the smoothed stochastic derivative; its bias
 is the gap between the secant and the tangent of the downstream network).
@@ -13,10 +13,10 @@ import jax
 import numpy as np
 
 from analysis.stochastic._compare import cosine, flatten
-from analysis.neuron._escape_noise import escape_noise
+from analysis.neuron import escape_noise
 from analysis.stochastic._estimators import exact_sg_mean
 from analysis.stochastic._exact import Network, exact_value_and_grad, random_instance
-from analysis.neuron._surrogates import surrogate
+from analysis.neuron import surrogate
 
 __all__ = ["sg_bias_table", "DEFAULT_SIZES"]
 

@@ -89,7 +89,7 @@ def summarize(name: str, samples, reference, seconds: float | None = None) -> di
 def compare_estimators(key, net, params, x, names, n: int, reference=None, **options) -> list[dict]:
     """Rows of :func:`summarize` for estimators ``names`` (same key: common random numbers).
 
-    ``reference`` defaults to the exact gradient (:func:`analysis.stochastic._exact.exact_value_and_grad`).
+    ``reference`` defaults to the exact gradient (:func:`analysis.stochastic.exact_value_and_grad`).
     Cost is measured after compilation (second call), in seconds per sample.
     """
     from analysis.stochastic._estimators import estimate

@@ -49,7 +49,7 @@ import jax.numpy as jnp
 from analysis import _validate
 from analysis.stochastic import _coupled_flip as sad
 from analysis.stochastic._exact import Network, _check_inputs, log_prob_and_loss, loss_of_spikes, simulate
-from analysis.neuron._spikes import spike_uniforms
+from analysis.neuron import spike_uniforms
 
 __all__ = ["ESTIMATORS", "UNBIASED", "estimate", "estimate_from_uniforms", "estimator_names",
            "draw_uniforms", "estimate_many", "exact_sg_mean"]
@@ -197,7 +197,7 @@ def exact_sg_mean(net: Network, params, x, *, surrogates=None, weight_nets=None,
 
     ``surrogates``: a list of Surrogates; then returns a list of E[SG], one per surrogate, from
     one enumeration. ``weight_nets``: networks whose distributions weight the sum (see
-    :func:`analysis.stochastic._exact.exact_mean`); then returns a list over weight nets.
+    :func:`analysis.stochastic.exact_mean`); then returns a list over weight nets.
     """
     from analysis.stochastic._exact import exact_mean
 

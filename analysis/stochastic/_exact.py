@@ -117,7 +117,7 @@ def exact_mean(net: Network, params, x, per_config, *, weight_nets=None, max_k: 
     """Exact E_S[g(S)] = sum_S P(S) g(S) for a per-configuration pytree g = per_config(params, x, s).
 
     Used for the exact mean of the surrogate gradient (whose per-sample value is a function
-    of the sampled configuration, see :func:`analysis.stochastic._coupled_flip.linearised_given_spikes`).
+    of the sampled configuration, see :func:`analysis.stochastic.linearised_given_spikes`).
     ``weight_nets``: a list of networks of the same shape whose distributions P weight the
     sum (one enumeration, one compilation); the result is then a list of means. Compiled once
     per (net, per_config, weight_nets, chunk) when ``per_config`` is hashable by value.

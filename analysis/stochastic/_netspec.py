@@ -26,9 +26,9 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
-from analysis.neuron._escape_noise import escape_noise
+from analysis.neuron import escape_noise
 from analysis.stochastic._exact import Network
-from analysis.neuron._surrogates import surrogate
+from analysis.neuron import surrogate
 
 __all__ = ["network_from_spec", "load_spec", "SPEC_KEYS"]
 

@@ -36,10 +36,10 @@ import jax
 import jax.numpy as jnp
 
 from analysis import _validate
-from analysis.neuron._escape_noise import EscapeNoise
-from analysis.snn._lif import LIFParams, lif_update
-from analysis.neuron._spikes import bernoulli_spike_from_uniform, heaviside_spike, spike_uniforms
-from analysis.neuron._surrogates import Surrogate, matched_surrogate
+from analysis.neuron import EscapeNoise
+from analysis.snn import LIFParams, lif_update
+from analysis.neuron import bernoulli_spike_from_uniform, heaviside_spike, spike_uniforms
+from analysis.neuron import Surrogate, matched_surrogate
 
 __all__ = ["Network", "NETWORK_KINDS", "LOSSES", "MODES", "simulate", "loss_of_spikes",
            "log_prob_and_loss", "sample_spikes", "random_instance"]

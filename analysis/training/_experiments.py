@@ -26,11 +26,11 @@ import jax
 import jax.numpy as jnp
 
 from analysis.training import _metrics as metrics
-from analysis.neuron._escape_noise import escape_noise
-from analysis.snn._lif import LIFParams
-from analysis.snn._network import SNNConfig, init_params, simulate
-from analysis.snn._methods import METHOD_NAMES, Method
-from analysis.training.tasks._spike_train import make_spike_train_task
+from analysis.neuron import escape_noise
+from analysis.snn import LIFParams
+from analysis.snn import SNNConfig, init_params, simulate
+from analysis.snn import METHOD_NAMES, Method
+from analysis.training.tasks import make_spike_train_task
 from analysis.training._fit import (TrainConfig, TrainResult, accuracy_max_over_time, fit,
                             max_over_time_cross_entropy, upper_bound_regularizer)
 
@@ -119,7 +119,7 @@ def train_spike_train(method_name: str, run: SpikeTrainRun = SpikeTrainRun(), *,
                       resume: bool = False, progress: bool = True, return_setup: bool = False):
     """Train on the dithered-image target; loss = mean squared van Rossum distance.
 
-    Returns the :class:`~analysis.training._fit.TrainResult` (history rows: loss, det_/stoch_
+    Returns the :class:`~analysis.training.TrainResult` (history rows: loss, det_/stoch_
     van_rossum, l2, output/hidden rates in Hz, output/hidden Fano factors); with
     ``return_setup`` also (task, cfg, initial params).
     """
@@ -247,7 +247,7 @@ def randman_preset(profile: str = "quick", **overrides):
     """(RandmanConfig, ClassifierRun): ``quick`` 4 classes x 100 samples, 30 units, 40 steps,
     48 hidden, 40 epochs; ``full`` 10 classes x 500 samples, 50 units, 100 steps, manifold
     dimension 3 (dimension 1 at this size is solved in ~5 epochs), 128 hidden, 60 epochs."""
-    from analysis.training.tasks._randman import RandmanConfig
+    from analysis.training.tasks import RandmanConfig
 
     data = {"quick": RandmanConfig(n_classes=4, n_units=30, n_steps=40, n_samples=100),
             "full": RandmanConfig(n_classes=10, n_units=50, n_steps=100, dim=3, n_samples=500)}

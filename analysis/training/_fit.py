@@ -32,7 +32,7 @@ import numpy as np
 import optax
 
 from analysis import _validate
-from analysis.runtime._io import atomic_write_bytes, to_jsonable
+from analysis.runtime import atomic_write_bytes, to_jsonable
 
 __all__ = ["smorms3", "optimizer", "OPTIMIZER_NAMES", "max_over_time_cross_entropy",
            "accuracy_max_over_time", "upper_bound_regularizer", "TrainConfig", "TrainResult",
@@ -259,5 +259,5 @@ def load_checkpoint(out_dir, params, opt_state, cfg: TrainConfig, run_info: dict
 
 
 def _from_json(v):
-    """Undo :func:`analysis.runtime._io.to_jsonable` for non-finite floats ("nan", "inf", "-inf")."""
+    """Undo :func:`analysis.runtime.to_jsonable` for non-finite floats ("nan", "inf", "-inf")."""
     return float(v) if v in ("nan", "inf", "-inf") else v

@@ -24,7 +24,7 @@ def run_benchmarks(names, json_path=None, profile="quick") -> dict:
         raise ValueError(f"unknown benchmark(s) {', '.join(unknown)}; available: {', '.join(avail)}")
     results = {n: importlib.import_module(f"proofs_numeric.bench.{n}").run(profile) for n in names}
     if json_path:
-        from analysis.runtime._io import write_json
+        from analysis.runtime import write_json
 
         print(f"wrote {write_json(json_path, results)}")
     return results

@@ -19,8 +19,8 @@ import jax.numpy as jnp
 
 from analysis import escape_noise
 from proofs_numeric.bench._timing import interleaved, ratio_table
-from analysis.stochastic._estimators import draw_uniforms, estimate_from_uniforms
-from analysis.stochastic._exact import Network, exact_value_and_grad, log_prob_and_loss, random_instance
+from analysis.stochastic import draw_uniforms, estimate_from_uniforms
+from analysis.stochastic import Network, exact_value_and_grad, log_prob_and_loss, random_instance
 
 
 def _loop_seconds_per_config(net, params, x, n_sub):

@@ -3,7 +3,7 @@
 Work (Gygax & Zenke 2025, Fig. 4): the five-weight net's output on a G x G grid of the
 paper's (d1, d2) plane for four forward beta (1, 5, 20, 10000), plus the cumulative loop
 integrals around the circle (1500 points) of the SG (beta = 10000, beta_SG = 1, 5, 20) and
-of the smooth nets' exact gradients: :func:`analysis.fields._paper.loop_figure_data`.
+of the smooth nets' exact gradients: :func:`analysis.fields.loop_figure_data`.
 Baseline: the same evaluation in vectorised NumPy (analysis.fields._reference: hand-written
 chain rule, broadcasting over the grid), same dtype (float32; the CLI runs bench without
 x64). Both evaluate the full grid and all loops (an earlier version extrapolated NumPy
@@ -25,9 +25,9 @@ GRID_BETAS, BETA_SGS, LOOP_N = (1.0, 5.0, 20.0, 10000.0), (1.0, 5.0, 20.0), 1500
 
 
 def _numpy_fig4(grid_n, dtype=np.float32):
-    from analysis.fields._loops import circle
-    from analysis.fields._toy import PAPER_RADIUS, paper_plane
-    from analysis.fields._reference import five_weight_output_np, five_weight_sg_np
+    from analysis.fields import circle
+    from analysis.fields import PAPER_RADIUS, paper_plane
+    from analysis.fields import five_weight_output_np, five_weight_sg_np
 
     plane = paper_plane()
     ab = np.linspace(-2.5, 2.5, grid_n, dtype=dtype)
@@ -47,7 +47,7 @@ def _numpy_per_point(n_points=2000):
     """Naive per-point Python/NumPy-scalar loop over n_points grid points (one beta)."""
     import math
 
-    from analysis.fields._toy import paper_plane
+    from analysis.fields import paper_plane
 
     plane = paper_plane()
     c, d1, d2 = (np.asarray(v) for v in (plane.center, plane.d1, plane.d2))
@@ -64,7 +64,7 @@ def _numpy_per_point(n_points=2000):
 def _jax_fig4(grid_n):
     import jax.numpy as jnp
 
-    from analysis.fields._paper import loop_figure_data
+    from analysis.fields import loop_figure_data
 
     return loop_figure_data(grid_n, LOOP_N, GRID_BETAS, 10000.0, BETA_SGS, dtype=jnp.float32)
 

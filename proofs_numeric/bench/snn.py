@@ -9,8 +9,8 @@ flax.nnx) and snnTorch (PyTorch CPU) run the same architecture when installed (t
 ``bench`` extra) and are skipped otherwise. The event-driven path is compared with the
 dense one at several input densities. Peak memory of training 1000-step sequences with
 and without checkpointing is measured in subprocesses
-(:func:`analysis.runtime._host_memory.peak_rss_gib`), with glibc's
-default malloc and with freed memory kept (:mod:`analysis.runtime._host_memory`; the kept heap
+(:func:`analysis.runtime.peak_rss_gib`), with glibc's
+default malloc and with freed memory kept (:mod:`analysis.runtime`; the kept heap
 is never trimmed, so its high-water mark is higher).
 
 Timings: medians of interleaved rounds (:func:`proofs_numeric.bench._timing.interleaved`);
@@ -29,10 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from proofs_numeric.bench._timing import interleaved, ratio_table
-from analysis.runtime._host_memory import is_kept
-from analysis.snn._lif import LIFParams
-from analysis.snn._network import SNNConfig, init_params, simulate
-from analysis.snn._methods import Method
+from analysis.runtime import is_kept
+from analysis.snn import LIFParams
+from analysis.snn import SNNConfig, init_params, simulate
+from analysis.snn import Method
 
 WIDTH = 512
 PROFILES = {"quick": dict(batch=64, steps=100, rounds=3), "full": dict(batch=256, steps=200, rounds=3)}
@@ -186,7 +186,7 @@ print(peak_rss_gib())
 def peak_memory_gib(steps: int, checkpoint: bool, batch: int = 256, keep_freed: bool | None = None) -> float:
     """Peak resident memory (GiB) of one jitted fwd+bwd in a fresh subprocess.
 
-    ``keep_freed``: apply :func:`analysis.runtime._host_memory.keep_freed_memory` there (default:
+    ``keep_freed``: apply :func:`analysis.runtime.keep_freed_memory` there (default:
     as in this process).
     """
     keep = is_kept() if keep_freed is None else keep_freed

@@ -10,8 +10,8 @@
 Nothing here downloads anything.
 """
 
-from analysis.training.tasks._randman import RandmanConfig, make_randman
-from analysis.training.tasks._shd import load_shd
+from analysis.training.tasks._randman import RandmanConfig, make_randman, manifold_values, train_valid_split
+from analysis.training.tasks._shd import N_CHANNELS, N_CLASSES, load_shd, shd_file
 from analysis.training.tasks._spike_train import (
     SpikeTrainTask,
     default_image_path,
@@ -22,7 +22,8 @@ from analysis.training.tasks._spike_train import (
 )
 
 __all__ = [
-    "RandmanConfig", "make_randman", "load_shd",
+    "RandmanConfig", "make_randman", "manifold_values", "train_valid_split",
+    "N_CHANNELS", "N_CLASSES", "load_shd", "shd_file",
     "SpikeTrainTask", "default_image_path", "dither", "image_raster",
     "make_spike_train_task", "poisson_inputs",
 ]

@@ -3,6 +3,7 @@ estimator's mean, standard error, bias, alignment and cost (analysis.stochastic.
 
 from __future__ import annotations
 
+X64 = True
 HELP = "exact E[L], grad E[L] and gradient estimators for a network given as JSON"
 
 
@@ -17,11 +18,11 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import jax
 
-    from analysis.stochastic._compare import compare_estimators, coordinate_names, flatten, format_table, write_csv
-    from analysis.stochastic._estimators import ESTIMATORS
-    from analysis.stochastic._exact import exact_value_and_grad
-    from analysis.runtime._io import write_json
-    from analysis.stochastic._netspec import load_spec
+    from analysis.stochastic import compare_estimators, coordinate_names, flatten, format_table, write_csv
+    from analysis.stochastic import ESTIMATORS
+    from analysis.stochastic import exact_value_and_grad
+    from analysis.runtime import write_json
+    from analysis.stochastic import load_spec
 
     if args.samples < 2:
         raise ValueError(f"--samples must be >= 2, got {args.samples}")

@@ -8,6 +8,7 @@ beta_SG = 5. ``--spec layout.json`` ({"sizes": [...], "x": [...], optional "cent
 
 from __future__ import annotations
 
+X64 = True
 HELP = "loop integral, its quadrature error and the curl norm of an SG field"
 
 
@@ -32,36 +33,35 @@ def add_arguments(p) -> None:
 def _setup(args):
     import numpy as np
 
-    from analysis.fields import _toy as tn
+    from analysis import fields
 
     spec = {}
-    layout = tn.FIVE_WEIGHT
+    layout = fields.FIVE_WEIGHT
     if args.spec:
-        layout, spec = tn.load_layout(args.spec)
+        layout, spec = fields.load_layout(args.spec)
     n = layout.n_params
     center = args.center or spec.get("center") or [0.0] * n
     if args.spec and not (args.d1 or spec.get("d1")):
         q, _ = np.linalg.qr(np.random.default_rng(args.seed).normal(size=(n, 2)))
         d1, d2 = q[:, 0], q[:, 1]
     else:
-        d1 = args.d1 or spec.get("d1") or list(tn.PAPER_D1)
-        d2 = args.d2 or spec.get("d2") or list(tn.PAPER_D2)
+        d1 = args.d1 or spec.get("d1") or list(fields.PAPER_D1)
+        d2 = args.d2 or spec.get("d2") or list(fields.PAPER_D2)
     for name, v in (("center", center), ("d1", d1), ("d2", d2)):
         if len(v) != n:
             raise ValueError(f"--{name} has {len(v)} entries but the network has {n} parameters")
     d1, d2 = (np.asarray(d, float) / np.linalg.norm(d) for d in (d1, d2))
-    from analysis.fields._loops import Plane
+    from analysis.fields import Plane
 
     return layout, Plane(center, d1, d2)
 
 
 def run(args) -> int:
-    from analysis.fields import _loops as fields
-    from analysis.fields import _toy as tn
-    from analysis.runtime._io import write_json
+    from analysis import fields
+    from analysis.runtime import write_json
 
     layout, plane = _setup(args)
-    g = tn.sg_field(layout, args.beta, args.beta_sg)
+    g = fields.sg_field(layout, args.beta, args.beta_sg)
     res = fields.loop_integral(g, plane, args.radius, args.points, args.orientation)
     curl_n = float(fields.curl_norm(g, plane.center))
     pc = float(fields.plane_curl(g, plane))

@@ -1,6 +1,7 @@
 """Claim results, the claim registry and the runner behind ``sgtheory verify``.
 
-Every module of :mod:`proofs_numeric` (not starting with ``_`` or ``cli``) states one
+Every module of :mod:`proofs_numeric` (not starting with ``_``; the subpackages ``cli`` and
+``bench`` hold the command line and the benchmarks) states one
 claim of the theory and registers a ``check(profile)`` that measures it against an
 independent reference and returns a :class:`ClaimResult`.
 """
@@ -73,7 +74,7 @@ def _discover() -> None:
     import proofs_numeric
 
     for mod in pkgutil.iter_modules(proofs_numeric.__path__):
-        if not mod.name.startswith(("_", "cli")):
+        if not (mod.ispkg or mod.name.startswith("_")):
             importlib.import_module(f"proofs_numeric.{mod.name}")
     _DISCOVERED = True
 

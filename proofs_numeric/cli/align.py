@@ -3,6 +3,7 @@ reference in LIF networks too large to enumerate (analysis.stochastic._alignment
 
 from __future__ import annotations
 
+X64 = True
 HELP = "cosine / sign agreement of SGs with the unbiased coupled-flip reference vs depth, width, steps, beta"
 
 _COLS = ("depth", "width", "steps", "beta", "K", "ref_snr", "ceiling", "cos_stoch_matched", "cos_stoch_mismatched",
@@ -21,8 +22,8 @@ def _fmt(v):
 
 
 def run(args) -> int:
-    from analysis.stochastic._alignment import alignment_sweep
-    from analysis.runtime._io import write_json
+    from analysis.stochastic import alignment_sweep
+    from analysis.runtime import write_json
 
     print("  ".join(f"{c[:12]:>12s}" for c in _COLS))
     rows = alignment_sweep(args.profile, progress=lambda r: print("  ".join(f"{_fmt(r[c]):>12s}" for c in _COLS),
@@ -32,7 +33,7 @@ def run(args) -> int:
     if args.figure:
         from pathlib import Path
 
-        from analysis.stochastic._alignment import PROFILES
+        from analysis.stochastic import PROFILES
         from figures.fig8_alignment import plot
 
         prof = PROFILES[args.profile]

@@ -7,6 +7,8 @@ summary.json (the last row). Runs in float32 (the CLI leaves x64 off for ``train
 
 from __future__ import annotations
 
+X64 = False  # float32 training (x64 stays off)
+MALLOC_TUNED = True
 HELP = "train a spiking network: spike-train matching, randman or SHD classification"
 TASKS = ("spike-train", "randman", "shd")
 
@@ -40,37 +42,37 @@ def _overrides(args) -> dict:
 
 
 def _run_task(args, out_dir):
-    from analysis.training import _experiments as ex
+    from analysis import training
 
     kw = dict(out_dir=out_dir, resume=args.resume, progress=not args.quiet)
     if args.task == "spike-train":
         extra = {"image": args.image} if args.image else {}
-        run = ex.spike_train_preset(args.profile, **_overrides(args), **extra)
-        return ex.train_spike_train(args.method, run, **kw)
+        run = training.spike_train_preset(args.profile, **_overrides(args), **extra)
+        return training.train_spike_train(args.method, run, **kw)
     if args.task == "randman":
         import jax
 
-        from analysis.training.tasks._randman import train_valid_split
+        from analysis.training.tasks import train_valid_split
 
-        data_cfg, run = ex.randman_preset(args.profile, **_overrides(args))
+        data_cfg, run = training.randman_preset(args.profile, **_overrides(args))
         train, valid = train_valid_split(jax.random.key(args.seed), data_cfg)
-        return ex.train_classifier(args.method, train, valid, run, task_name="randman", **kw)
+        return training.train_classifier(args.method, train, valid, run, task_name="randman", **kw)
     import numpy as np
 
-    from analysis.training.tasks._shd import N_CLASSES, load_shd
+    from analysis.training.tasks import N_CLASSES, load_shd
 
-    n_tr, n_te, run = ex.shd_preset(args.profile, **_overrides(args))
+    n_tr, n_te, run = training.shd_preset(args.profile, **_overrides(args))
     train = load_shd(args.shd_path, "train", max_samples=n_tr, dtype=np.uint8)
     valid = load_shd(args.shd_path, "test", max_samples=n_te, dtype=np.uint8)
-    return ex.train_classifier(args.method, train, valid, run, task_name="shd",
+    return training.train_classifier(args.method, train, valid, run, task_name="shd",
                                n_classes=N_CLASSES, **kw)
 
 
 def run(args) -> int:
     from pathlib import Path
 
-    from analysis.runtime._io import write_json
-    from analysis.snn._methods import METHOD_NAMES
+    from analysis.runtime import write_json
+    from analysis.snn import METHOD_NAMES
 
     if args.method not in METHOD_NAMES:
         raise ValueError(f"unknown --method {args.method!r}; valid: {', '.join(METHOD_NAMES)}")

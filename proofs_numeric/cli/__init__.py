@@ -1,0 +1,72 @@
+"""The ``sgtheory`` command line.
+
+One module per command in this package (``verify``, ``figures``, ``bench``, ``compare``,
+``loop``, ``train``, ``align``), each defining ``HELP``, ``X64`` (whether the command runs
+in float64), ``add_arguments(parser)`` and ``run(args) -> int``; a module may set
+``MALLOC_TUNED = True`` for long CPU runs (freed host memory kept for reuse, see
+:func:`analysis.runtime.keep_freed_memory`). Commands parse, call the library, print and
+write; the numerics and the validation of inputs live in :mod:`analysis`.
+
+Anticipated errors (bad input, missing or damaged files) print one line and exit 2;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = ("verify", "figures", "bench", "compare", "loop", "train", "align")
+
+
+def _commands():
+    for name in COMMANDS:
+        yield name, importlib.import_module(f"proofs_numeric.cli.{name}")
+
+
+def _version() -> str:
+    from analysis import __version__
+
+    return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sgtheory",
+        description="Numerical checks of the theory of surrogate-gradient learning in spiking networks.",
+    )
+    p.add_argument("--version", action="version", version=f"sgtheory {_version()}")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, mod in _commands():
+        sp = sub.add_parser(name, help=mod.HELP)
+        mod.add_arguments(sp)
+        if getattr(mod, "MALLOC_TUNED", False):
+            sp.add_argument(
+                "--default-malloc", action="store_true",
+                help="keep glibc's default malloc settings (by default freed host memory is kept "
+                     "for reuse, which saves page faults; see analysis.runtime.keep_freed_memory)")
+        sp.set_defaults(func=mod.run, module=mod)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    mod = args.module
+    if getattr(mod, "MALLOC_TUNED", False) and not args.default_malloc:
+        from analysis.runtime import keep_freed_memory
+
+        keep_freed_memory()
+    if mod.X64:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, TypeError) as exc:
+        print(f"sgtheory {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""``sgtheory bench``: speed benchmarks, reported as ratios against a reference run in the
+same process (:mod:`proofs_numeric.bench`)."""
+
+from __future__ import annotations
+
+HELP = "speed benchmarks, reported as ratios"
+X64 = False
+MALLOC_TUNED = True
+
+
+def add_arguments(p) -> None:
+    p.add_argument("names", nargs="*", help="benchmark names (default: all)")
+    p.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
+    p.add_argument("--profile", choices=("quick", "full"), default="quick")
+
+
+def run(args) -> int:
+    from proofs_numeric.bench import run_benchmarks
+
+    run_benchmarks(args.names, args.json, args.profile)
+    return 0

@@ -1,0 +1,22 @@
+"""``sgtheory figures``: the paper's figures (PNG, PDF and the plotted data as JSON)."""
+
+from __future__ import annotations
+
+HELP = "make the paper's figures (PNG, PDF and JSON data)"
+X64 = True
+
+
+def add_arguments(p) -> None:
+    p.add_argument("names", nargs="*", help="figure names such as fig1 fig3 (default: all)")
+    p.add_argument("--out", default="out/figures", help="output folder (default out/figures)")
+    p.add_argument("--profile", choices=("quick", "full"), default="quick")
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from figures import make_figures
+
+    for p in make_figures(args.names, Path(args.out), args.profile):
+        print(p)
+    return 0

@@ -1,0 +1,45 @@
+"""``sgtheory verify``: check the theory's claims (one module each in :mod:`proofs_numeric`)."""
+
+from __future__ import annotations
+
+import sys
+
+HELP = "check the theory's claims and print a table"
+X64 = True
+
+
+def add_arguments(p) -> None:
+    p.add_argument("names", nargs="*", help="claim names (default: all); see --list")
+    p.add_argument("--profile", choices=("quick", "full"), default="quick")
+    p.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    p.add_argument("--list", action="store_true", help="list claim names and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from analysis.runtime import write_json
+    from proofs_numeric._registry import format_table, run_claim, select
+
+    if args.list:
+        for c in select(None):
+            print(f"{c.name:40s} {c.statement}")
+        return 0
+    chosen = select(args.names)
+    results = []
+    bar = tqdm(chosen, desc="claims", unit="claim", disable=args.quiet)
+    for c in bar:
+        bar.set_postfix_str(c.name)
+        results.append(run_claim(c, args.profile))
+    print(format_table(results))
+    for r in results:
+        if not r.passed and "error" in r.details:
+            print(f"\n{r.name} raised:\n{r.details['traceback']}", file=sys.stderr)
+    if args.json:
+        import jax
+
+        meta = {"profile": args.profile, "jax": jax.__version__, "backend": jax.default_backend()}
+        path = write_json(args.json, {"meta": meta, "claims": results})
+        print(f"wrote {path}")
+    return 0 if all(r.passed for r in results) else 1
