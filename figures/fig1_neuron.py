@@ -19,8 +19,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from analysis import bernoulli_spike, bernoulli_spike_from_uniform, heaviside_spike, matched_surrogate
-from analysis import escape_noise
+from analysis import (
+    bernoulli_spike,
+    bernoulli_spike_from_uniform,
+    escape_noise,
+    heaviside_spike,
+    matched_surrogate,
+)
 from figures._style import STYLE, save
 
 THETA, BETA = 1.0, 10.0
@@ -57,9 +62,18 @@ def _curves(key, n_trials, noise):
     h, uf = 0.02, u[::8]
     unif = jax.random.uniform(jax.random.fold_in(key, 1), (n_trials, uf.size), dtype=z.dtype)
     s, sg, fd = _samples(keys, z, jnp.asarray(uf) - THETA, noise, unif, h)
-    return dict(u=u, mean=np.asarray(s.mean(0)), std=np.asarray(s.std(0)), f=np.asarray(noise.prob(z)),
-                fprime=np.asarray(noise.deriv(z)), sg_mean=np.asarray(sg.mean(0)), sg_std=np.asarray(sg.std(0)),
-                u_fd=uf, fd_mean=np.asarray(fd.mean(0)), fd_se=np.asarray(fd.std(0) / np.sqrt(n_trials)))
+    return dict(
+        u=u,
+        mean=np.asarray(s.mean(0)),
+        std=np.asarray(s.std(0)),
+        f=np.asarray(noise.prob(z)),
+        fprime=np.asarray(noise.deriv(z)),
+        sg_mean=np.asarray(sg.mean(0)),
+        sg_std=np.asarray(sg.std(0)),
+        u_fd=uf,
+        fd_mean=np.asarray(fd.mean(0)),
+        fd_se=np.asarray(fd.std(0) / np.sqrt(n_trials)),
+    )
 
 
 def _raster_panel(ax_r, ax_u, t, u, spikes, title):
@@ -82,16 +96,24 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     det, sto = (np.asarray(a) for a in _rasters(jax.random.fold_in(key, 0), jnp.asarray(u), 20, noise, psi))
     c = _curves(jax.random.fold_in(key, 2), 400 if profile == "quick" else 10_000, noise)
     fig = plt.figure(figsize=(7.2, 5.6), constrained_layout=True)
-    ax = fig.subplot_mosaic([["rd", "rs", "fn"], ["ud", "us", "fn"], ["es", "ds", "cnt"]],
-                            height_ratios=[1.1, 0.6, 1.4])
+    ax = fig.subplot_mosaic(
+        [["rd", "rs", "fn"], ["ud", "us", "fn"], ["es", "ds", "cnt"]], height_ratios=[1.1, 0.6, 1.4]
+    )
     _raster_panel(ax["rd"], ax["ud"], t, u, det, "(a) deterministic: $S=\\Theta(U-\\vartheta)$")
     _raster_panel(ax["rs"], ax["us"], t, u, sto, "(b) stochastic: $S\\sim$Ber$(f(U-\\vartheta))$")
     ax["ud"].legend(loc="lower right", frameon=False)
     _functions_panel(ax["fn"], c)
     _expectation_panels(ax["es"], ax["ds"], c)
     _count_panel(ax["cnt"], det, sto)
-    data = {"beta": BETA, "theta": THETA, "time_ms": t, "membrane": u, "raster_deterministic": det,
-            "raster_stochastic": sto, **c}
+    data = {
+        "beta": BETA,
+        "theta": THETA,
+        "time_ms": t,
+        "membrane": u,
+        "raster_deterministic": det,
+        "raster_stochastic": sto,
+        **c,
+    }
     return save(fig, out_dir, "fig1_neuron", data)
 
 
@@ -100,14 +122,17 @@ def _functions_panel(ax, c):
     ax.plot(u, (u > THETA).astype(float), color="k", lw=1.2, label=r"step $\Theta$")
     ax.plot(u, c["f"], color="C0", lw=1.2, label=r"escape noise $f=\sigma(\beta z)$")
     ax.plot(u, c["fprime"] / c["fprime"].max(), color="C1", lw=1.2, label=r"SG $\psi=f'$ (scaled)")
-    ax.set(title="(c) step, sigmoid, surrogate", xlabel="membrane potential U", ylabel="value",
-           ylim=(-0.05, 1.5))
+    ax.set(
+        title="(c) step, sigmoid, surrogate", xlabel="membrane potential U", ylabel="value", ylim=(-0.05, 1.5)
+    )
     ax.legend(loc="upper left", frameon=False)
 
 
 def _expectation_panels(ax_e, ax_d, c):
     u = c["u"]
-    ax_e.fill_between(u, c["mean"] - c["std"], c["mean"] + c["std"], color="C0", alpha=0.2, label="MC $\\pm$1 std")
+    ax_e.fill_between(
+        u, c["mean"] - c["std"], c["mean"] + c["std"], color="C0", alpha=0.2, label="MC $\\pm$1 std"
+    )
     ax_e.plot(u, c["mean"], color="C0", lw=1, label="MC mean of S")
     ax_e.plot(u, c["f"], "k--", lw=1, label=r"$f(U-\vartheta)$")
     ax_e.set(title="(d) $E[S]$ with spread", xlabel="U", ylabel="E[S]", ylim=(-0.3, 1.45))
@@ -115,10 +140,22 @@ def _expectation_panels(ax_e, ax_d, c):
     ax_d.plot(u, c["fprime"], "k-", lw=1.6, label=r"$\frac{d}{dU}E[S]=f'$")
     ax_d.plot(u, c["sg_mean"], color="C1", ls="--", lw=1.2, label=r"SG (custom rule), mean")
     ax_d.fill_between(u, c["sg_mean"] - c["sg_std"], c["sg_mean"] + c["sg_std"], color="C1", alpha=0.3)
-    ax_d.errorbar(c["u_fd"], c["fd_mean"], yerr=c["fd_se"], fmt="o", ms=2.5, color="C2", lw=0.8,
-                  label="finite diff. (CRN) $\\pm$SE")
-    ax_d.set(title="(e) $d/dU\\,E[S]$ = SG of every sample", xlabel="U", ylabel="derivative",
-             ylim=(-0.2, 1.6 * c["fprime"].max()))
+    ax_d.errorbar(
+        c["u_fd"],
+        c["fd_mean"],
+        yerr=c["fd_se"],
+        fmt="o",
+        ms=2.5,
+        color="C2",
+        lw=0.8,
+        label="finite diff. (CRN) $\\pm$SE",
+    )
+    ax_d.set(
+        title="(e) $d/dU\\,E[S]$ = SG of every sample",
+        xlabel="U",
+        ylabel="derivative",
+        ylim=(-0.2, 1.6 * c["fprime"].max()),
+    )
     ax_d.legend(loc="upper left", frameon=False)
 
 

@@ -24,15 +24,14 @@ def _network():
     from analysis import escape_noise
     from analysis.stochastic import Network, random_instance
 
-    net = Network("feedforward", (3, 3, 3, 2), escape_noise("sigmoid", 2.0), theta=0.2, loss="mse",
-                  target=(1.0, 0.0))
+    net = Network(
+        "feedforward", (3, 3, 3, 2), escape_noise("sigmoid", 2.0), theta=0.2, loss="mse", target=(1.0, 0.0)
+    )
     return net, *random_instance(jax.random.key(41), net, weight_scale=1.5)
 
 
 def _panel_a(ax, net, params, x, n):
-    from analysis.stochastic import flatten
-    from analysis.stochastic import estimate_many
-    from analysis.stochastic import exact_value_and_grad
+    from analysis.stochastic import estimate_many, exact_value_and_grad, flatten
 
     names = ("sg_stochastic", "score_loo", "coupled_flip", "coupled_flip_sub")
     est = jax.jit(lambda p: estimate_many(names, jax.random.key(0), net, p, x, n, n_flips=2))(params)
@@ -56,12 +55,19 @@ def _panel_b(ax, n_nets):
     from analysis.stochastic import sg_bias_table
 
     rows = sg_bias_table(n_nets=n_nets)
-    for (name, ls) in (("sigmoid_prime", "-"), ("superspike", "--")):
+    for name, ls in (("sigmoid_prime", "-"), ("superspike", "--")):
         for j, b in enumerate(sorted({r["beta_SG"] for r in rows})):
             sel = [r for r in rows if r["surrogate"] == name and r["beta_SG"] == b]
             label = f"{'sigmoid' if name == 'sigmoid_prime' else 'SuperSpike'} $\\beta_{{SG}}$={b:g}"
-            ax.plot([r["depth"] for r in sel], [r["cosine"] for r in sel], ls, marker="o", ms=3, color=f"C{j}",
-                    label=label + (" (matched)" if sel[0]["matched"] else ""))
+            ax.plot(
+                [r["depth"] for r in sel],
+                [r["cosine"] for r in sel],
+                ls,
+                marker="o",
+                ms=3,
+                color=f"C{j}",
+                label=label + (" (matched)" if sel[0]["matched"] else ""),
+            )
     ax.set_xlabel("depth (layers)")
     ax.set_ylabel(r"cos(E[SG], $\nabla$E[L])")
     ax.set_xticks([1, 2, 3])
@@ -71,11 +77,12 @@ def _panel_b(ax, n_nets):
 
 
 def _panel_c(ax, net, params, x, n):
-    from analysis.stochastic import compare_estimators
-    from analysis.stochastic import exact_value_and_grad
+    from analysis.stochastic import compare_estimators, exact_value_and_grad
 
     grad = exact_value_and_grad(net, params, x)[1]
-    rows = compare_estimators(jax.random.key(1), net, params, x, ["score", "score_loo", "coupled_flip"], n, grad)
+    rows = compare_estimators(
+        jax.random.key(1), net, params, x, ["score", "score_loo", "coupled_flip"], n, grad
+    )
     for m in (1, 4):
         r = compare_estimators(jax.random.key(1), net, params, x, ["coupled_flip_sub"], n, grad, n_flips=m)[0]
         rows.append(dict(r, estimator=f"coupled_flip_sub M={m}"))
@@ -94,8 +101,10 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     net, params, x = _network()
     n = 4000 if profile == "quick" else 40000
     fig, axes = figure(1, 3, size=(10.0, 3.4))
-    data = {"network": {"sizes": net.sizes, "noise": "sigmoid beta=2", "loss": "mse"},
-            "a": _panel_a(axes[0], net, params, x, n),
-            "b": _panel_b(axes[1], 2 if profile == "quick" else 6),
-            "c": _panel_c(axes[2], net, params, x, n)}
+    data = {
+        "network": {"sizes": net.sizes, "noise": "sigmoid beta=2", "loss": "mse"},
+        "a": _panel_a(axes[0], net, params, x, n),
+        "b": _panel_b(axes[1], 2 if profile == "quick" else 6),
+        "c": _panel_c(axes[2], net, params, x, n),
+    }
     return save(fig, out_dir, NAME, data)

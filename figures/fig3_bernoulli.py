@@ -22,11 +22,23 @@ from analysis.neuron import bernoulli_construct_moments, bernoulli_derivative_sa
 from figures._style import figure, save
 
 SHOWN = ("right", "left", "smoothed_right", "smoothed_left", "two_sided", "straight_through")
-COLORS = {"right": "C0", "left": "C3", "smoothed_right": "C0", "smoothed_left": "C3",
-          "two_sided": "C2", "straight_through": "k", "smoothed_two_sided": "C2",
-          "smoothed_straight_through": "k"}
-SHORT = {"right": "right", "smoothed_right": "sm. right", "smoothed_left": "sm. left",
-         "smoothed_two_sided": "sm. 2-sided", "smoothed_straight_through": "sm. ST"}
+COLORS = {
+    "right": "C0",
+    "left": "C3",
+    "smoothed_right": "C0",
+    "smoothed_left": "C3",
+    "two_sided": "C2",
+    "straight_through": "k",
+    "smoothed_two_sided": "C2",
+    "smoothed_straight_through": "k",
+}
+SHORT = {
+    "right": "right",
+    "smoothed_right": "sm. right",
+    "smoothed_left": "sm. left",
+    "smoothed_two_sided": "sm. 2-sided",
+    "smoothed_straight_through": "sm. ST",
+}
 OFFSET = {c: 0.004 * (i - 2.5) for i, c in enumerate(SHOWN)}
 
 
@@ -44,15 +56,16 @@ def _mc(key, ps, construct, n, fn=None):
         var_exact = (1 - p) * (v0 - m) ** 2 + p * (v1 - m) ** 2
         mu4 = (1 - p) * (v0 - m) ** 4 + p * (v1 - m) ** 4
         means.append(d.mean()), se_means.append(d.std(ddof=1) / np.sqrt(n))
-        var.append(d.var(ddof=1)), se_var.append(np.sqrt(max(mu4 - var_exact ** 2, 0.0) / n))
+        var.append(d.var(ddof=1)), se_var.append(np.sqrt(max(mu4 - var_exact**2, 0.0) / n))
     return [np.asarray(a) for a in (means, se_means, var, se_var)]
 
 
 def _smoothed_mean(p, construct):
     """E[g'(X) delta~(X)] by enumeration over X in {0, 1} (the smoothed estimate's mean)."""
     dg = jax.grad(g)
-    return sum(w * float(dg(x)) * float(bernoulli_jump_weights(x, p, construct))
-               for x, w in ((0.0, 1 - p), (1.0, p)))
+    return sum(
+        w * float(dg(x)) * float(bernoulli_jump_weights(x, p, construct)) for x, w in ((0.0, 1 - p), (1.0, p))
+    )
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
@@ -68,17 +81,35 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
         ls = "--" if con.startswith("smoothed") else "-"
         mk = "s" if con.startswith("smoothed") else "o"
         x = ps_mc + OFFSET[con]
-        a.errorbar(x, m, yerr=sm, fmt=mk, ms=2.5, lw=0.7, color=COLORS[con], mfc="none" if ls == "--" else None,
-                   label=con.replace("_", " "))
-        b.errorbar(x, v, yerr=sv, fmt=mk, ms=2.5, lw=0.7, color=COLORS[con], mfc="none" if ls == "--" else None)
+        a.errorbar(
+            x,
+            m,
+            yerr=sm,
+            fmt=mk,
+            ms=2.5,
+            lw=0.7,
+            color=COLORS[con],
+            mfc="none" if ls == "--" else None,
+            label=con.replace("_", " "),
+        )
+        b.errorbar(
+            x, v, yerr=sv, fmt=mk, ms=2.5, lw=0.7, color=COLORS[con], mfc="none" if ls == "--" else None
+        )
         b.plot(ps, np.maximum(cv, 1e-4), ls=ls, lw=1, color=COLORS[con])
         data["mc"][con] = {"mean": m, "se_mean": sm, "var": v, "se_var": sv}
         data["closed_form"][con] = {"mean": cm, "var": cv}
     a.axhline(1.0, color="0.4", lw=1, zorder=0, label="closed form $d/dp\\,E[X]=1$")
     a.set(title="(a) mean ($g$ = identity)", xlabel="p", ylabel="mean of estimate", ylim=(0.9, 1.1))
-    fig.legend(*a.get_legend_handles_labels(), loc="outside lower center", ncol=7, frameon=False, fontsize=6.5)
-    b.set(title="(b) variance (lines: closed form;\nsmoothed = triple for $g$ = id)", xlabel="p",
-          ylabel="variance", yscale="log", ylim=(1e-4, 100))
+    fig.legend(
+        *a.get_legend_handles_labels(), loc="outside lower center", ncol=7, frameon=False, fontsize=6.5
+    )
+    b.set(
+        title="(b) variance (lines: closed form;\nsmoothed = triple for $g$ = id)",
+        xlabel="p",
+        ylabel="variance",
+        yscale="log",
+        ylim=(1e-4, 100),
+    )
     b.text(0.5, 1.6e-4, "straight-through: 0", ha="center", fontsize=7)
     data["nonlinear"] = _nonlinear_panel(c, jax.random.fold_in(key, 99), ps, ps_mc, n)
     return save(fig, out_dir, "fig3_bernoulli", data)
@@ -91,13 +122,22 @@ def _nonlinear_panel(ax, key, ps, ps_mc, n):
     shown = ("right", "smoothed_right", "smoothed_left", "smoothed_two_sided", "smoothed_straight_through")
     for j, con in enumerate(shown):
         m, sm, _, _ = _mc(jax.random.fold_in(key, j), ps_mc, con, n, fn=g)
-        pred = np.array([_smoothed_mean(p, con) for p in ps]) if con.startswith("smoothed") else np.full_like(ps, truth)
+        pred = (
+            np.array([_smoothed_mean(p, con) for p in ps])
+            if con.startswith("smoothed")
+            else np.full_like(ps, truth)
+        )
         mk = "s" if con.startswith("smoothed") else "o"
-        ax.errorbar(ps_mc, m, yerr=sm, fmt=mk, ms=2.5, lw=0.7, color=COLORS[con], mfc="none",
-                    label=SHORT[con])
+        ax.errorbar(
+            ps_mc, m, yerr=sm, fmt=mk, ms=2.5, lw=0.7, color=COLORS[con], mfc="none", label=SHORT[con]
+        )
         ax.plot(ps, pred, ls="--", lw=0.9, color=COLORS[con])
         out[con] = {"mc_mean": m, "se": sm, "predicted": pred}
-    ax.set(title="(c) nonlinear $g$: triples unbiased,\nsmoothed biased (- -: predicted)", xlabel="p",
-           ylabel="mean of estimate of $d/dp\\,E[g(X)]$", ylim=(0.0, 1.65))
+    ax.set(
+        title="(c) nonlinear $g$: triples unbiased,\nsmoothed biased (- -: predicted)",
+        xlabel="p",
+        ylabel="mean of estimate of $d/dp\\,E[g(X)]$",
+        ylim=(0.0, 1.65),
+    )
     ax.legend(frameon=False, fontsize=5.5, loc="upper right", ncol=3, handlelength=1.2, columnspacing=0.6)
     return out

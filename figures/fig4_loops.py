@@ -26,28 +26,42 @@ def _numbers(beta_sgs, n):
 
     plane, rows = fields.paper_plane(), {}
     for bs in beta_sgs:
-        r = fields.loop_integral(fields.sg_field(fields.FIVE_WEIGHT, 10000.0, bs), plane, fields.PAPER_RADIUS, n)
+        r = fields.loop_integral(
+            fields.sg_field(fields.FIVE_WEIGHT, 10000.0, bs), plane, fields.PAPER_RADIUS, n
+        )
         e = fields.loop_integral(fields.exact_field(fields.FIVE_WEIGHT, bs), plane, fields.PAPER_RADIUS, 2048)
-        rows[bs] = {"sg_loop_integral": r.value, "sg_quad_error": r.error, "n_points": n,
-                    "exact_loop_integral": e.value, "exact_quad_error": e.error}
+        rows[bs] = {
+            "sg_loop_integral": r.value,
+            "sg_quad_error": r.error,
+            "n_points": n,
+            "exact_loop_integral": e.value,
+            "exact_quad_error": e.error,
+        }
     return rows
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.fields import loop_figure_data
-    from analysis.fields import PAPER_RADIUS
+    from analysis.fields import PAPER_RADIUS, loop_figure_data
 
-    d = loop_figure_data(grid_n=300 if profile == "quick" else 2000, loop_n=1500,
-                         grid_betas=GRID_BETAS, beta_sgs=BETA_SGS)
+    d = loop_figure_data(
+        grid_n=300 if profile == "quick" else 2000, loop_n=1500, grid_betas=GRID_BETAS, beta_sgs=BETA_SGS
+    )
     nums = _numbers(BETA_SGS, 96_000)
     fig, axes = figure(2, 4, size=(10.0, 5.2))
     phi = np.linspace(0, 2 * np.pi, 400)
     for ax, bg in zip(axes[0], GRID_BETAS):
-        im = ax.imshow(d["grids"][bg].T, origin="lower", extent=[d["a"][0], d["a"][-1]] * 2,
-                       cmap="viridis", vmin=0, vmax=1)
+        im = ax.imshow(
+            d["grids"][bg].T,
+            origin="lower",
+            extent=[d["a"][0], d["a"][-1]] * 2,
+            cmap="viridis",
+            vmin=0,
+            vmax=1,
+        )
         ax.plot(PAPER_RADIUS * np.sin(phi), PAPER_RADIUS * np.cos(phi), "w-", lw=1)
-        ax.annotate("", xy=(0.35, 1.77), xytext=(0.0, 1.8),
-                    arrowprops=dict(arrowstyle="->", color="w", lw=1.2))
+        ax.annotate(
+            "", xy=(0.35, 1.77), xytext=(0.0, 1.8), arrowprops=dict(arrowstyle="->", color="w", lw=1.2)
+        )
         ax.set(title=f"output y, beta = {bg:g}", xlabel="a (along d1)", ylabel="b (along d2)")
     fig.colorbar(im, ax=axes[0, -1], shrink=0.8, label="y")
     gs = axes[1, 0].get_gridspec()
@@ -58,23 +72,37 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     for bs in BETA_SGS:
         s, e = d["sg_loops"][bs], d["exact_loops"][bs]
         ax.plot(np.degrees(s.t), s.cumulative, color=colors[bs], label=f"SG, beta_SG = {bs:g}")
-        ax.plot(np.degrees(e.t), e.cumulative, "--", color=colors[bs], lw=1,
-                label=f"exact grad., beta = {bs:g}")
+        ax.plot(
+            np.degrees(e.t), e.cumulative, "--", color=colors[bs], lw=1, label=f"exact grad., beta = {bs:g}"
+        )
     ax.axhline(0, color="k", lw=0.5)
-    ax.set(xlabel="angle phi along the loop (deg, clockwise from (0, r))",
-           ylabel="cumulative line integral", xlim=(0, 360))
+    ax.set(
+        xlabel="angle phi along the loop (deg, clockwise from (0, r))",
+        ylabel="cumulative line integral",
+        xlim=(0, 360),
+    )
     ax.legend(ncol=2)
     ax = axes[1, 3]
     vals = [abs(nums[b]["sg_loop_integral"]) for b in BETA_SGS]
     errs = [nums[b]["sg_quad_error"] for b in BETA_SGS]
     ax.bar([f"{b:g}" for b in BETA_SGS], vals, yerr=errs, color=[colors[b] for b in BETA_SGS])
     ax.set(xlabel="beta_SG", ylabel="|loop integral| (beta = 10000)", title="final value, N = 96000")
-    data = {"profile": profile, "a": d["a"], "grid_betas": GRID_BETAS,
-            "grids": {str(k): v for k, v in d["grids"].items()},
-            "loops": {str(bs): {"angle": d["sg_loops"][bs].t, "sg_cumulative": d["sg_loops"][bs].cumulative,
-                                "sg_cumulative_error": d["sg_loops"][bs].cumulative_error,
-                                "exact_cumulative": d["exact_loops"][bs].cumulative} for bs in BETA_SGS},
-            "claim_numbers": {str(k): v for k, v in nums.items()}}
+    data = {
+        "profile": profile,
+        "a": d["a"],
+        "grid_betas": GRID_BETAS,
+        "grids": {str(k): v for k, v in d["grids"].items()},
+        "loops": {
+            str(bs): {
+                "angle": d["sg_loops"][bs].t,
+                "sg_cumulative": d["sg_loops"][bs].cumulative,
+                "sg_cumulative_error": d["sg_loops"][bs].cumulative_error,
+                "exact_cumulative": d["exact_loops"][bs].cumulative,
+            }
+            for bs in BETA_SGS
+        },
+        "claim_numbers": {str(k): v for k, v in nums.items()},
+    }
     if profile == "full":
         data["grids"] = {str(k): v[::10, ::10] for k, v in d["grids"].items()}
         data["grid_subsampled_every"] = 10

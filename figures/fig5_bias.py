@@ -60,19 +60,32 @@ def _landscape(ax, land, bs, fig):
     j = np.argmin(np.abs(v - PLATEAU[1]))
     g = land["sg"][i, j]
     d = -g / max(np.linalg.norm(g), 1e-300)
-    ax.annotate("", xy=(PLATEAU[0] + 0.9 * d[0], PLATEAU[1] + 0.9 * d[1]), xytext=PLATEAU,
-                arrowprops=dict(arrowstyle="->", color="c", lw=1.5))
+    ax.annotate(
+        "",
+        xy=(PLATEAU[0] + 0.9 * d[0], PLATEAU[1] + 0.9 * d[1]),
+        xytext=PLATEAU,
+        arrowprops=dict(arrowstyle="->", color="c", lw=1.5),
+    )
     ax.plot(*PLATEAU, "co", ms=3)
-    ax.set(xlabel="v1", ylabel="v2", title=f"integrated SG, beta_SG = {bs:g}\n|SG(dot)| = "
-           f"{np.linalg.norm(g):.1e}, int. err {land['integration_error']:.0e}")
+    ax.set(
+        xlabel="v1",
+        ylabel="v2",
+        title=f"integrated SG, beta_SG = {bs:g}\n|SG(dot)| = "
+        f"{np.linalg.norm(g):.1e}, int. err {land['integration_error']:.0e}",
+    )
     ax.title.set_fontsize(7)
 
 
 def _thin(land):
     """Landscape data for the JSON, every k-th grid point (k = n // 200) to keep files small."""
     k = max(1, len(land["v"]) // 200)
-    return {"v": land["v"][::k], "loss": land["loss"][::k, ::k], "integrated_sg": land["integrated_sg"][::k, ::k],
-            "sg": land["sg"][::k, ::k], "integration_error": land["integration_error"]}
+    return {
+        "v": land["v"][::k],
+        "loss": land["loss"][::k, ::k],
+        "integrated_sg": land["integrated_sg"][::k, ::k],
+        "sg": land["sg"][::k, ::k],
+        "integration_error": land["integration_error"],
+    }
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
@@ -100,15 +113,23 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     axes[1, 3].plot(*PLATEAU, "co", ms=3)
     fig.colorbar(im, ax=axes[1, 3], shrink=0.8)
     axes[1, 3].set(xlabel="v1", ylabel="v2", title="loss y, beta = 20")
-    nums = {str(bs): {"sg_zero_crossings": _crossings(s["w"], s["sg"]),
-                      "true_zero_crossings": _crossings(s["w"], s["true_grad"]),
-                      "sign_agreement": float(np.mean(np.sign(s["sg"]) == np.sign(s["true_grad"]))),
-                      "argmin_loss": float(s["w"][np.argmin(s["loss"])]),
-                      "argmin_smooth": float(s["w"][np.argmin(s["smooth_loss"])]),
-                      "argmin_integrated_sg": float(s["w"][np.argmin(s["integrated_sg"])]),
-                      "integrated_sg_error": s["integrated_sg_error"]} for bs, s in sweeps.items()}
-    data = {"profile": profile, "sweeps": {str(k): {kk: vv for kk, vv in s.items() if kk != "theta"}
-                                          for k, s in sweeps.items()},
-            "landscapes": {str(k): _thin(l) for k, l in lands.items()}, "claim_numbers": nums,
-            "landscape_json_every": max(1, n // 200)}
+    nums = {
+        str(bs): {
+            "sg_zero_crossings": _crossings(s["w"], s["sg"]),
+            "true_zero_crossings": _crossings(s["w"], s["true_grad"]),
+            "sign_agreement": float(np.mean(np.sign(s["sg"]) == np.sign(s["true_grad"]))),
+            "argmin_loss": float(s["w"][np.argmin(s["loss"])]),
+            "argmin_smooth": float(s["w"][np.argmin(s["smooth_loss"])]),
+            "argmin_integrated_sg": float(s["w"][np.argmin(s["integrated_sg"])]),
+            "integrated_sg_error": s["integrated_sg_error"],
+        }
+        for bs, s in sweeps.items()
+    }
+    data = {
+        "profile": profile,
+        "sweeps": {str(k): {kk: vv for kk, vv in s.items() if kk != "theta"} for k, s in sweeps.items()},
+        "landscapes": {str(k): _thin(l) for k, l in lands.items()},
+        "claim_numbers": nums,
+        "landscape_json_every": max(1, n // 200),
+    }
     return save(fig, out_dir, "fig5_bias", data)

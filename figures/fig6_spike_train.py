@@ -20,9 +20,9 @@ METHODS = (("deterministic", "det", "C0"), ("stochastic", "stoch", "C3"))
 def _compute(profile: str) -> dict:
     import jax
 
-    from analysis.training import sigmoid_method, spike_train_preset, train_spike_train
     from analysis import training
     from analysis.snn import simulate
+    from analysis.training import sigmoid_method, spike_train_preset, train_spike_train
 
     run = spike_train_preset(profile)
     data = {"profile": profile, "run": run.__dict__, "history": {}, "rasters": {}}
@@ -36,22 +36,28 @@ def _compute(profile: str) -> dict:
             data["rasters"][f"{tag}_{when}"] = np.asarray(out).T
     data["rasters"]["input"] = np.asarray(task.inputs[0]).T
     data["rasters"]["target"] = np.asarray(task.target[0]).T
-    data["isi_cv"] = {k: float(np.nanmean(training.isi_cv(r.T))) for k, r in data["rasters"].items()
-                      if np.isfinite(training.isi_cv(r.T)).any()}
+    data["isi_cv"] = {
+        k: float(np.nanmean(training.isi_cv(r.T)))
+        for k, r in data["rasters"].items()
+        if np.isfinite(training.isi_cv(r.T)).any()
+    }
     return data
 
 
 def _raster(ax, r, title):
-    ax.imshow(r, aspect="auto", cmap="Greys", interpolation="nearest", vmin=0, vmax=1,
-              origin="lower")
+    ax.imshow(r, aspect="auto", cmap="Greys", interpolation="nearest", vmin=0, vmax=1, origin="lower")
     ax.set_title(title)
     ax.set_xlabel("time (ms)")
 
 
 def _curves(axes, hist, target_rate):
-    keys = (("van_rossum", "van Rossum distance"), ("l2", "L2 spike distance"),
-            ("output_rate_hz", "output rate (Hz)"), ("hidden_rate_hz", "hidden rate (Hz)"),
-            ("hidden_fano", "hidden Fano factor"))
+    keys = (
+        ("van_rossum", "van Rossum distance"),
+        ("l2", "L2 spike distance"),
+        ("output_rate_hz", "output rate (Hz)"),
+        ("hidden_rate_hz", "hidden rate (Hz)"),
+        ("hidden_fano", "hidden Fano factor"),
+    )
     for ax, (k, label) in zip(axes, keys):
         for name, tag, color in METHODS:
             ep = [h["epoch"] for h in hist[tag]]
@@ -67,9 +73,13 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     data = _compute(profile)
     fig, axes = figure(2, 5, size=(11.0, 4.6))
     r = data["rasters"]
-    panels = (("input", "Poisson input"), ("target", "target (dithered image)"),
-              ("stoch_before", "output before (stoch.)"), ("det_after", "output after (det.)"),
-              ("stoch_after", "output after (stoch.)"))
+    panels = (
+        ("input", "Poisson input"),
+        ("target", "target (dithered image)"),
+        ("stoch_before", "output before (stoch.)"),
+        ("det_after", "output after (det.)"),
+        ("stoch_after", "output after (stoch.)"),
+    )
     for ax, (k, title) in zip(axes[0], panels):
         cv = data["isi_cv"].get(k)
         _raster(ax, r[k], title + ("" if cv is None else f"\nmean ISI CV {cv:.2f}"))

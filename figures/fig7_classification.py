@@ -25,7 +25,7 @@ N_TRIALS = 20
 def _trial_rasters(params, x, run, n_classes, name, neurons):
     import jax
 
-    from analysis.training import sigmoid_method, classifier_network, repeated_trials
+    from analysis.training import classifier_network, repeated_trials, sigmoid_method
 
     cfg = classifier_network(run, x.shape[-1], n_classes)
     sim = repeated_trials(params, x[None], cfg, sigmoid_method(name), jax.random.key(7), N_TRIALS)
@@ -35,8 +35,8 @@ def _trial_rasters(params, x, run, n_classes, name, neurons):
 def _most_active(params, x, run, n_classes, k=3):
     import jax
 
-    from analysis.training import sigmoid_method, classifier_network
     from analysis.snn import simulate
+    from analysis.training import classifier_network, sigmoid_method
 
     cfg = classifier_network(run, x.shape[-1], n_classes)
     s = simulate(params, x[None], cfg, sigmoid_method("deterministic"), jax.random.key(0)).spikes[0]
@@ -55,14 +55,17 @@ def _compute(profile: str) -> dict:
     for name, tag, _ in METHODS:
         hists = []
         for seed in SEEDS[profile]:
-            res = train_classifier(name, train, valid, replace(run0, seed=seed), progress=False,
-                                   task_name="randman")
+            res = train_classifier(
+                name, train, valid, replace(run0, seed=seed), progress=False, task_name="randman"
+            )
             hists.append(res.history)
         out["history"][tag] = hists
         x0 = valid[0][0]
         neurons = _most_active(res.params, x0, run0, data_cfg.n_classes)
-        out["rasters"][tag] = {"neurons": neurons,
-                               "trials": _trial_rasters(res.params, x0, run0, data_cfg.n_classes, name, neurons)}
+        out["rasters"][tag] = {
+            "neurons": neurons,
+            "trials": _trial_rasters(res.params, x0, run0, data_cfg.n_classes, name, neurons),
+        }
     return out
 
 
@@ -86,10 +89,21 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     for ax, (tag, i) in zip(axes[2:], panels):
         r = data["rasters"][tag]
         n_tr, n_t = r["trials"][i].shape
-        ax.imshow(r["trials"][i], aspect="auto", cmap="Greys", interpolation="nearest", vmin=0,
-                  vmax=1, extent=(0, n_t, n_tr + 0.5, 0.5))
-        ax.set(xlabel="time (ms)", ylabel="trial", yticks=[1, n_tr // 2, n_tr],
-               title=f"{'stoch.' if tag == 'stoch' else 'det.'} net, neuron {r['neurons'][i]}")
+        ax.imshow(
+            r["trials"][i],
+            aspect="auto",
+            cmap="Greys",
+            interpolation="nearest",
+            vmin=0,
+            vmax=1,
+            extent=(0, n_t, n_tr + 0.5, 0.5),
+        )
+        ax.set(
+            xlabel="time (ms)",
+            ylabel="trial",
+            yticks=[1, n_tr // 2, n_tr],
+            title=f"{'stoch.' if tag == 'stoch' else 'det.'} net, neuron {r['neurons'][i]}",
+        )
     return save(fig, out_dir, "fig7_classification", data)
 
 
@@ -98,8 +112,7 @@ def _cross_mode(ax, hist):
     width = 0.35
     for j, (test, color) in enumerate((("det", "C0"), ("stoch", "C3"))):
         vals = [np.mean([h[-1][f"{test}_valid_acc"] for h in hist[tag]]) for _, tag, _ in METHODS]
-        ax.bar(np.arange(2) + (j - 0.5) * width, vals, width, color=color, alpha=0.8,
-               label=f"tested {test}.")
+        ax.bar(np.arange(2) + (j - 0.5) * width, vals, width, color=color, alpha=0.8, label=f"tested {test}.")
     ax.set_xticks(range(2), ["trained det.", "trained stoch."])
     ax.set(ylim=(0, 1.3), yticks=np.linspace(0, 1, 6), title="final valid accuracy")
     ax.legend(frameon=False, loc="upper center", ncol=2, fontsize=6)

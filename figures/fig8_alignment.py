@@ -14,10 +14,12 @@ from pathlib import Path
 from figures._style import figure, save
 
 NAME = "fig8_alignment"
-_STYLE = {"stoch_matched": ("C0", "-", "stochastic, matched $\\psi=f'$"),
-          "stoch_mismatched": ("C1", "-", "stochastic, SuperSpike"),
-          "det_matched": ("C0", "--", "deterministic, $\\psi=f'$ shape"),
-          "det_mismatched": ("C1", "--", "deterministic, SuperSpike")}
+_STYLE = {
+    "stoch_matched": ("C0", "-", "stochastic, matched $\\psi=f'$"),
+    "stoch_mismatched": ("C1", "-", "stochastic, SuperSpike"),
+    "det_matched": ("C0", "--", "deterministic, $\\psi=f'$ shape"),
+    "det_mismatched": ("C1", "--", "deterministic, SuperSpike"),
+}
 
 
 def _grid(profile):
@@ -44,12 +46,23 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path) -> list[Path]:
     fig, axs = figure(1, 4, size=(11.0, 3.0), sharey=True)
     for ax, axis in zip(axs, ("depth", "width", "steps", "beta")):
         others = [a for a in ("depth", "width", "steps", "beta") if a != axis]
-        sel = sorted((r for r in rows if all(r[o] == getattr(base, o) for o in others)), key=lambda r: r[axis])
+        sel = sorted(
+            (r for r in rows if all(r[o] == getattr(base, o) for o in others)), key=lambda r: r[axis]
+        )
         xs = [r[axis] for r in sel]
         for m in METHODS:
             c, ls, label = _STYLE[m]
-            ax.errorbar(xs, [r[f"cos_{m}"] for r in sel], yerr=[2 * r[f"cos_se_{m}"] for r in sel],
-                        color=c, ls=ls, marker="o", ms=3, capsize=2, label=label)
+            ax.errorbar(
+                xs,
+                [r[f"cos_{m}"] for r in sel],
+                yerr=[2 * r[f"cos_se_{m}"] for r in sel],
+                color=c,
+                ls=ls,
+                marker="o",
+                ms=3,
+                capsize=2,
+                label=label,
+            )
         ax.plot(xs, [r["ceiling"] for r in sel], color="0.6", lw=1, label="reference split-half cosine")
         ax.set_xlabel(axis + (" (escape noise)" if axis == "beta" else ""))
         if axis in ("width", "steps"):
@@ -58,7 +71,10 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path) -> list[Path]:
         ax.minorticks_off()
     axs[0].set_ylabel("cosine with unbiased reference")
     axs[0].legend(fontsize=6, loc="lower left")
-    fig.suptitle(f"SG alignment in LIF networks (base: depth {base.depth}, width {base.width}, "
-                 f"{base.steps} steps, beta {base.beta:g}; reference: {base.n_ref} coupled-flip samples, "
-                 f"M={base.n_flips})", fontsize=8)
+    fig.suptitle(
+        f"SG alignment in LIF networks (base: depth {base.depth}, width {base.width}, "
+        f"{base.steps} steps, beta {base.beta:g}; reference: {base.n_ref} coupled-flip samples, "
+        f"M={base.n_flips})",
+        fontsize=8,
+    )
     return save(fig, out_dir, NAME, {"base": dataclasses.asdict(base), "axes": axes, "rows": rows})

@@ -42,8 +42,10 @@ def _claims_table(claims: list[dict]) -> str:
     rows = ["| claim | statement | measured | reference | tolerance | result |", "|---|---|---|---|---|---|"]
     for c in claims:
         ok = "pass" if c["passed"] else "**FAIL**"
-        rows.append(f"| `{c['name']}` | {c['statement']} | {_fmt(c['measured'])} | {_fmt(c['reference'])} "
-                    f"| {_fmt(c['tolerance'])} | {ok} |")
+        rows.append(
+            f"| `{c['name']}` | {c['statement']} | {_fmt(c['measured'])} | {_fmt(c['reference'])} "
+            f"| {_fmt(c['tolerance'])} | {ok} |"
+        )
     return "\n".join(rows)
 
 
@@ -65,13 +67,25 @@ def build(claims_path: Path, fig_dir: Path, out: Path) -> Path:
     claims = data["claims"]
     prose = _split_sections((HERE / "sections.md").read_text())
     used: set[str] = set()
-    doc = [prose["_head"], "", f"Claims file: `{claims_path}`; run metadata: {json.dumps(data.get('meta', {}))}.",
-           "", f"**{sum(c['passed'] for c in claims)}/{len(claims)} claims passed.**", ""]
+    doc = [
+        prose["_head"],
+        "",
+        f"Claims file: `{claims_path}`; run metadata: {json.dumps(data.get('meta', {}))}.",
+        "",
+        f"**{sum(c['passed'] for c in claims)}/{len(claims)} claims passed.**",
+        "",
+    ]
     for key, (pattern, figs) in SECTIONS.items():
         mine = [c for c in claims if c["name"] not in used and re.search(pattern, c["name"])]
         used |= {c["name"] for c in mine}
-        doc += [prose.get(key, f"## {key}"), "", _claims_table(mine) if mine else "_no claims run_", "",
-                _figure_links(figs, fig_dir, out), ""]
+        doc += [
+            prose.get(key, f"## {key}"),
+            "",
+            _claims_table(mine) if mine else "_no claims run_",
+            "",
+            _figure_links(figs, fig_dir, out),
+            "",
+        ]
     rest = [c for c in claims if c["name"] not in used]
     if rest:
         doc += ["## Other claims", "", _claims_table(rest), ""]

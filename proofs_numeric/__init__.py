@@ -16,5 +16,14 @@ from proofs_numeric._registry import (
     select,
 )
 
-__all__ = ["PROFILES", "Claim", "ClaimResult", "claims", "format_table", "register", "result",
-           "run_claim", "select"]
+__all__ = [
+    "PROFILES",
+    "Claim",
+    "ClaimResult",
+    "claims",
+    "format_table",
+    "register",
+    "result",
+    "run_claim",
+    "select",
+]

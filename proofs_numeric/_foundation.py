@@ -27,8 +27,16 @@ def rel_err(a, b) -> float:
     return float(np.max(np.abs(a - b) / scale)) if a.size else 0.0
 
 
-def random_neurons(rng: np.random.Generator, family: str, beta: float, n_neurons: int,
-                   n_inputs: int, p0: float = 0.5, x_range: float = 6.0, gap: float = 1e-2):
+def random_neurons(
+    rng: np.random.Generator,
+    family: str,
+    beta: float,
+    n_neurons: int,
+    n_inputs: int,
+    p0: float = 0.5,
+    x_range: float = 6.0,
+    gap: float = 1e-2,
+):
     """Random (w, x, theta) with beta z = beta (w.x - theta) in [-x_range, x_range], at
     least ``gap`` away from every kink of ``family`` (so the derivative is unambiguous).
 

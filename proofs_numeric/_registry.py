@@ -12,8 +12,9 @@ import importlib
 import pkgutil
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 PROFILES = ("quick", "full")
 
@@ -106,8 +107,15 @@ def run_claim(c: Claim, profile: str = "quick") -> ClaimResult:
     try:
         r = c.check(profile)
     except Exception as exc:  # noqa: BLE001 - reported as a failed claim
-        r = ClaimResult(c.name, c.statement, None, None, None, False,
-                        {"error": repr(exc), "traceback": traceback.format_exc()})
+        r = ClaimResult(
+            c.name,
+            c.statement,
+            None,
+            None,
+            None,
+            False,
+            {"error": repr(exc), "traceback": traceback.format_exc()},
+        )
     r.seconds = time.perf_counter() - t0
     r.statement = r.statement or c.statement
     return r
@@ -124,8 +132,17 @@ def _fmt(v) -> str:
 def format_table(results: list[ClaimResult]) -> str:
     """A plain-text table: claim, pass/FAIL, measured, reference, tolerance, seconds."""
     head = ("claim", "ok", "measured", "reference", "tolerance", "s")
-    rows = [(r.name, "pass" if r.passed else "FAIL", _fmt(r.measured), _fmt(r.reference),
-             _fmt(r.tolerance), f"{r.seconds:.1f}") for r in results]
+    rows = [
+        (
+            r.name,
+            "pass" if r.passed else "FAIL",
+            _fmt(r.measured),
+            _fmt(r.reference),
+            _fmt(r.tolerance),
+            f"{r.seconds:.1f}",
+        )
+        for r in results
+    ]
     widths = [min(48, max(len(str(x)) for x in col)) for col in zip(head, *rows)]
     line = lambda row: "  ".join(str(x)[:w].ljust(w) for x, w in zip(row, widths))
     out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]

@@ -18,17 +18,24 @@ NAME = "alignment_matched_surrogate"
 from proofs_numeric._registry import register, result  # noqa: E402
 
 
-@register(NAME, "Stochastic LIF nets (small sizes): the matched surrogate aligns with the unbiased "
-                "coupled-flip reference at least as well as a mismatched surrogate.")
+@register(
+    NAME,
+    "Stochastic LIF nets (small sizes): the matched surrogate aligns with the unbiased "
+    "coupled-flip reference at least as well as a mismatched surrogate.",
+)
 def check(profile: str = "quick"):
     from analysis.stochastic import AlignmentConfig, alignment_point
 
     n_ref = 1000 if profile == "quick" else 10000
-    cfgs = [AlignmentConfig(depth=1, width=8, steps=20, n_ref=n_ref, n_sg=128),
-            AlignmentConfig(depth=2, width=8, steps=20, n_ref=n_ref, n_sg=128, seed=1)]
+    cfgs = [
+        AlignmentConfig(depth=1, width=8, steps=20, n_ref=n_ref, n_sg=128),
+        AlignmentConfig(depth=2, width=8, steps=20, n_ref=n_ref, n_sg=128, seed=1),
+    ]
     if profile == "full":
-        cfgs += [AlignmentConfig(depth=2, width=32, steps=40, n_ref=n_ref, n_sg=512, seed=2),
-                 AlignmentConfig(depth=3, width=16, steps=40, n_ref=n_ref, n_sg=512, seed=3)]
+        cfgs += [
+            AlignmentConfig(depth=2, width=32, steps=40, n_ref=n_ref, n_sg=512, seed=2),
+            AlignmentConfig(depth=3, width=16, steps=40, n_ref=n_ref, n_sg=512, seed=3),
+        ]
     rows, ok, gaps = [], True, []
     for cfg in cfgs:
         r = alignment_point(cfg)
@@ -37,5 +44,12 @@ def check(profile: str = "quick"):
         ok &= gap >= -3 * se
         gaps.append(gap)
         rows.append(r)
-    return result(NAME, min(gaps), 0.0, "3 SE", ok, rows=rows,
-                  criterion="cos_matched - cos_mismatched >= -3 SE for every network")
+    return result(
+        NAME,
+        min(gaps),
+        0.0,
+        "3 SE",
+        ok,
+        rows=rows,
+        criterion="cos_matched - cos_mismatched >= -3 SE for every network",
+    )

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import FALSE_FAILURE_PER_TEST, K_SE
+from proofs_numeric._registry import register, result
 
 NAME = "bernoulli_constructs_unbiased"
 P_GRID = (0.05, 0.2, 0.5, 0.8, 0.95)
@@ -46,16 +46,32 @@ def _one(key, p, construct, n):
         z_mean = z_var = float(np.max(np.abs(d - 1.0))) / 1e-12 * K_SE
     else:
         se_mean = np.sqrt(v_cf / n)
-        se_var = np.sqrt((mu4 - v_cf ** 2) / n + 2 * v_cf ** 2 / (n * (n - 1)))
+        se_var = np.sqrt((mu4 - v_cf**2) / n + 2 * v_cf**2 / (n * (n - 1)))
         z_mean, z_var = abs(mean - m_cf) / se_mean, abs(var - v_cf) / se_var
-    ok = (abs(exact_mean - 1.0) < 1e-12 and abs(exact_var - v_cf) <= 1e-12 * max(1.0, v_cf)
-          and m_cf == 1.0 and z_mean <= K_SE and z_var <= K_SE)
-    return dict(p=p, construct=construct, mean=mean, var=var, closed_var=v_cf,
-                z_mean=float(z_mean), z_var=float(z_var), ok=bool(ok))
+    ok = (
+        abs(exact_mean - 1.0) < 1e-12
+        and abs(exact_var - v_cf) <= 1e-12 * max(1.0, v_cf)
+        and m_cf == 1.0
+        and z_mean <= K_SE
+        and z_var <= K_SE
+    )
+    return dict(
+        p=p,
+        construct=construct,
+        mean=mean,
+        var=var,
+        closed_var=v_cf,
+        z_mean=float(z_mean),
+        z_var=float(z_var),
+        ok=bool(ok),
+    )
 
 
-@register(NAME, "All Bernoulli stochastic-derivative constructs are unbiased for d/dp E[X] (exact "
-                "enumeration and Monte Carlo within 4.5 SE) and their variances match the closed forms.")
+@register(
+    NAME,
+    "All Bernoulli stochastic-derivative constructs are unbiased for d/dp E[X] (exact "
+    "enumeration and Monte Carlo within 4.5 SE) and their variances match the closed forms.",
+)
 def check(profile: str = "quick"):
     import jax
 
@@ -68,8 +84,18 @@ def check(profile: str = "quick"):
         for j, c in enumerate(BERNOULLI_CONSTRUCTS):
             rows.append(_one(jax.random.fold_in(key, 100 * i + j), p, c, n))
     worst = max(max(r["z_mean"], r["z_var"]) for r in rows)
-    return result(NAME, worst, 0.0, K_SE, all(r["ok"] for r in rows),
-                  criterion="max over (p, construct) of |MC - closed form| / SE for mean and variance <= K_SE; "
-                            "exact enumeration mean == 1",
-                  n_samples=n, p_grid=P_GRID, k_se=K_SE,
-                  false_failure_per_test=FALSE_FAILURE_PER_TEST, n_tests=2 * len(rows), rows=rows)
+    return result(
+        NAME,
+        worst,
+        0.0,
+        K_SE,
+        all(r["ok"] for r in rows),
+        criterion="max over (p, construct) of |MC - closed form| / SE for mean and variance <= K_SE; "
+        "exact enumeration mean == 1",
+        n_samples=n,
+        p_grid=P_GRID,
+        k_se=K_SE,
+        false_failure_per_test=FALSE_FAILURE_PER_TEST,
+        n_tests=2 * len(rows),
+        rows=rows,
+    )

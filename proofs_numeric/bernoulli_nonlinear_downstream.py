@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import FALSE_FAILURE_PER_TEST, K_SE
+from proofs_numeric._registry import register, result
 
 NAME = "bernoulli_nonlinear_downstream"
 P_GRID = (0.1, 0.35, 0.7)
@@ -34,8 +34,12 @@ def _predicted_smoothed_mean(p, construct):
     import jax
 
     d0, d1 = float(jax.grad(g)(0.0)), float(jax.grad(g)(1.0))
-    return {"smoothed_right": d0, "smoothed_left": d1, "smoothed_two_sided": 0.5 * (d0 + d1),
-            "smoothed_straight_through": (1 - p) * d0 + p * d1}[construct]
+    return {
+        "smoothed_right": d0,
+        "smoothed_left": d1,
+        "smoothed_two_sided": 0.5 * (d0 + d1),
+        "smoothed_straight_through": (1 - p) * d0 + p * d1,
+    }[construct]
 
 
 def _row(key, p, construct, n):
@@ -51,12 +55,25 @@ def _row(key, p, construct, n):
     se = max(se, 1e-12)  # the straight-through triple is deterministic: g(1) - g(0) exactly
     z_pred, z_truth = abs(mean - pred) / se, abs(mean - truth) / se
     ok = z_pred <= K_SE and (z_truth > K_SE if smoothed else True)
-    return dict(p=p, construct=construct, mean=mean, se=se, truth=truth, predicted=pred,
-                predicted_bias=pred - truth, z_vs_predicted=z_pred, z_vs_truth=z_truth, ok=bool(ok))
+    return dict(
+        p=p,
+        construct=construct,
+        mean=mean,
+        se=se,
+        truth=truth,
+        predicted=pred,
+        predicted_bias=pred - truth,
+        z_vs_predicted=z_pred,
+        z_vs_truth=z_truth,
+        ok=bool(ok),
+    )
 
 
-@register(NAME, "Stochastic triples are unbiased for d/dp E[g(X)] with nonlinear g; smoothed "
-                "constructs are biased by exactly the predicted tangent-vs-secant amount.")
+@register(
+    NAME,
+    "Stochastic triples are unbiased for d/dp E[g(X)] with nonlinear g; smoothed "
+    "constructs are biased by exactly the predicted tangent-vs-secant amount.",
+)
 def check(profile: str = "quick"):
     import jax
 
@@ -64,12 +81,24 @@ def check(profile: str = "quick"):
 
     n = 100_000 if profile == "quick" else 2_000_000
     key = jax.random.key(2718)
-    rows = [_row(jax.random.fold_in(key, 10 * i + j), p, c, n)
-            for i, p in enumerate(P_GRID) for j, c in enumerate(BERNOULLI_CONSTRUCTS)]
+    rows = [
+        _row(jax.random.fold_in(key, 10 * i + j), p, c, n)
+        for i, p in enumerate(P_GRID)
+        for j, c in enumerate(BERNOULLI_CONSTRUCTS)
+    ]
     worst = max(r["z_vs_predicted"] for r in rows)
     min_bias_z = min(r["z_vs_truth"] for r in rows if r["construct"].startswith("smoothed"))
-    return result(NAME, worst, 0.0, K_SE, all(r["ok"] for r in rows),
-                  criterion="max |MC mean - predicted mean| / SE <= K_SE, and every smoothed "
-                            "construct's bias detected (> K_SE SE from the truth)",
-                  n_samples=n, k_se=K_SE, false_failure_per_test=FALSE_FAILURE_PER_TEST,
-                  min_detected_bias_in_se=min_bias_z, rows=rows)
+    return result(
+        NAME,
+        worst,
+        0.0,
+        K_SE,
+        all(r["ok"] for r in rows),
+        criterion="max |MC mean - predicted mean| / SE <= K_SE, and every smoothed "
+        "construct's bias detected (> K_SE SE from the truth)",
+        n_samples=n,
+        k_se=K_SE,
+        false_failure_per_test=FALSE_FAILURE_PER_TEST,
+        min_detected_bias_in_se=min_bias_z,
+        rows=rows,
+    )

@@ -25,19 +25,47 @@ def _family(profile):
 
     nets = [
         Network("feedforward", (3, 1), escape_noise("sigmoid", 2.0), theta=0.5),
-        Network("feedforward", (2, 3, 2), escape_noise("probit", 1.5), theta=0.3, loss="mse", target=(1.0, 0.0)),
+        Network(
+            "feedforward", (2, 3, 2), escape_noise("probit", 1.5), theta=0.3, loss="mse", target=(1.0, 0.0)
+        ),
         Network("feedforward", (2, 2, 2, 2), escape_noise("arctan", 2.0), theta=0.2, loss="xent", target=0),
-        Network("lif", (2, 2), escape_noise("fast_sigmoid", 3.0), theta=0.2, steps=4, loss="mse",
-                target=(0.5, 0.25), tau_mem=4.0, tau_syn=2.0),
+        Network(
+            "lif",
+            (2, 2),
+            escape_noise("fast_sigmoid", 3.0),
+            theta=0.2,
+            steps=4,
+            loss="mse",
+            target=(0.5, 0.25),
+            tau_mem=4.0,
+            tau_syn=2.0,
+        ),
     ]
     if profile == "full":
         nets += [
             Network("feedforward", (3, 4, 4), escape_noise("laplace", 2.0), theta=0.4, loss="xent", target=3),
             Network("feedforward", (2, 1, 3, 2), escape_noise("sigmoid", 1.5), theta=0.1),
-            Network("lif", (2, 3, 1), escape_noise("sigmoid", 3.0), theta=0.2, steps=4, tau_mem=4.0,
-                    tau_syn=2.0, reset="differentiable"),
-            Network("lif", (3, 4), escape_noise("probit", 2.0), theta=0.3, steps=3, loss="mse",
-                    target=(0.5, 0.5, 0.0, 1.0), tau_mem=3.0, tau_syn=2.0),
+            Network(
+                "lif",
+                (2, 3, 1),
+                escape_noise("sigmoid", 3.0),
+                theta=0.2,
+                steps=4,
+                tau_mem=4.0,
+                tau_syn=2.0,
+                reset="differentiable",
+            ),
+            Network(
+                "lif",
+                (3, 4),
+                escape_noise("probit", 2.0),
+                theta=0.3,
+                steps=3,
+                loss="mse",
+                target=(0.5, 0.5, 0.0, 1.0),
+                tau_mem=3.0,
+                tau_syn=2.0,
+            ),
         ]
     return nets
 
@@ -59,15 +87,16 @@ def moderate_instance(net, seed: int, p_min: float = 0.01):
     raise RuntimeError(f"no moderate instance found for {net}")
 
 
-@register(NAME, "Score-function (with/without baseline) and coupled-flip stochAD estimators "
-                "(full and subsampled) are unbiased: within Holm-corrected k*SE of the exact gradient "
-                "on random networks.")
+@register(
+    NAME,
+    "Score-function (with/without baseline) and coupled-flip stochAD estimators "
+    "(full and subsampled) are unbiased: within Holm-corrected k*SE of the exact gradient "
+    "on random networks.",
+)
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.stochastic import check_unbiased
-    from analysis.stochastic import UNBIASED, estimate_many
-    from analysis.stochastic import exact_value_and_grad
+    from analysis.stochastic import UNBIASED, check_unbiased, estimate_many, exact_value_and_grad
 
     n = 4000 if profile == "quick" else 20000
     nets = _family(profile)
@@ -80,11 +109,28 @@ def check(profile: str = "quick"):
         est = run(params)
         for name in UNBIASED:
             g = est[name]
-            rep = check_unbiased(None, jax.random.key(0), params, n, reference=exact, alpha=level,
-                                 atol=1e-10, samples=g)
+            rep = check_unbiased(
+                None, jax.random.key(0), params, n, reference=exact, alpha=level, atol=1e-10, samples=g
+            )
             failures += not rep.passed
-            rows.append({"network": f"{net.kind} {net.sizes} {net.noise.name} {net.loss} T={net.steps}",
-                         "estimator": name, "passed": rep.passed, "min_p": rep.min_p_value,
-                         "disagreeing": [d["coordinate"] for d in rep.disagreeing]})
-    return result(NAME, failures, 0, 0, failures == 0, tests=rows, samples=n, alpha_total=ALPHA,
-                  alpha_per_test=level, criterion="number of (network, estimator) pairs rejecting H0: unbiased")
+            rows.append(
+                {
+                    "network": f"{net.kind} {net.sizes} {net.noise.name} {net.loss} T={net.steps}",
+                    "estimator": name,
+                    "passed": rep.passed,
+                    "min_p": rep.min_p_value,
+                    "disagreeing": [d["coordinate"] for d in rep.disagreeing],
+                }
+            )
+    return result(
+        NAME,
+        failures,
+        0,
+        0,
+        failures == 0,
+        tests=rows,
+        samples=n,
+        alpha_total=ALPHA,
+        alpha_per_test=level,
+        criterion="number of (network, estimator) pairs rejecting H0: unbiased",
+    )

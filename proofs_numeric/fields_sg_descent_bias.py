@@ -24,13 +24,18 @@ def _descent(beta_sg):
 
     g = fields.sg_field(fields.FIVE_WEIGHT, BETA, beta_sg)
     mask = np.eye(5)[0]
-    ends = [np.asarray(fields.descend(g, fields.sign_flip_thetas(np.array([w0]))[0], LR, STEPS, mask))
-            for w0 in STARTS]
+    ends = [
+        np.asarray(fields.descend(g, fields.sign_flip_thetas(np.array([w0]))[0], LR, STEPS, mask))
+        for w0 in STARTS
+    ]
     return g, ends
 
 
-@register(NAME, "SG descent in w (sign-flip setup, beta=100, beta_SG=30) converges to a point "
-                "that is not a loss minimum; where is reported.")
+@register(
+    NAME,
+    "SG descent in w (sign-flip setup, beta=100, beta_SG=30) converges to a point "
+    "that is not a loss minimum; where is reported.",
+)
 def check(profile: str = "quick"):
     from analysis.fields import five_weight_output_np
     from proofs_numeric.fields_sign_flip import _crossings, sweep
@@ -40,17 +45,36 @@ def check(profile: str = "quick"):
     g, ends = _descent(30.0)
     w_end = np.array([e[0] for e in ends])
     h, e0 = 1e-6, np.eye(5)[0]
-    true_at = [float((five_weight_output_np(e + h * e0, BETA) - five_weight_output_np(e - h * e0, BETA)) / (2 * h))
-               for e in ends]
+    true_at = [
+        float((five_weight_output_np(e + h * e0, BETA) - five_weight_output_np(e - h * e0, BETA)) / (2 * h))
+        for e in ends
+    ]
     loss_end = [float(five_weight_output_np(e, BETA)) for e in ends]
     loss_min, w_min = float(s["loss"].min()), float(s["w"][np.argmin(s["loss"])])
     _, ends15 = _descent(15.0)
-    passed = (len(cross) == 1 and np.all(np.abs(w_end - cross[0]) < 1e-6)
-              and min(abs(t) for t in true_at) > 1.0 and min(loss_end) > 100 * loss_min)
-    return result(NAME, float(w_end.mean()), cross[0] if cross else None, 1e-6, passed,
-                  starts=STARTS, lr=LR, steps=STEPS, converged_w=w_end, sg_at_end=[float(g(e)[0]) for e in ends],
-                  true_gradient_at_end_fd=true_at, loss_at_end=loss_end, loss_min_on_sweep=loss_min,
-                  argmin_loss_on_sweep=w_min, beta_sg_15_end_w=[float(e[0]) for e in ends15],
-                  beta_sg_15_end_loss=[float(five_weight_output_np(e, BETA)) for e in ends15],
-                  criterion="descent ends within 1e-6 of the SG zero crossing, where |true gradient| > 1 "
-                            "and loss > 100 x the sweep's minimum loss")
+    passed = (
+        len(cross) == 1
+        and np.all(np.abs(w_end - cross[0]) < 1e-6)
+        and min(abs(t) for t in true_at) > 1.0
+        and min(loss_end) > 100 * loss_min
+    )
+    return result(
+        NAME,
+        float(w_end.mean()),
+        cross[0] if cross else None,
+        1e-6,
+        passed,
+        starts=STARTS,
+        lr=LR,
+        steps=STEPS,
+        converged_w=w_end,
+        sg_at_end=[float(g(e)[0]) for e in ends],
+        true_gradient_at_end_fd=true_at,
+        loss_at_end=loss_end,
+        loss_min_on_sweep=loss_min,
+        argmin_loss_on_sweep=w_min,
+        beta_sg_15_end_w=[float(e[0]) for e in ends15],
+        beta_sg_15_end_loss=[float(five_weight_output_np(e, BETA)) for e in ends15],
+        criterion="descent ends within 1e-6 of the SG zero crossing, where |true gradient| > 1 "
+        "and loss > 100 x the sweep's minimum loss",
+    )

@@ -19,8 +19,11 @@ START, BETA, LR, STEPS = (1.7, -1.3), 20.0, 1.0, 1000
 TRUE_GRAD_MAX = 1e-12
 
 
-@register(NAME, "On the plateau (v1,v2)=(1.7,-1.3), beta=20, the true gradient is < 1e-12 while "
-                "beta_SG=2 SG descent lowers the loss (true-gradient descent does not).")
+@register(
+    NAME,
+    "On the plateau (v1,v2)=(1.7,-1.3), beta=20, the true gradient is < 1e-12 while "
+    "beta_SG=2 SG descent lowers the loss (true-gradient descent does not).",
+)
 def check(profile: str = "quick"):
     import jax
 
@@ -37,15 +40,35 @@ def check(profile: str = "quick"):
     for bs in (2.0, 4.0, 20.0):
         g = fields.sg_field(fields.FIVE_WEIGHT, BETA, bs)
         end = fields.descend(g, th0, LR, STEPS, mask)
-        runs[bs] = {"sg_at_start": np.asarray(g(th0))[1:3], "end_v": np.asarray(end)[1:3],
-                    "end_loss": float(loss(end)), "loss_drop": l0 - float(loss(end))}
+        runs[bs] = {
+            "sg_at_start": np.asarray(g(th0))[1:3],
+            "end_v": np.asarray(end)[1:3],
+            "end_loss": float(loss(end)),
+            "loss_drop": l0 - float(loss(end)),
+        }
     end_true = fields.descend(fields.exact_field(fields.FIVE_WEIGHT, BETA), th0, LR, STEPS, mask)
     true_drop = l0 - float(loss(end_true))
     tg = float(np.max(np.abs(true_g)))
-    passed = (tg < TRUE_GRAD_MAX and float(np.max(np.abs(ref_g))) < TRUE_GRAD_MAX
-              and runs[2.0]["loss_drop"] > 0.5 and abs(true_drop) < 1e-9)
-    return result(NAME, tg, TRUE_GRAD_MAX, None, passed, start=START, start_loss=l0,
-                  true_gradient_v=true_g, true_gradient_numpy_reference=ref_g,
-                  true_descent_loss_drop=true_drop, sg_runs=runs, lr=LR, steps=STEPS,
-                  criterion="max|true (v1,v2)-gradient| < 1e-12 (JAX and NumPy); beta_SG=2 SG descent "
-                            "lowers the loss by > 0.5; true-gradient descent changes it by < 1e-9")
+    passed = (
+        tg < TRUE_GRAD_MAX
+        and float(np.max(np.abs(ref_g))) < TRUE_GRAD_MAX
+        and runs[2.0]["loss_drop"] > 0.5
+        and abs(true_drop) < 1e-9
+    )
+    return result(
+        NAME,
+        tg,
+        TRUE_GRAD_MAX,
+        None,
+        passed,
+        start=START,
+        start_loss=l0,
+        true_gradient_v=true_g,
+        true_gradient_numpy_reference=ref_g,
+        true_descent_loss_drop=true_drop,
+        sg_runs=runs,
+        lr=LR,
+        steps=STEPS,
+        criterion="max|true (v1,v2)-gradient| < 1e-12 (JAX and NumPy); beta_SG=2 SG descent "
+        "lowers the loss by > 0.5; true-gradient descent changes it by < 1e-9",
+    )

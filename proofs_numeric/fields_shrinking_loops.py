@@ -17,8 +17,11 @@ NAME = "fields_shrinking_loops"
 ORDER, ORDER_TOL = 2.0, 0.15
 
 
-@register(NAME, "Loop integral / area converges to the plane-projected curl at the centre with "
-                "fitted order 2 as the loop shrinks.")
+@register(
+    NAME,
+    "Loop integral / area converges to the plane-projected curl at the centre with "
+    "fitted order 2 as the loop shrinks.",
+)
 def check(profile: str = "quick"):
     from analysis import fields
 
@@ -33,9 +36,18 @@ def check(profile: str = "quick"):
     limit_rel = float(err[-1] / abs(curl0))
     quad_ok = bool(np.all(ratio_err < 1e-3 * err))
     passed = abs(order - ORDER) < ORDER_TOL and limit_rel < 1e-3 and quad_ok
-    return result(NAME, order, ORDER, ORDER_TOL, passed, radii=radii, loop_over_area=ratio,
-                  quad_error_over_area=ratio_err, curl_at_centre=curl0,
-                  curl_norm_at_centre=float(fields.curl_norm(g, center)),
-                  relative_gap_smallest_loop=limit_rel,
-                  criterion="|fitted order - 2| < 0.15, smallest loop within 1e-3 relative of the "
-                            "curl, quadrature error < 1e-3 of the gap")
+    return result(
+        NAME,
+        order,
+        ORDER,
+        ORDER_TOL,
+        passed,
+        radii=radii,
+        loop_over_area=ratio,
+        quad_error_over_area=ratio_err,
+        curl_at_centre=curl0,
+        curl_norm_at_centre=float(fields.curl_norm(g, center)),
+        relative_gap_smallest_loop=limit_rel,
+        criterion="|fitted order - 2| < 0.15, smallest loop within 1e-3 relative of the "
+        "curl, quadrature error < 1e-3 of the gap",
+    )

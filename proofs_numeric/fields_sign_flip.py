@@ -39,18 +39,28 @@ def _row(s, beta_sg, true_cross):
     w, sg = s["w"], s["sg"]
     disagree = np.sign(sg) != np.sign(s["true_grad"])
     ref_sg = five_weight_sg_np(s["theta"], BETA, beta_sg)[:, 0]
-    return {"beta_sg": beta_sg, "sg_zero_crossings": _crossings(w, sg), "true_zero_crossings": true_cross,
-            "sign_agreement": float(1.0 - disagree.mean()),
-            "disagreement_interval": [float(w[disagree].min()), float(w[disagree].max())] if disagree.any() else None,
-            "argmin_loss": float(w[np.argmin(s["loss"])]), "argmin_smooth": float(w[np.argmin(s["smooth_loss"])]),
-            "argmin_integrated_sg": float(w[np.argmin(s["integrated_sg"])]),
-            "argmin_integrated_sg_richardson": float(w[np.argmin(s["integrated_sg_richardson"])]),
-            "integrated_sg_error": s["integrated_sg_error"],
-            "sg_vs_numpy_reference": float(np.max(np.abs(sg - ref_sg)))}
+    return {
+        "beta_sg": beta_sg,
+        "sg_zero_crossings": _crossings(w, sg),
+        "true_zero_crossings": true_cross,
+        "sign_agreement": float(1.0 - disagree.mean()),
+        "disagreement_interval": [float(w[disagree].min()), float(w[disagree].max())]
+        if disagree.any()
+        else None,
+        "argmin_loss": float(w[np.argmin(s["loss"])]),
+        "argmin_smooth": float(w[np.argmin(s["smooth_loss"])]),
+        "argmin_integrated_sg": float(w[np.argmin(s["integrated_sg"])]),
+        "argmin_integrated_sg_richardson": float(w[np.argmin(s["integrated_sg_richardson"])]),
+        "integrated_sg_error": s["integrated_sg_error"],
+        "sg_vs_numpy_reference": float(np.max(np.abs(sg - ref_sg))),
+    }
 
 
-@register(NAME, "On the paper's w-sweep (beta=100) the SGs for beta_SG=15, 30 disagree in sign "
-                "with the true gradient on part of the sweep; zero crossings and argmins reported.")
+@register(
+    NAME,
+    "On the paper's w-sweep (beta=100) the SGs for beta_SG=15, 30 disagree in sign "
+    "with the true gradient on part of the sweep; zero crossings and argmins reported.",
+)
 def check(profile: str = "quick"):
     from analysis.fields import five_weight_output_np
 
@@ -58,20 +68,36 @@ def check(profile: str = "quick"):
     for bs in BETA_SGS:
         s = sweep(bs)
         h = 1e-6
-        fd = np.array([(five_weight_output_np(s["theta"] + h * e, BETA)
-                        - five_weight_output_np(s["theta"] - h * e, BETA))[:, None] / (2 * h)
-                       for e in np.eye(5)[:1]])[0, :, 0]
+        fd = np.array(
+            [
+                (
+                    five_weight_output_np(s["theta"] + h * e, BETA)
+                    - five_weight_output_np(s["theta"] - h * e, BETA)
+                )[:, None]
+                / (2 * h)
+                for e in np.eye(5)[:1]
+            ]
+        )[0, :, 0]
         true_cross, fd_cross = _crossings(s["w"], s["true_grad"]), _crossings(s["w"], fd)
         row = _row(s, bs, true_cross)
         row["true_crossings_from_finite_differences"] = fd_cross
         rows.append(row)
     ok_ref = all(r["sg_vs_numpy_reference"] < 1e-10 for r in rows)
-    ok_true = all(len(r["true_zero_crossings"]) == len(r["true_crossings_from_finite_differences"]) == 1
-                  and abs(r["true_zero_crossings"][0] - r["true_crossings_from_finite_differences"][0]) < 1e-6
-                  for r in rows)
+    ok_true = all(
+        len(r["true_zero_crossings"]) == len(r["true_crossings_from_finite_differences"]) == 1
+        and abs(r["true_zero_crossings"][0] - r["true_crossings_from_finite_differences"][0]) < 1e-6
+        for r in rows
+    )
     flips = all(r["sign_agreement"] < 1.0 for r in rows)
     ok_int = all(r["integrated_sg_error"] < 1e-6 for r in rows)
     measured = [r["sign_agreement"] for r in rows]
-    return result(NAME, measured, 1.0, None, flips and ok_ref and ok_true and ok_int, sweeps=rows,
-                  criterion="sign agreement < 1 for every beta_SG; true crossing == finite-difference "
-                            "crossing (1e-6); SG == NumPy chain rule (1e-10); integration error < 1e-6")
+    return result(
+        NAME,
+        measured,
+        1.0,
+        None,
+        flips and ok_ref and ok_true and ok_int,
+        sweeps=rows,
+        criterion="sign agreement < 1 for every beta_SG; true crossing == finite-difference "
+        "crossing (1e-6); SG == NumPy chain rule (1e-10); integration error < 1e-6",
+    )

@@ -42,8 +42,7 @@ def _chain_check(n):
     import jax.numpy as jnp
 
     from analysis import escape_noise
-    from analysis.stochastic import estimate
-    from analysis.stochastic import Network, exact_value_and_grad
+    from analysis.stochastic import Network, estimate, exact_value_and_grad
 
     f, w, v, x, theta = escape_noise("sigmoid", 3.0), 0.8, 1.5, 1.2, 0.5
     net = Network("feedforward", (1, 1, 1), f, theta=theta)
@@ -52,10 +51,19 @@ def _chain_check(n):
     gw = float(exact_value_and_grad(net, params, xa)[1][0][0, 0])
     sgw = float(_exact_sg(net, params, xa)[0][0, 0])
     mc = jax.jit(lambda p: estimate("sg_stochastic", jax.random.key(7), net, p, xa, n))(params)[0][:, 0, 0]
-    mc_z = abs(float(mc.mean()) - sg_ref) / (float(mc.std()) / n ** 0.5)
-    return {"closed_grad_w": gw_ref, "enum_grad_w": gw, "closed_E_sg_w": sg_ref, "enum_E_sg_w": sgw,
-            "mc_E_sg_w": float(mc.mean()), "mc_z": mc_z,
-            "ok": abs(gw - gw_ref) < 1e-12 and abs(sgw - sg_ref) < 1e-12 and mc_z < 5 and abs(sg_ref - gw_ref) > 1e-3}
+    mc_z = abs(float(mc.mean()) - sg_ref) / (float(mc.std()) / n**0.5)
+    return {
+        "closed_grad_w": gw_ref,
+        "enum_grad_w": gw,
+        "closed_E_sg_w": sg_ref,
+        "enum_E_sg_w": sgw,
+        "mc_E_sg_w": float(mc.mean()),
+        "mc_z": mc_z,
+        "ok": abs(gw - gw_ref) < 1e-12
+        and abs(sgw - sg_ref) < 1e-12
+        and mc_z < 5
+        and abs(sg_ref - gw_ref) > 1e-3,
+    }
 
 
 def _layer_gaps(net, params, x):
@@ -67,24 +75,28 @@ def _layer_gaps(net, params, x):
     return [float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(sg, g)], g, sg
 
 
-@register(NAME, "Feedforward binary networks: the matched SG is unbiased for a single neuron and the "
-                "last layer (linear loss), biased for earlier layers; two-neuron chain closed form "
-                "matches; bias detected with power.")
+@register(
+    NAME,
+    "Feedforward binary networks: the matched SG is unbiased for a single neuron and the "
+    "last layer (linear loss), biased for earlier layers; two-neuron chain closed form "
+    "matches; bias detected with power.",
+)
 def check(profile: str = "quick"):
     import jax
-    import numpy as np
 
     from analysis import escape_noise
-    from analysis.stochastic import check_unbiased
-    from analysis.stochastic import estimate
-    from analysis.stochastic import Network, random_instance
+    from analysis.stochastic import Network, check_unbiased, estimate, random_instance
 
     n = 4000 if profile == "quick" else 40000
     chain = _chain_check(n)
     single = Network("feedforward", (4, 1), escape_noise("probit", 2.0), theta=0.3)
     gap_single = _layer_gaps(single, *random_instance(jax.random.key(1), single))[0][0]
     rows, ok_last, detected = [], True, True
-    depths = [(3, 3, 2), (2, 3, 3, 2)] if profile == "quick" else [(3, 3, 2), (2, 3, 3, 2), (3, 4, 2, 1), (2, 2, 2, 2, 2)]
+    depths = (
+        [(3, 3, 2), (2, 3, 3, 2)]
+        if profile == "quick"
+        else [(3, 3, 2), (2, 3, 3, 2), (3, 4, 2, 1), (2, 2, 2, 2, 2)]
+    )
     for i, sizes in enumerate(depths):
         net = Network("feedforward", sizes, escape_noise("sigmoid", 2.0), theta=0.2)
         params, x = random_instance(jax.random.key(20 + i), net, weight_scale=1.5)
@@ -94,10 +106,25 @@ def check(profile: str = "quick"):
         first_rejected = any(d["coordinate"].startswith("[0]") for d in rep.disagreeing)
         ok_last &= gaps[-1] < 1e-12
         detected &= first_rejected and gaps[0] > 1e-3
-        rows.append({"sizes": sizes, "max_abs_bias_per_layer": gaps, "first_layer_bias_detected": first_rejected,
-                     "rejected_coordinates": [d["coordinate"] for d in rep.disagreeing]})
+        rows.append(
+            {
+                "sizes": sizes,
+                "max_abs_bias_per_layer": gaps,
+                "first_layer_bias_detected": first_rejected,
+                "rejected_coordinates": [d["coordinate"] for d in rep.disagreeing],
+            }
+        )
     passed = chain["ok"] and gap_single < 1e-12 and ok_last and detected
-    return result(NAME, chain["enum_E_sg_w"] - chain["enum_grad_w"], chain["closed_E_sg_w"] - chain["closed_grad_w"],
-                  1e-12, passed, chain=chain, single_neuron_bias=gap_single, networks=rows, samples=n,
-                  criterion="chain closed forms to 1e-12; single-neuron and last-layer exact bias < 1e-12; "
-                            "first-layer bias rejected by Holm test (alpha 1e-3) in every network")
+    return result(
+        NAME,
+        chain["enum_E_sg_w"] - chain["enum_grad_w"],
+        chain["closed_E_sg_w"] - chain["closed_grad_w"],
+        1e-12,
+        passed,
+        chain=chain,
+        single_neuron_bias=gap_single,
+        networks=rows,
+        samples=n,
+        criterion="chain closed forms to 1e-12; single-neuron and last-layer exact bias < 1e-12; "
+        "first-layer bias rejected by Holm test (alpha 1e-3) in every network",
+    )

@@ -23,9 +23,7 @@ def measure_layers(net, params, x):
     """Per-layer (relative error, cosine) of the exact mean SG against the exact gradient."""
     import numpy as np
 
-    from analysis.stochastic import cosine
-    from analysis.stochastic import exact_sg_mean
-    from analysis.stochastic import exact_value_and_grad
+    from analysis.stochastic import cosine, exact_sg_mean, exact_value_and_grad
 
     g = exact_value_and_grad(net, params, x)[1]
     sg = exact_sg_mean(net, params, x)
@@ -34,29 +32,56 @@ def measure_layers(net, params, x):
     return rel, cos, sg
 
 
-@register(NAME, "LIF networks in time: SG bias measured layer by layer (exact E[SG] vs exact "
-                "gradient); hidden layer biased; last-layer bias reported, not assumed zero.")
+@register(
+    NAME,
+    "LIF networks in time: SG bias measured layer by layer (exact E[SG] vs exact "
+    "gradient); hidden layer biased; last-layer bias reported, not assumed zero.",
+)
 def check(profile: str = "quick"):
     import jax
 
     from analysis import escape_noise
-    from analysis.stochastic import check_unbiased
-    from analysis.stochastic import estimate
-    from analysis.stochastic import Network, random_instance
+    from analysis.stochastic import Network, check_unbiased, estimate, random_instance
 
     n = 4000 if profile == "quick" else 40000
     steps = 6 if profile == "quick" else 7
     rows, ok = [], True
     for reset in ("detached", "differentiable"):
-        net = Network("lif", (2, 2, 1), escape_noise("sigmoid", 4.0), theta=0.2, steps=steps, loss="mean",
-                      tau_mem=5.0, tau_syn=2.0, reset=reset)
+        net = Network(
+            "lif",
+            (2, 2, 1),
+            escape_noise("sigmoid", 4.0),
+            theta=0.2,
+            steps=steps,
+            loss="mean",
+            tau_mem=5.0,
+            tau_syn=2.0,
+            reset=reset,
+        )
         params, x = random_instance(jax.random.key(3), net, weight_scale=3.0, input_rate=0.7)
         rel, cos, sg_exact = measure_layers(net, params, x)
         mc = jax.jit(lambda p: estimate("sg_stochastic", jax.random.key(4), net, p, x, n))(params)
-        rep = check_unbiased(None, jax.random.key(0), params, n, reference=sg_exact, samples=mc, alpha=1e-3 / 2)
+        rep = check_unbiased(
+            None, jax.random.key(0), params, n, reference=sg_exact, samples=mc, alpha=1e-3 / 2
+        )
         ok &= rep.passed and rel[0] > 1e-3
-        rows.append({"reset": reset, "K": net.n_spikes, "relative_bias_per_layer": rel, "cosine_per_layer": cos,
-                     "mc_matches_exact_mean_sg": rep.passed, "mc_min_p": rep.min_p_value})
-    return result(NAME, [r["relative_bias_per_layer"] for r in rows], "measured (exact E[SG] vs exact grad)",
-                  1e-3, ok, layers=rows, samples=n,
-                  criterion="MC SG mean agrees with exact E[SG] (Holm, alpha 1e-3) and hidden-layer relative bias > 1e-3")
+        rows.append(
+            {
+                "reset": reset,
+                "K": net.n_spikes,
+                "relative_bias_per_layer": rel,
+                "cosine_per_layer": cos,
+                "mc_matches_exact_mean_sg": rep.passed,
+                "mc_min_p": rep.min_p_value,
+            }
+        )
+    return result(
+        NAME,
+        [r["relative_bias_per_layer"] for r in rows],
+        "measured (exact E[SG] vs exact grad)",
+        1e-3,
+        ok,
+        layers=rows,
+        samples=n,
+        criterion="MC SG mean agrees with exact E[SG] (Holm, alpha 1e-3) and hidden-layer relative bias > 1e-3",
+    )

@@ -17,8 +17,11 @@ NAME = "sg_bias_table"
 from proofs_numeric._registry import register, result  # noqa: E402
 
 
-@register(NAME, "Table of SG alignment (exact cosine of E[SG] with grad E[L]) vs beta_SG, depth, "
-                "matched vs mismatched; the single-layer matched SG is exact.")
+@register(
+    NAME,
+    "Table of SG alignment (exact cosine of E[SG] with grad E[L]) vs beta_SG, depth, "
+    "matched vs mismatched; the single-layer matched SG is exact.",
+)
 def check(profile: str = "quick"):
     from analysis.stochastic import sg_bias_table
 
@@ -29,5 +32,13 @@ def check(profile: str = "quick"):
         top = max((r for r in rows if r["depth"] == d), key=lambda r: r["cosine"])
         best[d] = f"{top['surrogate']} beta_SG={top['beta_SG']}" + (" (matched)" if top["matched"] else "")
     passed = abs(d1["cosine"] - 1.0) < 1e-12
-    return result(NAME, d1["cosine"], 1.0, 1e-12, passed, table=rows, best_aligned_per_depth=best,
-                  criterion="depth-1 matched cosine = 1 to 1e-12; other entries reported as measured")
+    return result(
+        NAME,
+        d1["cosine"],
+        1.0,
+        1e-12,
+        passed,
+        table=rows,
+        best_aligned_per_depth=best,
+        criterion="depth-1 matched cosine = 1 to 1e-12; other entries reported as measured",
+    )

@@ -21,24 +21,27 @@ from proofs_numeric._registry import register, result  # noqa: E402
 def _setup():
     import jax
 
-    from analysis import surrogate
-    from analysis import escape_noise
+    from analysis import escape_noise, surrogate
     from analysis.stochastic import Network, random_instance
 
-    base = Network("feedforward", (3, 3, 2), escape_noise("sigmoid", 1.0), surrogate("superspike", 5.0),
-                   theta=0.3, loss="mse", target=(1.0, 0.0))
+    base = Network(
+        "feedforward",
+        (3, 3, 2),
+        escape_noise("sigmoid", 1.0),
+        surrogate("superspike", 5.0),
+        theta=0.3,
+        loss="mse",
+        target=(1.0, 0.0),
+    )
     params, x = random_instance(jax.random.key(5), base, weight_scale=1.5)
     return base, params, x
 
 
 def predicted_margin(net, params, x):
     """Smallest |z_k| on the deterministic trajectory among flips that change the SG."""
-    import jax.numpy as jnp
     import numpy as np
 
-    from analysis.stochastic import flatten
-    from analysis.stochastic import simulate
-    from analysis.stochastic import linearised_given_spikes
+    from analysis.stochastic import flatten, linearised_given_spikes, simulate
 
     z, s = simulate(net, params, x, "heaviside")
     g0 = flatten(linearised_given_spikes(net, params, x, s))
@@ -50,16 +53,18 @@ def predicted_margin(net, params, x):
     return min(margins), g0
 
 
-@register(NAME, "With beta_SG fixed, the stochastic network's mean SG converges to the deterministic "
-                "network's SG as beta_fwd -> inf, at the rate exp(-beta m) predicted by the smallest margin m.")
+@register(
+    NAME,
+    "With beta_SG fixed, the stochastic network's mean SG converges to the deterministic "
+    "network's SG as beta_fwd -> inf, at the rate exp(-beta m) predicted by the smallest margin m.",
+)
 def check(profile: str = "quick"):
     import dataclasses
 
     import numpy as np
 
     from analysis import escape_noise
-    from analysis.stochastic import flatten
-    from analysis.stochastic import exact_sg_mean
+    from analysis.stochastic import exact_sg_mean, flatten
 
     base, params, x = _setup()
     m, g_det = predicted_margin(base, params, x)
@@ -70,6 +75,15 @@ def check(profile: str = "quick"):
     errs = [float(np.linalg.norm(flatten(e) - g_det)) for e in means]
     slope = float(np.polyfit(betas[1:], np.log(errs[1:]), 1)[0])
     passed = abs(slope + m) <= 0.05 * m and errs[-1] < errs[0] * 1e-6
-    return result(NAME, -slope, m, 0.05 * m, passed, betas=betas.tolist(), errors=errs,
-                  fitted_log_slope=slope, margin=m,
-                  criterion="|fitted rate - m| <= 0.05 m (rate = -d log err / d beta, points 2..n)")
+    return result(
+        NAME,
+        -slope,
+        m,
+        0.05 * m,
+        passed,
+        betas=betas.tolist(),
+        errors=errs,
+        fitted_log_slope=slope,
+        margin=m,
+        criterion="|fitted rate - m| <= 0.05 m (rate = -d log err / d beta, points 2..n)",
+    )

@@ -17,32 +17,50 @@ from proofs_numeric._registry import register, result  # noqa: E402
 
 
 def _networks(profile="full"):
-    from analysis import surrogate
-    from analysis import escape_noise
+    from analysis import escape_noise, surrogate
     from analysis.stochastic import Network
 
     f = escape_noise("sigmoid", 3.0)
     nets = [
         Network("feedforward", (3, 4, 3, 2), f, theta=0.4, loss="mse", target=(1.0, 0.0)),
-        Network("feedforward", (3, 4, 3, 2), escape_noise("probit", 2.0), surrogate("superspike", 5.0),
-                theta=0.4, loss="xent", target=1),
-        Network("lif", (3, 3, 2), f, theta=0.3, steps=8, loss="mse", target=(0.3, 0.1),
-                tau_mem=5.0, tau_syn=3.0),
-        Network("lif", (3, 3, 2), f, surrogate("arctan", 2.0), theta=0.3, steps=8, loss="mean",
-                tau_mem=5.0, tau_syn=3.0, reset="differentiable"),
+        Network(
+            "feedforward",
+            (3, 4, 3, 2),
+            escape_noise("probit", 2.0),
+            surrogate("superspike", 5.0),
+            theta=0.4,
+            loss="xent",
+            target=1,
+        ),
+        Network(
+            "lif", (3, 3, 2), f, theta=0.3, steps=8, loss="mse", target=(0.3, 0.1), tau_mem=5.0, tau_syn=3.0
+        ),
+        Network(
+            "lif",
+            (3, 3, 2),
+            f,
+            surrogate("arctan", 2.0),
+            theta=0.3,
+            steps=8,
+            loss="mean",
+            tau_mem=5.0,
+            tau_syn=3.0,
+            reset="differentiable",
+        ),
     ]
     return nets[1::2] if profile == "quick" else nets
 
 
-@register(NAME, "The SG of a stochastic network equals the linearised coupled-flip stochAD "
-                "estimator sample by sample (same uniforms), to floating-point precision.")
+@register(
+    NAME,
+    "The SG of a stochastic network equals the linearised coupled-flip stochAD "
+    "estimator sample by sample (same uniforms), to floating-point precision.",
+)
 def check(profile: str = "quick"):
     import jax
     import numpy as np
 
-    from analysis.stochastic import flatten
-    from analysis.stochastic import estimate
-    from analysis.stochastic import random_instance
+    from analysis.stochastic import estimate, flatten, random_instance
 
     n = 32 if profile == "quick" else 512
     worst, scale, rows = 0.0, 0.0, []
@@ -51,9 +69,22 @@ def check(profile: str = "quick"):
         run = lambda name: jax.jit(lambda k, p: estimate(name, k, net, p, x, n))(jax.random.key(i), params)
         sg, lin = flatten(run("sg_stochastic"), lead=1), flatten(run("linearised"), lead=1)
         err = float(np.max(np.abs(sg - lin)))
-        rows.append({"network": f"{net.kind} {net.sizes} reset={net.reset} psi={net.sg.name}",
-                     "max_abs_diff": err, "max_abs_sg": float(np.max(np.abs(sg)))})
+        rows.append(
+            {
+                "network": f"{net.kind} {net.sizes} reset={net.reset} psi={net.sg.name}",
+                "max_abs_diff": err,
+                "max_abs_sg": float(np.max(np.abs(sg))),
+            }
+        )
         worst, scale = max(worst, err), max(scale, float(np.max(np.abs(sg))))
     tol = 1e-12 * max(scale, 1.0)
-    return result(NAME, worst, 0.0, tol, worst <= tol and scale > 0, networks=rows, samples=n,
-                  criterion="max |SG - linearised| <= 1e-12 * max(1, max |SG|)")
+    return result(
+        NAME,
+        worst,
+        0.0,
+        tol,
+        worst <= tol and scale > 0,
+        networks=rows,
+        samples=n,
+        criterion="max |SG - linearised| <= 1e-12 * max(1, max |SG|)",
+    )

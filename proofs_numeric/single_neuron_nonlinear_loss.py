@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import random_neurons
+from proofs_numeric._registry import register, result
 
 NAME = "single_neuron_nonlinear_loss"
 TOL = 1e-12
@@ -42,15 +42,23 @@ def _neuron(noise, loss, w, x, theta, keys):
     import jax.numpy as jnp
 
     from analysis import bernoulli_spike, bernoulli_spike_from_uniform
-    from analysis.neuron import expected_loss_gradient, membrane_distance, sg_loss_difference, surrogate_loss_gradient
+    from analysis.neuron import (
+        expected_loss_gradient,
+        membrane_distance,
+        sg_loss_difference,
+        surrogate_loss_gradient,
+    )
 
     z = membrane_distance(w, x, theta)
     exact = expected_loss_gradient(w, x, noise, loss, theta)
     sg = jax.vmap(lambda k: surrogate_loss_gradient(k, w, x, noise, loss, None, theta))(keys)
     s = jax.vmap(lambda k: bernoulli_spike(k, z, noise))(keys)
     pred = jax.vmap(lambda s_: sg_loss_difference(s_, w, x, noise, loss, theta))(s)
-    forced = lambda u: jax.grad(lambda w_: loss(bernoulli_spike_from_uniform(
-        membrane_distance(w_, x, theta), jnp.asarray(u, z.dtype), noise)))(w)
+    forced = lambda u: jax.grad(
+        lambda w_: loss(
+            bernoulli_spike_from_uniform(membrane_distance(w_, x, theta), jnp.asarray(u, z.dtype), noise)
+        )
+    )(w)
     f = noise.prob(z)
     expect_sg = f * forced(0.0) + (1 - f) * forced(1.0)
     scale = jnp.maximum(noise.deriv(z) * jnp.max(jnp.abs(x)), 1e-300)
@@ -74,8 +82,11 @@ def _all_families(noises, w, x, theta, keys):
     return {k: jnp.stack(v) for k, v in out.items()}
 
 
-@register(NAME, "Single neuron, nonlinear loss: SG - grad E[L] = (L'(S) - (L(1) - L(0))) f'(z) x "
-                "sample by sample, (2f - 1) f' x in expectation for L = (S - t)^2, 0 for linear L.")
+@register(
+    NAME,
+    "Single neuron, nonlinear loss: SG - grad E[L] = (L'(S) - (L(1) - L(0))) f'(z) x "
+    "sample by sample, (2f - 1) f' x in expectation for L = (S - t)^2, 0 for linear L.",
+)
 def check(profile: str = "quick"):
     import jax
 
@@ -92,8 +103,17 @@ def check(profile: str = "quick"):
     worst = {k: float(np.max(v)) for k, v in out.items() if k != "bias"}
     largest_bias = float(np.max(out["bias"]))
     measured = max(worst.values())
-    return result(NAME, measured, 0.0, TOL, measured <= TOL and largest_bias > 0.1,
-                  criterion="max residual / (f'(z) max|x|) <= tol for per-sample, expectation and linear-loss "
-                            "checks; the expected difference is non-trivial (> 0.1 of the scale) somewhere",
-                  residuals=worst, largest_expected_difference_over_scale=largest_bias,
-                  neurons_per_family=n_neurons, samples_per_neuron=n_samples, loss=f"(S - {TARGET})^2")
+    return result(
+        NAME,
+        measured,
+        0.0,
+        TOL,
+        measured <= TOL and largest_bias > 0.1,
+        criterion="max residual / (f'(z) max|x|) <= tol for per-sample, expectation and linear-loss "
+        "checks; the expected difference is non-trivial (> 0.1 of the scale) somewhere",
+        residuals=worst,
+        largest_expected_difference_over_scale=largest_bias,
+        neurons_per_family=n_neurons,
+        samples_per_neuron=n_samples,
+        loss=f"(S - {TARGET})^2",
+    )

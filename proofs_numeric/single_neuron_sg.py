@@ -19,8 +19,8 @@ from functools import partial
 import jax
 import numpy as np
 
-from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import random_neurons, rel_err
+from proofs_numeric._registry import register, result
 
 NAME = "single_neuron_sg"
 TOL = 1e-12
@@ -35,22 +35,30 @@ def _gradients(noises, keys, w, x, theta):
 
     out = []
     for i, noise in enumerate(noises):
-        sg = lambda st: jax.vmap(lambda k, a, b, t: surrogate_gradient(k, a, b, noise, None, t, stochastic=st))
+        sg = lambda st: jax.vmap(
+            lambda k, a, b, t: surrogate_gradient(k, a, b, noise, None, t, stochastic=st)
+        )
         exact = jax.vmap(lambda a, b, t: spm_gradient(a, b, noise, t))(w[i], x[i], theta[i])
         out.append((sg(True)(keys[i], w[i], x[i], theta[i]), sg(False)(keys[i], w[i], x[i], theta[i]), exact))
     return out
 
 
 def _errors(sto, det, exact, sym):
-    return {"stochastic_vs_jaxgrad": rel_err(sto, exact), "stochastic_vs_sympy": rel_err(sto, sym),
-            "deterministic_vs_jaxgrad": rel_err(det, exact), "deterministic_vs_sympy": rel_err(det, sym)}
+    return {
+        "stochastic_vs_jaxgrad": rel_err(sto, exact),
+        "stochastic_vs_sympy": rel_err(sto, sym),
+        "deterministic_vs_jaxgrad": rel_err(det, exact),
+        "deterministic_vs_sympy": rel_err(det, sym),
+    }
 
 
-@register(NAME, "Single neuron: the SG with matched psi = f' (stochastic and deterministic) equals "
-                "grad_w E[S] = f'(z) x (jax.grad of f and sympy) to 1e-12 for all noise families.")
+@register(
+    NAME,
+    "Single neuron: the SG with matched psi = f' (stochastic and deterministic) equals "
+    "grad_w E[S] = f'(z) x (jax.grad of f and sympy) to 1e-12 for all noise families.",
+)
 def check(profile: str = "quick"):
-    from analysis.neuron import ESCAPE_NOISE_NAMES, escape_noise
-    from analysis.neuron import membrane_distance
+    from analysis.neuron import ESCAPE_NOISE_NAMES, escape_noise, membrane_distance
     from analysis.neuron.symbolic import spm_gradient_numeric, spm_gradient_symbolic
 
     n_neurons = 64 if profile == "quick" else 4096
@@ -70,8 +78,16 @@ def check(profile: str = "quick"):
     symbolic_ok = {fam: spm_gradient_symbolic(fam).matches_sg for fam in ESCAPE_NOISE_NAMES}
     worst = max(max(d.values()) for d in errors.values())
     passed = worst <= TOL and all(symbolic_ok.values())
-    return result(NAME, worst, 0.0, TOL, passed,
-                  criterion="max relative error over neurons, components, betas, families <= tol; "
-                            "sympy derivation dE[S]/dw = f'(z) x holds on every piece",
-                  n_neurons_per_family=n_neurons * len(BETAS[profile]), betas=BETAS[profile],
-                  errors=errors, symbolic_derivation_ok=symbolic_ok)
+    return result(
+        NAME,
+        worst,
+        0.0,
+        TOL,
+        passed,
+        criterion="max relative error over neurons, components, betas, families <= tol; "
+        "sympy derivation dE[S]/dw = f'(z) x holds on every piece",
+        n_neurons_per_family=n_neurons * len(BETAS[profile]),
+        betas=BETAS[profile],
+        errors=errors,
+        symbolic_derivation_ok=symbolic_ok,
+    )

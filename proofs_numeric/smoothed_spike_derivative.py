@@ -16,8 +16,8 @@ from functools import partial
 import jax
 import numpy as np
 
-from proofs_numeric._registry import register, result
 from proofs_numeric._foundation import random_neurons, rel_err
+from proofs_numeric._registry import register, result
 
 NAME = "smoothed_spike_derivative"
 TOL = 1e-12
@@ -36,8 +36,11 @@ def _derivatives(noises, keys, z):
     return out
 
 
-@register(NAME, "The custom rule of the Bernoulli spike gives dS/dz = f'(z) = jax.grad of E[S] = f "
-                "for every sample (smoothed straight-through stochastic derivative).")
+@register(
+    NAME,
+    "The custom rule of the Bernoulli spike gives dS/dz = f'(z) = jax.grad of E[S] = f "
+    "for every sample (smoothed straight-through stochastic derivative).",
+)
 def check(profile: str = "quick"):
     from analysis.neuron import ESCAPE_NOISE_NAMES, escape_noise
 
@@ -58,7 +61,15 @@ def check(profile: str = "quick"):
         c["S=0"] += int(n - spikes.sum())
     worst = max(errs.values())
     both = all(c["S=1"] > 0 and c["S=0"] > 0 for c in counts.values())
-    return result(NAME, worst, 0.0, TOL, worst <= TOL and both,
-                  criterion="max relative error <= tol over families, betas (1.5, 40) and samples; "
-                            "both spike values sampled for every family",
-                  errors=errs, sampled_spikes=counts, n_per_beta=n)
+    return result(
+        NAME,
+        worst,
+        0.0,
+        TOL,
+        worst <= TOL and both,
+        criterion="max relative error <= tol over families, betas (1.5, 40) and samples; "
+        "both spike values sampled for every family",
+        errors=errs,
+        sampled_spikes=counts,
+        n_per_beta=n,
+    )

@@ -19,9 +19,12 @@ MIN_ACC = 0.85
 MAX_GAP = 0.05
 
 
-@register(NAME, "On randman, deterministic and stochastic SG networks both reach high "
-                "validation accuracy, the stochastic one within a few points of the "
-                "deterministic one.")
+@register(
+    NAME,
+    "On randman, deterministic and stochastic SG networks both reach high "
+    "validation accuracy, the stochastic one within a few points of the "
+    "deterministic one.",
+)
 def check(profile: str = "quick"):
     import jax
 
@@ -38,10 +41,18 @@ def check(profile: str = "quick"):
         curves[method] = [h[f"{tag}_valid_acc"] for h in hist]
     gap = acc["deterministic"] - acc["stochastic"]
     passed = min(acc.values()) >= MIN_ACC and abs(gap) <= MAX_GAP
-    return result(NAME, {"det_valid_acc": acc["deterministic"], "stoch_valid_acc": acc["stochastic"],
-                         "gap": gap},
-                  {"chance": 1.0 / data_cfg.n_classes, "min_acc": MIN_ACC}, MAX_GAP, passed,
-                  profile=profile, criterion="both >= 0.85 and |det - stoch| <= 0.05",
-                  cross_mode_valid_acc={"det_trained_tested_stoch": cross["deterministic"],
-                                        "stoch_trained_tested_det": cross["stochastic"]},
-                  valid_acc_curves=curves, n_valid=len(valid[1]))
+    return result(
+        NAME,
+        {"det_valid_acc": acc["deterministic"], "stoch_valid_acc": acc["stochastic"], "gap": gap},
+        {"chance": 1.0 / data_cfg.n_classes, "min_acc": MIN_ACC},
+        MAX_GAP,
+        passed,
+        profile=profile,
+        criterion="both >= 0.85 and |det - stoch| <= 0.05",
+        cross_mode_valid_acc={
+            "det_trained_tested_stoch": cross["deterministic"],
+            "stoch_trained_tested_det": cross["stochastic"],
+        },
+        valid_acc_curves=curves,
+        n_valid=len(valid[1]),
+    )

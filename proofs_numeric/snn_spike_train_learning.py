@@ -40,7 +40,7 @@ def _hidden_fano(params, task, cfg, run, method_name, seed):
     import jax
 
     from analysis import training
-    from analysis.training import sigmoid_method, repeated_trials
+    from analysis.training import repeated_trials, sigmoid_method
 
     method = sigmoid_method(method_name, run.hidden_beta, run.output_beta)
     sim = repeated_trials(params, task.inputs, cfg, method, jax.random.key(seed), EVAL_TRIALS)
@@ -49,9 +49,12 @@ def _hidden_fano(params, task, cfg, run, method_name, seed):
     return float(f.mean()), float(f.std(ddof=1) / np.sqrt(max(len(f), 1))), len(f)
 
 
-@register(NAME, "Deterministic and stochastic SG both learn the spike-train target (van Rossum "
-                "distance falls well below its initial value) and the stochastic network's "
-                "hidden Fano factor stays clearly above 0.")
+@register(
+    NAME,
+    "Deterministic and stochastic SG both learn the spike-train target (van Rossum "
+    "distance falls well below its initial value) and the stochastic network's "
+    "hidden Fano factor stays clearly above 0.",
+)
 def check(profile: str = "quick"):
     ratios, details = {}, {}
     for method, tag in (("deterministic", "det"), ("stochastic", "stoch")):
@@ -63,12 +66,25 @@ def check(profile: str = "quick"):
         details[method]["hidden_fano_final"] = {"mean": mean, "se": se, "n_neurons": n}
     stoch_f = details["stochastic"]["hidden_fano_final"]
     det_f = details["deterministic"]["hidden_fano_final"]["mean"]
-    passed = (max(ratios.values()) <= MAX_RATIO and stoch_f["mean"] >= FANO_MIN
-              and stoch_f["mean"] > K_SE * stoch_f["se"] > 0
-              and det_f == 0.0)
-    measured = {"vr_ratio_det": ratios["deterministic"], "vr_ratio_stoch": ratios["stochastic"],
-                "stoch_hidden_fano": stoch_f["mean"], "det_hidden_fano": det_f}
-    return result(NAME, measured, {"vr_ratio_max": MAX_RATIO, "fano_min": max(FANO_MIN, K_SE * stoch_f["se"])},
-                  MAX_RATIO, passed, profile=profile,
-                  criterion="ratios <= 0.5; stochastic Fano >= 0.02 and > 2 SE; deterministic Fano == 0",
-                  **{f"{m}_first_last": d for m, d in details.items()})
+    passed = (
+        max(ratios.values()) <= MAX_RATIO
+        and stoch_f["mean"] >= FANO_MIN
+        and stoch_f["mean"] > K_SE * stoch_f["se"] > 0
+        and det_f == 0.0
+    )
+    measured = {
+        "vr_ratio_det": ratios["deterministic"],
+        "vr_ratio_stoch": ratios["stochastic"],
+        "stoch_hidden_fano": stoch_f["mean"],
+        "det_hidden_fano": det_f,
+    }
+    return result(
+        NAME,
+        measured,
+        {"vr_ratio_max": MAX_RATIO, "fano_min": max(FANO_MIN, K_SE * stoch_f["se"])},
+        MAX_RATIO,
+        passed,
+        profile=profile,
+        criterion="ratios <= 0.5; stochastic Fano >= 0.02 and > 2 SE; deterministic Fano == 0",
+        **{f"{m}_first_last": d for m, d in details.items()},
+    )

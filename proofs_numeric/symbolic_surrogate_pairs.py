@@ -19,11 +19,13 @@ NAME = "symbolic_surrogate_pairs"
 TOL = 1e-12
 
 
-@register(NAME, "Every surrogate psi equals c*f' of its matched escape noise (sympy, per piece), "
-                "every f is a CDF, and the JAX f, f', psi match sympy to 1e-12 (float64).")
+@register(
+    NAME,
+    "Every surrogate psi equals c*f' of its matched escape noise (sympy, per piece), "
+    "every f is a CDF, and the JAX f, f', psi match sympy to 1e-12 (float64).",
+)
 def check(profile: str = "quick"):
-    from analysis.neuron import ESCAPE_NOISE_NAMES
-    from analysis.neuron import SURROGATE_NAMES
+    from analysis.neuron import ESCAPE_NOISE_NAMES, SURROGATE_NAMES
     from analysis.neuron.symbolic import code_agreement, family_report, surrogate_factor
 
     families = {f: family_report(f) for f in ESCAPE_NOISE_NAMES}
@@ -35,10 +37,16 @@ def check(profile: str = "quick"):
     worst = max(errs, key=errs.get)
     passed = pairs_ok and all(r.ok for r in families.values()) and errs[worst] <= TOL
     return result(
-        NAME, errs[worst], 0.0, TOL, passed,
+        NAME,
+        errs[worst],
+        0.0,
+        TOL,
+        passed,
         criterion="all families are CDFs and all psi = c f' hold symbolically; max rel err code vs sympy <= tol",
         factors={s: (str(r.c) if r.c is not None else r.note) for s, r in factors.items()},
         matched_family={s: r.family for s, r in factors.items()},
         families_ok={f: r.ok for f, r in families.items()},
-        not_a_density=not_density, worst_code_error=worst, code_errors=errs,
+        not_a_density=not_density,
+        worst_code_error=worst,
+        code_errors=errs,
     )

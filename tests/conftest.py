@@ -15,11 +15,17 @@ from hypothesis import HealthCheck, settings
 jax.config.update("jax_enable_x64", True)
 
 settings.register_profile(
-    "default", derandomize=True, deadline=None, max_examples=25,
+    "default",
+    derandomize=True,
+    deadline=None,
+    max_examples=25,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "thorough", derandomize=False, deadline=None, max_examples=500,
+    "thorough",
+    derandomize=False,
+    deadline=None,
+    max_examples=500,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("SGTHEORY_HYPOTHESIS_PROFILE", "default"))

@@ -1,13 +1,10 @@
 """Alignment at scale (analysis.stochastic._alignment): the reference is validated against enumeration."""
 
-
 import jax
 import pytest
 
+from analysis.stochastic import check_unbiased, estimate, exact_value_and_grad, random_instance
 from analysis.stochastic._alignment import AlignmentConfig, _network, alignment_point, alignment_sweep
-from analysis.stochastic import check_unbiased
-from analysis.stochastic import estimate
-from analysis.stochastic import exact_value_and_grad, random_instance
 
 
 def test_alignment_reference_is_unbiased_on_an_enumerable_network():
@@ -50,24 +47,36 @@ def test_streamed_moments_equal_per_sample_statistics():
     statistics of the stored per-sample gradients (n not a multiple of the chunk or of 10)."""
     import numpy as np
 
-    from analysis.stochastic._alignment import _batched, _segments, flatten_jnp
     from analysis.stochastic import draw_uniforms, estimate_from_uniforms
+    from analysis.stochastic._alignment import _batched, _segments, flatten_jnp
 
     cfg = AlignmentConfig(depth=2, width=4, steps=8, n_flips=3)
     net = _network(cfg)
     params, x = random_instance(jax.random.key(1), net, cfg.weight_scale, cfg.input_rate)
     key, n, chunk = jax.random.key(2), 133, 40
     sums, sumsq = _batched("coupled_flip_sub", net, params, x, key, n, chunk, cfg.n_flips)
-    per_sample = np.concatenate([
-        np.asarray(flatten_jnp(estimate_from_uniforms(
-            "coupled_flip_sub", net, params, x, *draw_uniforms(jax.random.fold_in(key, c), net, chunk, 3, x.dtype))))
-        for c in range(4)])[:n]
+    per_sample = np.concatenate(
+        [
+            np.asarray(
+                flatten_jnp(
+                    estimate_from_uniforms(
+                        "coupled_flip_sub",
+                        net,
+                        params,
+                        x,
+                        *draw_uniforms(jax.random.fold_in(key, c), net, chunk, 3, x.dtype),
+                    )
+                )
+            )
+            for c in range(4)
+        ]
+    )[:n]
     batch, half = _segments(n)
     for b in range(10):
         np.testing.assert_allclose(sums[b], per_sample[batch == b].sum(0), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(sums[10], per_sample[: n // 2].sum(0), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(sums[11], per_sample[n // 2:].sum(0), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(sumsq, (per_sample ** 2).sum(0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sums[11], per_sample[n // 2 :].sum(0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sumsq, (per_sample**2).sum(0), rtol=1e-12, atol=1e-12)
     assert np.abs(per_sample).sum() > 0
 
 
@@ -83,10 +92,21 @@ def test_fig8_plot_draws_given_rows(tmp_path):
 
     base = AlignmentConfig(depth=2, width=8, steps=10, beta=5.0)
     axes = {"depth": (1, 2, 3), "width": (4, 8), "steps": (10, 20), "beta": (2.0, 5.0)}
-    cfgs = [base] + [dataclasses.replace(base, **{a: v}) for a, vs in axes.items() for v in vs if getattr(base, a) != v]
-    rows = [{"depth": c.depth, "width": c.width, "steps": c.steps, "beta": c.beta, "ceiling": 0.9,
-             **{f"cos_{m}": 0.5 + 0.1 * k for k, m in enumerate(METHODS)},
-             **{f"cos_se_{m}": 0.01 for m in METHODS}} for c in cfgs]
+    cfgs = [base] + [
+        dataclasses.replace(base, **{a: v}) for a, vs in axes.items() for v in vs if getattr(base, a) != v
+    ]
+    rows = [
+        {
+            "depth": c.depth,
+            "width": c.width,
+            "steps": c.steps,
+            "beta": c.beta,
+            "ceiling": 0.9,
+            **{f"cos_{m}": 0.5 + 0.1 * k for k, m in enumerate(METHODS)},
+            **{f"cos_se_{m}": 0.01 for m in METHODS},
+        }
+        for c in cfgs
+    ]
     paths = plot(rows, base, axes, tmp_path)
     assert {p.suffix for p in paths} == {".png", ".pdf", ".json"} and all(p.stat().st_size > 0 for p in paths)
     saved = json.loads(next(p for p in paths if p.suffix == ".json").read_text())

@@ -8,10 +8,18 @@ import numpy as np
 import pytest
 
 from analysis import escape_noise
-from analysis.stochastic import check_unbiased, flatten, format_table, summarize
-from analysis.stochastic import ESTIMATORS, estimate, estimate_many
-from analysis.stochastic import Network, exact_value_and_grad, random_instance
 from analysis.neuron import Surrogate
+from analysis.stochastic import (
+    Network,
+    check_unbiased,
+    estimate,
+    estimate_many,
+    exact_value_and_grad,
+    flatten,
+    format_table,
+    random_instance,
+    summarize,
+)
 
 
 class _RaisingSurrogate(Surrogate):
@@ -22,15 +30,34 @@ class _RaisingSurrogate(Surrogate):
 
 
 def test_score_and_coupled_flip_never_call_a_surrogate_derivative():
-    net = Network("lif", (2, 2, 1), escape_noise("sigmoid", 3.0), _RaisingSurrogate("superspike", 1.0),
-                  theta=0.2, steps=5, loss="mse", target=(0.5,), tau_mem=4.0, tau_syn=2.0)
+    net = Network(
+        "lif",
+        (2, 2, 1),
+        escape_noise("sigmoid", 3.0),
+        _RaisingSurrogate("superspike", 1.0),
+        theta=0.2,
+        steps=5,
+        loss="mse",
+        target=(0.5,),
+        tau_mem=4.0,
+        tau_syn=2.0,
+    )
     params, x = random_instance(jax.random.key(0), net, weight_scale=2.0)
     with pytest.raises(RuntimeError, match="surrogate derivative was called"):
         estimate("sg_stochastic", jax.random.key(1), net, params, x, 4)  # the rule is live
     exact = exact_value_and_grad(net, params, x)[1]
     n = 3000
-    est = jax.jit(lambda p: estimate_many(("score", "score_loo", "coupled_flip", "coupled_flip_sub"),
-                                          jax.random.key(2), net, p, x, n, n_flips=2))(params)
+    est = jax.jit(
+        lambda p: estimate_many(
+            ("score", "score_loo", "coupled_flip", "coupled_flip_sub"),
+            jax.random.key(2),
+            net,
+            p,
+            x,
+            n,
+            n_flips=2,
+        )
+    )(params)
     for name, g in est.items():  # Holm at 1e-3/4 per estimator: false-failure rate <= 1e-3
         rep = check_unbiased(None, jax.random.key(0), params, n, reference=exact, samples=g, alpha=2.5e-4)
         assert rep.passed, (name, str(rep))
@@ -39,8 +66,11 @@ def test_score_and_coupled_flip_never_call_a_surrogate_derivative():
 def test_estimators_return_per_sample_pytrees_and_reject_bad_names():
     net = Network("feedforward", (2, 3, 1), escape_noise("probit", 2.0), theta=0.1)
     params, x = random_instance(jax.random.key(0), net)
-    out = jax.jit(lambda p: estimate_many(("sg_deterministic", "score_loo", "coupled_flip_sub"),
-                                          jax.random.key(1), net, p, x, 5))(params)
+    out = jax.jit(
+        lambda p: estimate_many(
+            ("sg_deterministic", "score_loo", "coupled_flip_sub"), jax.random.key(1), net, p, x, 5
+        )
+    )(params)
     for name, g in out.items():
         assert [v.shape for v in g] == [(5, 3, 2), (5, 1, 3)], name
     with pytest.raises(ValueError, match="valid names"):
@@ -57,7 +87,9 @@ def test_check_unbiased_names_biased_coordinates_and_accepts_unbiased():
     rep = check_unbiased(shifted, jax.random.key(0), p, 3000, reference=p)
     assert not rep.passed and [d["coordinate"] for d in rep.disagreeing] == ["[1]"]
     fair = lambda k, q: q + 2 * jax.random.normal(k, q.shape)
-    assert check_unbiased(fair, jax.random.key(1), p, 3000, other=lambda k, q: q + jax.random.uniform(k, q.shape) - 0.5).passed
+    assert check_unbiased(
+        fair, jax.random.key(1), p, 3000, other=lambda k, q: q + jax.random.uniform(k, q.shape) - 0.5
+    ).passed
     with pytest.raises(ValueError, match="exactly one"):
         check_unbiased(fair, jax.random.key(1), p, 10)
 
@@ -71,21 +103,29 @@ def test_summarize_statistics_against_hand_computation():
     assert "estimator" in format_table([row])
 
 
-@pytest.mark.parametrize("mutate, field", [
-    (lambda s: s.pop("kind"), "kind"),
-    (lambda s: s["weights"][0].append([1.0]), "weights[0]"),
-    (lambda s: s.update(escape_noise={"name": "nope", "beta": 1}), "escape_noise"),
-    (lambda s: s.update(loss={"target": 1}), "loss.name"),
-    (lambda s: s.update(colour="red"), "colour"),
-    (lambda s: s.update(input=[1.0, "a"]), "input"),
-    (lambda s: s.update(threshold="high"), "threshold"),
-    (lambda s: s.update(n_flips=0), "n_flips"),
-])
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda s: s.pop("kind"), "kind"),
+        (lambda s: s["weights"][0].append([1.0]), "weights[0]"),
+        (lambda s: s.update(escape_noise={"name": "nope", "beta": 1}), "escape_noise"),
+        (lambda s: s.update(loss={"target": 1}), "loss.name"),
+        (lambda s: s.update(colour="red"), "colour"),
+        (lambda s: s.update(input=[1.0, "a"]), "input"),
+        (lambda s: s.update(threshold="high"), "threshold"),
+        (lambda s: s.update(n_flips=0), "n_flips"),
+    ],
+)
 def test_invalid_specs_name_the_field(mutate, field):
     from analysis.stochastic import network_from_spec
 
-    spec = {"kind": "feedforward", "weights": [[[1.0, 0.5]]], "input": [1.0, 0.0],
-            "escape_noise": {"name": "sigmoid", "beta": 2.0}, "loss": {"name": "mean"}}
+    spec = {
+        "kind": "feedforward",
+        "weights": [[[1.0, 0.5]]],
+        "input": [1.0, 0.0],
+        "escape_noise": {"name": "sigmoid", "beta": 2.0},
+        "loss": {"name": "mean"},
+    }
     mutate(spec)
     with pytest.raises(ValueError, match=field.replace("[", r"\[").replace("]", r"\]")):
         network_from_spec(spec)
@@ -119,10 +159,22 @@ def test_sg_equals_linearised_on_a_small_network():
     """Cheap default-suite version of the claim sg_equals_linearised_stochad (LIF, mismatched)."""
     from analysis import surrogate
 
-    net = Network("lif", (2, 2, 1), escape_noise("sigmoid", 3.0), surrogate("superspike", 2.0), theta=0.2,
-                  steps=5, loss="mse", target=(0.3,), tau_mem=4.0, tau_syn=2.0)
+    net = Network(
+        "lif",
+        (2, 2, 1),
+        escape_noise("sigmoid", 3.0),
+        surrogate("superspike", 2.0),
+        theta=0.2,
+        steps=5,
+        loss="mse",
+        target=(0.3,),
+        tau_mem=4.0,
+        tau_syn=2.0,
+    )
     params, x = random_instance(jax.random.key(5), net, weight_scale=2.0)
-    est = jax.jit(lambda p: estimate_many(("sg_stochastic", "linearised"), jax.random.key(6), net, p, x, 16))(params)
+    est = jax.jit(lambda p: estimate_many(("sg_stochastic", "linearised"), jax.random.key(6), net, p, x, 16))(
+        params
+    )
     a, b = flatten(est["sg_stochastic"], lead=1), flatten(est["linearised"], lead=1)
     assert np.abs(a).max() > 0 and np.abs(a - b).max() <= 1e-12
 
@@ -130,9 +182,20 @@ def test_sg_equals_linearised_on_a_small_network():
 _HEAVY = ("sg_equals_linearised_stochad", "estimators_unbiased", "sg_bias_lif_layers", "sg_bias_table")
 
 
-@pytest.mark.parametrize("claim", [pytest.param(c, marks=pytest.mark.slow) if c in _HEAVY else c for c in (
-    "sg_equals_linearised_stochad", "estimators_unbiased", "sg_bias_feedforward",
-    "sg_bias_lif_layers", "sg_deterministic_limit", "sg_bias_table")])
+@pytest.mark.parametrize(
+    "claim",
+    [
+        pytest.param(c, marks=pytest.mark.slow) if c in _HEAVY else c
+        for c in (
+            "sg_equals_linearised_stochad",
+            "estimators_unbiased",
+            "sg_bias_feedforward",
+            "sg_bias_lif_layers",
+            "sg_deterministic_limit",
+            "sg_bias_table",
+        )
+    ],
+)
 def test_claim_passes(claim):
     """Every claim of this area at its quick profile; the four with most compilation are slow
     (`sgtheory verify` runs them; the default suite covers them by the cheaper tests above)."""

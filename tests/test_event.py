@@ -7,9 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.snn import active_indices, event_backend, event_matmul
-from analysis.snn import SNNConfig, init_params, simulate
-from analysis.snn import Method
+from analysis.snn import Method, SNNConfig, active_indices, event_backend, event_matmul, init_params, simulate
 
 
 def test_active_indices_match_numpy_nonzero():
@@ -19,7 +17,7 @@ def test_active_indices_match_numpy_nonzero():
         nz = np.nonzero(s[b])[0]
         assert int(count[b]) == len(nz)
         np.testing.assert_array_equal(np.asarray(idx[b, : len(nz)]), nz)
-        assert np.all(np.asarray(idx[b, len(nz):]) == 17)
+        assert np.all(np.asarray(idx[b, len(nz) :]) == 17)
 
 
 @pytest.mark.parametrize("budget", [0, 4, pytest.param(40, marks=pytest.mark.slow)])
@@ -39,10 +37,14 @@ def test_event_matmul_value_and_grads(budget):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("kw,name", [
-    (dict(n_in=30, hidden=(20,), n_out=4, recurrent=True), "stochastic"),
-    (dict(n_in=30, hidden=(20, 16), n_out=4, readout="lif"), "deterministic"),
-], ids=["recurrent-stochastic", "two-layer-lif-deterministic"])
+@pytest.mark.parametrize(
+    "kw,name",
+    [
+        (dict(n_in=30, hidden=(20,), n_out=4, recurrent=True), "stochastic"),
+        (dict(n_in=30, hidden=(20, 16), n_out=4, readout="lif"), "deterministic"),
+    ],
+    ids=["recurrent-stochastic", "two-layer-lif-deterministic"],
+)
 def test_event_network_gradients_equal_dense_float32(kw, name):
     dense, event = SNNConfig(**kw), SNNConfig(**kw, event_driven=True)
     params = init_params(jax.random.key(0), dense, nu=60.0)
@@ -99,8 +101,10 @@ def test_numba_event_matmul_equals_dense(dtype):
     sa, wa, ga = (np.abs(np.asarray(a, np.float64)) for a in (s, w, g))
     y = jax.jit(lambda s, w: event_matmul(s, w, 0, "numba"))(s, w)
     assert y.dtype == dtype
-    assert np.all(np.abs(np.asarray(y, np.float64) - np.asarray(s, np.float64) @ np.asarray(w, np.float64))
-                  <= _bound(sa @ wa, s.shape[1], dtype))
+    assert np.all(
+        np.abs(np.asarray(y, np.float64) - np.asarray(s, np.float64) @ np.asarray(w, np.float64))
+        <= _bound(sa @ wa, s.shape[1], dtype)
+    )
     f_e = lambda s, w: jnp.sum(event_matmul(s, w, 0, "numba") * g)  # noqa: E731
     ds, dw = jax.jit(jax.grad(f_e, (0, 1)))(s, w)
     assert ds.dtype == dw.dtype == dtype
@@ -122,8 +126,11 @@ def test_numba_and_xla_backends_agree(dtype):
         f = lambda s, w: jnp.sum(event_matmul(s, w, 0, backend) * g)  # noqa: E731
         return (event_matmul(s, w, 0, backend), *jax.grad(f, (0, 1))(s, w))
 
-    bounds = (_bound(sa @ wa, s.shape[1], dtype), _bound(ga @ wa.T, w.shape[1], dtype),
-              _bound(sa.T @ ga, s.shape[0], dtype))
+    bounds = (
+        _bound(sa @ wa, s.shape[1], dtype),
+        _bound(ga @ wa.T, w.shape[1], dtype),
+        _bound(sa.T @ ga, s.shape[0], dtype),
+    )
     for a, b, tol in zip(vg("numba"), vg("xla"), bounds):
         assert np.all(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)) <= tol)
 
@@ -137,15 +144,21 @@ def test_numba_event_matmul_vmap_and_mixed_dtypes():
     sb = jnp.stack([s, 2 * s, s[::-1]])
     wb = jnp.stack([w, -w])
     tol = 1e-4
-    np.testing.assert_allclose(jax.vmap(lambda s: event_matmul(s, w, 0, "numba"))(sb), sb @ w, rtol=tol, atol=tol)
-    np.testing.assert_allclose(jax.vmap(lambda w: event_matmul(s, w, 0, "numba"))(wb), s @ wb, rtol=tol, atol=tol)
+    np.testing.assert_allclose(
+        jax.vmap(lambda s: event_matmul(s, w, 0, "numba"))(sb), sb @ w, rtol=tol, atol=tol
+    )
+    np.testing.assert_allclose(
+        jax.vmap(lambda w: event_matmul(s, w, 0, "numba"))(wb), s @ wb, rtol=tol, atol=tol
+    )
     loss = lambda f: lambda s, w: jnp.sum(f(s, w) ** 2)  # noqa: E731
     ge = jax.vmap(jax.grad(loss(lambda s, w: event_matmul(s, w, 0, "numba")), (0, 1)), (0, None))(sb, w)
     gd = jax.vmap(jax.grad(loss(lambda s, w: s @ w), (0, 1)), (0, None))(sb, w)
     for a, b in zip(ge, gd):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol * float(jnp.abs(b).max()))
     sbool = s != 0
-    np.testing.assert_allclose(event_matmul(sbool, w, 0, "numba"), sbool.astype(jnp.float32) @ w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(
+        event_matmul(sbool, w, 0, "numba"), sbool.astype(jnp.float32) @ w, rtol=tol, atol=tol
+    )
 
 
 def test_event_backend_selection():
@@ -156,6 +169,9 @@ def test_event_backend_selection():
     assert event_backend(f32, jax.ShapeDtypeStruct((3, 2), jnp.float32)) == event_backend()
     f16 = jax.ShapeDtypeStruct((4, 3), jnp.float16)
     assert event_backend(f16, jax.ShapeDtypeStruct((3, 2), jnp.float16)) == "xla"
-    assert event_backend(jax.ShapeDtypeStruct((2, 4, 3), jnp.float32), jax.ShapeDtypeStruct((3, 2), jnp.float32)) == "xla"
+    assert (
+        event_backend(jax.ShapeDtypeStruct((2, 4, 3), jnp.float32), jax.ShapeDtypeStruct((3, 2), jnp.float32))
+        == "xla"
+    )
     with pytest.raises(ValueError, match="backend"):
         event_matmul(jnp.ones((2, 3)), jnp.ones((3, 2)), 0, "cuda")

@@ -7,11 +7,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analysis import surrogate
-from analysis import escape_noise
-from analysis.stochastic import Network, enumeration_cost, exact_value_and_grad, log_prob_and_loss, random_instance, sample_spikes
+from analysis import escape_noise, surrogate
+from analysis.stochastic import (
+    Network,
+    enumeration_cost,
+    exact_value_and_grad,
+    log_prob_and_loss,
+    random_instance,
+    sample_spikes,
+)
 
 
 def _sigmoid(z, beta):
@@ -26,7 +33,7 @@ def _naive_ff_value(ws, x, theta, beta):
     for bits in itertools.product([0.0, 1.0], repeat=sum(sizes)):
         s_in, prob, off = np.asarray(x), 1.0, 0
         for w, n in zip(ws, sizes):
-            s = np.array(bits[off:off + n])
+            s = np.array(bits[off : off + n])
             p = _sigmoid(w @ s_in - theta, beta)
             prob *= np.prod(np.where(s == 1, p, 1 - p))
             s_in, off = s, off + n
@@ -54,10 +61,12 @@ def test_feedforward_value_and_gradient_match_naive_loop_and_finite_differences(
     assert abs(float(value) - _naive_ff_value(params, x, 0.3, 2.0)) < 1e-12
     h = 1e-5
     for layer, (i, j) in [(0, (1, 0)), (1, (0, 2))]:
+
         def at(d):
             ws = [np.array(w) for w in params]
             ws[layer][i, j] += d
             return _naive_ff_value(ws, x, 0.3, 2.0)
+
         fd = (at(h) - at(-h)) / (2 * h)
         assert abs(float(grad[layer][i, j]) - fd) < 1e-8
 
@@ -74,9 +83,15 @@ def test_lif_log_prob_matches_naive_loop_and_probabilities_sum_to_one():
 
 
 @settings(max_examples=5)
-@given(kind=st.sampled_from(["feedforward", "lif"]), depth=st.integers(1, 3), width=st.integers(1, 3),
-       steps=st.integers(1, 4), noise=st.sampled_from(["sigmoid", "probit", "arctan", "laplace"]),
-       loss=st.sampled_from(["mean", "mse", "xent"]), seed=st.integers(0, 1000))
+@given(
+    kind=st.sampled_from(["feedforward", "lif"]),
+    depth=st.integers(1, 3),
+    width=st.integers(1, 3),
+    steps=st.integers(1, 4),
+    noise=st.sampled_from(["sigmoid", "probit", "arctan", "laplace"]),
+    loss=st.sampled_from(["mean", "mse", "xent"]),
+    seed=st.integers(0, 1000),
+)
 def test_exact_gradient_is_derivative_of_exact_value(kind, depth, width, steps, noise, loss, seed):
     """Hypothesis over network families: jax.grad of the enumeration equals central finite
     differences of the enumerated value, and E[L] is a probability-weighted loss in range."""
@@ -86,16 +101,29 @@ def test_exact_gradient_is_derivative_of_exact_value(kind, depth, width, steps, 
     sizes = (2,) + (width,) * depth
     K = sum(sizes[1:]) * (steps if kind == "lif" else 1)
     target = {"mean": None, "mse": (0.5,) * width, "xent": 0}[loss]
-    net = Network(kind, sizes, escape_noise(noise, 2.0), theta=0.2, loss=loss, target=target,
-                  steps=steps if kind == "lif" else 1, tau_mem=4.0, tau_syn=2.0)
+    net = Network(
+        kind,
+        sizes,
+        escape_noise(noise, 2.0),
+        theta=0.2,
+        loss=loss,
+        target=target,
+        steps=steps if kind == "lif" else 1,
+        tau_mem=4.0,
+        tau_syn=2.0,
+    )
     assert net.n_spikes == K
     params, x = random_instance(jax.random.key(seed), net, weight_scale=1.5)
     value, grad = exact_value_and_grad(net, params, x)
     h = 1e-6
     w = np.array(params[-1])
     i, j = seed % w.shape[0], (seed // 7) % w.shape[1]
-    shift = lambda d: tuple(p if k < len(params) - 1 else jnp.asarray(w).at[i, j].add(d) for k, p in enumerate(params))
-    fd = (float(exact_value_and_grad(net, shift(h), x)[0]) - float(exact_value_and_grad(net, shift(-h), x)[0])) / (2 * h)
+    shift = lambda d: tuple(
+        p if k < len(params) - 1 else jnp.asarray(w).at[i, j].add(d) for k, p in enumerate(params)
+    )
+    fd = (
+        float(exact_value_and_grad(net, shift(h), x)[0]) - float(exact_value_and_grad(net, shift(-h), x)[0])
+    ) / (2 * h)
     assert abs(float(grad[-1][i, j]) - fd) < 1e-6 * max(1.0, abs(fd))
     assert np.isfinite(float(value))
 
@@ -122,17 +150,26 @@ def test_enumeration_guard_names_k_time_and_memory():
     with pytest.raises(ValueError, match=r"2\^K = 2\^32.*estimated time .* s.*MiB"):
         exact_value_and_grad(net, params, x)
     c = enumeration_cost(net)
-    assert c["K"] == 32 and c["configurations"] == 2 ** 32 and c["seconds"] > 0 and c["bytes"] > 0
+    assert c["K"] == 32 and c["configurations"] == 2**32 and c["seconds"] > 0 and c["bytes"] > 0
     with pytest.raises(ValueError, match="max_k = 10"):
-        exact_value_and_grad(Network("feedforward", (2, 11), escape_noise()), (jnp.ones((11, 2)),),
-                             jnp.ones(2), max_k=10)
+        exact_value_and_grad(
+            Network("feedforward", (2, 11), escape_noise()), (jnp.ones((11, 2)),), jnp.ones(2), max_k=10
+        )
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(kind="conv"), "kind"), (dict(sizes=(2,)), "sizes"), (dict(loss="hinge"), "loss"),
-    (dict(loss="mse", target=(1.0,)), "target"), (dict(loss="xent", target=5), "target"),
-    (dict(steps=3), "steps"), (dict(reset="soft"), "reset"), (dict(noise="sigmoid"), "noise"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(kind="conv"), "kind"),
+        (dict(sizes=(2,)), "sizes"),
+        (dict(loss="hinge"), "loss"),
+        (dict(loss="mse", target=(1.0,)), "target"),
+        (dict(loss="xent", target=5), "target"),
+        (dict(steps=3), "steps"),
+        (dict(reset="soft"), "reset"),
+        (dict(noise="sigmoid"), "noise"),
+    ],
+)
 def test_network_rejects_bad_descriptions(bad, match):
     kw = dict(kind="feedforward", sizes=(2, 2), noise=escape_noise("sigmoid", 1.0)) | bad
     with pytest.raises((ValueError, TypeError), match=match):

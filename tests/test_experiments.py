@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from analysis.training import ClassifierRun, SpikeTrainRun, train_classifier, train_spike_train
-from analysis.training.tasks import RandmanConfig
-from analysis.training.tasks import train_valid_split
+from analysis.training.tasks import RandmanConfig, train_valid_split
 
-TINY_ST = SpikeTrainRun(n_inputs=30, n_hidden=20, n_neurons=8, n_steps=40, epochs=3,
-                        eval_trials=3, output_beta=10.0)
+TINY_ST = SpikeTrainRun(
+    n_inputs=30, n_hidden=20, n_neurons=8, n_steps=40, epochs=3, eval_trials=3, output_beta=10.0
+)
 
 
 def _tiny_randman():
@@ -23,15 +23,17 @@ def test_snn_training_resumes_bitwise_identically(tmp_path):
     run2 = ClassifierRun(hidden=(8,), epochs=2, batch_size=5, seed=3)
     full = train_classifier("stochastic", train, valid, run4, out_dir=tmp_path / "a", progress=False)
     train_classifier("stochastic", train, valid, run2, out_dir=tmp_path / "b", progress=False)
-    resumed = train_classifier("stochastic", train, valid, run4, out_dir=tmp_path / "b",
-                               resume=True, progress=False)
+    resumed = train_classifier(
+        "stochastic", train, valid, run4, out_dir=tmp_path / "b", resume=True, progress=False
+    )
     for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params)):
         assert a.dtype == np.float32
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert full.history == resumed.history
     with pytest.raises(ValueError, match="cannot resume"):
-        train_classifier("deterministic", train, valid, run4, out_dir=tmp_path / "b",
-                         resume=True, progress=False)
+        train_classifier(
+            "deterministic", train, valid, run4, out_dir=tmp_path / "b", resume=True, progress=False
+        )
 
 
 def test_spike_train_metrics_in_both_modes():
@@ -50,8 +52,13 @@ def test_unknown_method_and_inconsistent_shapes():
     with pytest.raises(ValueError, match="deterministic, stochastic, multilayer_spiker"):
         train_spike_train("adjoint", TINY_ST, progress=False)
     with pytest.raises(ValueError, match="matching T, N"):
-        train_classifier("deterministic", train, (valid[0][:, :5], valid[1]),
-                         ClassifierRun(hidden=(4,), epochs=1), progress=False)
+        train_classifier(
+            "deterministic",
+            train,
+            (valid[0][:, :5], valid[1]),
+            ClassifierRun(hidden=(4,), epochs=1),
+            progress=False,
+        )
 
 
 def test_cli_train_errors(capsys, tmp_path):
@@ -68,8 +75,9 @@ def test_cli_trains_on_a_written_shd_file(tmp_path, capsys):
     pytest.importorskip("h5py")
     import json
 
-    from proofs_numeric.cli import main
     from test_tasks import _write_shd
+
+    from proofs_numeric.cli import main
 
     rng = np.random.default_rng(0)
     for split, n in (("train", 12), ("test", 6)):
@@ -78,8 +86,24 @@ def test_cli_trains_on_a_written_shd_file(tmp_path, capsys):
         units = [rng.integers(0, 700, 20) for _ in labels]
         _write_shd(tmp_path / f"shd_{split}.h5", times, units, labels)
     out = tmp_path / "run"
-    assert main(["train", "shd", "--shd-path", str(tmp_path), "--epochs", "1", "--out", str(out),
-                 "--quiet", "--method", "deterministic"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "shd",
+                "--shd-path",
+                str(tmp_path),
+                "--epochs",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+                "--method",
+                "deterministic",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["final"]["epoch"] == 1 and 0.0 <= summary["final"]["det_valid_acc"] <= 1.0
     assert (out / "metrics.csv").read_text().startswith("epoch,loss")

@@ -4,7 +4,6 @@ import importlib
 import json
 import math
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -45,8 +44,12 @@ LAYOUTS = [tn.FIVE_WEIGHT, tn.Layout((2, 2, 1), (0.3, -0.8)), tn.Layout((3, 2, 2
 
 
 @settings(max_examples=8)
-@given(seed=st.integers(0, 2**31 - 1), which=st.integers(0, len(LAYOUTS) - 1),
-       beta=st.floats(0.5, 6.0), radius=st.floats(0.1, 2.0))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    which=st.integers(0, len(LAYOUTS) - 1),
+    beta=st.floats(0.5, 6.0),
+    radius=st.floats(0.1, 2.0),
+)
 def test_exact_fields_conservative_on_random_layouts_and_planes(seed, which, beta, radius):
     rng = np.random.default_rng(seed)
     layout = LAYOUTS[which]
@@ -57,7 +60,9 @@ def test_exact_fields_conservative_on_random_layouts_and_planes(seed, which, bet
     assert float(a) <= 1e-10 * max(1.0, float(s))
     # ... while the SG field of the same net (beta_SG != beta) is not conservative
     if len(layout.sizes) > 2:
-        a_sg, s_sg = fields.jacobian_asymmetry(tn.sg_field(layout, beta, 0.3 * beta), rng.normal(size=layout.n_params))
+        a_sg, s_sg = fields.jacobian_asymmetry(
+            tn.sg_field(layout, beta, 0.3 * beta), rng.normal(size=layout.n_params)
+        )
         assert float(a_sg) > 1e-6 * float(s_sg)
 
 
@@ -70,7 +75,7 @@ def test_periodic_trapezoid_is_spectral_and_error_estimate_honest():
     errs = np.array([abs(r.value - exact) for r in res])
     assert all(abs(r.value - exact) <= r.error + 1e-15 for r in res)
     # algebraic order p would give errs[0]/errs[-1] = 3^p; spectral gives far more than p = 8
-    assert errs[0] / max(errs[-1], 1e-300) > 3.0 ** 8
+    assert errs[0] / max(errs[-1], 1e-300) > 3.0**8
 
 
 def test_cumulative_integral_order_two_and_richardson():
@@ -146,15 +151,21 @@ def test_cli_loop(tmp_path, capsys):
     assert data["cumulative"][-1] == pytest.approx(ref.value, rel=1e-12)
     spec = tmp_path / "net.json"
     spec.write_text(json.dumps({"sizes": [2, 2, 1], "x": [1.0, -0.5]}))
-    assert main(["loop", "--spec", str(spec), "--beta", "3", "--beta-sg", "1", "--radius", "1",
-                 "--points", "64"]) == 0
+    assert (
+        main(
+            ["loop", "--spec", str(spec), "--beta", "3", "--beta-sg", "1", "--radius", "1", "--points", "64"]
+        )
+        == 0
+    )
     assert main(["loop", "--radius", "0"]) == 2
     assert main(["loop", "--d1", "1,0,0,0,0", "--d2", "1,1,0,0,0"]) == 2
     assert "orthonormal" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["fields_exact_conservative", "fields_sg_not_conservative",
-                                  "fields_stokes", "fields_shrinking_loops"])
+@pytest.mark.parametrize(
+    "name",
+    ["fields_exact_conservative", "fields_sg_not_conservative", "fields_stokes", "fields_shrinking_loops"],
+)
 def test_claim(name):
     r = importlib.import_module(f"proofs_numeric.{name}").check("quick")
     assert r.passed, r.details

@@ -7,8 +7,15 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from analysis import bernoulli_construct_moments, bernoulli_derivative_samples, bernoulli_spike, bernoulli_spike_from_uniform, heaviside_spike, surrogate
-from analysis import escape_noise
+from analysis import (
+    bernoulli_construct_moments,
+    bernoulli_derivative_samples,
+    bernoulli_spike,
+    bernoulli_spike_from_uniform,
+    escape_noise,
+    heaviside_spike,
+    surrogate,
+)
 from analysis.neuron import _single_neuron as single_neuron
 
 CLAIMS = [
@@ -30,7 +37,7 @@ def test_claim_quick(name):
 
 def test_symbolic_detects_a_wrong_factor():
     """The symbolic zero test is not vacuous: psi - 2c f' is not zero."""
-    from analysis.neuron.symbolic import _is_zero, family_report, surrogate_expr, surrogate_factor, _branch
+    from analysis.neuron.symbolic import _branch, _is_zero, family_report, surrogate_expr, surrogate_factor
 
     r = surrogate_factor("superspike")
     lo, hi, _, d = family_report("fast_sigmoid").pieces[1]
@@ -97,7 +104,9 @@ def test_code_agreement_detects_a_perturbed_surrogate(monkeypatch):
     from analysis.neuron.symbolic import code_agreement
 
     entry = surr._REGISTRY["arctan"]
-    monkeypatch.setitem(surr._REGISTRY, "arctan", entry._replace(fn=lambda z, b, p: entry.fn(z, b, p) * (1 + 1e-9)))
+    monkeypatch.setitem(
+        surr._REGISTRY, "arctan", entry._replace(fn=lambda z, b, p: entry.fn(z, b, p) * (1 + 1e-9))
+    )
     errs = code_agreement(np.linspace(-3.0, 3.0, 11), betas=(2.0,), p0s=(0.5,))
     assert errs["psi:arctan"] > 1e-10
     assert errs["psi:superspike"] < 1e-12 and errs["deriv:sigmoid"] < 1e-12

@@ -29,8 +29,14 @@ def test_verify_unknown_claim_exit_code_2(capsys):
 def test_verify_list_names_foundation_claims(capsys):
     assert main(["verify", "--list"]) == 0
     out = capsys.readouterr().out
-    for name in ("symbolic_surrogate_pairs", "single_neuron_sg", "bernoulli_constructs_unbiased",
-                 "bernoulli_nonlinear_downstream", "smoothed_spike_derivative", "single_neuron_nonlinear_loss"):
+    for name in (
+        "symbolic_surrogate_pairs",
+        "single_neuron_sg",
+        "bernoulli_constructs_unbiased",
+        "bernoulli_nonlinear_downstream",
+        "smoothed_spike_derivative",
+        "single_neuron_nonlinear_loss",
+    ):
         assert name in out
 
 

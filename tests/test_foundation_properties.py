@@ -14,10 +14,18 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import integrate
 
-from analysis import ESCAPE_NOISE_NAMES, SURROGATE_NAMES, bernoulli_spike, bernoulli_spike_from_uniform, heaviside_spike, matched_surrogate, surrogate
-from analysis import escape_noise
+from analysis import (
+    ESCAPE_NOISE_NAMES,
+    SURROGATE_NAMES,
+    bernoulli_spike,
+    bernoulli_spike_from_uniform,
+    escape_noise,
+    heaviside_spike,
+    matched_surrogate,
+    surrogate,
+)
 
-BETAS = st.floats(-3.0, 6.0).map(lambda e: float(10.0 ** e))
+BETAS = st.floats(-3.0, 6.0).map(lambda e: float(10.0**e))
 DTYPES = st.sampled_from([np.float32, np.float64])
 # Surrogates without reflection symmetry psi(-z) = psi(z): the exponential forms.
 ASYMMETRIC = {"exponential", "matched:exponential"}
@@ -72,8 +80,10 @@ def test_symmetric_noise_is_point_symmetric(z, name):
 def _quad(fn, breaks):
     pts = sorted(set(breaks))
     edges = [-np.inf] + pts + [np.inf] if pts else [-np.inf, 0.0, np.inf]
-    return sum(integrate.quad(lambda t: float(fn(t)), a, b, limit=200, epsabs=1e-12)[0]
-               for a, b in zip(edges, edges[1:]))
+    return sum(
+        integrate.quad(lambda t: float(fn(t)), a, b, limit=200, epsabs=1e-12)[0]
+        for a, b in zip(edges, edges[1:])
+    )
 
 
 @pytest.mark.parametrize("name", ESCAPE_NOISE_NAMES)
@@ -110,7 +120,7 @@ def test_heaviside_custom_rule_invoked(z, beta, name):
     assert float(heaviside_spike(z, psi)) == float(z > 0)
 
 
-@given(z=st.floats(-3, 3), seed=st.integers(0, 2 ** 16), name=st.sampled_from(ESCAPE_NOISE_NAMES))
+@given(z=st.floats(-3, 3), seed=st.integers(0, 2**16), name=st.sampled_from(ESCAPE_NOISE_NAMES))
 def test_bernoulli_rule_matched_and_custom(z, seed, name):
     f = escape_noise(name, 2.0)
     key = jax.random.key(seed)
@@ -166,12 +176,15 @@ def test_lax_scan_gradient_matches_analytic():
             z = a * t - 1.0
             s = bernoulli_spike(k, z, f) if stochastic else heaviside_spike(z, psi)
             return c + s, s
+
         return jax.lax.scan(step, 0.0, (ts, keys))[0]
 
     a = 0.21
     expected = float(jnp.sum(psi(a * ts - 1.0) * ts))
     for stochastic in (False, True):
-        assert float(jax.jit(jax.grad(total), static_argnums=1)(a, stochastic)) == pytest.approx(expected, rel=1e-12)
+        assert float(jax.jit(jax.grad(total), static_argnums=1)(a, stochastic)) == pytest.approx(
+            expected, rel=1e-12
+        )
 
 
 def test_coupled_uniforms_reproduce_bernoulli_spike():

@@ -48,8 +48,9 @@ def test_peak_rss_of_a_subprocess_is_its_own():
 
     held = np.ones(2**30 // 8)  # the parent touches 1 GiB
     code = "from analysis.runtime._host_memory import peak_rss_gib; print(peak_rss_gib())"
-    child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 check=True).stdout)
+    child = float(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    )
     assert peak_rss_gib() >= 1.0
     assert child < 0.5, child
     del held

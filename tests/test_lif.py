@@ -11,9 +11,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.snn import LIFParams, epsilon_hat, fluctuation_sigma_w, psp_kernel
-from analysis.snn import SNNConfig, init_params, simulate
-from analysis.snn import Method
+from analysis.snn import (
+    LIFParams,
+    Method,
+    SNNConfig,
+    epsilon_hat,
+    fluctuation_sigma_w,
+    init_params,
+    psp_kernel,
+    simulate,
+)
 
 
 def _closed_form_kappa(p, n):
@@ -76,10 +83,16 @@ def test_weight_init_std():
     assert w.dtype == np.float32
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(tau_mem=0.0), "tau_mem"), (dict(tau_syn=-1.0), "tau_syn"), (dict(dt=float("nan")), "dt"),
-    (dict(theta=0.0), "theta"), (dict(reset="soft"), "reset"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(tau_mem=0.0), "tau_mem"),
+        (dict(tau_syn=-1.0), "tau_syn"),
+        (dict(dt=float("nan")), "dt"),
+        (dict(theta=0.0), "theta"),
+        (dict(reset="soft"), "reset"),
+    ],
+)
 def test_bad_lif_params(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LIFParams(**kwargs)

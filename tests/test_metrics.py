@@ -31,8 +31,7 @@ def test_van_rossum_matches_naive_loop(tau, dt):
     got = np.asarray(metrics.van_rossum_distance(a, b, tau, dt))
     ref = [_naive_van_rossum(a[i], b[i], tau, dt) for i in range(4)]
     np.testing.assert_allclose(got, ref, rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(metrics.van_rossum_loss(a, b, tau, dt)),
-                               np.square(ref), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(metrics.van_rossum_loss(a, b, tau, dt)), np.square(ref), rtol=1e-12)
 
 
 def test_van_rossum_single_spike_closed_form_and_gradient():
@@ -42,7 +41,7 @@ def test_van_rossum_single_spike_closed_form_and_gradient():
     tau = 5.0
     lam = np.exp(-1 / tau)
     d2 = float(metrics.van_rossum_loss(a, np.zeros_like(a), tau))
-    assert d2 == pytest.approx(1 / (tau * (1 - lam ** 2)), rel=1e-12)
+    assert d2 == pytest.approx(1 / (tau * (1 - lam**2)), rel=1e-12)
     g = jax.grad(lambda x: metrics.van_rossum_loss(x, jnp.zeros_like(x), tau))(jnp.asarray(a))
     assert np.isfinite(np.asarray(g)).all() and float(g[0, 0]) > 0
 

@@ -8,12 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.neuron import escape_noise
-from analysis.snn import LIFParams
-from analysis.snn import SNNConfig, init_params, simulate
-from analysis.snn import Method, method, sampled_derivative_spike
-from analysis.neuron import bernoulli_spike_from_uniform, heaviside_spike
-from analysis.neuron import matched_surrogate
+from analysis.neuron import bernoulli_spike_from_uniform, escape_noise, heaviside_spike, matched_surrogate
+from analysis.snn import LIFParams, Method, SNNConfig, init_params, method, sampled_derivative_spike, simulate
 
 B, T = 2, 12
 _sim = jax.jit(simulate, static_argnames=("cfg", "method", "record"))
@@ -87,23 +83,41 @@ def _np_network(params, x, cfg, meth, key):
 
 CONFIGS = {
     "dense": SNNConfig(n_in=10, hidden=(7, 5), n_out=3),
-    "dense_rec_lif": SNNConfig(n_in=10, hidden=(6,), n_out=4, recurrent=True, readout="lif",
-                               readout_lif=LIFParams(tau_mem=20e-3, tau_syn=10e-3)),
-    "conv_rec": SNNConfig(n_in=24, hidden=(3, 4), n_out=2, connectivity="conv1d", in_channels=2,
-                          kernel_size=(3, 2), stride=(2, 1), recurrent=True),
+    "dense_rec_lif": SNNConfig(
+        n_in=10,
+        hidden=(6,),
+        n_out=4,
+        recurrent=True,
+        readout="lif",
+        readout_lif=LIFParams(tau_mem=20e-3, tau_syn=10e-3),
+    ),
+    "conv_rec": SNNConfig(
+        n_in=24,
+        hidden=(3, 4),
+        n_out=2,
+        connectivity="conv1d",
+        in_channels=2,
+        kernel_size=(3, 2),
+        stride=(2, 1),
+        recurrent=True,
+    ),
 }
 
 
 _slow = pytest.mark.slow
 
 
-@pytest.mark.parametrize("name,meth", [
-    ("dense_rec_lif", "deterministic"), ("conv_rec", "stochastic"),
-    pytest.param("dense", "stochastic", marks=_slow),
-    pytest.param("dense", "deterministic", marks=_slow),
-    pytest.param("dense_rec_lif", "stochastic", marks=_slow),
-    pytest.param("conv_rec", "deterministic", marks=_slow),
-])
+@pytest.mark.parametrize(
+    "name,meth",
+    [
+        ("dense_rec_lif", "deterministic"),
+        ("conv_rec", "stochastic"),
+        pytest.param("dense", "stochastic", marks=_slow),
+        pytest.param("dense", "deterministic", marks=_slow),
+        pytest.param("dense_rec_lif", "stochastic", marks=_slow),
+        pytest.param("conv_rec", "deterministic", marks=_slow),
+    ],
+)
 def test_forward_matches_numpy_loop(name, meth):
     cfg = CONFIGS[name]
     params = init_params(jax.random.key(0), cfg, nu=60.0, dtype=jnp.float64)
@@ -149,13 +163,17 @@ def _scan_loss(params, x, cfg, meth, key):
     return jnp.sum(out * c)
 
 
-@pytest.mark.parametrize("meth,reset", [
-    ("deterministic", "detached"), ("stochastic", "differentiable"),
-    pytest.param("multilayer_spiker", "detached", marks=_slow),
-    pytest.param("deterministic", "differentiable", marks=_slow),
-    pytest.param("stochastic", "detached", marks=_slow),
-    pytest.param("multilayer_spiker", "differentiable", marks=_slow),
-])
+@pytest.mark.parametrize(
+    "meth,reset",
+    [
+        ("deterministic", "detached"),
+        ("stochastic", "differentiable"),
+        pytest.param("multilayer_spiker", "detached", marks=_slow),
+        pytest.param("deterministic", "differentiable", marks=_slow),
+        pytest.param("stochastic", "detached", marks=_slow),
+        pytest.param("multilayer_spiker", "differentiable", marks=_slow),
+    ],
+)
 def test_gradients_match_unrolled_loop(meth, reset):
     cfg = SNNConfig(n_in=8, hidden=(6,), n_out=3, lif=LIFParams(reset=reset))
     params = init_params(jax.random.key(2), cfg, nu=80.0, dtype=jnp.float64)
@@ -186,7 +204,11 @@ def test_reset_modes_differ():
     for reset in ("detached", "differentiable"):
         cfg = SNNConfig(n_in=8, hidden=(6,), n_out=3, lif=LIFParams(reset=reset))
         params = init_params(jax.random.key(2), cfg, nu=80.0, dtype=jnp.float64)
-        g[reset] = np.asarray(jax.jit(jax.grad(_scan_loss), static_argnums=(2, 3))(params, _inputs(8), cfg, method("deterministic"), None)["hidden"][0]["w"])
+        g[reset] = np.asarray(
+            jax.jit(jax.grad(_scan_loss), static_argnums=(2, 3))(
+                params, _inputs(8), cfg, method("deterministic"), None
+            )["hidden"][0]["w"]
+        )
     assert np.abs(g["detached"] - g["differentiable"]).max() > 1e-6 * np.abs(g["detached"]).max()
 
 
@@ -260,27 +282,48 @@ def test_bad_input_errors():
         simulate(params, x.at[0, 0, 0].set(jnp.nan), cfg, Method())
 
 
-@pytest.mark.parametrize("meth,reset", [
-    ("deterministic", "differentiable"), ("stochastic", "detached"), ("multilayer_spiker", "differentiable"),
-])
-@pytest.mark.parametrize("cfg", [
-    SNNConfig(n_in=10, hidden=(7, 5), n_out=4, readout="lif"),
-    SNNConfig(n_in=24, hidden=(3, 4), n_out=2, connectivity="conv1d", in_channels=2, kernel_size=(3, 2),
-              stride=(2, 1), readout="lif"),
-], ids=["dense_lif", "conv_lif"])
+@pytest.mark.parametrize(
+    "meth,reset",
+    [
+        ("deterministic", "differentiable"),
+        ("stochastic", "detached"),
+        ("multilayer_spiker", "differentiable"),
+    ],
+)
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        SNNConfig(n_in=10, hidden=(7, 5), n_out=4, readout="lif"),
+        SNNConfig(
+            n_in=24,
+            hidden=(3, 4),
+            n_out=2,
+            connectivity="conv1d",
+            in_channels=2,
+            kernel_size=(3, 2),
+            stride=(2, 1),
+            readout="lif",
+        ),
+    ],
+    ids=["dense_lif", "conv_lif"],
+)
 def test_handwritten_layer_backward_equals_autodiff(cfg, meth, reset):
     """The layer-wise path's hand-written LIF backward (analysis._snn_layerwise._lif_layer)
     against autodiff of the all-layers scan (the checkpointed path), with cotangents on
     every output: hidden spikes and potentials, output spikes and potential."""
     cfg = SNNConfig(**{**cfg.__dict__, "lif": LIFParams(reset=reset)})
     ck = SNNConfig(**{**cfg.__dict__, "checkpoint": True})
-    params = init_params(jax.random.key(4), cfg, nu=80.0, sigma_u=3.0, dtype=jnp.float64)  # every layer spikes
+    params = init_params(
+        jax.random.key(4), cfg, nu=80.0, sigma_u=3.0, dtype=jnp.float64
+    )  # every layer spikes
     x, m, key = _inputs(cfg.n_in, t=30), method(meth), jax.random.key(6)
 
     def loss(p, c):
         r = _sim(p, x, c, m, key, record="all")
         arrays = r.spikes + r.membranes + (r.output, r.output_membrane)
-        return sum(jnp.sum(jnp.sin(1.0 + k + jnp.arange(a.size).reshape(a.shape)) * a) for k, a in enumerate(arrays))
+        return sum(
+            jnp.sum(jnp.sin(1.0 + k + jnp.arange(a.size).reshape(a.shape)) * a) for k, a in enumerate(arrays)
+        )
 
     grad = jax.jit(jax.grad(loss), static_argnums=1)
     ga, gb = grad(params, cfg), grad(params, ck)

@@ -4,10 +4,17 @@ import jax
 import numpy as np
 import pytest
 
-from analysis.training.tasks import (RandmanConfig, dither, image_raster, load_shd, make_randman,
-                            make_spike_train_task, poisson_inputs)
-from analysis.training.tasks import train_valid_split
-from analysis.training.tasks import default_image_path
+from analysis.training.tasks import (
+    RandmanConfig,
+    default_image_path,
+    dither,
+    image_raster,
+    load_shd,
+    make_randman,
+    make_spike_train_task,
+    poisson_inputs,
+    train_valid_split,
+)
 
 
 def _naive_floyd_steinberg(gray, threshold=0.5):

@@ -23,7 +23,9 @@ def _plain_loss(layout, theta, beta):
     return jnp.sum(a)
 
 
-@pytest.mark.parametrize("beta,beta_sg", [(3.0, 3.0), (10000.0, 5.0), (math.inf, 5.0), (20.0, 2.0), (1e6, 1.0)])
+@pytest.mark.parametrize(
+    "beta,beta_sg", [(3.0, 3.0), (10000.0, 5.0), (math.inf, 5.0), (20.0, 2.0), (1e6, 1.0)]
+)
 def test_five_weight_matches_handwritten_numpy(beta, beta_sg):
     th = np.random.default_rng(0).normal(size=(7, 5))
     got = np.asarray(jax.vmap(tn.sg_field(tn.FIVE_WEIGHT, beta, beta_sg))(jnp.asarray(th)))
@@ -66,8 +68,14 @@ def test_sg_jacobian_matches_finite_differences():
     th = np.array([0.2, 0.5, -0.4, 0.9, -0.7])
     J = np.asarray(jax.jit(jax.jacfwd(g))(jnp.asarray(th)))
     eps = 1e-6
-    fd = np.stack([(five_weight_sg_np(th + eps * e, 3.0, 1.0) - five_weight_sg_np(th - eps * e, 3.0, 1.0))
-                   / (2 * eps) for e in np.eye(5)], axis=1)
+    fd = np.stack(
+        [
+            (five_weight_sg_np(th + eps * e, 3.0, 1.0) - five_weight_sg_np(th - eps * e, 3.0, 1.0))
+            / (2 * eps)
+            for e in np.eye(5)
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-9)
     assert np.abs(J - J.T).max() > 1e-3  # an SG Jacobian is not symmetric
 

@@ -36,8 +36,9 @@ def test_smorms3_matches_naive_implementation():
     for gr in grads_seq:
         upd, state = opt.update({"w": jnp.asarray(gr)}, state, params)
         params = optax.apply_updates(params, upd)
-    np.testing.assert_allclose(np.asarray(params["w"]), _naive_smorms3(grads_seq, x0, 3e-3),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        np.asarray(params["w"]), _naive_smorms3(grads_seq, x0, 3e-3), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_smorms3_minimises_a_quadratic():
@@ -89,7 +90,7 @@ def _noisy_regression():
     def loss_fn(params, key, xb, yb):
         noise = 0.1 * jax.random.normal(key, yb.shape, jnp.float32)
         err = xb @ params["w"] + params["b"] - yb + noise
-        return jnp.mean(err ** 2), {"abs_err": jnp.mean(jnp.abs(err))}
+        return jnp.mean(err**2), {"abs_err": jnp.mean(jnp.abs(err))}
 
     params = {"w": jnp.zeros(3, jnp.float32), "b": jnp.zeros((), jnp.float32)}
     return loss_fn, params, (x, y)
@@ -117,8 +118,15 @@ def test_resume_with_a_different_config_is_refused(tmp_path):
     loss_fn, p0, data = _noisy_regression()
     train.fit(loss_fn, p0, data, train.TrainConfig(epochs=1, seed=1), out_dir=tmp_path, progress=False)
     with pytest.raises(ValueError, match="cannot resume"):
-        train.fit(loss_fn, p0, data, train.TrainConfig(epochs=2, seed=2), out_dir=tmp_path,
-                  resume=True, progress=False)
+        train.fit(
+            loss_fn,
+            p0,
+            data,
+            train.TrainConfig(epochs=2, seed=2),
+            out_dir=tmp_path,
+            resume=True,
+            progress=False,
+        )
 
 
 def test_train_config_validation():

@@ -5,58 +5,58 @@ error control, the paper's field setups, and an independent NumPy reference.
 Gygax & Zenke 2025, sec. 5; THEORY.md sec. 5.
 """
 
+from analysis.fields._loops import (
+    ORIENTATIONS,
+    LoopIntegral,
+    Plane,
+    circle,
+    curl,
+    curl_norm,
+    jacobian,
+    jacobian_asymmetry,
+    loop_integral,
+    plane_curl,
+    polygon_integral,
+    shrinking_loops,
+    surface_integral,
+)
 from analysis.fields._numerics import (
     compiled,
     cumulative_integral,
-    fit_order,
     descend,
+    fit_order,
     on_grid,
 )
-from analysis.fields._loops import (
-    Plane,
-    LoopIntegral,
-    ORIENTATIONS,
-    circle,
-    loop_integral,
-    polygon_integral,
-    jacobian,
-    curl,
-    curl_norm,
-    jacobian_asymmetry,
-    plane_curl,
-    surface_integral,
-    shrinking_loops,
-)
-from analysis.fields._toy import (
-    Layout,
-    FIVE_WEIGHT,
-    sg_sigmoid,
-    unflatten,
-    forward,
-    network_loss,
-    loss_fn,
-    sg_field,
-    exact_field,
-    random_layout,
-    layout_from_spec,
-    load_layout,
-    PAPER_D1,
-    PAPER_D2,
-    PAPER_RADIUS,
-    paper_plane,
-    SIGN_FLIP_REST,
-    sign_flip_thetas,
-    plateau_thetas,
+from analysis.fields._paper import (
+    loop_figure_data,
+    output_on_plane,
+    plateau_landscape,
+    sign_flip_sweep,
 )
 from analysis.fields._reference import (
     five_weight_output_np,
     five_weight_sg_np,
 )
-from analysis.fields._paper import (
-    output_on_plane,
-    loop_figure_data,
-    sign_flip_sweep,
-    plateau_landscape,
+from analysis.fields._toy import (
+    FIVE_WEIGHT,
+    PAPER_D1,
+    PAPER_D2,
+    PAPER_RADIUS,
+    SIGN_FLIP_REST,
+    Layout,
+    exact_field,
+    forward,
+    layout_from_spec,
+    load_layout,
+    loss_fn,
+    network_loss,
+    paper_plane,
+    plateau_thetas,
+    random_layout,
+    sg_field,
+    sg_sigmoid,
+    sign_flip_thetas,
+    unflatten,
 )
 
 __all__ = [

@@ -32,8 +32,9 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -42,9 +43,25 @@ import numpy as np
 from analysis import _validate
 from analysis.fields._numerics import compiled, cumulative_integral, descend, fit_order, on_grid  # noqa: F401
 
-__all__ = ["Plane", "LoopIntegral", "ORIENTATIONS", "circle", "loop_integral", "polygon_integral",
-           "jacobian", "curl", "curl_norm", "jacobian_asymmetry", "plane_curl",
-           "surface_integral", "shrinking_loops", "fit_order", "cumulative_integral", "descend", "on_grid"]
+__all__ = [
+    "Plane",
+    "LoopIntegral",
+    "ORIENTATIONS",
+    "circle",
+    "loop_integral",
+    "polygon_integral",
+    "jacobian",
+    "curl",
+    "curl_norm",
+    "jacobian_asymmetry",
+    "plane_curl",
+    "surface_integral",
+    "shrinking_loops",
+    "fit_order",
+    "cumulative_integral",
+    "descend",
+    "on_grid",
+]
 
 ORIENTATIONS = ("clockwise", "counterclockwise")
 _ORTHO_TOL = 1e-6
@@ -61,22 +78,25 @@ class Plane:
     def __post_init__(self):
         c, d1, d2 = (tuple(float(v) for v in np.ravel(x)) for x in (self.center, self.d1, self.d2))
         if not len(c) == len(d1) == len(d2) or len(c) < 2:
-            raise ValueError(f"center, d1, d2 must have one equal length >= 2, got {len(c)}, "
-                             f"{len(d1)}, {len(d2)}")
+            raise ValueError(
+                f"center, d1, d2 must have one equal length >= 2, got {len(c)}, {len(d1)}, {len(d2)}"
+            )
         for name, v in (("center", c), ("d1", d1), ("d2", d2)):
             if not np.all(np.isfinite(v)):
                 raise ValueError(f"{name} must be finite, got {v}")
         gram = np.array([[np.dot(d1, d1), np.dot(d1, d2)], [np.dot(d1, d2), np.dot(d2, d2)]])
         if np.abs(gram - np.eye(2)).max() > _ORTHO_TOL:
-            raise ValueError(f"d1, d2 must be orthonormal (|d1|=|d2|=1, d1.d2=0 to {_ORTHO_TOL}); "
-                             f"got |d1|^2={gram[0, 0]:.6g}, |d2|^2={gram[1, 1]:.6g}, "
-                             f"d1.d2={gram[0, 1]:.3g}. Use Plane.from_directions to orthonormalise")
+            raise ValueError(
+                f"d1, d2 must be orthonormal (|d1|=|d2|=1, d1.d2=0 to {_ORTHO_TOL}); "
+                f"got |d1|^2={gram[0, 0]:.6g}, |d2|^2={gram[1, 1]:.6g}, "
+                f"d1.d2={gram[0, 1]:.3g}. Use Plane.from_directions to orthonormalise"
+            )
         object.__setattr__(self, "center", c)
         object.__setattr__(self, "d1", d1)
         object.__setattr__(self, "d2", d2)
 
     @classmethod
-    def from_directions(cls, center, d1, d2) -> "Plane":
+    def from_directions(cls, center, d1, d2) -> Plane:
         """Gram-Schmidt: d1 normalised, d2 made orthogonal to d1 and normalised."""
         d1, d2 = np.asarray(d1, float), np.asarray(d2, float)
         d1 = d1 / np.linalg.norm(d1)
@@ -90,7 +110,9 @@ class Plane:
 
         NumPy in, NumPy out (no compilation); JAX arrays or tracers give JAX arrays.
         """
-        xp = np if isinstance(a, (np.ndarray, float, int)) and isinstance(b, (np.ndarray, float, int)) else jnp
+        xp = (
+            np if isinstance(a, (np.ndarray, float, int)) and isinstance(b, (np.ndarray, float, int)) else jnp
+        )
         c, d1, d2 = (xp.asarray(v) for v in (self.center, self.d1, self.d2))
         return c + xp.asarray(a)[..., None] * d1 + xp.asarray(b)[..., None] * d2
 
@@ -154,8 +176,9 @@ def _cumtrap(f, h):
     return np.concatenate([[0.0], np.cumsum(0.5 * h * (f_closed[1:] + f_closed[:-1]))])
 
 
-def loop_integral(field: Callable, plane: Plane, radius: float, n_points: int = 512,
-                  orientation: str = "clockwise") -> LoopIntegral:
+def loop_integral(
+    field: Callable, plane: Plane, radius: float, n_points: int = 512, orientation: str = "clockwise"
+) -> LoopIntegral:
     """Line integral of ``field`` around the circle of ``radius`` in ``plane`` (see module doc)."""
     phi, pts, tan = circle(plane, radius, n_points, orientation)
     g = _eval(field, pts)
@@ -163,10 +186,13 @@ def loop_integral(field: Callable, plane: Plane, radius: float, n_points: int = 
     h = 2.0 * math.pi / n_points
     cum, cum_half = _cumtrap(f, h), _cumtrap(f[::2], 2 * h)
     return LoopIntegral(
-        value=cum[-1], error=abs(cum[-1] - cum_half[-1]),
+        value=cum[-1],
+        error=abs(cum[-1] - cum_half[-1]),
         abs_path=h * float(radius) * np.sum(np.linalg.norm(g, axis=-1)),
-        t=np.append(phi, 2.0 * math.pi), cumulative=cum,
-        cumulative_error=np.max(np.abs(cum[::2] - cum_half)))
+        t=np.append(phi, 2.0 * math.pi),
+        cumulative=cum,
+        cumulative_error=np.max(np.abs(cum[::2] - cum_half)),
+    )
 
 
 def polygon_integral(field: Callable, plane: Plane, vertices, n_per_edge: int = 32) -> LoopIntegral:
@@ -186,8 +212,14 @@ def polygon_integral(field: Callable, plane: Plane, vertices, n_per_edge: int = 
     vals, coarse, absp = (np.array(x) for x in zip(*edges))
     cum = np.concatenate([[0.0], np.cumsum(vals)])
     cum_c = np.concatenate([[0.0], np.cumsum(coarse)])
-    return LoopIntegral(cum[-1], abs(cum[-1] - cum_c[-1]), np.sum(absp),
-                        np.arange(len(v) + 1.0), cum, np.max(np.abs(cum - cum_c)))
+    return LoopIntegral(
+        cum[-1],
+        abs(cum[-1] - cum_c[-1]),
+        np.sum(absp),
+        np.arange(len(v) + 1.0),
+        cum,
+        np.max(np.abs(cum - cum_c)),
+    )
 
 
 def _edge_integral(field, plane, p, q, n):
@@ -198,8 +230,12 @@ def _edge_integral(field, plane, p, q, n):
         pts = plane.point(p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))
         g = _eval(field, pts)
         step = (q[0] - p[0]) * np.asarray(plane.d1) + (q[1] - p[1]) * np.asarray(plane.d2)
-        out.append((0.5 * np.sum(w * (g @ step)), 0.5 * np.sum(w * np.linalg.norm(g, axis=-1))
-                    * float(np.hypot(*(q - p)))))
+        out.append(
+            (
+                0.5 * np.sum(w * (g @ step)),
+                0.5 * np.sum(w * np.linalg.norm(g, axis=-1)) * float(np.hypot(*(q - p))),
+            )
+        )
     return out[0][0], out[1][0], out[0][1]
 
 
@@ -235,8 +271,14 @@ def plane_curl(field: Callable, plane: Plane, a=0.0, b=0.0):
     return np.asarray(fn(flat, np.asarray(plane.d1), np.asarray(plane.d2))).reshape(pts.shape[:-1])
 
 
-def surface_integral(field: Callable, plane: Plane, radius: float, n_radial: int = 16,
-                     n_angular: int = 64, orientation: str = "clockwise"):
+def surface_integral(
+    field: Callable,
+    plane: Plane,
+    radius: float,
+    n_radial: int = 16,
+    n_angular: int = 64,
+    orientation: str = "clockwise",
+):
     """(value, error) of the disk integral of curl_ab, signed to equal the oriented loop integral.
 
     Polar coordinates: Gauss-Legendre in rho (n_radial) x periodic trapezoid in phi
@@ -252,20 +294,24 @@ def surface_integral(field: Callable, plane: Plane, radius: float, n_radial: int
         R, PHI = np.meshgrid(rho, phi, indexing="ij")
         rules.append((w, rho, na, R * np.cos(PHI), R * np.sin(PHI)))
     # one evaluation (one compilation) for the points of both rules
-    c_all = plane_curl(field, plane, np.concatenate([q[3].ravel() for q in rules]),
-                       np.concatenate([q[4].ravel() for q in rules]))
+    c_all = plane_curl(
+        field,
+        plane,
+        np.concatenate([q[3].ravel() for q in rules]),
+        np.concatenate([q[4].ravel() for q in rules]),
+    )
     vals, start = [], 0
     for w, rho, na, A, _ in rules:
-        c = c_all[start:start + A.size].reshape(A.shape)
+        c = c_all[start : start + A.size].reshape(A.shape)
         start += A.size
         vals.append(-s * 0.5 * r * np.sum(w * rho * np.sum(c, axis=1) * (2.0 * np.pi / na)))
     return float(vals[0]), float(abs(vals[0] - vals[1]))
 
 
-def shrinking_loops(field: Callable, plane: Plane, radii, n_points: int = 64,
-                    orientation: str = "counterclockwise"):
+def shrinking_loops(
+    field: Callable, plane: Plane, radii, n_points: int = 64, orientation: str = "counterclockwise"
+):
     """Loop integral / (pi r^2) for each radius (array like ``radii``), and its error bounds."""
     out = [loop_integral(field, plane, r, n_points, orientation) for r in np.ravel(radii)]
     area = np.pi * np.ravel(radii) ** 2
-    return (np.array([float(o.value) for o in out]) / area,
-            np.array([float(o.error) for o in out]) / area)
+    return (np.array([float(o.value) for o in out]) / area, np.array([float(o.error) for o in out]) / area)

@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -90,8 +90,9 @@ def cumulative_integral(x, f):
         raise ValueError("x must be strictly increasing and uniformly spaced")
     zero = np.zeros(f.shape[:-1] + (1,))
     F = np.concatenate([zero, np.cumsum(0.5 * h * (f[..., 1:] + f[..., :-1]), axis=-1)], axis=-1)
-    F2 = np.concatenate([zero, np.cumsum((x[2::2] - x[:-2:2]) * 0.5 * (f[..., 2::2] + f[..., :-2:2]),
-                                         axis=-1)], axis=-1)
+    F2 = np.concatenate(
+        [zero, np.cumsum((x[2::2] - x[:-2:2]) * 0.5 * (f[..., 2::2] + f[..., :-2:2]), axis=-1)], axis=-1
+    )
     diff = F[..., ::2] - F2
     rich_even = F[..., ::2] + diff / 3.0
     rich = np.empty_like(F)

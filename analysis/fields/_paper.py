@@ -41,8 +41,15 @@ def output_on_plane(layout, plane, a, b, beta, dtype=None):
     return _grid_output(layout, arrs, (jnp.asarray(a, dtype), jnp.asarray(b, dtype)), float(beta))
 
 
-def loop_figure_data(grid_n=2000, loop_n=1500, grid_betas=(1.0, 5.0, 20.0, 10000.0),
-                     beta=10000.0, beta_sgs=(1.0, 5.0, 20.0), extent=2.5, dtype=None):
+def loop_figure_data(
+    grid_n=2000,
+    loop_n=1500,
+    grid_betas=(1.0, 5.0, 20.0, 10000.0),
+    beta=10000.0,
+    beta_sgs=(1.0, 5.0, 20.0),
+    extent=2.5,
+    dtype=None,
+):
     """Fig. 4 data: output grids per beta, and cumulative SG / exact loop integrals per beta_SG."""
     plane = tn.paper_plane()
     ab = np.linspace(-extent, extent, grid_n)
@@ -50,10 +57,12 @@ def loop_figure_data(grid_n=2000, loop_n=1500, grid_betas=(1.0, 5.0, 20.0, 10000
     for bg in grid_betas:
         out["grids"][bg] = np.asarray(output_on_plane(tn.FIVE_WEIGHT, plane, ab, ab, bg, dtype))
     for bs in beta_sgs:
-        out["sg_loops"][bs] = fields.loop_integral(tn.sg_field(tn.FIVE_WEIGHT, beta, bs), plane,
-                                                   tn.PAPER_RADIUS, loop_n)
-        out["exact_loops"][bs] = fields.loop_integral(tn.exact_field(tn.FIVE_WEIGHT, bs), plane,
-                                                      tn.PAPER_RADIUS, loop_n)
+        out["sg_loops"][bs] = fields.loop_integral(
+            tn.sg_field(tn.FIVE_WEIGHT, beta, bs), plane, tn.PAPER_RADIUS, loop_n
+        )
+        out["exact_loops"][bs] = fields.loop_integral(
+            tn.exact_field(tn.FIVE_WEIGHT, bs), plane, tn.PAPER_RADIUS, loop_n
+        )
     return out
 
 
@@ -65,9 +74,17 @@ def sign_flip_sweep(beta_sg, beta=100.0, n=10001):
     true_g = np.asarray(fields.on_grid(tn.exact_field(tn.FIVE_WEIGHT, beta), th))[:, 0]
     sg = np.asarray(fields.on_grid(tn.sg_field(tn.FIVE_WEIGHT, beta, beta_sg), th))[:, 0]
     F, F_rich, F_err = fields.cumulative_integral(w, sg)
-    return {"w": w, "theta": np.asarray(th), "loss": loss(beta), "smooth_loss": loss(beta_sg),
-            "true_grad": true_g, "sg": sg, "integrated_sg": F, "integrated_sg_richardson": F_rich,
-            "integrated_sg_error": F_err}
+    return {
+        "w": w,
+        "theta": np.asarray(th),
+        "loss": loss(beta),
+        "smooth_loss": loss(beta_sg),
+        "true_grad": true_g,
+        "sg": sg,
+        "integrated_sg": F,
+        "integrated_sg_richardson": F_rich,
+        "integrated_sg_error": F_err,
+    }
 
 
 def plateau_landscape(beta_sg, beta=20.0, n=401, extent=2.0):

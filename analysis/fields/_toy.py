@@ -46,10 +46,27 @@ import numpy as np
 
 from analysis import _validate
 
-__all__ = ["Layout", "FIVE_WEIGHT", "sg_sigmoid", "unflatten", "forward", "network_loss", "loss_fn",
-           "sg_field", "exact_field", "random_layout", "layout_from_spec", "load_layout",
-           "PAPER_D1", "PAPER_D2", "PAPER_RADIUS", "paper_plane", "SIGN_FLIP_REST", "sign_flip_thetas",
-           "plateau_thetas"]
+__all__ = [
+    "Layout",
+    "FIVE_WEIGHT",
+    "sg_sigmoid",
+    "unflatten",
+    "forward",
+    "network_loss",
+    "loss_fn",
+    "sg_field",
+    "exact_field",
+    "random_layout",
+    "layout_from_spec",
+    "load_layout",
+    "PAPER_D1",
+    "PAPER_D2",
+    "PAPER_RADIUS",
+    "paper_plane",
+    "SIGN_FLIP_REST",
+    "sign_flip_thetas",
+    "plateau_thetas",
+]
 
 
 _UNROLL_MAX = 64  # nets with at most this many weights use unrolled scalar sums
@@ -139,11 +156,12 @@ def unflatten(layout: Layout, theta) -> list:
     """Split flat ``theta`` (n_params,) into the weight matrices [(n_1, n_0), (n_2, n_1), ...]."""
     theta = jnp.asarray(theta)
     if theta.shape != (layout.n_params,):
-        raise ValueError(f"theta must have shape ({layout.n_params},) for sizes {layout.sizes}, "
-                         f"got {theta.shape}")
+        raise ValueError(
+            f"theta must have shape ({layout.n_params},) for sizes {layout.sizes}, got {theta.shape}"
+        )
     mats, start = [], 0
     for o, i in layout.shapes:
-        mats.append(theta[start:start + o * i].reshape(o, i))
+        mats.append(theta[start : start + o * i].reshape(o, i))
         start += o * i
     return mats
 
@@ -166,8 +184,9 @@ def _forward(layout, theta, beta, beta_sg):
     # work that XLA fuses; batched tiny matmuls are ~10x slower on CPU.
     a = [jnp.asarray(v, dtype) for v in layout.x]
     for W in mats:
-        a = [_sigmoid_sg(sum(W[j, i] * a[i] for i in range(len(a))), beta, beta_sg)
-             for j in range(W.shape[0])]
+        a = [
+            _sigmoid_sg(sum(W[j, i] * a[i] for i in range(len(a))), beta, beta_sg) for j in range(W.shape[0])
+        ]
     return jnp.stack(a)
 
 

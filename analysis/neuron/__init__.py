@@ -7,41 +7,41 @@ The sympy derivations live in :mod:`analysis.neuron.symbolic` (imported on deman
 is slow to import).
 """
 
-from analysis.neuron._escape_noise import (
-    EscapeNoise,
-    escape_noise,
-    ESCAPE_NOISE_NAMES,
-)
-from analysis.neuron._surrogates import (
-    Surrogate,
-    surrogate,
-    matched_surrogate,
-    SURROGATE_NAMES,
-    MATCHED_NOISE,
-)
-from analysis.neuron._spikes import (
-    heaviside_spike,
-    bernoulli_spike,
-    bernoulli_spike_from_uniform,
-    spike_uniforms,
-)
 from analysis.neuron._bernoulli import (
     BERNOULLI_CONSTRUCTS,
-    TRIPLE_CONSTRUCTS,
     SMOOTHED_CONSTRUCTS,
-    bernoulli_derivative_samples,
+    TRIPLE_CONSTRUCTS,
     bernoulli_construct_moments,
+    bernoulli_derivative_samples,
     bernoulli_jump_weights,
 )
+from analysis.neuron._escape_noise import (
+    ESCAPE_NOISE_NAMES,
+    EscapeNoise,
+    escape_noise,
+)
 from analysis.neuron._single_neuron import (
-    membrane_distance,
-    expected_output,
-    spm_gradient,
-    surrogate_gradient,
     expected_loss,
     expected_loss_gradient,
-    surrogate_loss_gradient,
+    expected_output,
+    membrane_distance,
     sg_loss_difference,
+    spm_gradient,
+    surrogate_gradient,
+    surrogate_loss_gradient,
+)
+from analysis.neuron._spikes import (
+    bernoulli_spike,
+    bernoulli_spike_from_uniform,
+    heaviside_spike,
+    spike_uniforms,
+)
+from analysis.neuron._surrogates import (
+    MATCHED_NOISE,
+    SURROGATE_NAMES,
+    Surrogate,
+    matched_surrogate,
+    surrogate,
 )
 
 __all__ = [

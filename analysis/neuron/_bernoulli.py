@@ -34,7 +34,7 @@ True
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -62,9 +62,7 @@ BERNOULLI_CONSTRUCTS = TRIPLE_CONSTRUCTS + SMOOTHED_CONSTRUCTS
 
 def _check_construct(construct: str) -> str:
     if construct not in BERNOULLI_CONSTRUCTS:
-        raise ValueError(
-            f"unknown construct {construct!r}; valid names: {', '.join(BERNOULLI_CONSTRUCTS)}"
-        )
+        raise ValueError(f"unknown construct {construct!r}; valid names: {', '.join(BERNOULLI_CONSTRUCTS)}")
     return construct.removeprefix("smoothed_")
 
 
@@ -132,5 +130,3 @@ def bernoulli_construct_moments(p, construct: str):
         "straight_through": jnp.zeros_like(p),
     }[base]
     return jnp.ones_like(p), var
-
-

@@ -25,7 +25,7 @@ True
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -94,8 +94,15 @@ def expected_loss_gradient(w, x, noise: EscapeNoise, loss: Callable, theta=1.0):
 
 
 def surrogate_loss_gradient(
-    key, w, x, noise: EscapeNoise, loss: Callable, surrogate: Surrogate | None = None, theta=1.0,
-    *, stochastic=True,
+    key,
+    w,
+    x,
+    noise: EscapeNoise,
+    loss: Callable,
+    surrogate: Surrogate | None = None,
+    theta=1.0,
+    *,
+    stochastic=True,
 ):
     """SG of L(S) on one sampled S: L'(S) psi(z) x, computed by jax.grad."""
     out = lambda w_: loss(_spike(key, membrane_distance(w_, x, theta), noise, surrogate, stochastic))

@@ -29,16 +29,29 @@ Example
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
 
 __all__ = [
-    "Z", "BETA", "P0", "Phi", "cdf_expr", "pdf_expr", "diff_cdf", "surrogate_expr", "family_report",
-    "surrogate_factor", "code_agreement", "spm_gradient_symbolic", "spm_gradient_numeric",
-    "FamilyReport", "FactorReport", "SPMGradient",
+    "Z",
+    "BETA",
+    "P0",
+    "Phi",
+    "cdf_expr",
+    "pdf_expr",
+    "diff_cdf",
+    "surrogate_expr",
+    "family_report",
+    "surrogate_factor",
+    "code_agreement",
+    "spm_gradient_symbolic",
+    "spm_gradient_numeric",
+    "FamilyReport",
+    "FactorReport",
+    "SPMGradient",
 ]
 
 Z = sp.Symbol("z", real=True)
@@ -56,7 +69,7 @@ class Phi(sp.Function):
 
     def fdiff(self, argindex=1):
         y = self.args[0]
-        return sp.exp(-y ** 2 / 2) / sp.sqrt(2 * sp.pi)
+        return sp.exp(-(y**2) / 2) / sp.sqrt(2 * sp.pi)
 
     def _eval_rewrite_as_erfc(self, y, **kwargs):
         return sp.erfc(-y / sp.sqrt(2)) / 2
@@ -70,7 +83,9 @@ def _cdfs():
         "probit": Phi(x),
         "fast_sigmoid": sp.Piecewise((_HALF + x / (2 * (1 - x)), x < 0), (_HALF + x / (2 * (1 + x)), True)),
         "arctan": _HALF + sp.atan(x) / sp.pi,
-        "triangle": sp.Piecewise((0, x < -1), ((1 + x) ** 2 / 2, x < 0), (1 - (1 - x) ** 2 / 2, x < 1), (1, True)),
+        "triangle": sp.Piecewise(
+            (0, x < -1), ((1 + x) ** 2 / 2, x < 0), (1 - (1 - x) ** 2 / 2, x < 1), (1, True)
+        ),
         "laplace": sp.Piecewise((sp.exp(x) / 2, x < 0), (1 - sp.exp(-x) / 2, True)),
     }
 
@@ -82,9 +97,9 @@ def _pdfs():
     return {
         "sigmoid": BETA * sig(x) * sig(-x),
         "exponential": sp.Piecewise((BETA * P0 * sp.exp(x), x < -sp.log(P0)), (0, True)),
-        "probit": BETA * sp.exp(-x ** 2 / 2) / sp.sqrt(2 * sp.pi),
+        "probit": BETA * sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi),
         "fast_sigmoid": sp.Piecewise((BETA / (2 * (1 - x) ** 2), x < 0), (BETA / (2 * (1 + x) ** 2), True)),
-        "arctan": BETA / (sp.pi * (1 + x ** 2)),
+        "arctan": BETA / (sp.pi * (1 + x**2)),
         "triangle": sp.Piecewise((0, x < -1), (BETA * (1 + x), x < 0), (BETA * (1 - x), x < 1), (0, True)),
         "laplace": sp.Piecewise((BETA * sp.exp(x) / 2, x < 0), (BETA * sp.exp(-x) / 2, True)),
     }
@@ -98,9 +113,9 @@ def _surrogates():
         "superspike": sp.Piecewise((1 / (1 - x) ** 2, x < 0), (1 / (1 + x) ** 2, True)),
         "sigmoid_prime": BETA * sig(x) * sig(-x),
         "scaled_sigmoid": sig(x) * sig(-x),
-        "arctan": 1 / (1 + x ** 2),
+        "arctan": 1 / (1 + x**2),
         "triangle": sp.Piecewise((0, x < -1), (1 + x, x < 0), (1 - x, x < 1), (0, True)),
-        "gaussian": sp.exp(-x ** 2 / 2),
+        "gaussian": sp.exp(-(x**2) / 2),
         "exponential": sp.Piecewise((BETA * P0 * sp.exp(x), x < -sp.log(P0)), (0, True)),
         "laplace": sp.Piecewise((sp.exp(x), x < 0), (sp.exp(-x), True)),
         "straight_through": sp.Integer(1),
@@ -109,12 +124,17 @@ def _surrogates():
 
 # Breakpoints in x = beta z where a family's formula changes.
 _BREAKS = {
-    "sigmoid": (), "probit": (), "arctan": (), "exponential": (-sp.log(P0),),
-    "fast_sigmoid": (0,), "triangle": (-1, 0, 1), "laplace": (0,),
+    "sigmoid": (),
+    "probit": (),
+    "arctan": (),
+    "exponential": (-sp.log(P0),),
+    "fast_sigmoid": (0,),
+    "triangle": (-1, 0, 1),
+    "laplace": (0,),
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def cdf_expr(family: str) -> sp.Expr:
     """Sympy expression of the escape-noise CDF f(z) (symbols Z, BETA, P0)."""
     table = _cdfs()
@@ -123,14 +143,14 @@ def cdf_expr(family: str) -> sp.Expr:
     return table[family]
 
 
-@lru_cache(maxsize=None)
+@cache
 def pdf_expr(family: str) -> sp.Expr:
     """Transcribed density f'(z) of ``family`` (checked against diff(f) in family_report)."""
     cdf_expr(family)
     return _pdfs()[family]
 
 
-@lru_cache(maxsize=None)
+@cache
 def surrogate_expr(name: str) -> sp.Expr:
     """Sympy psi(z) for a registered surrogate name or ``matched:<family>``."""
     if name.startswith("matched:"):
@@ -185,11 +205,17 @@ class FamilyReport(NamedTuple):
 
     @property
     def ok(self) -> bool:
-        return (self.limit_minus_inf == 0 and self.limit_plus_inf == 1 and self.integral == 1
-                and self.continuous and self.pdf_matches and self.nonnegative)
+        return (
+            self.limit_minus_inf == 0
+            and self.limit_plus_inf == 1
+            and self.integral == 1
+            and self.continuous
+            and self.pdf_matches
+            and self.nonnegative
+        )
 
 
-@lru_cache(maxsize=None)
+@cache
 def family_report(family: str) -> FamilyReport:
     """Differentiate f piece by piece and check that it is a CDF with density f'."""
     f, pdf = cdf_expr(family).rewrite(sp.erfc), pdf_expr(family)
@@ -228,7 +254,7 @@ class FactorReport(NamedTuple):
     note: str = ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def surrogate_factor(name: str) -> FactorReport:
     """Derive c with psi = c f' (f the matched family), piece by piece."""
     from analysis.neuron._surrogates import MATCHED_NOISE  # registry names only (no maths)
@@ -256,7 +282,7 @@ def _mid(lo, hi):
     return hi - 1 / BETA if lo == -sp.oo else lo + 1 / BETA
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lambdified(expr: sp.Expr):
     from scipy.special import ndtr
 
@@ -296,7 +322,10 @@ def code_agreement(z_over_beta: np.ndarray | None = None, betas=(0.5, 3.0, 40.0)
             zj = jnp.asarray(z, dtype=jnp.float64)
             for fam in ESCAPE_NOISE_NAMES:
                 noise = escape_noise(fam, b, p0=p)
-                for key, code, ref in (("prob", noise.prob, cdf_expr(fam)), ("deriv", noise.deriv, diff_cdf(fam))):
+                for key, code, ref in (
+                    ("prob", noise.prob, cdf_expr(fam)),
+                    ("deriv", noise.deriv, diff_cdf(fam)),
+                ):
                     e = _rel_err(code(zj), _numeric(ref, b, p)(z))
                     errs[f"{key}:{fam}"] = max(errs.get(f"{key}:{fam}", 0.0), e)
             for name in SURROGATE_NAMES:
@@ -305,7 +334,7 @@ def code_agreement(z_over_beta: np.ndarray | None = None, betas=(0.5, 3.0, 40.0)
     return errs
 
 
-@lru_cache(maxsize=None)
+@cache
 def diff_cdf(family: str) -> sp.Expr:
     """sympy's derivative df/dz of the transcribed CDF (Piecewise kept piecewise)."""
     return sp.piecewise_fold(sp.diff(cdf_expr(family).rewrite(sp.erfc), Z))
@@ -321,7 +350,7 @@ class SPMGradient(NamedTuple):
     matches_sg: bool  # dE[S]/dw_i - f'(z) x_i == 0 and dE[L]/dw_i - (L1 - L0) f'(z) x_i == 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def spm_gradient_symbolic(family: str, n: int = 3) -> SPMGradient:
     """Differentiate E[S] and E[L] w.r.t. symbolic weights; compare with f'(z) x (per piece).
 
@@ -340,8 +369,7 @@ def spm_gradient_symbolic(family: str, n: int = 3) -> SPMGradient:
         ok &= all(_is_zero(sp.diff(el, wi) - (l1 - l0) * fprime * xi) for wi, xi in zip(w, x))
     es = cdf_expr(family).subs(Z, zsum)
     el = es * l1 + (1 - es) * l0
-    return SPMGradient(es, tuple(sp.diff(es, wi) for wi in w), el,
-                       tuple(sp.diff(el, wi) for wi in w), ok)
+    return SPMGradient(es, tuple(sp.diff(es, wi) for wi in w), el, tuple(sp.diff(el, wi) for wi in w), ok)
 
 
 def spm_gradient_numeric(family: str, beta: float, w, x, theta=1.0, p0: float = 0.5, *, z=None):

@@ -3,27 +3,31 @@ tuning, peak resident memory) and file output (atomic writes, JSON conversion).
 """
 
 from analysis.runtime._devices import (
-    device_mesh,
-    replicated,
     batch_sharded,
-    shard_batch,
     data_parallel_grad,
     data_parallel_step,
+    device_mesh,
+    replicated,
+    shard_batch,
     sweep,
     sweep_static,
 )
 from analysis.runtime._host_memory import (
-    keep_freed_memory,
     is_kept,
+    keep_freed_memory,
     peak_rss_gib,
 )
 from analysis.runtime._io import (
+    atomic_write_bytes,
     to_jsonable,
     write_json,
-    atomic_write_bytes,
+)
+from analysis.runtime._provenance import (
+    provenance,
 )
 
 __all__ = [
+    "provenance",
     "device_mesh",
     "replicated",
     "batch_sharded",

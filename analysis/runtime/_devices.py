@@ -32,15 +32,24 @@ Example
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
-__all__ = ["device_mesh", "replicated", "batch_sharded", "shard_batch", "data_parallel_grad",
-           "data_parallel_step", "sweep", "sweep_static"]
+__all__ = [
+    "device_mesh",
+    "replicated",
+    "batch_sharded",
+    "shard_batch",
+    "data_parallel_grad",
+    "data_parallel_step",
+    "sweep",
+    "sweep_static",
+]
 
 AXIS = "data"
 
@@ -69,8 +78,10 @@ def _check_divisible(tree, mesh, what):
     n = mesh.devices.size
     for leaf in jax.tree_util.tree_leaves(tree):
         if leaf.ndim == 0 or leaf.shape[0] % n:
-            raise ValueError(f"{what}: leading axis {getattr(leaf, 'shape', ())} must be divisible "
-                             f"by the number of devices ({n})")
+            raise ValueError(
+                f"{what}: leading axis {getattr(leaf, 'shape', ())} must be divisible "
+                f"by the number of devices ({n})"
+            )
 
 
 def shard_batch(batch, mesh: Mesh):
@@ -100,8 +111,9 @@ def _cached_call(fun, mesh, lead_shardings, out_shardings):
         _check_divisible(args[n_lead - 1], mesh, "batch")
         n_rest = len(args) - n_lead
         if n_rest not in cache:
-            cache[n_rest] = jax.jit(fun, in_shardings=tuple(lead_shardings) + (rep,) * n_rest,
-                                    out_shardings=out_shardings)
+            cache[n_rest] = jax.jit(
+                fun, in_shardings=tuple(lead_shardings) + (rep,) * n_rest, out_shardings=out_shardings
+            )
         return cache[n_rest](*args)
 
     return call
@@ -137,7 +149,9 @@ def sweep(fn: Callable, xs, mesh: Mesh | None = None):
     length = jax.tree_util.tree_leaves(xs)[0].shape[0]
     pad = (-length) % n
     padded = jax.tree_util.tree_map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]), xs)
-    out = jax.jit(jax.vmap(fn), in_shardings=(batch_sharded(mesh),), out_shardings=batch_sharded(mesh))(padded)
+    out = jax.jit(jax.vmap(fn), in_shardings=(batch_sharded(mesh),), out_shardings=batch_sharded(mesh))(
+        padded
+    )
     return jax.tree_util.tree_map(lambda a: a[:length], out)
 
 

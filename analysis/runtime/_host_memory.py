@@ -66,7 +66,9 @@ def keep_freed_memory() -> bool:
     libc = _libc()
     if libc is None:
         return False
-    ok = all(libc.mallopt(p, v) == 1 for p, v in ((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, -1), (_M_ARENA_MAX, 1)))
+    ok = all(
+        libc.mallopt(p, v) == 1 for p, v in ((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, -1), (_M_ARENA_MAX, 1))
+    )
     _applied = ok
     return ok
 

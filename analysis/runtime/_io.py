@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from analysis.runtime._provenance import provenance
+
 __all__ = ["to_jsonable", "write_json", "atomic_write_bytes"]
 
 
@@ -42,8 +44,18 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file + rename); makes parent dirs."""
+    """Write ``data`` to ``path`` atomically (temporary file + rename); makes parent dirs.
+
+    The file gets the mode a plain ``open(path, "w")`` would give (0666 less the umask),
+    not the 0600 of the temporary file, so colleagues sharing a machine can read results.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -52,6 +64,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -59,7 +72,15 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
-def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` (converted by :func:`to_jsonable`) as indented JSON, atomically."""
+def write_json(path: str | os.PathLike, obj: Any, *, seeds: Any = None, profile: str | None = None) -> Path:
+    """Write ``obj`` (converted by :func:`to_jsonable`) as indented JSON, atomically.
+
+    A dict gets the provenance block :func:`analysis.runtime.provenance` (with ``seeds``
+    and ``profile``) as its first key ``meta``; keys of a ``meta`` dict already in ``obj``
+    are kept on top of it.
+    """
+    if isinstance(obj, dict):
+        meta = {**provenance(seeds=seeds, profile=profile), **dict(obj.get("meta") or {})}
+        obj = {"meta": meta, **{k: v for k, v in obj.items() if k != "meta"}}
     text = json.dumps(to_jsonable(obj), indent=2, sort_keys=False)
     return atomic_write_bytes(path, (text + "\n").encode())

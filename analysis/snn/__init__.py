@@ -5,35 +5,35 @@ simulator (dense / conv1d / recurrent layers; layer-wise and event-driven kernel
 Gygax & Zenke 2025, sec. 6; THEORY.md sec. 6.
 """
 
+from analysis.snn._event import (
+    active_indices,
+    event_backend,
+    event_matmul,
+)
 from analysis.snn._lif import (
-    LIFParams,
     RESET_MODES,
-    psp_kernel,
+    LIFParams,
     epsilon_hat,
     fluctuation_sigma_w,
-    lif_update,
     integrator_update,
+    lif_update,
+    psp_kernel,
 )
 from analysis.snn._methods import (
-    Method,
     METHOD_NAMES,
+    Method,
     method,
     sampled_derivative_spike,
 )
 from analysis.snn._network import (
-    SNNConfig,
-    SimResult,
-    init_params,
-    simulate,
     CONNECTIVITIES,
     READOUTS,
     RECORD_MODES,
+    SimResult,
+    SNNConfig,
+    init_params,
     param_shapes,
-)
-from analysis.snn._event import (
-    event_matmul,
-    event_backend,
-    active_indices,
+    simulate,
 )
 
 __all__ = [

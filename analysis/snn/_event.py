@@ -153,21 +153,24 @@ def _host_into(kernel, shared_b, ctx, out, a, b):
 
 
 def _callback(kernel, shared_b, shape, dtype, a, b):
-    return buffer_callback(partial(_host_into, kernel, shared_b), jax.ShapeDtypeStruct(shape, dtype),
-                           vmap_method="expand_dims")(a, b)
+    return buffer_callback(
+        partial(_host_into, kernel, shared_b), jax.ShapeDtypeStruct(shape, dtype), vmap_method="expand_dims"
+    )(a, b)
 
 
 def _numba_matmul(s, w):
     """S @ W by the numba forward kernel (operands cast to their result dtype)."""
     dt = jnp.result_type(s, w)
-    return _callback(_numba_kernels().sparse_rows_matmul, True, (s.shape[0], w.shape[1]), dt,
-                     s.astype(dt), w.astype(dt))
+    return _callback(
+        _numba_kernels().sparse_rows_matmul, True, (s.shape[0], w.shape[1]), dt, s.astype(dt), w.astype(dt)
+    )
 
 
 def _numba_tmatmul(s, g):
     """S^T @ g by the numba weight-gradient kernel."""
-    return _callback(_numba_kernels().sparse_rows_tmatmul, False, (s.shape[1], g.shape[1]), g.dtype,
-                     s.astype(g.dtype), g)
+    return _callback(
+        _numba_kernels().sparse_rows_tmatmul, False, (s.shape[1], g.shape[1]), g.dtype, s.astype(g.dtype), g
+    )
 
 
 def _resolve(backend, s, w):
@@ -176,8 +179,9 @@ def _resolve(backend, s, w):
     if backend not in _BACKENDS:
         raise ValueError(f"backend must be one of {_BACKENDS} or None, got {backend!r}")
     if backend == "numba" and event_backend(s, w) != "numba":
-        raise ValueError("the numba backend needs numba, the CPU backend, 2-D operands and a "
-                         "float32/float64 result")
+        raise ValueError(
+            "the numba backend needs numba, the CPU backend, 2-D operands and a float32/float64 result"
+        )
     return backend
 
 
@@ -196,8 +200,11 @@ def _forward(s, w, max_active):
     idx, count = active_indices(s, k)
     n_iter = jnp.max(count)
     overflow = n_iter > k
-    y = lax.cond(overflow, lambda: (s @ w).astype(jnp.result_type(s, w)),
-                 lambda: _gather_sum(s, w, idx, jnp.minimum(n_iter, k)))
+    y = lax.cond(
+        overflow,
+        lambda: (s @ w).astype(jnp.result_type(s, w)),
+        lambda: _gather_sum(s, w, idx, jnp.minimum(n_iter, k)),
+    )
     return y, (s, w, idx, n_iter, overflow)
 
 
@@ -213,8 +220,11 @@ def _bwd(max_active, backend, res, g):
         dw = _numba_tmatmul(s, g).astype(w.dtype)
     else:
         k = idx.shape[1]
-        dw = lax.cond(overflow, lambda: (s.T @ g).astype(w.dtype),
-                      lambda: _scatter_grad(s, g, idx, jnp.minimum(n_iter, k), w.shape[0]).astype(w.dtype))
+        dw = lax.cond(
+            overflow,
+            lambda: (s.T @ g).astype(w.dtype),
+            lambda: _scatter_grad(s, g, idx, jnp.minimum(n_iter, k), w.shape[0]).astype(w.dtype),
+        )
     ds = (g @ w.T).astype(s.dtype)
     return ds, dw
 

@@ -46,8 +46,17 @@ def _rows_matmul(s, w, y):
             v0, v1, v2, v3 = s[r, i0], s[r, i1], s[r, i2], s[r, i3]
             v4, v5, v6, v7 = s[r, i4], s[r, i5], s[r, i6], s[r, i7]
             for j in range(n_out):
-                yr[j] = (yr[j] + v0 * w[i0, j] + v1 * w[i1, j] + v2 * w[i2, j] + v3 * w[i3, j]
-                         + v4 * w[i4, j] + v5 * w[i5, j] + v6 * w[i6, j] + v7 * w[i7, j])
+                yr[j] = (
+                    yr[j]
+                    + v0 * w[i0, j]
+                    + v1 * w[i1, j]
+                    + v2 * w[i2, j]
+                    + v3 * w[i3, j]
+                    + v4 * w[i4, j]
+                    + v5 * w[i5, j]
+                    + v6 * w[i6, j]
+                    + v7 * w[i7, j]
+                )
             q += 8
         if q + 4 <= k:
             i0, i1, i2, i3 = idx[q], idx[q + 1], idx[q + 2], idx[q + 3]

@@ -121,7 +121,9 @@ def layerwise(params, x_tm, cfg, method, keys, record):
     for l, layer in enumerate(params["hidden"]):
         rec = (lambda s, l=l, v=layer.get("v"): rec_current(cfg, l, v, s)) if cfg.recurrent else None
         key_l = None if keys is None else keys[l]
-        s_prev, u = _spiking_layer(_drive(cfg, l, layer["w"], s_prev), cfg.lif, method, False, key_l, rec, with_u)
+        s_prev, u = _spiking_layer(
+            _drive(cfg, l, layer["w"], s_prev), cfg.lif, method, False, key_l, rec, with_u
+        )
         spikes.append(s_prev)
         mems.append(u)
     n_h = len(cfg.hidden)
@@ -132,5 +134,9 @@ def layerwise(params, x_tm, cfg, method, keys, record):
     else:
         _, u_o = _layer_scan(drive, cfg.out_lif, None, None, None, integrator=True)
         out = u_o
-    return (tuple(spikes) if record != "output" else (), tuple(mems) if record == "all" else (),
-            out, u_o if record == "all" else ())
+    return (
+        tuple(spikes) if record != "output" else (),
+        tuple(mems) if record == "all" else (),
+        out,
+        u_o if record == "all" else (),
+    )

@@ -37,8 +37,15 @@ import numpy as np
 
 from analysis import _validate
 
-__all__ = ["LIFParams", "RESET_MODES", "psp_kernel", "epsilon_hat", "fluctuation_sigma_w",
-           "lif_update", "integrator_update"]
+__all__ = [
+    "LIFParams",
+    "RESET_MODES",
+    "psp_kernel",
+    "epsilon_hat",
+    "fluctuation_sigma_w",
+    "lif_update",
+    "integrator_update",
+]
 
 RESET_MODES = ("detached", "differentiable")
 
@@ -89,8 +96,10 @@ def psp_kernel(params: LIFParams, n_steps: int | None = None) -> np.ndarray:
     i_syn, u = 0.0, 0.0
     for t in range(n_steps):
         kappa[t] = u
-        i_syn, u = params.lambda_syn * i_syn + (1.0 if t == 0 else 0.0), \
-            params.lambda_mem * u + (1.0 - params.lambda_mem) * i_syn
+        i_syn, u = (
+            params.lambda_syn * i_syn + (1.0 if t == 0 else 0.0),
+            params.lambda_mem * u + (1.0 - params.lambda_mem) * i_syn,
+        )
     return kappa
 
 

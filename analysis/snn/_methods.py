@@ -19,16 +19,20 @@ hidden layers, output_noise for a spiking output layer), also for ``deterministi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 
-from analysis.neuron import EscapeNoise
-from analysis.neuron import bernoulli_spike_from_uniform, heaviside_spike
-from analysis.neuron import Surrogate, matched_surrogate
+from analysis.neuron import (
+    EscapeNoise,
+    Surrogate,
+    bernoulli_spike_from_uniform,
+    heaviside_spike,
+    matched_surrogate,
+)
 
 __all__ = ["Method", "METHOD_NAMES", "method", "sampled_derivative_spike"]
 

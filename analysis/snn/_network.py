@@ -41,14 +41,21 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis import _validate
-from analysis.snn._scan import time_loop
 from analysis.snn._layerwise import layerwise
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w
 from analysis.snn._methods import Method
+from analysis.snn._scan import time_loop
 
-__all__ = ["SNNConfig", "SimResult", "init_params", "simulate", "CONNECTIVITIES", "READOUTS",
-           "RECORD_MODES",
-           "param_shapes"]
+__all__ = [
+    "SNNConfig",
+    "SimResult",
+    "init_params",
+    "simulate",
+    "CONNECTIVITIES",
+    "READOUTS",
+    "RECORD_MODES",
+    "param_shapes",
+]
 
 CONNECTIVITIES = ("dense", "conv1d")
 READOUTS = ("integrator", "lif")
@@ -100,7 +107,9 @@ class SNNConfig:
         for h in self.hidden:
             _validate.positive_int(h, "hidden sizes")
         if self.connectivity not in CONNECTIVITIES:
-            raise ValueError(f"unknown connectivity {self.connectivity!r}; valid: {', '.join(CONNECTIVITIES)}")
+            raise ValueError(
+                f"unknown connectivity {self.connectivity!r}; valid: {', '.join(CONNECTIVITIES)}"
+            )
         if self.readout not in READOUTS:
             raise ValueError(f"unknown readout {self.readout!r}; valid: {', '.join(READOUTS)}")
         n = len(self.hidden)
@@ -159,7 +168,7 @@ def _draw(key, shapes, scales, dtype):
     sizes = [math.prod(sh) for sh in shapes]
     flat = jax.random.normal(key, (sum(sizes),), dtype)
     starts = np.cumsum([0] + sizes)
-    return [sc * flat[a:a + n].reshape(sh) for a, n, sh, sc in zip(starts, sizes, shapes, scales)]
+    return [sc * flat[a : a + n].reshape(sh) for a, n, sh, sc in zip(starts, sizes, shapes, scales)]
 
 
 def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
@@ -192,9 +201,16 @@ def param_shapes(cfg: SNNConfig) -> dict:
     return out
 
 
-def init_params(key, cfg: SNNConfig, nu: float = 10.0, sigma_u: float = 1.0, *,
-                nu_hidden: float | None = None, recurrent_fraction: float = 0.1,
-                dtype=jnp.float32) -> dict:
+def init_params(
+    key,
+    cfg: SNNConfig,
+    nu: float = 10.0,
+    sigma_u: float = 1.0,
+    *,
+    nu_hidden: float | None = None,
+    recurrent_fraction: float = 0.1,
+    dtype=jnp.float32,
+) -> dict:
     """Fluctuation-driven Gaussian initialisation (Rossbroich, Gygax & Zenke 2022).
 
     Each weight matrix is N(0, sigma_w^2) with sigma_w = sigma_U / sqrt(fan_in nu eps_hat)
@@ -215,8 +231,9 @@ def init_params(key, cfg: SNNConfig, nu: float = 10.0, sigma_u: float = 1.0, *,
     return out
 
 
-def simulate(params: dict, inputs, cfg: SNNConfig, method: Method, key=None, *,
-             record: str = "spikes") -> SimResult:
+def simulate(
+    params: dict, inputs, cfg: SNNConfig, method: Method, key=None, *, record: str = "spikes"
+) -> SimResult:
     """Run the network on ``inputs`` [B, T, n_in] (float32 or float64 spikes or currents).
 
     ``key`` (a PRNG key) is required for stochastic methods; the same key gives the same
@@ -256,6 +273,8 @@ def _check_inputs(params, inputs, cfg, method, key, record):
     expected = param_shapes(cfg)
     got = jax.tree_util.tree_map(lambda a: tuple(a.shape), params) if isinstance(params, dict) else None
     if got != expected:
-        raise ValueError(f"params do not match cfg: expected shapes {expected}, got {got} "
-                         f"({len(cfg.hidden)} hidden layers and a readout)")
+        raise ValueError(
+            f"params do not match cfg: expected shapes {expected}, got {got} "
+            f"({len(cfg.hidden)} hidden layers and a readout)"
+        )
     _validate.no_nan(inputs, "inputs")

@@ -10,6 +10,7 @@ block boundaries and recomputes each block (memory ~ T/k + k states instead of T
 from __future__ import annotations
 
 import math
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -49,8 +50,12 @@ def _make_step(params, cfg, method, keys, record):
         else:
             new_carry.append(integrator_update(cfg.out_lif, i_o, u_o, cur))
             out = u_o
-        ys = (tuple(spikes) if record != "output" else (), tuple(mems) if record == "all" else (),
-              out, u_o if record == "all" else ())
+        ys = (
+            tuple(spikes) if record != "output" else (),
+            tuple(mems) if record == "all" else (),
+            out,
+            u_o if record == "all" else (),
+        )
         return tuple(new_carry), ys
 
     return step
@@ -61,7 +66,9 @@ def _blocked_scan(step, carry, xs, n_steps, block):
     n_blocks = math.ceil(n_steps / block)
     pad = n_blocks * block - n_steps
     xs_b = jax.tree_util.tree_map(
-        lambda a: jnp.pad(a, ((0, pad),) + ((0, 0),) * (a.ndim - 1)).reshape((n_blocks, block) + a.shape[1:]), xs)
+        lambda a: jnp.pad(a, ((0, pad),) + ((0, 0),) * (a.ndim - 1)).reshape((n_blocks, block) + a.shape[1:]),
+        xs,
+    )
 
     @jax.checkpoint
     def block_body(c, xb):

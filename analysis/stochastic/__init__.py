@@ -7,66 +7,66 @@ Gygax & Zenke 2025, sec. 3-4; Arya, Schauer, Schaefer & Rackauckas, NeurIPS 2022
 THEORY.md sec. 3-4.
 """
 
-from analysis.stochastic._network import (
-    Network,
-    NETWORK_KINDS,
-    LOSSES,
-    MODES,
-    simulate,
-    loss_of_spikes,
-    log_prob_and_loss,
-    sample_spikes,
-    random_instance,
+from analysis.stochastic._alignment import (
+    METHODS,
+    PROFILES,
+    AlignmentConfig,
+    alignment_point,
+    alignment_sweep,
 )
-from analysis.stochastic._exact import (
-    exact_value_and_grad,
-    exact_mean,
-    enumeration_cost,
-    DEFAULT_MAX_K,
-    spike_probability_range,
+from analysis.stochastic._bias import (
+    DEFAULT_SIZES,
+    sg_bias_table,
+)
+from analysis.stochastic._compare import (
+    UnbiasednessReport,
+    check_unbiased,
+    compare_estimators,
+    coordinate_names,
+    cosine,
+    flatten,
+    format_table,
+    summarize,
+    write_csv,
 )
 from analysis.stochastic._coupled_flip import (
     coupled_flip_gradient,
-    subsampled_coupled_flip_gradient,
     linearised_coupled_flip_gradient,
     linearised_given_spikes,
+    subsampled_coupled_flip_gradient,
 )
 from analysis.stochastic._estimators import (
     ESTIMATORS,
     UNBIASED,
+    draw_uniforms,
     estimate,
     estimate_from_uniforms,
-    estimator_names,
-    draw_uniforms,
     estimate_many,
+    estimator_names,
     exact_sg_mean,
 )
-from analysis.stochastic._compare import (
-    summarize,
-    compare_estimators,
-    format_table,
-    write_csv,
-    check_unbiased,
-    UnbiasednessReport,
-    flatten,
-    coordinate_names,
-    cosine,
-)
-from analysis.stochastic._bias import (
-    sg_bias_table,
-    DEFAULT_SIZES,
-)
-from analysis.stochastic._alignment import (
-    AlignmentConfig,
-    alignment_point,
-    alignment_sweep,
-    PROFILES,
-    METHODS,
+from analysis.stochastic._exact import (
+    DEFAULT_MAX_K,
+    enumeration_cost,
+    exact_mean,
+    exact_value_and_grad,
+    spike_probability_range,
 )
 from analysis.stochastic._netspec import (
-    network_from_spec,
-    load_spec,
     SPEC_KEYS,
+    load_spec,
+    network_from_spec,
+)
+from analysis.stochastic._network import (
+    LOSSES,
+    MODES,
+    NETWORK_KINDS,
+    Network,
+    log_prob_and_loss,
+    loss_of_spikes,
+    random_instance,
+    sample_spikes,
+    simulate,
 )
 
 __all__ = [

@@ -28,11 +28,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from analysis.stochastic._compare import cosine, flatten
-from analysis.neuron import escape_noise
+from analysis.neuron import escape_noise, surrogate
+from analysis.stochastic._compare import cosine
 from analysis.stochastic._estimators import draw_uniforms, estimate_from_uniforms
 from analysis.stochastic._exact import Network, random_instance
-from analysis.neuron import surrogate
 
 __all__ = ["AlignmentConfig", "alignment_point", "alignment_sweep", "PROFILES", "METHODS"]
 
@@ -62,8 +61,17 @@ class AlignmentConfig:
 def _network(cfg: AlignmentConfig) -> Network:
     sizes = (cfg.width,) * (cfg.depth + 1)
     target = tuple(float(v) for v in np.linspace(0.05, 0.3, cfg.width))
-    return Network("lif", sizes, escape_noise("sigmoid", cfg.beta), theta=cfg.theta, steps=cfg.steps,
-                   loss="mse", target=target, tau_mem=10.0, tau_syn=5.0)
+    return Network(
+        "lif",
+        sizes,
+        escape_noise("sigmoid", cfg.beta),
+        theta=cfg.theta,
+        steps=cfg.steps,
+        loss="mse",
+        target=target,
+        tau_mem=10.0,
+        tau_syn=5.0,
+    )
 
 
 _JACKKNIFE_BATCHES = 10
@@ -129,28 +137,44 @@ def alignment_point(cfg: AlignmentConfig) -> dict:
     n = cfg.n_ref
     batch_sums, batch_sizes = sums[:_JACKKNIFE_BATCHES], np.bincount(_segments(n)[0])
     ref = sums[:_JACKKNIFE_BATCHES].sum(0) / n
-    var = np.maximum(sumsq - n * ref ** 2, 0.0) / (n - 1)  # sample variance (ddof 1)
+    var = np.maximum(sumsq - n * ref**2, 0.0) / (n - 1)  # sample variance (ddof 1)
     se = np.sqrt(var / n)
     first, second = sums[_JACKKNIFE_BATCHES] / (n // 2), sums[_JACKKNIFE_BATCHES + 1] / (n - n // 2)
     sig = np.abs(ref) > 2 * se
     mism = surrogate("superspike", cfg.beta_mismatch)
-    variants = {"stoch_matched": (net, "sg_stochastic"),
-                "stoch_mismatched": (dataclasses.replace(net, surrogate=mism), "sg_stochastic"),
-                "det_matched": (net, "sg_deterministic"),
-                "det_mismatched": (dataclasses.replace(net, surrogate=mism), "sg_deterministic")}
-    row = {"depth": cfg.depth, "width": cfg.width, "steps": cfg.steps, "beta": cfg.beta, "K": net.n_spikes,
-           "n_ref": cfg.n_ref, "n_flips": cfg.n_flips, "ref_seconds": ref_seconds,
-           "ref_snr": float(np.linalg.norm(ref) / np.sqrt(np.sum(se ** 2))),
-           "significant_fraction": float(sig.mean()),
-           "ceiling": cosine(first, second),
-           "rate": float(jax.jit(lambda p: _rate(net, p, x))(params))}
+    variants = {
+        "stoch_matched": (net, "sg_stochastic"),
+        "stoch_mismatched": (dataclasses.replace(net, surrogate=mism), "sg_stochastic"),
+        "det_matched": (net, "sg_deterministic"),
+        "det_mismatched": (dataclasses.replace(net, surrogate=mism), "sg_deterministic"),
+    }
+    row = {
+        "depth": cfg.depth,
+        "width": cfg.width,
+        "steps": cfg.steps,
+        "beta": cfg.beta,
+        "K": net.n_spikes,
+        "n_ref": cfg.n_ref,
+        "n_flips": cfg.n_flips,
+        "ref_seconds": ref_seconds,
+        "ref_snr": float(np.linalg.norm(ref) / np.sqrt(np.sum(se**2))),
+        "significant_fraction": float(sig.mean()),
+        "ceiling": cosine(first, second),
+        "rate": float(jax.jit(lambda p: _rate(net, p, x))(params)),
+    }
     for name, (m, est) in variants.items():
         n_s = cfg.n_sg if est == "sg_stochastic" else 1
-        g = _batched(est, m, params, x, jax.random.fold_in(key, 99), n_s, min(cfg.chunk, n_s))[0][
-            :_JACKKNIFE_BATCHES].sum(0) / n_s
+        g = (
+            _batched(est, m, params, x, jax.random.fold_in(key, 99), n_s, min(cfg.chunk, n_s))[0][
+                :_JACKKNIFE_BATCHES
+            ].sum(0)
+            / n_s
+        )
         row[f"cos_{name}"] = cosine(g, ref)
         row[f"cos_se_{name}"] = _jackknife_cos(g, batch_sums, batch_sizes)
-        row[f"sign_{name}"] = float(np.mean(np.sign(g[sig]) == np.sign(ref[sig]))) if sig.any() else float("nan")
+        row[f"sign_{name}"] = (
+            float(np.mean(np.sign(g[sig]) == np.sign(ref[sig]))) if sig.any() else float("nan")
+        )
     return row
 
 
@@ -161,15 +185,20 @@ def _rate(net, params, x):
 
 
 PROFILES = {
-    "quick": dict(base=AlignmentConfig(depth=2, width=16, steps=30, n_ref=2000, n_sg=256),
-                  axes={"depth": (1, 2, 3, 4), "width": (8, 32, 64), "steps": (15, 60), "beta": (2.0, 10.0)}),
-    "full": dict(base=AlignmentConfig(depth=2, width=64, steps=100, n_ref=20000, n_sg=2048, chunk=500),
-                 axes={"depth": (1, 2, 3, 4), "width": (16, 128, 512), "steps": (25, 200), "beta": (2.0, 10.0)}),
+    "quick": dict(
+        base=AlignmentConfig(depth=2, width=16, steps=30, n_ref=2000, n_sg=256),
+        axes={"depth": (1, 2, 3, 4), "width": (8, 32, 64), "steps": (15, 60), "beta": (2.0, 10.0)},
+    ),
+    "full": dict(
+        base=AlignmentConfig(depth=2, width=64, steps=100, n_ref=20000, n_sg=2048, chunk=500),
+        axes={"depth": (1, 2, 3, 4), "width": (16, 128, 512), "steps": (25, 200), "beta": (2.0, 10.0)},
+    ),
 }
 
 
-def alignment_sweep(profile: str = "quick", progress=None, base: AlignmentConfig | None = None,
-                    axes: dict | None = None) -> list[dict]:
+def alignment_sweep(
+    profile: str = "quick", progress=None, base: AlignmentConfig | None = None, axes: dict | None = None
+) -> list[dict]:
     """Rows of :func:`alignment_point`: the base network, then one axis varied at a time.
 
     ``base`` / ``axes`` ({field: values}) override the profile's grid.
@@ -181,8 +210,9 @@ def alignment_sweep(profile: str = "quick", progress=None, base: AlignmentConfig
     bad = [a for a in axes if a not in AlignmentConfig.__dataclass_fields__]
     if bad:
         raise ValueError(f"unknown axis {bad}; valid: {', '.join(AlignmentConfig.__dataclass_fields__)}")
-    cfgs = [base] + [dataclasses.replace(base, **{a: v}) for a, vals in axes.items() for v in vals
-                     if getattr(base, a) != v]
+    cfgs = [base] + [
+        dataclasses.replace(base, **{a: v}) for a, vals in axes.items() for v in vals if getattr(base, a) != v
+    ]
     rows = []
     for cfg in cfgs:
         rows.append(alignment_point(cfg))

@@ -12,19 +12,24 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from analysis.neuron import escape_noise, surrogate
 from analysis.stochastic._compare import cosine, flatten
-from analysis.neuron import escape_noise
 from analysis.stochastic._estimators import exact_sg_mean
 from analysis.stochastic._exact import Network, exact_value_and_grad, random_instance
-from analysis.neuron import surrogate
 
 __all__ = ["sg_bias_table", "DEFAULT_SIZES"]
 
 DEFAULT_SIZES = {1: (3, 3), 2: (3, 3, 2), 3: (3, 3, 3, 2)}
 
 
-def sg_bias_table(n_nets: int = 2, depths=(1, 2, 3), betas=(0.5, 2.0, 8.0), noise_beta: float = 2.0,
-                  families=("sigmoid_prime", "superspike"), seed: int = 40) -> list[dict]:
+def sg_bias_table(
+    n_nets: int = 2,
+    depths=(1, 2, 3),
+    betas=(0.5, 2.0, 8.0),
+    noise_beta: float = 2.0,
+    families=("sigmoid_prime", "superspike"),
+    seed: int = 40,
+) -> list[dict]:
     """Rows {depth, surrogate, beta_SG, matched, cosine (mean over networks), cosines}.
 
     ``sigmoid_prime`` at beta_SG = noise_beta is the matched surrogate psi = f'; the loss is the
@@ -36,10 +41,19 @@ def sg_bias_table(n_nets: int = 2, depths=(1, 2, 3), betas=(0.5, 2.0, 8.0), nois
         insts = [random_instance(jax.random.key(seed + j), base, weight_scale=1.5) for j in range(n_nets)]
         grads = [flatten(exact_value_and_grad(base, p, x)[1]) for p, x in insts]
         variants = [(name, b) for name in families for b in betas]
-        sgs = [exact_sg_mean(base, p, x, surrogates=[surrogate(nm, b) for nm, b in variants]) for p, x in insts]
+        sgs = [
+            exact_sg_mean(base, p, x, surrogates=[surrogate(nm, b) for nm, b in variants]) for p, x in insts
+        ]
         for i, (name, b) in enumerate(variants):
             cos = [cosine(flatten(sg[i]), g) for sg, g in zip(sgs, grads)]
-            rows.append({"depth": depth, "surrogate": name, "beta_SG": b,
-                         "matched": name == "sigmoid_prime" and b == noise_beta,
-                         "cosine": float(np.mean(cos)), "cosines": cos})
+            rows.append(
+                {
+                    "depth": depth,
+                    "surrogate": name,
+                    "beta_SG": b,
+                    "matched": name == "sigmoid_prime" and b == noise_beta,
+                    "cosine": float(np.mean(cos)),
+                    "cosines": cos,
+                }
+            )
     return rows

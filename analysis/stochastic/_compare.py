@@ -31,19 +31,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from analysis import _validate
 
-__all__ = ["summarize", "compare_estimators", "format_table", "write_csv", "check_unbiased",
-           "UnbiasednessReport", "flatten", "coordinate_names", "cosine"]
+__all__ = [
+    "summarize",
+    "compare_estimators",
+    "format_table",
+    "write_csv",
+    "check_unbiased",
+    "UnbiasednessReport",
+    "flatten",
+    "coordinate_names",
+    "cosine",
+]
 
 
 def flatten(tree, lead: int = 0) -> np.ndarray:
     """Concatenate the leaves of a pytree into one array of shape (lead axes..., n_coords)."""
     leaves = jax.tree_util.tree_leaves(tree)
-    return np.concatenate([np.asarray(v, np.float64).reshape(v.shape[:lead] + (-1,)) for v in leaves], axis=-1)
+    return np.concatenate(
+        [np.asarray(v, np.float64).reshape(v.shape[:lead] + (-1,)) for v in leaves], axis=-1
+    )
 
 
 def coordinate_names(tree) -> list[str]:
@@ -74,7 +84,8 @@ def summarize(name: str, samples, reference, seconds: float | None = None) -> di
         z = np.where(se > 0, np.abs(bias) / se, np.where(np.abs(bias) > 1e-12, np.inf, 0.0))
     sign = np.sign(mean) == np.sign(ref)
     return {
-        "estimator": name, "n": n,
+        "estimator": name,
+        "n": n,
         "bias_norm": float(np.linalg.norm(bias)),
         "max_abs_z": float(z.max()),
         "rel_error": float(np.linalg.norm(bias) / max(np.linalg.norm(ref), 1e-300)),
@@ -82,7 +93,8 @@ def summarize(name: str, samples, reference, seconds: float | None = None) -> di
         "sign_agreement": float(sign.mean()),
         "variance": float(g.var(0, ddof=1).sum()) if n > 1 else 0.0,
         "seconds_per_sample": None if seconds is None else seconds / n,
-        "mean": mean.tolist(), "se": se.tolist(),
+        "mean": mean.tolist(),
+        "se": se.tolist(),
     }
 
 
@@ -108,8 +120,16 @@ def compare_estimators(key, net, params, x, names, n: int, reference=None, **opt
     return rows
 
 
-_COLS = ("estimator", "n", "rel_error", "max_abs_z", "cosine", "sign_agreement", "variance",
-         "seconds_per_sample")
+_COLS = (
+    "estimator",
+    "n",
+    "rel_error",
+    "max_abs_z",
+    "cosine",
+    "sign_agreement",
+    "variance",
+    "seconds_per_sample",
+)
 
 
 def format_table(rows: list[dict]) -> str:
@@ -143,10 +163,18 @@ class UnbiasednessReport:
     disagreeing: list = field(default_factory=list)
 
     def __str__(self):
-        head = (f"{'unbiased' if self.passed else 'BIASED'}: {len(self.disagreeing)} of "
-                f"{self.n_coordinates} coordinates reject at family-wise alpha={self.alpha} ({self.method})")
-        return "\n".join([head] + [f"  {d['coordinate']}: mean {d['mean']:.4g} vs reference "
-                                   f"{d['reference']:.4g} (z = {d['z']:.3g})" for d in self.disagreeing])
+        head = (
+            f"{'unbiased' if self.passed else 'BIASED'}: {len(self.disagreeing)} of "
+            f"{self.n_coordinates} coordinates reject at family-wise alpha={self.alpha} ({self.method})"
+        )
+        return "\n".join(
+            [head]
+            + [
+                f"  {d['coordinate']}: mean {d['mean']:.4g} vs reference "
+                f"{d['reference']:.4g} (z = {d['z']:.3g})"
+                for d in self.disagreeing
+            ]
+        )
 
 
 def _adjusted_reject(p: np.ndarray, alpha: float, method: str) -> np.ndarray:
@@ -168,9 +196,20 @@ def _draw(fn, key, params, n, vectorize):
     return np.stack([flatten(fn(k, params)) for k in keys])
 
 
-def check_unbiased(estimator, key, params, n: int, *, reference=None, other=None, alpha: float = 1e-3,
-                   method: str = "holm", atol: float = 1e-10, vectorize: bool = True,
-                   samples=None) -> UnbiasednessReport:
+def check_unbiased(
+    estimator,
+    key,
+    params,
+    n: int,
+    *,
+    reference=None,
+    other=None,
+    alpha: float = 1e-3,
+    method: str = "holm",
+    atol: float = 1e-10,
+    vectorize: bool = True,
+    samples=None,
+) -> UnbiasednessReport:
     """Test H0: E[estimator(key, params)] equals ``reference`` (exact) or E[other(key, params)].
 
     Per coordinate a two-sided z test (|mean - ref| - atol) / SE with the sample SE (two-sample
@@ -192,8 +231,9 @@ def check_unbiased(estimator, key, params, n: int, *, reference=None, other=None
     if other is not None:
         h = _draw(other, k2, params, n, vectorize)
         ref, var = h.mean(0), var + h.var(0, ddof=1) / n
-        names = coordinate_names(jax.tree_util.tree_map(lambda v: v[0], samples) if samples is not None
-                                 else estimator(k1, params))
+        names = coordinate_names(
+            jax.tree_util.tree_map(lambda v: v[0], samples) if samples is not None else estimator(k1, params)
+        )
     else:
         ref, names = flatten(reference), coordinate_names(reference)
     if ref.shape != mean.shape:
@@ -205,6 +245,14 @@ def check_unbiased(estimator, key, params, n: int, *, reference=None, other=None
 
     p = 2.0 * stats.norm.sf(z)
     rej = _adjusted_reject(p, alpha, method)
-    bad = [{"coordinate": names[i], "mean": float(mean[i]), "reference": float(ref[i]), "z": float(z[i]),
-            "p_value": float(p[i])} for i in np.flatnonzero(rej)]
+    bad = [
+        {
+            "coordinate": names[i],
+            "mean": float(mean[i]),
+            "reference": float(ref[i]),
+            "z": float(z[i]),
+            "p_value": float(p[i]),
+        }
+        for i in np.flatnonzero(rej)
+    ]
     return UnbiasednessReport(not bad, alpha, method, int(p.size), float(p.min()), bad)

@@ -40,19 +40,27 @@ Example
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 
 from analysis import _validate
+from analysis.neuron import spike_uniforms
 from analysis.stochastic import _coupled_flip as sad
 from analysis.stochastic._exact import Network, _check_inputs, log_prob_and_loss, loss_of_spikes, simulate
-from analysis.neuron import spike_uniforms
 
-__all__ = ["ESTIMATORS", "UNBIASED", "estimate", "estimate_from_uniforms", "estimator_names",
-           "draw_uniforms", "estimate_many", "exact_sg_mean"]
+__all__ = [
+    "ESTIMATORS",
+    "UNBIASED",
+    "estimate",
+    "estimate_from_uniforms",
+    "estimator_names",
+    "draw_uniforms",
+    "estimate_many",
+    "exact_sg_mean",
+]
 
 
 def draw_uniforms(key, net: Network, n: int, n_flips: int = 0, dtype=None):
@@ -85,7 +93,9 @@ def _mean_field(u, v, net, params, x):
 def _score_parts(u, net, params, x):
     s = jax.vmap(lambda ui: simulate(net, params, x, "bernoulli", u=ui)[1])(u)
     s = jax.lax.stop_gradient(s)
-    glp = jax.vmap(jax.grad(lambda pp, si: log_prob_and_loss(net, pp, x, si)[0]), in_axes=(None, 0))(params, s)
+    glp = jax.vmap(jax.grad(lambda pp, si: log_prob_and_loss(net, pp, x, si)[0]), in_axes=(None, 0))(
+        params, s
+    )
     losses = jax.vmap(lambda si: loss_of_spikes(net, si))(s)
     return glp, losses
 
@@ -152,8 +162,9 @@ def estimate(name: str, key, net: Network, params, x, n: int, **options):
     n_flips = _validate.positive_int(options.pop("n_flips", 1), "n_flips")
     if options:
         raise TypeError(f"unknown option(s) {sorted(options)}; valid: n_flips")
-    u, v = draw_uniforms(key, net, n, n_flips if name == "coupled_flip_sub" else 0,
-                         jnp.result_type(x, *params, float))
+    u, v = draw_uniforms(
+        key, net, n, n_flips if name == "coupled_flip_sub" else 0, jnp.result_type(x, *params, float)
+    )
     return estimate_from_uniforms(name, net, params, x, u, v)
 
 
@@ -201,7 +212,9 @@ def exact_sg_mean(net: Network, params, x, *, surrogates=None, weight_nets=None,
     """
     from analysis.stochastic._exact import exact_mean
 
-    nets = (net,) if surrogates is None else tuple(dataclasses.replace(net, surrogate=sg) for sg in surrogates)
+    nets = (
+        (net,) if surrogates is None else tuple(dataclasses.replace(net, surrogate=sg) for sg in surrogates)
+    )
     res = exact_mean(net, params, x, _SGOfConfig(nets), weight_nets=weight_nets, **enum_options)
     if weight_nets is not None:
         return [r if surrogates is not None else r[0] for r in res]

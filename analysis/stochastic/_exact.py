@@ -28,13 +28,35 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from analysis.stochastic._network import (LOSSES, MODES, NETWORK_KINDS, Network, _check_inputs,  # noqa: F401
-                                     log_prob_and_loss, loss_of_spikes, random_instance, sample_spikes,
-                                     simulate)
+from analysis.stochastic._network import (
+    LOSSES,
+    MODES,
+    NETWORK_KINDS,
+    Network,
+    _check_inputs,  # noqa: F401
+    log_prob_and_loss,
+    loss_of_spikes,
+    random_instance,
+    sample_spikes,
+    simulate,
+)
 
-__all__ = ["Network", "NETWORK_KINDS", "LOSSES", "MODES", "simulate", "loss_of_spikes",
-           "log_prob_and_loss", "sample_spikes", "exact_value_and_grad", "exact_mean",
-           "enumeration_cost", "DEFAULT_MAX_K", "random_instance", "spike_probability_range"]
+__all__ = [
+    "Network",
+    "NETWORK_KINDS",
+    "LOSSES",
+    "MODES",
+    "simulate",
+    "loss_of_spikes",
+    "log_prob_and_loss",
+    "sample_spikes",
+    "exact_value_and_grad",
+    "exact_mean",
+    "enumeration_cost",
+    "DEFAULT_MAX_K",
+    "random_instance",
+    "spike_probability_range",
+]
 
 DEFAULT_MAX_K = 22
 
@@ -43,13 +65,17 @@ DEFAULT_MAX_K = 22
 _SECONDS_PER_OP = 2e-9  # rough CPU cost of one multiply-add inside the vmapped enumeration
 
 
-def enumeration_cost(net: Network, chunk: int = 2 ** 13) -> dict:
+def enumeration_cost(net: Network, chunk: int = 2**13) -> dict:
     """Estimated cost of enumerating all 2^K configurations: K, 2^K, seconds and bytes."""
     K = net.n_spikes
     ops = net.steps * sum(a * b for a, b in net.param_shapes()) * 4 + 20 * K
     per_config_bytes = 8 * (6 * K + 3 * sum(a * b for a, b in net.param_shapes()))
-    return {"K": K, "configurations": 2 ** K, "seconds": 2 ** K * ops * _SECONDS_PER_OP,
-            "bytes": min(chunk, 2 ** K) * per_config_bytes}
+    return {
+        "K": K,
+        "configurations": 2**K,
+        "seconds": 2**K * ops * _SECONDS_PER_OP,
+        "bytes": min(chunk, 2**K) * per_config_bytes,
+    }
 
 
 def _guard(net: Network, max_k: int, chunk: int):
@@ -60,7 +86,8 @@ def _guard(net: Network, max_k: int, chunk: int):
             f"exact enumeration needs 2^K = 2^{K} = {c['configurations']:.3g} spike configurations "
             f"(K = {K} spike variables), above the limit max_k = {max_k}; estimated time "
             f"{c['seconds']:.3g} s on a CPU core and {c['bytes'] / 2**20:.3g} MiB per chunk of "
-            f"{chunk}. Use a smaller network, raise max_k, or use a Monte-Carlo estimator.")
+            f"{chunk}. Use a smaller network, raise max_k, or use a Monte-Carlo estimator."
+        )
 
 
 def _bits(idx, K, dtype):
@@ -69,8 +96,8 @@ def _bits(idx, K, dtype):
 
 def _enumerate_sum(fn, K, chunk, dtype, out_like):
     """sum over all s in {0,1}^K of fn(s_batch) (fn maps a (chunk, K) batch to a pytree sum)."""
-    chunk = min(chunk, 2 ** K)
-    n_chunks = 2 ** K // chunk
+    chunk = min(chunk, 2**K)
+    n_chunks = 2**K // chunk
 
     def body(acc, c):
         idx = c * chunk + jnp.arange(chunk)
@@ -82,7 +109,7 @@ def _enumerate_sum(fn, K, chunk, dtype, out_like):
     return acc
 
 
-def exact_value_and_grad(net: Network, params, x, *, max_k: int = DEFAULT_MAX_K, chunk: int = 2 ** 13):
+def exact_value_and_grad(net: Network, params, x, *, max_k: int = DEFAULT_MAX_K, chunk: int = 2**13):
     """Exact E[L] and grad_params E[L] = sum_S grad(P(S) L(S)) over all 2^K configurations.
 
     Vectorised over a chunk of configurations (vmap), chunks in a lax.scan, each chunk's
@@ -112,8 +139,9 @@ def _value_and_grad_fn(net, chunk):
     return jax.jit(run)
 
 
-def exact_mean(net: Network, params, x, per_config, *, weight_nets=None, max_k: int = DEFAULT_MAX_K,
-               chunk: int = 2 ** 11):
+def exact_mean(
+    net: Network, params, x, per_config, *, weight_nets=None, max_k: int = DEFAULT_MAX_K, chunk: int = 2**11
+):
     """Exact E_S[g(S)] = sum_S P(S) g(S) for a per-configuration pytree g = per_config(params, x, s).
 
     Used for the exact mean of the surrogate gradient (whose per-sample value is a function
@@ -156,7 +184,7 @@ def spike_probability_range(net: Network, params, x, *, max_k: int = 16):
     configurations (teacher forced). Monte-Carlo tests with n samples need the rare-event
     probabilities min(p, 1 - p) well above 1/n for their normal approximation to hold.
     """
-    _guard(net, max_k, 2 ** max_k)
+    _guard(net, max_k, 2**max_k)
     params = tuple(jnp.asarray(w) for w in params)
     lo, hi = _prob_range_fn(net)(params, jnp.asarray(x, jnp.result_type(x, float)))
     return float(lo), float(hi)
@@ -165,7 +193,7 @@ def spike_probability_range(net: Network, params, x, *, max_k: int = 16):
 @functools.lru_cache(maxsize=64)
 def _prob_range_fn(net):
     def run(params, x):
-        s_all = _bits(jnp.arange(2 ** net.n_spikes), net.n_spikes, jnp.result_type(x, *params))
+        s_all = _bits(jnp.arange(2**net.n_spikes), net.n_spikes, jnp.result_type(x, *params))
         p = jax.vmap(lambda s: net.noise.prob(simulate(net, params, x, "forced", val=s)[0]))(s_all)
         return p.min(), p.max()
 

@@ -26,14 +26,23 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
-from analysis.neuron import escape_noise
+from analysis.neuron import escape_noise, surrogate
 from analysis.stochastic._exact import Network
-from analysis.neuron import surrogate
 
 __all__ = ["network_from_spec", "load_spec", "SPEC_KEYS"]
 
-SPEC_KEYS = ("kind", "weights", "input", "threshold", "escape_noise", "surrogate", "loss", "lif",
-             "estimators", "n_flips")
+SPEC_KEYS = (
+    "kind",
+    "weights",
+    "input",
+    "threshold",
+    "escape_noise",
+    "surrogate",
+    "loss",
+    "lif",
+    "estimators",
+    "n_flips",
+)
 
 
 class SpecError(ValueError):
@@ -47,7 +56,9 @@ def _field(spec, key, kind=None, required=True):
         return None
     v = spec[key]
     if kind is not None and not isinstance(v, kind):
-        raise SpecError(f"spec field '{key}' must be a {getattr(kind, '__name__', kind)}, got {type(v).__name__}")
+        raise SpecError(
+            f"spec field '{key}' must be a {getattr(kind, '__name__', kind)}, got {type(v).__name__}"
+        )
     return v
 
 
@@ -90,7 +101,9 @@ def network_from_spec(spec: dict):
     sizes = [x.shape[-1]] + [w.shape[0] for w in ws]
     for i, w in enumerate(ws):
         if w.shape[1] != sizes[i]:
-            raise SpecError(f"spec field 'weights[{i}]' has shape {w.shape}; expected ({w.shape[0]}, {sizes[i]})")
+            raise SpecError(
+                f"spec field 'weights[{i}]' has shape {w.shape}; expected ({w.shape[0]}, {sizes[i]})"
+            )
     theta = spec.get("threshold", 1.0)
     if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not np.isfinite(theta):
         raise SpecError(f"spec field 'threshold' must be a finite number, got {theta!r}")
@@ -98,13 +111,22 @@ def network_from_spec(spec: dict):
     if "name" not in loss:
         raise SpecError("spec field 'loss.name' is missing")
     lif = _field(spec, "lif", dict, required=False) or {}
-    kw = dict(steps=x.shape[0], **{k: lif[k] for k in ("tau_mem", "tau_syn", "dt", "reset") if k in lif}) \
-        if kind == "lif" else {}
+    kw = (
+        dict(steps=x.shape[0], **{k: lif[k] for k in ("tau_mem", "tau_syn", "dt", "reset") if k in lif})
+        if kind == "lif"
+        else {}
+    )
     try:
-        net = Network(kind, tuple(sizes), _named(spec, "escape_noise", escape_noise),
-                      _named(spec, "surrogate", surrogate, required=False),
-                      theta=float(theta), loss=loss["name"],
-                      target=loss.get("target"), **kw)
+        net = Network(
+            kind,
+            tuple(sizes),
+            _named(spec, "escape_noise", escape_noise),
+            _named(spec, "surrogate", surrogate, required=False),
+            theta=float(theta),
+            loss=loss["name"],
+            target=loss.get("target"),
+            **kw,
+        )
     except SpecError:
         raise
     except (ValueError, TypeError) as exc:

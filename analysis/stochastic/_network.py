@@ -36,13 +36,27 @@ import jax
 import jax.numpy as jnp
 
 from analysis import _validate
-from analysis.neuron import EscapeNoise
+from analysis.neuron import (
+    EscapeNoise,
+    Surrogate,
+    bernoulli_spike_from_uniform,
+    heaviside_spike,
+    matched_surrogate,
+    spike_uniforms,
+)
 from analysis.snn import LIFParams, lif_update
-from analysis.neuron import bernoulli_spike_from_uniform, heaviside_spike, spike_uniforms
-from analysis.neuron import Surrogate, matched_surrogate
 
-__all__ = ["Network", "NETWORK_KINDS", "LOSSES", "MODES", "simulate", "loss_of_spikes",
-           "log_prob_and_loss", "sample_spikes", "random_instance"]
+__all__ = [
+    "Network",
+    "NETWORK_KINDS",
+    "LOSSES",
+    "MODES",
+    "simulate",
+    "loss_of_spikes",
+    "log_prob_and_loss",
+    "sample_spikes",
+    "random_instance",
+]
 
 NETWORK_KINDS = ("feedforward", "lif")
 LOSSES = ("mean", "mse", "xent")
@@ -164,8 +178,12 @@ def _aux(net: Network, u=None, mask=None, val=None, eps=None, dtype=None):
     K = net.n_spikes
     dtype = dtype or jnp.result_type(float)
     z = jnp.zeros((K,), dtype)
-    return (z + 0.5 if u is None else u, jnp.zeros((K,), bool) if mask is None else mask,
-            z if val is None else val, z if eps is None else eps)
+    return (
+        z + 0.5 if u is None else u,
+        jnp.zeros((K,), bool) if mask is None else mask,
+        z if val is None else val,
+        z if eps is None else eps,
+    )
 
 
 def _feedforward(net, params, x, mode, a):
@@ -173,7 +191,7 @@ def _feedforward(net, params, x, mode, a):
     for w in params:
         n = w.shape[0]
         z = w @ s - net.theta
-        s = _spike(net, mode, z, tuple(v[off:off + n] for v in a))
+        s = _spike(net, mode, z, tuple(v[off : off + n] for v in a))
         zs.append(z), ss.append(s)
         off += n
     return jnp.concatenate(zs), jnp.concatenate(ss)
@@ -192,7 +210,7 @@ def _lif(net, params, x, mode, a):
         for w, (i_syn, u_mem) in zip(params, carry):
             n = w.shape[0]
             z = u_mem - net.theta
-            s = _spike(net, mode, z, tuple(v[off:off + n] for v in a_now))
+            s = _spike(net, mode, z, tuple(v[off : off + n] for v in a_now))
             new.append(lif_update(lif, i_syn, u_mem, w @ s_in, s))
             zs.append(z), ss.append(s)
             s_in, off = s, off + n
@@ -256,8 +274,10 @@ def random_instance(key, net: Network, weight_scale: float = 1.0, input_rate: fl
     Used to build families of test networks (claims, tests, figures).
     """
     keys = jax.random.split(key, len(net.sizes))
-    params = tuple(jax.random.normal(k, s) * weight_scale * math.sqrt(2.0 / s[1])
-                   for k, s in zip(keys[1:], net.param_shapes()))
+    params = tuple(
+        jax.random.normal(k, s) * weight_scale * math.sqrt(2.0 / s[1])
+        for k, s in zip(keys[1:], net.param_shapes())
+    )
     if net.kind == "feedforward":
         x = 2.0 * jax.random.uniform(keys[0], net.input_shape())
     else:

@@ -5,44 +5,44 @@ data live in :mod:`analysis.training.tasks`.
 Gygax & Zenke 2025, sec. 6; THEORY.md sec. 6.
 """
 
+from analysis.training import tasks
+from analysis.training._experiments import (
+    ClassifierRun,
+    SpikeTrainRun,
+    classifier_network,
+    randman_preset,
+    repeated_trials,
+    shd_preset,
+    sigmoid_method,
+    spike_train_network,
+    spike_train_preset,
+    train_classifier,
+    train_spike_train,
+)
 from analysis.training._fit import (
-    smorms3,
-    optimizer,
     OPTIMIZER_NAMES,
-    max_over_time_cross_entropy,
-    accuracy_max_over_time,
-    upper_bound_regularizer,
     TrainConfig,
     TrainResult,
+    accuracy_max_over_time,
     fit,
     load_checkpoint,
+    max_over_time_cross_entropy,
+    optimizer,
+    smorms3,
+    upper_bound_regularizer,
 )
 from analysis.training._metrics import (
     exp_filter,
-    van_rossum_distance,
-    van_rossum_loss,
-    l2_spike_distance,
-    firing_rates,
-    spike_counts,
     fano_factor,
-    mean_fano_factor,
+    firing_rates,
     interspike_intervals,
     isi_cv,
+    l2_spike_distance,
+    mean_fano_factor,
+    spike_counts,
+    van_rossum_distance,
+    van_rossum_loss,
 )
-from analysis.training._experiments import (
-    sigmoid_method,
-    SpikeTrainRun,
-    spike_train_network,
-    train_spike_train,
-    ClassifierRun,
-    classifier_network,
-    train_classifier,
-    repeated_trials,
-    spike_train_preset,
-    randman_preset,
-    shd_preset,
-)
-from analysis.training import tasks
 
 __all__ = [
     "smorms3",

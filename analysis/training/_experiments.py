@@ -25,26 +25,43 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from analysis.training import _metrics as metrics
 from analysis.neuron import escape_noise
-from analysis.snn import LIFParams
-from analysis.snn import SNNConfig, init_params, simulate
-from analysis.snn import METHOD_NAMES, Method
+from analysis.snn import METHOD_NAMES, LIFParams, Method, SNNConfig, init_params, simulate
+from analysis.training import _metrics as metrics
+from analysis.training._fit import (
+    TrainConfig,
+    TrainResult,
+    accuracy_max_over_time,
+    fit,
+    max_over_time_cross_entropy,
+    upper_bound_regularizer,
+)
 from analysis.training.tasks import make_spike_train_task
-from analysis.training._fit import (TrainConfig, TrainResult, accuracy_max_over_time, fit,
-                            max_over_time_cross_entropy, upper_bound_regularizer)
 
-__all__ = ["sigmoid_method", "SpikeTrainRun", "spike_train_network", "train_spike_train", "ClassifierRun",
-           "classifier_network", "train_classifier", "repeated_trials", "spike_train_preset",
-           "randman_preset", "shd_preset"]
+__all__ = [
+    "sigmoid_method",
+    "SpikeTrainRun",
+    "spike_train_network",
+    "train_spike_train",
+    "ClassifierRun",
+    "classifier_network",
+    "train_classifier",
+    "repeated_trials",
+    "spike_train_preset",
+    "randman_preset",
+    "shd_preset",
+]
 
 
 def sigmoid_method(name: str, hidden_beta: float = 10.0, output_beta: float = 100.0) -> Method:
     """Method by name with sigmoid escape noise (and matched surrogates) of the given betas."""
     if name not in METHOD_NAMES:
         raise ValueError(f"unknown method {name!r}; valid names: {', '.join(METHOD_NAMES)}")
-    return Method(name, hidden_noise=escape_noise("sigmoid", hidden_beta),
-                  output_noise=escape_noise("sigmoid", output_beta))
+    return Method(
+        name,
+        hidden_noise=escape_noise("sigmoid", hidden_beta),
+        output_noise=escape_noise("sigmoid", output_beta),
+    )
 
 
 @dataclass(frozen=True)
@@ -77,8 +94,7 @@ class SpikeTrainRun:
 def spike_train_network(run: SpikeTrainRun) -> SNNConfig:
     """200-200-200 LIF network with a spiking output layer, tau_mem 10 ms, tau_syn 5 ms."""
     lif = LIFParams(tau_mem=10e-3, tau_syn=5e-3)
-    return SNNConfig(n_in=run.n_inputs, hidden=(run.n_hidden,), n_out=run.n_neurons,
-                     readout="lif", lif=lif)
+    return SNNConfig(n_in=run.n_inputs, hidden=(run.n_hidden,), n_out=run.n_neurons, readout="lif", lif=lif)
 
 
 def repeated_trials(params, x, cfg, method: Method, key, n_trials: int):
@@ -107,6 +123,7 @@ def _spike_train_eval(params, inputs, target, cfg, tau_vr, n_trials, betas, key)
 @functools.lru_cache(maxsize=16)
 def _spike_train_loss(cfg, method, tau_vr, n_trials):
     """Loss closure cached by its static settings, so repeated runs reuse compiled steps."""
+
     def loss_fn(params, key, x, y):
         sim = repeated_trials(params, x, cfg, method, key, n_trials)
         target = jnp.broadcast_to(y, sim.output.shape)
@@ -115,8 +132,15 @@ def _spike_train_loss(cfg, method, tau_vr, n_trials):
     return loss_fn
 
 
-def train_spike_train(method_name: str, run: SpikeTrainRun = SpikeTrainRun(), *, out_dir=None,
-                      resume: bool = False, progress: bool = True, return_setup: bool = False):
+def train_spike_train(
+    method_name: str,
+    run: SpikeTrainRun = SpikeTrainRun(),
+    *,
+    out_dir=None,
+    resume: bool = False,
+    progress: bool = True,
+    return_setup: bool = False,
+):
     """Train on the dithered-image target; loss = mean squared van Rossum distance.
 
     Returns the :class:`~analysis.training.TrainResult` (history rows: loss, det_/stoch_
@@ -125,20 +149,34 @@ def train_spike_train(method_name: str, run: SpikeTrainRun = SpikeTrainRun(), *,
     """
     method = sigmoid_method(method_name, run.hidden_beta, run.output_beta)
     k_task, k_init = jax.random.split(jax.random.key(run.seed))
-    task = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps,
-                                 run.rate_hz)
+    task = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps, run.rate_hz)
     cfg = spike_train_network(run)
     params0 = init_params(k_init, cfg, nu=run.rate_hz)
 
     loss_fn = _spike_train_loss(cfg, method, run.tau_vr, run.train_trials)
     betas = (run.hidden_beta, run.output_beta)
-    evaluate = lambda p, k: _spike_train_eval(p, task.inputs, task.target, cfg, run.tau_vr,
-                                              run.eval_trials, betas, k)
-    tcfg = TrainConfig(epochs=run.epochs, batch_size=1, optimizer=run.optimizer,
-                       learning_rate=run.learning_rate, seed=run.seed)
+    evaluate = lambda p, k: _spike_train_eval(
+        p, task.inputs, task.target, cfg, run.tau_vr, run.eval_trials, betas, k
+    )
+    tcfg = TrainConfig(
+        epochs=run.epochs,
+        batch_size=1,
+        optimizer=run.optimizer,
+        learning_rate=run.learning_rate,
+        seed=run.seed,
+    )
     info = {"task": "spike-train", "method": method_name, **asdict(run)}
-    res = fit(loss_fn, params0, (task.inputs, task.target), tcfg, evaluate=evaluate,
-              out_dir=out_dir, resume=resume, progress=progress, run_info=info)
+    res = fit(
+        loss_fn,
+        params0,
+        (task.inputs, task.target),
+        tcfg,
+        evaluate=evaluate,
+        out_dir=out_dir,
+        resume=resume,
+        progress=progress,
+        run_info=info,
+    )
     return (res, (task, cfg, params0)) if return_setup else res
 
 
@@ -164,8 +202,14 @@ class ClassifierRun:
 
 def classifier_network(run: ClassifierRun, n_in: int, n_classes: int) -> SNNConfig:
     lif = LIFParams(tau_mem=20e-3, tau_syn=10e-3)
-    return SNNConfig(n_in=n_in, hidden=tuple(run.hidden), n_out=n_classes,
-                     recurrent=run.recurrent, readout="integrator", lif=lif)
+    return SNNConfig(
+        n_in=n_in,
+        hidden=tuple(run.hidden),
+        n_out=n_classes,
+        recurrent=run.recurrent,
+        readout="integrator",
+        lif=lif,
+    )
 
 
 @partial(jax.jit, static_argnums=(3, 5))
@@ -182,16 +226,23 @@ def _chunked_accuracies(params, x, y, cfg, key, chunk: int) -> dict:
     """:func:`_accuracies` over chunks of at most ``chunk`` samples, weighted by size."""
     total: dict = {}
     for i in range(0, len(y), chunk):
-        part = _accuracies(params, x[i:i + chunk].astype(jnp.float32), y[i:i + chunk], cfg,
-                           jax.random.fold_in(key, i), "valid")
+        part = _accuracies(
+            params,
+            x[i : i + chunk].astype(jnp.float32),
+            y[i : i + chunk],
+            cfg,
+            jax.random.fold_in(key, i),
+            "valid",
+        )
         for k, v in part.items():
-            total[k] = total.get(k, 0.0) + v * len(y[i:i + chunk]) / len(y)
+            total[k] = total.get(k, 0.0) + v * len(y[i : i + chunk]) / len(y)
     return total
 
 
 @functools.lru_cache(maxsize=16)
 def _classifier_loss(cfg, method, reg_bound, reg_strength):
     """Max-over-time CE + upper-bound regulariser; cached like :func:`_spike_train_loss`."""
+
     def loss_fn(params, key, x, y):
         sim = simulate(params, x.astype(jnp.float32), cfg, method, key)
         ce = max_over_time_cross_entropy(sim.output, y)
@@ -202,10 +253,19 @@ def _classifier_loss(cfg, method, reg_bound, reg_strength):
     return loss_fn
 
 
-def train_classifier(method_name: str, train, valid, run: ClassifierRun = ClassifierRun(), *,
-                     out_dir=None, resume: bool = False, progress: bool = True,
-                     task_name: str = "classification", n_classes: int | None = None,
-                     eval_chunk: int = 512) -> TrainResult:
+def train_classifier(
+    method_name: str,
+    train,
+    valid,
+    run: ClassifierRun = ClassifierRun(),
+    *,
+    out_dir=None,
+    resume: bool = False,
+    progress: bool = True,
+    task_name: str = "classification",
+    n_classes: int | None = None,
+    eval_chunk: int = 512,
+) -> TrainResult:
     """Train on ``train`` = (x [B, T, n_in] float32, labels [B]); evaluate on ``valid`` in
     both modes each epoch (``det_valid_acc``, ``stoch_valid_acc``, hidden rates).
     ``train_acc`` is the accuracy on the training minibatches during the epoch, in the
@@ -213,10 +273,12 @@ def train_classifier(method_name: str, train, valid, run: ClassifierRun = Classi
     memory); batches are cast to float32. Validation runs in chunks of ``eval_chunk``."""
     method = sigmoid_method(method_name)
     x_tr, y_tr = jnp.asarray(train[0]), jnp.asarray(train[1], jnp.int32)  # uint8 inputs stay
-    x_va, y_va = jnp.asarray(valid[0]), jnp.asarray(valid[1], jnp.int32)   # uint8 (memory)
+    x_va, y_va = jnp.asarray(valid[0]), jnp.asarray(valid[1], jnp.int32)  # uint8 (memory)
     if x_tr.ndim != 3 or x_va.shape[1:] != x_tr.shape[1:] or len(y_tr) != len(x_tr):
-        raise ValueError(f"train/valid inputs must be [B, T, N] with matching T, N and labels; "
-                         f"got {x_tr.shape}, {y_tr.shape}, {x_va.shape}")
+        raise ValueError(
+            f"train/valid inputs must be [B, T, N] with matching T, N and labels; "
+            f"got {x_tr.shape}, {y_tr.shape}, {x_va.shape}"
+        )
     n_classes = n_classes or int(max(int(y_tr.max()), int(y_va.max())) + 1)
     cfg = classifier_network(run, x_tr.shape[2], n_classes)
     params0 = init_params(jax.random.key(run.seed), cfg, nu=run.nu_in)
@@ -224,12 +286,31 @@ def train_classifier(method_name: str, train, valid, run: ClassifierRun = Classi
     loss_fn = _classifier_loss(cfg, method, run.reg_bound, run.reg_strength)
     evaluate = lambda params, key: _chunked_accuracies(params, x_va, y_va, cfg, key, eval_chunk)
 
-    tcfg = TrainConfig(epochs=run.epochs, batch_size=run.batch_size, optimizer=run.optimizer,
-                       learning_rate=run.learning_rate, seed=run.seed)
-    info = {"task": task_name, "method": method_name, "n_train": len(y_tr),
-            "n_valid": len(y_va), **asdict(run)}
-    return fit(loss_fn, params0, (x_tr, y_tr), tcfg, evaluate=evaluate,
-               out_dir=out_dir, resume=resume, progress=progress, run_info=info)
+    tcfg = TrainConfig(
+        epochs=run.epochs,
+        batch_size=run.batch_size,
+        optimizer=run.optimizer,
+        learning_rate=run.learning_rate,
+        seed=run.seed,
+    )
+    info = {
+        "task": task_name,
+        "method": method_name,
+        "n_train": len(y_tr),
+        "n_valid": len(y_va),
+        **asdict(run),
+    }
+    return fit(
+        loss_fn,
+        params0,
+        (x_tr, y_tr),
+        tcfg,
+        evaluate=evaluate,
+        out_dir=out_dir,
+        resume=resume,
+        progress=progress,
+        run_info=info,
+    )
 
 
 def spike_train_preset(profile: str = "quick", **overrides) -> SpikeTrainRun:
@@ -237,9 +318,19 @@ def spike_train_preset(profile: str = "quick", **overrides) -> SpikeTrainRun:
     beta 10 (with beta 100 the small network barely learns in 150 epochs: van Rossum distance
     45 -> 31 instead of 45 -> 11); ``full``: the paper's 200 -> 200 -> 200 network, 190
     steps, betas 10 / 100."""
-    presets = {"quick": dict(n_inputs=50, n_hidden=50, n_neurons=50, n_steps=50, epochs=150,
-                             optimizer="smorms3", learning_rate=1e-2, output_beta=10.0),
-               "full": dict(epochs=1000, optimizer="smorms3", learning_rate=3e-3)}
+    presets = {
+        "quick": dict(
+            n_inputs=50,
+            n_hidden=50,
+            n_neurons=50,
+            n_steps=50,
+            epochs=150,
+            optimizer="smorms3",
+            learning_rate=1e-2,
+            output_beta=10.0,
+        ),
+        "full": dict(epochs=1000, optimizer="smorms3", learning_rate=3e-3),
+    }
     return SpikeTrainRun(**{**_preset(presets, profile), **overrides})
 
 
@@ -249,10 +340,14 @@ def randman_preset(profile: str = "quick", **overrides):
     dimension 3 (dimension 1 at this size is solved in ~5 epochs), 128 hidden, 60 epochs."""
     from analysis.training.tasks import RandmanConfig
 
-    data = {"quick": RandmanConfig(n_classes=4, n_units=30, n_steps=40, n_samples=100),
-            "full": RandmanConfig(n_classes=10, n_units=50, n_steps=100, dim=3, n_samples=500)}
-    runs = {"quick": dict(hidden=(48,), epochs=40, batch_size=32, learning_rate=5e-3),
-            "full": dict(hidden=(128,), epochs=60, batch_size=64, learning_rate=2e-3)}
+    data = {
+        "quick": RandmanConfig(n_classes=4, n_units=30, n_steps=40, n_samples=100),
+        "full": RandmanConfig(n_classes=10, n_units=50, n_steps=100, dim=3, n_samples=500),
+    }
+    runs = {
+        "quick": dict(hidden=(48,), epochs=40, batch_size=32, learning_rate=5e-3),
+        "full": dict(hidden=(128,), epochs=60, batch_size=64, learning_rate=2e-3),
+    }
     _preset(runs, profile)
     return data[profile], ClassifierRun(**{**runs[profile], **overrides})
 
@@ -260,9 +355,10 @@ def randman_preset(profile: str = "quick", **overrides):
 def shd_preset(profile: str = "quick", **overrides):
     """(max train samples, max test samples, ClassifierRun) for SHD: ``quick`` uses 512 /
     256 samples and 5 epochs; ``full`` all samples, a recurrent 128-unit layer, 40 epochs."""
-    presets = {"quick": (512, 256, dict(hidden=(64,), epochs=5, batch_size=64, nu_in=5.0)),
-               "full": (None, None, dict(hidden=(128,), recurrent=True, epochs=40,
-                                         batch_size=128, nu_in=5.0))}
+    presets = {
+        "quick": (512, 256, dict(hidden=(64,), epochs=5, batch_size=64, nu_in=5.0)),
+        "full": (None, None, dict(hidden=(128,), recurrent=True, epochs=40, batch_size=128, nu_in=5.0)),
+    }
     n_tr, n_te, run = _preset(presets, profile)
     return n_tr, n_te, ClassifierRun(**{**run, **overrides})
 

@@ -22,9 +22,10 @@ import csv
 import functools
 import io
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -34,9 +35,18 @@ import optax
 from analysis import _validate
 from analysis.runtime import atomic_write_bytes, to_jsonable
 
-__all__ = ["smorms3", "optimizer", "OPTIMIZER_NAMES", "max_over_time_cross_entropy",
-           "accuracy_max_over_time", "upper_bound_regularizer", "TrainConfig", "TrainResult",
-           "fit", "load_checkpoint"]
+__all__ = [
+    "smorms3",
+    "optimizer",
+    "OPTIMIZER_NAMES",
+    "max_over_time_cross_entropy",
+    "accuracy_max_over_time",
+    "upper_bound_regularizer",
+    "TrainConfig",
+    "TrainResult",
+    "fit",
+    "load_checkpoint",
+]
 
 
 class SMORMS3State(NamedTuple):
@@ -58,8 +68,7 @@ def smorms3(learning_rate: float = 1e-3, eps: float = 1e-16) -> optax.GradientTr
         g = jax.tree.map(lambda r_, g_, d: (1 - r_) * g_ + r_ * d, r, state.g, grads)
         g2 = jax.tree.map(lambda r_, g_, d: (1 - r_) * g_ + r_ * d * d, r, state.g2, grads)
         x = jax.tree.map(lambda a, b: a * a / (b + eps), g, g2)
-        upd = jax.tree.map(lambda d, x_, b: -d * jnp.minimum(lr, x_) / (jnp.sqrt(b) + eps),
-                           grads, x, g2)
+        upd = jax.tree.map(lambda d, x_, b: -d * jnp.minimum(lr, x_) / (jnp.sqrt(b) + eps), grads, x, g2)
         mem = jax.tree.map(lambda m, x_: 1.0 + m * (1.0 - x_), state.mem, x)
         return upd, SMORMS3State(mem, g, g2)
 
@@ -83,8 +92,7 @@ def optimizer(name: str = "adam", learning_rate: float = 1e-3) -> optax.Gradient
 
 def _check_logits(outputs, labels):
     if outputs.ndim != 3 or labels.shape != outputs.shape[:1]:
-        raise ValueError(f"outputs must be [B, T, C] and labels [B]; got {outputs.shape} "
-                         f"and {labels.shape}")
+        raise ValueError(f"outputs must be [B, T, C] and labels [B]; got {outputs.shape} and {labels.shape}")
 
 
 def max_over_time_cross_entropy(outputs, labels) -> jax.Array:
@@ -137,7 +145,6 @@ class TrainResult(NamedTuple):
     history: list  # one dict of metrics per epoch
 
 
-
 @functools.lru_cache(maxsize=16)
 def _step_fn(loss_fn, opt_name: str, learning_rate: float):
     """Jitted training step, cached so that a resumed or repeated run reuses the compiled code."""
@@ -153,26 +160,34 @@ def _step_fn(loss_fn, opt_name: str, learning_rate: float):
 
 def _batches(key, n: int, batch_size: int):
     perm = np.asarray(jax.random.permutation(key, n))
-    return [perm[i:i + batch_size] for i in range(0, n, batch_size)]
+    return [perm[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
 def _run_epoch(step, params, opt_state, key, data, batch_size):
     x, y = data
     losses, auxs = [], []
     for i, idx in enumerate(_batches(jax.random.fold_in(key, 0), len(x), batch_size)):
-        params, opt_state, loss, aux = step(params, opt_state, jax.random.fold_in(key, i + 1),
-                                            x[idx], y[idx])
+        params, opt_state, loss, aux = step(params, opt_state, jax.random.fold_in(key, i + 1), x[idx], y[idx])
         losses.append(loss)
         auxs.append(aux)
     row = {"loss": float(np.mean(jax.device_get(losses)))}
-    for k in (auxs[0] if auxs else {}):
+    for k in auxs[0] if auxs else {}:
         row[k] = float(np.mean([jax.device_get(a[k]) for a in auxs]))
     return params, opt_state, row
 
 
-def fit(loss_fn: Callable, params, data, cfg: TrainConfig, *, evaluate: Callable | None = None,
-        out_dir=None, resume: bool = False, progress: bool = True,
-        run_info: dict | None = None) -> TrainResult:
+def fit(
+    loss_fn: Callable,
+    params,
+    data,
+    cfg: TrainConfig,
+    *,
+    evaluate: Callable | None = None,
+    out_dir=None,
+    resume: bool = False,
+    progress: bool = True,
+    run_info: dict | None = None,
+) -> TrainResult:
     """Train ``params`` on ``data`` = (x [B, ...], y [B, ...]) for ``cfg.epochs`` epochs.
 
     ``loss_fn(params, key, x_batch, y_batch) -> (loss, aux)`` with aux a dict of scalars
@@ -191,8 +206,14 @@ def fit(loss_fn: Callable, params, data, cfg: TrainConfig, *, evaluate: Callable
         params, opt_state, history = load_checkpoint(out_dir, params, opt_state, cfg, run_info)
         start = len(history)
     step, root = _step_fn(loss_fn, cfg.optimizer, cfg.learning_rate), jax.random.key(cfg.seed)
-    bar = tqdm(range(start, cfg.epochs), desc="epochs", unit="epoch", disable=not progress,
-               initial=start, total=cfg.epochs)
+    bar = tqdm(
+        range(start, cfg.epochs),
+        desc="epochs",
+        unit="epoch",
+        disable=not progress,
+        initial=start,
+        total=cfg.epochs,
+    )
     for epoch in bar:
         key = jax.random.fold_in(root, epoch)
         params, opt_state, row = _run_epoch(step, params, opt_state, key, data, cfg.batch_size)
@@ -248,12 +269,14 @@ def load_checkpoint(out_dir, params, opt_state, cfg: TrainConfig, run_info: dict
         want = {k: v for k, v in asdict(cfg).items() if k != "epochs"}
         have = {k: v for k, v in meta["config"].items() if k != "epochs"}
         if want != have:
-            raise ValueError(f"checkpoint in {out_dir} was written with config {have}, "
-                             f"cannot resume with {want}")
+            raise ValueError(
+                f"checkpoint in {out_dir} was written with config {have}, cannot resume with {want}"
+            )
         drop = lambda d: {k: v for k, v in d.items() if k != "epochs"}
         if drop(meta.get("run", {})) != drop(to_jsonable(run_info or {})):
-            raise ValueError(f"checkpoint in {out_dir} belongs to run {meta.get('run')}, "
-                             f"cannot resume run {run_info}")
+            raise ValueError(
+                f"checkpoint in {out_dir} belongs to run {meta.get('run')}, cannot resume run {run_info}"
+            )
         history = [{k: _from_json(v) for k, v in row.items()} for row in meta["history"]]
         return _restore("p", params, z), _restore("o", opt_state, z), history
 

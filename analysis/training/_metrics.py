@@ -30,9 +30,18 @@ import numpy as np
 
 from analysis import _validate
 
-__all__ = ["exp_filter", "van_rossum_distance", "van_rossum_loss", "l2_spike_distance",
-           "firing_rates", "spike_counts", "fano_factor", "mean_fano_factor",
-           "interspike_intervals", "isi_cv"]
+__all__ = [
+    "exp_filter",
+    "van_rossum_distance",
+    "van_rossum_loss",
+    "l2_spike_distance",
+    "firing_rates",
+    "spike_counts",
+    "fano_factor",
+    "mean_fano_factor",
+    "interspike_intervals",
+    "isi_cv",
+]
 
 
 def exp_filter(x, tau: float, dt: float = 1.0) -> jax.Array:
@@ -130,5 +139,5 @@ def isi_cv(spikes) -> np.ndarray:
     sq = np.bincount(owner, weights=isi.astype(float) ** 2, minlength=s.shape[1])
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = tot / n
-        std = np.sqrt(np.maximum(sq / n - mean ** 2, 0.0))
+        std = np.sqrt(np.maximum(sq / n - mean**2, 0.0))
         return np.where(n >= 2, std / mean, np.nan)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 
@@ -16,8 +16,9 @@ def _block(x):
     return jax.block_until_ready(x)
 
 
-def interleaved(variants: dict[str, Callable[[], object]], rounds: int = 7, warmup: int = 2,
-                inner: int = 1) -> dict[str, dict]:
+def interleaved(
+    variants: dict[str, Callable[[], object]], rounds: int = 7, warmup: int = 2, inner: int = 1
+) -> dict[str, dict]:
     """Time zero-argument callables; returns {name: {median_s, min_s, times}} per call.
 
     Each callable is warmed up (compilation) ``warmup`` times, then the variants run in
@@ -40,5 +41,7 @@ def interleaved(variants: dict[str, Callable[[], object]], rounds: int = 7, warm
 def ratio_table(res: dict[str, dict], reference: str) -> str:
     """Lines 'name: median ms (x ratio to reference)'."""
     ref = res[reference]["median_s"]
-    return "\n".join(f"  {k:32s} {v['median_s'] * 1e3:10.2f} ms   {v['median_s'] / ref:6.3f}x {reference}"
-                     for k, v in res.items())
+    return "\n".join(
+        f"  {k:32s} {v['median_s'] * 1e3:10.2f} ms   {v['median_s'] / ref:6.3f}x {reference}"
+        for k, v in res.items()
+    )

@@ -18,13 +18,23 @@ import jax
 import jax.numpy as jnp
 
 from analysis import escape_noise
+from analysis.stochastic import (
+    Network,
+    draw_uniforms,
+    estimate_from_uniforms,
+    exact_value_and_grad,
+    log_prob_and_loss,
+    random_instance,
+)
 from proofs_numeric.bench._timing import interleaved, ratio_table
-from analysis.stochastic import draw_uniforms, estimate_from_uniforms
-from analysis.stochastic import Network, exact_value_and_grad, log_prob_and_loss, random_instance
 
 
 def _loop_seconds_per_config(net, params, x, n_sub):
-    step = jax.jit(jax.grad(lambda p, s: jnp.exp(log_prob_and_loss(net, p, x, s)[0]) * log_prob_and_loss(net, p, x, s)[1]))
+    step = jax.jit(
+        jax.grad(
+            lambda p, s: jnp.exp(log_prob_and_loss(net, p, x, s)[0]) * log_prob_and_loss(net, p, x, s)[1]
+        )
+    )
     K = net.n_spikes
     configs = [jnp.array([(c >> k) & 1 for k in range(K)], dtype=x.dtype) for c in range(n_sub)]
     jax.block_until_ready(step(params, configs[0]))
@@ -37,37 +47,77 @@ def _loop_seconds_per_config(net, params, x, n_sub):
 
 
 def _enumeration(profile):
-    net = Network("feedforward", (4, 8, 8, 4), escape_noise("sigmoid", 2.0), theta=0.3, loss="mse",
-                  target=(1.0, 0.0, 1.0, 0.0))
+    net = Network(
+        "feedforward",
+        (4, 8, 8, 4),
+        escape_noise("sigmoid", 2.0),
+        theta=0.3,
+        loss="mse",
+        target=(1.0, 0.0, 1.0, 0.0),
+    )
     params, x = random_instance(jax.random.key(0), net)
-    res = interleaved({"vectorised": lambda: exact_value_and_grad(net, params, x)[1]},
-                      rounds=3 if profile == "quick" else 5, warmup=1)
+    res = interleaved(
+        {"vectorised": lambda: exact_value_and_grad(net, params, x)[1]},
+        rounds=3 if profile == "quick" else 5,
+        warmup=1,
+    )
     per = _loop_seconds_per_config(net, params, x, 300 if profile == "quick" else 2000)
-    loop = per * 2 ** net.n_spikes
+    loop = per * 2**net.n_spikes
     vec = res["vectorised"]["median_s"]
-    print(f"exact gradient, K = {net.n_spikes}: vectorised {vec:.3f} s; Python loop {per * 1e6:.1f} us/config "
-          f"-> {loop:.1f} s extrapolated; speed-up {loop / vec:.0f}x (target >= 100x)")
-    return {"K": net.n_spikes, "vectorised_s": vec, "loop_s_per_config": per, "loop_extrapolated_s": loop,
-            "speedup": loop / vec, "target": 100.0}
+    print(
+        f"exact gradient, K = {net.n_spikes}: vectorised {vec:.3f} s; Python loop {per * 1e6:.1f} us/config "
+        f"-> {loop:.1f} s extrapolated; speed-up {loop / vec:.0f}x (target >= 100x)"
+    )
+    return {
+        "K": net.n_spikes,
+        "vectorised_s": vec,
+        "loop_s_per_config": per,
+        "loop_extrapolated_s": loop,
+        "speedup": loop / vec,
+        "target": 100.0,
+    }
 
 
 def _coupled_flip_cost(profile):
-    net = Network("lif", (8, 8, 4), escape_noise("sigmoid", 4.0), theta=0.3, steps=20, loss="mse",
-                  target=(0.2, 0.1, 0.3, 0.2), tau_mem=5.0, tau_syn=2.0)
+    net = Network(
+        "lif",
+        (8, 8, 4),
+        escape_noise("sigmoid", 4.0),
+        theta=0.3,
+        steps=20,
+        loss="mse",
+        target=(0.2, 0.1, 0.3, 0.2),
+        tau_mem=5.0,
+        tau_syn=2.0,
+    )
     params, x = random_instance(jax.random.key(1), net, weight_scale=2.0)
     n, m = 64, 4
     u, v = draw_uniforms(jax.random.key(2), net, n, m)
-    fns = {name: jax.jit(lambda p, u, v, name=name: estimate_from_uniforms(name, net, p, x, u, v))
-           for name in ("sg_stochastic", "coupled_flip_sub", "coupled_flip")}
-    res = interleaved({k: (lambda f=f: f(params, u, v)) for k, f in fns.items()},
-                      rounds=5 if profile == "quick" else 9, warmup=1)
+    fns = {
+        name: jax.jit(lambda p, u, v, name=name: estimate_from_uniforms(name, net, p, x, u, v))
+        for name in ("sg_stochastic", "coupled_flip_sub", "coupled_flip")
+    }
+    res = interleaved(
+        {k: (lambda f=f: f(params, u, v)) for k, f in fns.items()},
+        rounds=5 if profile == "quick" else 9,
+        warmup=1,
+    )
     print(f"coupled-flip cost, LIF K = {net.n_spikes}, {n} samples, M = {m}:")
     print(ratio_table(res, "sg_stochastic"))
     sg = res["sg_stochastic"]["median_s"]
     sub, full = res["coupled_flip_sub"]["median_s"] / sg, res["coupled_flip"]["median_s"] / sg
-    print(f"  subsampled / SG = {sub:.2f} (target <= M + 2 = {m + 2}); full / SG = {full:.1f} (K = {net.n_spikes})")
-    return {"K": net.n_spikes, "M": m, "samples": n, "sg_s": sg, "subsampled_over_sg": sub,
-            "full_over_sg": full, "target_subsampled": m + 2}
+    print(
+        f"  subsampled / SG = {sub:.2f} (target <= M + 2 = {m + 2}); full / SG = {full:.1f} (K = {net.n_spikes})"
+    )
+    return {
+        "K": net.n_spikes,
+        "M": m,
+        "samples": n,
+        "sg_s": sg,
+        "subsampled_over_sg": sub,
+        "full_over_sg": full,
+        "target_subsampled": m + 2,
+    }
 
 
 def run(profile: str = "quick") -> dict:

@@ -25,9 +25,7 @@ GRID_BETAS, BETA_SGS, LOOP_N = (1.0, 5.0, 20.0, 10000.0), (1.0, 5.0, 20.0), 1500
 
 
 def _numpy_fig4(grid_n, dtype=np.float32):
-    from analysis.fields import circle
-    from analysis.fields import PAPER_RADIUS, paper_plane
-    from analysis.fields import five_weight_output_np, five_weight_sg_np
+    from analysis.fields import PAPER_RADIUS, circle, five_weight_output_np, five_weight_sg_np, paper_plane
 
     plane = paper_plane()
     ab = np.linspace(-2.5, 2.5, grid_n, dtype=dtype)
@@ -75,20 +73,35 @@ def run(profile: str = "quick") -> dict:
     _jax_fig4(grid_n)
     first_call = time.perf_counter() - t0
     rounds = 3 if profile == "quick" else 7
-    res = interleaved({"jax": lambda: _jax_fig4(grid_n)["grids"][1.0],
-                       "numpy": lambda: _numpy_fig4(grid_n)[0][0]}, rounds=rounds, warmup=1)
+    res = interleaved(
+        {"jax": lambda: _jax_fig4(grid_n)["grids"][1.0], "numpy": lambda: _numpy_fig4(grid_n)[0][0]},
+        rounds=rounds,
+        warmup=1,
+    )
     numpy_s, jax_s = res["numpy"]["median_s"], res["jax"]["median_s"]
     pp = interleaved({"numpy_per_point_2000": _numpy_per_point}, rounds=3, warmup=1)
-    naive_est = pp["numpy_per_point_2000"]["median_s"] * len(GRID_BETAS) * grid_n ** 2 / 2000
-    out = {"grid_n": grid_n, "loop_points": LOOP_N, "rounds": rounds,
-           "jax_median_s": jax_s, "jax_first_call_s_incl_compile": first_call,
-           "numpy_median_s": numpy_s, "speedup": numpy_s / jax_s, "timings": res,
-           "naive_per_point_extrapolated_s": naive_est, "speedup_vs_naive_per_point": naive_est / jax_s,
-           "note": "both evaluate the full grid and loops in interleaved rounds; shared machine"}
-    print(f"fig4 computation: {grid_n}^2 grid x {len(GRID_BETAS)} beta + {2 * len(BETA_SGS)} loops x {LOOP_N}")
+    naive_est = pp["numpy_per_point_2000"]["median_s"] * len(GRID_BETAS) * grid_n**2 / 2000
+    out = {
+        "grid_n": grid_n,
+        "loop_points": LOOP_N,
+        "rounds": rounds,
+        "jax_median_s": jax_s,
+        "jax_first_call_s_incl_compile": first_call,
+        "numpy_median_s": numpy_s,
+        "speedup": numpy_s / jax_s,
+        "timings": res,
+        "naive_per_point_extrapolated_s": naive_est,
+        "speedup_vs_naive_per_point": naive_est / jax_s,
+        "note": "both evaluate the full grid and loops in interleaved rounds; shared machine",
+    }
+    print(
+        f"fig4 computation: {grid_n}^2 grid x {len(GRID_BETAS)} beta + {2 * len(BETA_SGS)} loops x {LOOP_N}"
+    )
     print(f"  JAX (float32, jit)      {jax_s:8.3f} s   (first call incl. compile {first_call:.2f} s)")
     print(f"  NumPy (vectorised)      {numpy_s:8.3f} s   (full grid and loops)")
     print(f"  speedup                 {numpy_s / jax_s:8.1f} x   (target >= 10 x, JAX < 30 s)")
-    print(f"  (secondary) per-point Python loop, grid only, extrapolated from 2000 points: "
-          f"{naive_est:.0f} s, {naive_est / jax_s:.0f} x slower than JAX")
+    print(
+        f"  (secondary) per-point Python loop, grid only, extrapolated from 2000 points: "
+        f"{naive_est:.0f} s, {naive_est / jax_s:.0f} x slower than JAX"
+    )
     return out

@@ -28,20 +28,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from proofs_numeric.bench._timing import interleaved, ratio_table
 from analysis.runtime import is_kept
-from analysis.snn import LIFParams
-from analysis.snn import SNNConfig, init_params, simulate
-from analysis.snn import Method
+from analysis.snn import LIFParams, Method, SNNConfig, init_params, simulate
+from proofs_numeric.bench._timing import interleaved, ratio_table
 
 WIDTH = 512
 PROFILES = {"quick": dict(batch=64, steps=100, rounds=3), "full": dict(batch=256, steps=200, rounds=3)}
 
 
 def _config(event_driven=False, checkpoint=False, max_active=0):
-    return SNNConfig(n_in=WIDTH, hidden=(WIDTH, WIDTH), n_out=WIDTH, readout="lif",
-                     lif=LIFParams(tau_mem=10e-3, tau_syn=5e-3), event_driven=event_driven,
-                     checkpoint=checkpoint, max_active=max_active)
+    return SNNConfig(
+        n_in=WIDTH,
+        hidden=(WIDTH, WIDTH),
+        n_out=WIDTH,
+        readout="lif",
+        lif=LIFParams(tau_mem=10e-3, tau_syn=5e-3),
+        event_driven=event_driven,
+        checkpoint=checkpoint,
+        max_active=max_active,
+    )
 
 
 def _snn_fns(cfg, params, x, c):
@@ -76,8 +81,10 @@ def _spyx_fn(x, c, lif):
     rngs = nnx.Rngs(0)
     layers = []
     for _ in range(3):
-        layers += [nnx.Linear(WIDTH, WIDTH, use_bias=False, rngs=rngs),
-                   spyx.nn.CuBaLIF((WIDTH,), alpha=lif.lambda_syn, beta=lif.lambda_mem, rngs=rngs)]
+        layers += [
+            nnx.Linear(WIDTH, WIDTH, use_bias=False, rngs=rngs),
+            spyx.nn.CuBaLIF((WIDTH,), alpha=lif.lambda_syn, beta=lif.lambda_mem, rngs=rngs),
+        ]
     graph, state = nnx.split(spyx.nn.Sequential(*layers))
 
     def loss(state, x, c):
@@ -97,7 +104,9 @@ def _snntorch_fn(x, c, lif):
     torch.manual_seed(0)
     lins = [torch.nn.Linear(WIDTH, WIDTH, bias=False) for _ in range(3)]
     grad = snntorch.surrogate.fast_sigmoid()
-    neurons = [snntorch.Synaptic(alpha=lif.lambda_syn, beta=lif.lambda_mem, spike_grad=grad) for _ in range(3)]
+    neurons = [
+        snntorch.Synaptic(alpha=lif.lambda_syn, beta=lif.lambda_mem, spike_grad=grad) for _ in range(3)
+    ]
     xt, ct = torch.from_numpy(np.array(x)), torch.from_numpy(np.array(c))
 
     def step():
@@ -131,8 +140,12 @@ def _dense_section(batch, steps, rounds):
     ws = [params["hidden"][0]["w"], params["hidden"][1]["w"], params["readout"]["w"]]
     snn_fwd, snn_fb = _snn_fns(cfg, params, x, c)
     ch_fwd, ch_fb = _chain_fns(x, ws)
-    variants = {"matmul_chain fwd+bwd": ch_fb, "sgtheory fwd+bwd": snn_fb,
-                "matmul_chain fwd": ch_fwd, "sgtheory fwd": snn_fwd}
+    variants = {
+        "matmul_chain fwd+bwd": ch_fb,
+        "sgtheory fwd+bwd": snn_fb,
+        "matmul_chain fwd": ch_fwd,
+        "sgtheory fwd": snn_fwd,
+    }
     spyx = _spyx_fn(x, c, lif)
     if spyx is not None:
         variants["spyx fwd+bwd"] = spyx
@@ -140,8 +153,12 @@ def _dense_section(batch, steps, rounds):
     torch_fn = _snntorch_fn(x, c, lif)
     if torch_fn is not None:  # slow (Python loop over time): its own, shorter interleaved run
         tr = interleaved({"chain": ch_fb, "torch": torch_fn}, rounds=2, warmup=1)
-        res["snntorch fwd+bwd"] = {**tr["torch"], "median_s": tr["torch"]["median_s"]
-                                   * res["matmul_chain fwd+bwd"]["median_s"] / tr["chain"]["median_s"]}
+        res["snntorch fwd+bwd"] = {
+            **tr["torch"],
+            "median_s": tr["torch"]["median_s"]
+            * res["matmul_chain fwd+bwd"]["median_s"]
+            / tr["chain"]["median_s"],
+        }
     rates = [float(s.mean()) for s in simulate(params, x, cfg, Method()).spikes]
     return res, rates
 
@@ -157,9 +174,12 @@ def _event_section(batch, steps, rounds, densities):
         _, event = _snn_fns(_config(event_driven=True), params, x, c)
         res = interleaved({"dense": dense, "event": event}, rounds=rounds, warmup=1)
         hidden = [float(s.mean()) for s in simulate(params, x, _config(), Method()).spikes]
-        out[f"{d:g}"] = {"dense_s": res["dense"]["median_s"], "event_s": res["event"]["median_s"],
-                         "speedup": res["dense"]["median_s"] / res["event"]["median_s"],
-                         "hidden_density": hidden}
+        out[f"{d:g}"] = {
+            "dense_s": res["dense"]["median_s"],
+            "event_s": res["event"]["median_s"],
+            "speedup": res["dense"]["median_s"] / res["event"]["median_s"],
+            "hidden_density": hidden,
+        }
     return out
 
 
@@ -201,24 +221,41 @@ def run(profile: str = "quick") -> dict:
         raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
     pr = PROFILES[profile]
     res, rates = _dense_section(pr["batch"], pr["steps"], pr["rounds"])
-    print(f"snn dense ({profile}: batch {pr['batch']}, {pr['steps']} steps, width {WIDTH}, "
-          f"{jax.devices()[0].platform}, freed host memory kept: {is_kept()}); "
-          f"layer spike densities {[round(r, 3) for r in rates]}")
+    print(
+        f"snn dense ({profile}: batch {pr['batch']}, {pr['steps']} steps, width {WIDTH}, "
+        f"{jax.devices()[0].platform}, freed host memory kept: {is_kept()}); "
+        f"layer spike densities {[round(r, 3) for r in rates]}"
+    )
     print(ratio_table(res, "matmul_chain fwd+bwd"))
     print("  (snnTorch timed against the chain in a separate 2-round run; shown rescaled)")
-    ratio = {"fwdbwd_vs_chain": res["matmul_chain fwd+bwd"]["median_s"] / res["sgtheory fwd+bwd"]["median_s"],
-             "fwd_vs_chain": res["matmul_chain fwd"]["median_s"] / res["sgtheory fwd"]["median_s"]}
-    print(f"  throughput relative to the matmul chain: fwd+bwd {ratio['fwdbwd_vs_chain']:.3f}, "
-          f"fwd {ratio['fwd_vs_chain']:.3f} (target fwd+bwd >= 0.85)")
+    ratio = {
+        "fwdbwd_vs_chain": res["matmul_chain fwd+bwd"]["median_s"] / res["sgtheory fwd+bwd"]["median_s"],
+        "fwd_vs_chain": res["matmul_chain fwd"]["median_s"] / res["sgtheory fwd"]["median_s"],
+    }
+    print(
+        f"  throughput relative to the matmul chain: fwd+bwd {ratio['fwdbwd_vs_chain']:.3f}, "
+        f"fwd {ratio['fwd_vs_chain']:.3f} (target fwd+bwd >= 0.85)"
+    )
     dens = (0.01, 0.05, 0.2) if profile == "quick" else (0.01, 0.03, 0.05, 0.1, 0.2)
     event = _event_section(pr["batch"], pr["steps"], pr["rounds"], dens)
     for d, e in event.items():
-        print(f"  event-driven, input density {d}: {e['speedup']:.2f}x dense "
-              f"(hidden densities {[round(h, 3) for h in e['hidden_density']]})")
-    out = {"profile": profile, "malloc_kept": is_kept(), "timings": {k: v["median_s"] for k, v in res.items()}, "ratios": ratio,
-           "densities": rates, "event_driven": event}
+        print(
+            f"  event-driven, input density {d}: {e['speedup']:.2f}x dense "
+            f"(hidden densities {[round(h, 3) for h in e['hidden_density']]})"
+        )
+    out = {
+        "profile": profile,
+        "malloc_kept": is_kept(),
+        "timings": {k: v["median_s"] for k, v in res.items()},
+        "ratios": ratio,
+        "densities": rates,
+        "event_driven": event,
+    }
     if profile == "full":
-        out["peak_memory_gib"] = {f"T=1000 checkpoint={ck} malloc_kept={kf}": peak_memory_gib(1000, ck, keep_freed=kf)
-                                  for ck in (True, False) for kf in (False, True)}
+        out["peak_memory_gib"] = {
+            f"T=1000 checkpoint={ck} malloc_kept={kf}": peak_memory_gib(1000, ck, keep_freed=kf)
+            for ck in (True, False)
+            for kf in (False, True)
+        }
         print("  peak memory:", json.dumps(out["peak_memory_gib"]))
     return out

@@ -27,8 +27,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from analysis import bernoulli_spike, heaviside_spike, surrogate
-from analysis import escape_noise
+from analysis import bernoulli_spike, escape_noise, heaviside_spike, surrogate
 from proofs_numeric.bench._timing import interleaved, ratio_table
 
 WIDTH, BATCH, LAYERS, BETA, THETA = 512, 256, 3, 10.0, 0.5
@@ -92,7 +91,7 @@ def _variants():
 
 def _data():
     k = jax.random.split(jax.random.key(0), LAYERS + 3)
-    scale = 2.0 / WIDTH ** 0.5
+    scale = 2.0 / WIDTH**0.5
     weights = [scale * jax.random.normal(k[i], (WIDTH, WIDTH), jnp.float32) for i in range(LAYERS)]
     x = (jax.random.uniform(k[-3], (BATCH, WIDTH)) < 0.2).astype(jnp.float32)
     target = (jax.random.uniform(k[-2], (BATCH, WIDTH)) < 0.1).astype(jnp.float32)
@@ -113,23 +112,41 @@ def run(profile: str = "quick") -> dict:
     weights, x, target, key = _data()
     fns = _variants()
     grads = {n: f(weights, x, target, key) for n, f in fns.items()}
-    same = all(bool(jnp.allclose(a, b, rtol=1e-5, atol=1e-7))
-               for a, b in zip(grads["toolkit_heaviside"], grads["hand_custom_jvp"]))
-    same_b = all(bool(jnp.allclose(a, b, rtol=1e-5, atol=1e-7))
-                 for a, b in zip(grads["toolkit_bernoulli"], grads["hand_bernoulli"]))
-    res = interleaved({n: partial(f, weights, x, target, key) for n, f in fns.items()},
-                      rounds=cfg["rounds"], inner=cfg["inner"])
+    same = all(
+        bool(jnp.allclose(a, b, rtol=1e-5, atol=1e-7))
+        for a, b in zip(grads["toolkit_heaviside"], grads["hand_custom_jvp"])
+    )
+    same_b = all(
+        bool(jnp.allclose(a, b, rtol=1e-5, atol=1e-7))
+        for a, b in zip(grads["toolkit_bernoulli"], grads["hand_bernoulli"])
+    )
+    res = interleaved(
+        {n: partial(f, weights, x, target, key) for n, f in fns.items()},
+        rounds=cfg["rounds"],
+        inner=cfg["inner"],
+    )
     hlo = {n: _hlo_summary(f, weights, x, target, key) for n, f in fns.items()}
     ratio_det = res["toolkit_heaviside"]["median_s"] / res["hand_custom_jvp"]["median_s"]
     ratio_sto = res["toolkit_bernoulli"]["median_s"] / res["hand_bernoulli"]["median_s"]
-    print(f"spikes: 3 x {WIDTH} units, batch {BATCH}, float32, jit(grad) on {jax.default_backend()} "
-          f"(shared machine: < 10 % is noise)")
+    print(
+        f"spikes: 3 x {WIDTH} units, batch {BATCH}, float32, jit(grad) on {jax.default_backend()} "
+        f"(shared machine: < 10 % is noise)"
+    )
     print(ratio_table(res, "hand_custom_jvp"))
     print(f"  ratio toolkit_heaviside / hand_custom_jvp  = {ratio_det:.3f} (target <= 1.1)")
     print(f"  ratio toolkit_bernoulli / hand_bernoulli   = {ratio_sto:.3f} (target <= 1.1)")
     print(f"  gradients agree with the hand-written versions: heaviside {same}, bernoulli {same_b}")
     for n, h in hlo.items():
-        print(f"  optimised HLO {n:24s} fusions {h['fusion']:3d}  dots {h['dot']:2d}  instructions {h['instructions']}")
-    return {"medians_s": {n: r["median_s"] for n, r in res.items()}, "ratio_heaviside": ratio_det,
-            "ratio_bernoulli": ratio_sto, "gradients_agree": {"heaviside": same, "bernoulli": same_b},
-            "hlo": hlo, "target": 1.1, "backend": jax.default_backend(), "profile": profile}
+        print(
+            f"  optimised HLO {n:24s} fusions {h['fusion']:3d}  dots {h['dot']:2d}  instructions {h['instructions']}"
+        )
+    return {
+        "medians_s": {n: r["median_s"] for n, r in res.items()},
+        "ratio_heaviside": ratio_det,
+        "ratio_bernoulli": ratio_sto,
+        "gradients_agree": {"heaviside": same, "bernoulli": same_b},
+        "hlo": hlo,
+        "target": 1.1,
+        "backend": jax.default_backend(),
+        "profile": profile,
+    }

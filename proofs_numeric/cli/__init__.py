@@ -43,9 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
         mod.add_arguments(sp)
         if getattr(mod, "MALLOC_TUNED", False):
             sp.add_argument(
-                "--default-malloc", action="store_true",
+                "--default-malloc",
+                action="store_true",
                 help="keep glibc's default malloc settings (by default freed host memory is kept "
-                     "for reuse, which saves page faults; see analysis.runtime.keep_freed_memory)")
+                "for reuse, which saves page faults; see analysis.runtime.keep_freed_memory)",
+            )
         sp.set_defaults(func=mod.run, module=mod)
     return p
 

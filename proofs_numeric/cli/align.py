@@ -6,13 +6,30 @@ from __future__ import annotations
 X64 = True
 HELP = "cosine / sign agreement of SGs with the unbiased coupled-flip reference vs depth, width, steps, beta"
 
-_COLS = ("depth", "width", "steps", "beta", "K", "ref_snr", "ceiling", "cos_stoch_matched", "cos_stoch_mismatched",
-         "cos_det_matched", "cos_det_mismatched", "sign_stoch_matched", "sign_det_matched")
+_COLS = (
+    "depth",
+    "width",
+    "steps",
+    "beta",
+    "K",
+    "ref_snr",
+    "ceiling",
+    "cos_stoch_matched",
+    "cos_stoch_mismatched",
+    "cos_det_matched",
+    "cos_det_mismatched",
+    "sign_stoch_matched",
+    "sign_det_matched",
+)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--profile", choices=("quick", "full"), default="quick",
-                        help="quick: minutes on a CPU; full: widths to 512 and 200 steps (meant for a GPU)")
+    parser.add_argument(
+        "--profile",
+        choices=("quick", "full"),
+        default="quick",
+        help="quick: minutes on a CPU; full: widths to 512 and 200 steps (meant for a GPU)",
+    )
     parser.add_argument("--json", metavar="OUT", help="write all rows as JSON")
     parser.add_argument("--figure", metavar="DIR", help="also draw figure 8 from these rows into DIR")
 
@@ -22,12 +39,13 @@ def _fmt(v):
 
 
 def run(args) -> int:
-    from analysis.stochastic import alignment_sweep
     from analysis.runtime import write_json
+    from analysis.stochastic import alignment_sweep
 
     print("  ".join(f"{c[:12]:>12s}" for c in _COLS))
-    rows = alignment_sweep(args.profile, progress=lambda r: print("  ".join(f"{_fmt(r[c]):>12s}" for c in _COLS),
-                                                                   flush=True))
+    rows = alignment_sweep(
+        args.profile, progress=lambda r: print("  ".join(f"{_fmt(r[c]):>12s}" for c in _COLS), flush=True)
+    )
     if args.json:
         print(f"wrote {write_json(args.json, {'profile': args.profile, 'rows': rows})}")
     if args.figure:

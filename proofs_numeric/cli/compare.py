@@ -18,11 +18,17 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import jax
 
-    from analysis.stochastic import compare_estimators, coordinate_names, flatten, format_table, write_csv
-    from analysis.stochastic import ESTIMATORS
-    from analysis.stochastic import exact_value_and_grad
     from analysis.runtime import write_json
-    from analysis.stochastic import load_spec
+    from analysis.stochastic import (
+        ESTIMATORS,
+        compare_estimators,
+        coordinate_names,
+        exact_value_and_grad,
+        flatten,
+        format_table,
+        load_spec,
+        write_csv,
+    )
 
     if args.samples < 2:
         raise ValueError(f"--samples must be >= 2, got {args.samples}")
@@ -36,11 +42,21 @@ def run(args) -> int:
     print(f"exact E[L] = {float(value):.10g}")
     for name, g in zip(coordinate_names(grad), flatten(grad)):
         print(f"  dE[L]/dW{name} = {g:+.6g}")
-    rows = compare_estimators(jax.random.key(args.seed), net, params, x, names, args.samples,
-                              reference=grad, n_flips=opts["n_flips"])
+    rows = compare_estimators(
+        jax.random.key(args.seed),
+        net,
+        params,
+        x,
+        names,
+        args.samples,
+        reference=grad,
+        n_flips=opts["n_flips"],
+    )
     print(format_table(rows))
     if args.json:
-        print(f"wrote {write_json(args.json, {'spec': args.spec, 'K': net.n_spikes, 'exact_value': value, 'exact_grad': flatten(grad), 'coordinates': coordinate_names(grad), 'estimators': rows})}")
+        print(
+            f"wrote {write_json(args.json, {'spec': args.spec, 'K': net.n_spikes, 'exact_value': value, 'exact_grad': flatten(grad), 'coordinates': coordinate_names(grad), 'estimators': rows})}"
+        )
     if args.csv:
         print(f"wrote {write_csv(rows, args.csv)}")
     return 0

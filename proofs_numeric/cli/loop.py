@@ -72,10 +72,22 @@ def run(args) -> int:
     print(f"curl norm centre   {curl_n:.6e}   (||(J - J^T)/2||_F)")
     print(f"planar curl centre {pc:+.6e}   (dg_b/da - dg_a/db)")
     if args.json:
-        out = {"layout": layout, "plane": plane, "radius": args.radius, "points": args.points,
-               "beta": args.beta, "beta_sg": args.beta_sg, "orientation": args.orientation,
-               "loop_integral": res.value, "quad_error": res.error, "abs_path": res.abs_path,
-               "curl_norm_center": curl_n, "plane_curl_center": pc,
-               "angle": res.t, "cumulative": res.cumulative, "cumulative_error": res.cumulative_error}
+        out = {
+            "layout": layout,
+            "plane": plane,
+            "radius": args.radius,
+            "points": args.points,
+            "beta": args.beta,
+            "beta_sg": args.beta_sg,
+            "orientation": args.orientation,
+            "loop_integral": res.value,
+            "quad_error": res.error,
+            "abs_path": res.abs_path,
+            "curl_norm_center": curl_n,
+            "plane_curl_center": pc,
+            "angle": res.t,
+            "cumulative": res.cumulative,
+            "cumulative_error": res.cumulative_error,
+        }
         print(f"wrote {write_json(args.json, out)}")
     return 0

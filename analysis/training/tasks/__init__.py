@@ -22,8 +22,18 @@ from analysis.training.tasks._spike_train import (
 )
 
 __all__ = [
-    "RandmanConfig", "make_randman", "manifold_values", "train_valid_split",
-    "N_CHANNELS", "N_CLASSES", "load_shd", "shd_file",
-    "SpikeTrainTask", "default_image_path", "dither", "image_raster",
-    "make_spike_train_task", "poisson_inputs",
+    "RandmanConfig",
+    "make_randman",
+    "manifold_values",
+    "train_valid_split",
+    "N_CHANNELS",
+    "N_CLASSES",
+    "load_shd",
+    "shd_file",
+    "SpikeTrainTask",
+    "default_image_path",
+    "dither",
+    "image_raster",
+    "make_spike_train_task",
+    "poisson_inputs",
 ]

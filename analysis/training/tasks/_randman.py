@@ -95,8 +95,7 @@ def _spike_times(key_ref, coef, x, cfg: RandmanConfig) -> jax.Array:
     return jnp.minimum(jnp.floor(g * n_used), n_used - 1).astype(jnp.int32)  # [C, S, M]
 
 
-def make_randman(key, cfg: RandmanConfig = RandmanConfig(), n_samples: int | None = None,
-                 sample_key=None):
+def make_randman(key, cfg: RandmanConfig = RandmanConfig(), n_samples: int | None = None, sample_key=None):
     """Draw a randman data set: (inputs [C*S, n_steps, n_units] float32, labels [C*S] int32).
 
     ``key`` fixes the manifolds (the task); ``sample_key`` (default: derived from ``key``)

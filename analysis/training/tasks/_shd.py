@@ -29,8 +29,10 @@ __all__ = ["load_shd", "shd_file", "N_CHANNELS", "N_CLASSES"]
 
 N_CHANNELS = 700
 N_CLASSES = 20
-_WHERE = ("Download shd_train.h5.gz / shd_test.h5.gz from https://zenkelab.org/datasets, "
-          "gunzip them and put them in that folder (or pass the file path).")
+_WHERE = (
+    "Download shd_train.h5.gz / shd_test.h5.gz from https://zenkelab.org/datasets, "
+    "gunzip them and put them in that folder (or pass the file path)."
+)
 
 
 def shd_file(path: str | os.PathLike, split: str = "train") -> Path:
@@ -59,12 +61,14 @@ def _open(path: Path):
 def _check_layout(fh, path) -> None:
     missing = [k for k in ("spikes/times", "spikes/units", "labels") if k not in fh]
     if missing:
-        raise ValueError(f"{str(path)!r} lacks the SHD datasets {missing}; expected "
-                         "spikes/times, spikes/units and labels")
+        raise ValueError(
+            f"{str(path)!r} lacks the SHD datasets {missing}; expected spikes/times, spikes/units and labels"
+        )
     n = (len(fh["spikes/times"]), len(fh["spikes/units"]), len(fh["labels"]))
     if len(set(n)) != 1:
-        raise ValueError(f"{str(path)!r}: spikes/times, spikes/units and labels have "
-                         f"inconsistent lengths {n}")
+        raise ValueError(
+            f"{str(path)!r}: spikes/times, spikes/units and labels have inconsistent lengths {n}"
+        )
 
 
 def _bin_sample(times, units, n_steps, dt, out, binary):
@@ -72,8 +76,7 @@ def _bin_sample(times, units, n_steps, dt, out, binary):
     if times.shape != units.shape:
         raise ValueError(f"sample has {times.shape} spike times but {units.shape} units")
     if units.size and (units.min() < 0 or units.max() >= out.shape[1]):
-        raise ValueError(f"unit indices must lie in [0, {out.shape[1]}), got "
-                         f"[{units.min()}, {units.max()}]")
+        raise ValueError(f"unit indices must lie in [0, {out.shape[1]}), got [{units.min()}, {units.max()}]")
     t = np.floor(times / dt).astype(np.int64)
     keep = (t >= 0) & (t < n_steps)
     np.add.at(out, (t[keep], units[keep]), 1.0)
@@ -81,9 +84,16 @@ def _bin_sample(times, units, n_steps, dt, out, binary):
         np.minimum(out, 1.0, out=out)
 
 
-def load_shd(path: str | os.PathLike, split: str = "train", n_steps: int = 350,
-             dt: float = 2e-3, max_samples: int | None = None, binary: bool = True,
-             n_channels: int = N_CHANNELS, dtype=np.float32):
+def load_shd(
+    path: str | os.PathLike,
+    split: str = "train",
+    n_steps: int = 350,
+    dt: float = 2e-3,
+    max_samples: int | None = None,
+    binary: bool = True,
+    n_channels: int = N_CHANNELS,
+    dtype=np.float32,
+):
     """Load SHD as (inputs [B, n_steps, n_channels] ``dtype``, labels [B] int32) NumPy arrays.
 
     ``path``: an SHD .h5 file or a folder with ``shd_<split>.h5``. ``max_samples`` keeps

@@ -28,8 +28,15 @@ import numpy as np
 
 from analysis import _validate
 
-__all__ = ["SpikeTrainTask", "default_image_path", "load_gray_image", "dither", "image_raster",
-           "poisson_inputs", "make_spike_train_task"]
+__all__ = [
+    "SpikeTrainTask",
+    "default_image_path",
+    "load_gray_image",
+    "dither",
+    "image_raster",
+    "poisson_inputs",
+    "make_spike_train_task",
+]
 
 # Floyd-Steinberg weights: (row offset, column offset, weight). (1, -1) comes before (0, 1):
 # a pixel receiving both within one wavefront then sums them in raster order, so the
@@ -51,7 +58,8 @@ def default_image_path() -> Path:
     path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
     if not path.is_file():
         raise FileNotFoundError(
-            f"matplotlib's sample image {path} is missing; pass image=<path to any image>")
+            f"matplotlib's sample image {path} is missing; pass image=<path to any image>"
+        )
     return path
 
 
@@ -92,7 +100,7 @@ def dither(gray, threshold: float = 0.5) -> np.ndarray:
     bounds = np.searchsorted(wave[order], np.arange(2 * (h - 1) + w + 1))
     flat_val, flat_out = val.ravel(), out.ravel()
     for s in range(len(bounds) - 1):
-        idx = order[bounds[s]:bounds[s + 1]]
+        idx = order[bounds[s] : bounds[s + 1]]
         _dither_front(idx, flat_val, flat_out, h, w, threshold)
     return out
 
@@ -108,8 +116,9 @@ def _dither_front(idx, val, out, h, w, threshold):
         np.add.at(val, ii[ok] * w + jj[ok], wt * err[ok])
 
 
-def image_raster(image: str | os.PathLike | None = None, n_neurons: int = 200,
-                 n_steps: int = 190, spike_on: str = "light") -> np.ndarray:
+def image_raster(
+    image: str | os.PathLike | None = None, n_neurons: int = 200, n_steps: int = 190, spike_on: str = "light"
+) -> np.ndarray:
     """Target raster [n_steps, n_neurons] (float32 0/1) from an image file.
 
     The image is resized to ``n_neurons`` rows x ``n_steps`` columns, dithered, and
@@ -125,14 +134,16 @@ def image_raster(image: str | os.PathLike | None = None, n_neurons: int = 200,
         raise ValueError(f"spike_on must be 'dark' or 'light', got {spike_on!r}")
     gray = load_gray_image(default_image_path() if image is None else image)
     small = Image.fromarray((gray * 255).astype(np.uint8)).resize(
-        (n_steps, n_neurons), Image.Resampling.LANCZOS)
+        (n_steps, n_neurons), Image.Resampling.LANCZOS
+    )
     white = dither(np.asarray(small, dtype=np.float64) / 255.0)
     spikes = ~white if spike_on == "dark" else white
     return spikes[::-1].T.astype(np.float32)  # neuron 0 = bottom row: rasters show it upright
 
 
-def poisson_inputs(key, n_steps: int, n_inputs: int, rate_hz: float = 50.0,
-                   dt: float = 1e-3, dtype=jnp.float32) -> jax.Array:
+def poisson_inputs(
+    key, n_steps: int, n_inputs: int, rate_hz: float = 50.0, dt: float = 1e-3, dtype=jnp.float32
+) -> jax.Array:
     """Poisson spike trains [n_steps, n_inputs]: P(spike in a bin) = rate_hz * dt."""
     p = _validate.positive_scalar(rate_hz, "rate_hz") * _validate.positive_scalar(dt, "dt")
     _validate.probability(p, "rate_hz * dt")
@@ -141,9 +152,16 @@ def poisson_inputs(key, n_steps: int, n_inputs: int, rate_hz: float = 50.0,
     return flat.reshape(shape).astype(dtype)
 
 
-def make_spike_train_task(key, image: str | os.PathLike | None = None, n_inputs: int = 200,
-                          n_neurons: int = 200, n_steps: int = 190, rate_hz: float = 50.0,
-                          dt: float = 1e-3, spike_on: str = "light") -> SpikeTrainTask:
+def make_spike_train_task(
+    key,
+    image: str | os.PathLike | None = None,
+    n_inputs: int = 200,
+    n_neurons: int = 200,
+    n_steps: int = 190,
+    rate_hz: float = 50.0,
+    dt: float = 1e-3,
+    spike_on: str = "light",
+) -> SpikeTrainTask:
     """Frozen inputs (from ``key``) and the dithered ``image`` target, batch of one."""
     target = image_raster(image, n_neurons, n_steps, spike_on)
     inputs = poisson_inputs(key, n_steps, n_inputs, rate_hz, dt)
