@@ -22,11 +22,17 @@ from analysis.runtime._io import (
     to_jsonable,
     write_json,
 )
+from analysis.runtime._paths import (
+    check_output_dir,
+    check_output_file,
+)
 from analysis.runtime._provenance import (
     provenance,
 )
 
 __all__ = [
+    "check_output_dir",
+    "check_output_file",
     "provenance",
     "device_mesh",
     "replicated",
