@@ -1,19 +1,16 @@
-"""Tasks: dithering vs a naive loop, image rasters, Poisson inputs, randman, SHD loader."""
+"""Spike-train tasks (analysis.training.tasks._spike_train): dithering vs a naive loop, image
+rasters, Poisson inputs."""
 
 import jax
 import numpy as np
 import pytest
 
 from analysis.training.tasks import (
-    RandmanConfig,
     default_image_path,
     dither,
     image_raster,
-    load_shd,
-    make_randman,
     make_spike_train_task,
     poisson_inputs,
-    train_valid_split,
 )
 
 
@@ -86,96 +83,3 @@ def test_poisson_inputs_rate_within_standard_errors():
     assert abs(x.mean() - 0.05) < 5 * se
     task = make_spike_train_task(jax.random.key(0), n_inputs=7, n_neurons=5, n_steps=6)
     assert task.inputs.shape == (1, 6, 7) and task.target.shape == (1, 6, 5)
-
-
-def test_randman_shapes_one_spike_per_unit_and_determinism():
-    cfg = RandmanConfig(n_classes=4, n_units=12, n_steps=30, dim=2, n_samples=6)
-    x, y = make_randman(jax.random.key(1), cfg)
-    x2, y2 = make_randman(jax.random.key(1), cfg)
-    assert x.shape == (24, 30, 12) and y.shape == (24,)
-    np.testing.assert_array_equal(np.asarray(x), np.asarray(x2))
-    np.testing.assert_array_equal(np.bincount(np.asarray(y)), [6] * 4)
-    np.testing.assert_array_equal(np.asarray(x.sum(axis=1)), 1.0)  # one spike per unit
-    assert np.asarray(x)[:, 15:].sum() == 0  # step_frac = 0.5 keeps spikes in the first half
-    x3, _ = make_randman(jax.random.key(2), cfg)
-    assert not np.array_equal(np.asarray(x), np.asarray(x3))
-
-
-def test_randman_smoothness_and_class_structure():
-    """Nearby coordinates give nearby spike times (smooth manifold), and a class is a
-    1-D curve: spike times of class 0 are a function of one coordinate."""
-    from analysis.training.tasks._randman import _coefficients, manifold_values
-
-    cfg = RandmanConfig(n_classes=2, n_units=5, dim=1, alpha=2.0)
-    coef = _coefficients(jax.random.key(0), cfg)
-    xs = np.linspace(0, 1, 2001, dtype=np.float32)[None, :, None].repeat(2, axis=0)
-    g = np.asarray(manifold_values(coef, xs, cfg.alpha))
-    slope = np.abs(np.diff(g, axis=1)).max() / (xs[0, 1, 0] - xs[0, 0, 0])
-    # |g'| <= sum_k 2 pi k * k^-alpha (a, b < 1): a hard bound from the series definition
-    bound = sum(2 * np.pi * k ** (1 - cfg.alpha) for k in range(1, cfg.n_basis + 1))
-    assert 0 < slope <= bound
-    (xt, yt), (xv, yv) = train_valid_split(jax.random.key(0), cfg)
-    assert xt.shape[1:] == xv.shape[1:] and len(yv) == 2 * (cfg.n_samples // 4)
-
-
-def test_randman_bad_config():
-    with pytest.raises(ValueError, match="n_units"):
-        RandmanConfig(n_units=0)
-    with pytest.raises(ValueError, match="step_frac"):
-        RandmanConfig(step_frac=1.5)
-
-
-def _write_shd(path, times, units, labels):
-    import h5py
-
-    with h5py.File(path, "w") as fh:
-        vl_f = h5py.vlen_dtype(np.float32)
-        vl_u = h5py.vlen_dtype(np.uint16)
-        t = fh.create_dataset("spikes/times", (len(times),), dtype=vl_f)
-        u = fh.create_dataset("spikes/units", (len(units),), dtype=vl_u)
-        for i, (ti, ui) in enumerate(zip(times, units)):
-            t[i], u[i] = np.asarray(ti, np.float32), np.asarray(ui, np.uint16)
-        fh.create_dataset("labels", data=np.asarray(labels, np.uint8))
-
-
-def test_shd_loader_on_written_file(tmp_path):
-    pytest.importorskip("h5py")
-    times = [[0.0005, 0.0011, 0.0019, 0.70, 0.9], [0.004]]
-    units = [[3, 3, 699, 5, 6], [10]]
-    _write_shd(tmp_path / "shd_train.h5", times, units, [7, 19])
-    x, y = load_shd(tmp_path, "train", n_steps=350)
-    assert x.shape == (2, 350, 700) and x.dtype == np.float32
-    np.testing.assert_array_equal(y, [7, 19])
-    # naive reference binning: bin = floor(t / 2 ms), kept if < 350, binary
-    ref = np.zeros_like(x)
-    for b, (ts, us) in enumerate(zip(times, units)):
-        for t, u in zip(ts, us):
-            k = int(np.floor(np.float32(t) / 2e-3))
-            if k < 350:
-                ref[b, k, u] = 1.0
-    np.testing.assert_array_equal(x, ref)
-    xc, _ = load_shd(tmp_path / "shd_train.h5", n_steps=10, binary=False, max_samples=1)
-    assert xc.shape == (1, 10, 700) and xc[0, 0, 3] == 2.0
-
-
-def test_shd_missing_and_malformed_files(tmp_path):
-    pytest.importorskip("h5py")
-    with pytest.raises(FileNotFoundError, match="zenkelab.org/datasets"):
-        load_shd(tmp_path, "test")
-    (tmp_path / "junk.h5").write_text("not hdf5")
-    with pytest.raises(ValueError, match="not a readable HDF5"):
-        load_shd(tmp_path / "junk.h5")
-    import h5py
-
-    with h5py.File(tmp_path / "partial.h5", "w") as fh:
-        fh.create_dataset("labels", data=np.zeros(3))
-    with pytest.raises(ValueError, match="lacks the SHD datasets"):
-        load_shd(tmp_path / "partial.h5")
-    _write_shd(tmp_path / "uneven.h5", [[0.1], [0.2]], [[1], [2]], [0])
-    with pytest.raises(ValueError, match="inconsistent lengths"):
-        load_shd(tmp_path / "uneven.h5")
-    _write_shd(tmp_path / "shd_test.h5", [[0.1, 0.2]], [[1]], [0])
-    with pytest.raises(ValueError, match="spike times but"):
-        load_shd(tmp_path, "test")
-    with pytest.raises(ValueError, match="split"):
-        load_shd(tmp_path, "valid")
