@@ -1,4 +1,5 @@
-"""Experiments on LIF networks: resume equality, cross-mode evaluation, bad input, claims."""
+"""Experiments on LIF networks (analysis.training._experiments): resume equality, cross-mode
+evaluation, bad input (their claims: tests/claims/; the train command: tests/cli/test_train.py)."""
 
 import jax
 import numpy as np
@@ -59,51 +60,3 @@ def test_unknown_method_and_inconsistent_shapes():
             ClassifierRun(hidden=(4,), epochs=1),
             progress=False,
         )
-
-
-def test_cli_train_errors(capsys, tmp_path):
-    from proofs_numeric.cli import main
-
-    assert main(["train", "shd", "--shd-path", str(tmp_path)]) == 2
-    assert "zenkelab.org/datasets" in capsys.readouterr().err
-    assert main(["train", "randman", "--method", "nope"]) == 2
-    assert "valid: deterministic" in capsys.readouterr().err
-
-
-def test_cli_trains_on_a_written_shd_file(tmp_path, capsys):
-    """End to end: SHD layout written with h5py -> ``sgtheory train shd`` -> metrics files."""
-    pytest.importorskip("h5py")
-    import json
-
-    from test_tasks import _write_shd
-
-    from proofs_numeric.cli import main
-
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 12), ("test", 6)):
-        labels = np.arange(n) % 3
-        times = [rng.uniform(0, 0.05, 20) for _ in labels]
-        units = [rng.integers(0, 700, 20) for _ in labels]
-        _write_shd(tmp_path / f"shd_{split}.h5", times, units, labels)
-    out = tmp_path / "run"
-    assert (
-        main(
-            [
-                "train",
-                "shd",
-                "--shd-path",
-                str(tmp_path),
-                "--epochs",
-                "1",
-                "--out",
-                str(out),
-                "--quiet",
-                "--method",
-                "deterministic",
-            ]
-        )
-        == 0
-    )
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["final"]["epoch"] == 1 and 0.0 <= summary["final"]["det_valid_acc"] <= 1.0
-    assert (out / "metrics.csv").read_text().startswith("epoch,loss")

@@ -1,7 +1,6 @@
-"""Tests of analysis.fields._loops (loop integrals, curl, Stokes) and of the fields claims."""
+"""Tests of analysis.fields._loops (loop integrals, curl, Stokes); the fields claims are in
+tests/claims/, the loop command in tests/cli/test_loop.py."""
 
-import importlib
-import json
 import math
 
 import jax.numpy as jnp
@@ -12,7 +11,7 @@ from hypothesis import strategies as st
 
 from analysis.fields import _loops as fields
 from analysis.fields import _toy as tn
-from proofs_numeric.cli import main
+from tests.helpers import LAYOUTS
 
 
 def _random_plane(rng, n):
@@ -37,10 +36,6 @@ def test_linear_field_closed_form(seed, n, r):
     A = np.asarray(fields.curl(field, plane.center))
     np.testing.assert_allclose(A, 0.5 * (M - M.T), atol=1e-14)
     assert -2 * d1 @ A @ d2 == pytest.approx(curl_ab, abs=1e-12)
-
-
-# A few fixed layouts: compiled once each (beta is traced), hypothesis varies the rest.
-LAYOUTS = [tn.FIVE_WEIGHT, tn.Layout((2, 2, 1), (0.3, -0.8)), tn.Layout((3, 2, 2), (1.0, -0.5, 0.2))]
 
 
 @settings(max_examples=8)
@@ -138,34 +133,3 @@ def test_bad_input():
         fields.cumulative_integral(np.arange(6.0), np.arange(6.0))
     with pytest.raises(ValueError, match="uniformly"):
         fields.cumulative_integral(np.array([0, 1, 3, 4, 5.0]), np.ones(5))
-
-
-def test_cli_loop(tmp_path, capsys):
-    out = tmp_path / "loop.json"
-    assert main(["loop", "--points", "2000", "--beta-sg", "20", "--json", str(out)]) == 0
-    text = capsys.readouterr().out
-    assert "loop integral" in text and "curl norm" in text
-    data = json.loads(out.read_text())
-    ref = fields.loop_integral(tn.sg_field(tn.FIVE_WEIGHT, 1e4, 20.0), tn.paper_plane(), 1.8, 2000)
-    assert data["loop_integral"] == pytest.approx(ref.value, rel=1e-12)
-    assert data["cumulative"][-1] == pytest.approx(ref.value, rel=1e-12)
-    spec = tmp_path / "net.json"
-    spec.write_text(json.dumps({"sizes": [2, 2, 1], "x": [1.0, -0.5]}))
-    assert (
-        main(
-            ["loop", "--spec", str(spec), "--beta", "3", "--beta-sg", "1", "--radius", "1", "--points", "64"]
-        )
-        == 0
-    )
-    assert main(["loop", "--radius", "0"]) == 2
-    assert main(["loop", "--d1", "1,0,0,0,0", "--d2", "1,1,0,0,0"]) == 2
-    assert "orthonormal" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["fields_exact_conservative", "fields_sg_not_conservative", "fields_stokes", "fields_shrinking_loops"],
-)
-def test_claim(name):
-    r = importlib.import_module(f"proofs_numeric.{name}").check("quick")
-    assert r.passed, r.details

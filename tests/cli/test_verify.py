@@ -1,8 +1,6 @@
-"""The ``sgtheory`` command line for the foundation: verify, --json, unknown names, figures."""
+"""``sgtheory verify``: one claim written to JSON, unknown names exit 2, --list."""
 
 import json
-
-import pytest
 
 from proofs_numeric.cli import main
 
@@ -38,28 +36,3 @@ def test_verify_list_names_foundation_claims(capsys):
         "single_neuron_nonlinear_loss",
     ):
         assert name in out
-
-
-def test_figures_fig1_writes_png_pdf_json(tmp_path, capsys):
-    assert main(["figures", "fig1", "--out", str(tmp_path)]) == 0
-    for ext in ("png", "pdf", "json"):
-        p = tmp_path / f"fig1_neuron.{ext}"
-        assert p.exists() and p.stat().st_size > 1000
-    data = json.loads((tmp_path / "fig1_neuron.json").read_text())
-    assert len(data["u"]) == len(data["mean"]) == len(data["fprime"])
-    assert (tmp_path / "fig1_neuron.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_unknown_figure_exit_code_2(tmp_path, capsys):
-    assert main(["figures", "fig99", "--out", str(tmp_path)]) == 2
-    assert "unknown figure(s) fig99" in capsys.readouterr().err
-
-
-def test_default_malloc_flag_only_on_long_running_commands():
-    from proofs_numeric.cli import build_parser
-
-    p = build_parser()
-    assert p.parse_args(["bench", "--default-malloc"]).default_malloc
-    assert not p.parse_args(["train", "randman"]).default_malloc
-    with pytest.raises(SystemExit):
-        p.parse_args(["verify", "--default-malloc"])

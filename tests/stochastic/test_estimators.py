@@ -1,6 +1,5 @@
-"""Estimators, the unbiasedness check, specs and the compare command; the claims asserted."""
-
-import json
+"""Estimators (analysis.stochastic._estimators), the unbiasedness check and network specs
+(their claims: tests/claims/; the compare command: tests/cli/test_compare.py)."""
 
 import jax
 import jax.numpy as jnp
@@ -131,30 +130,6 @@ def test_invalid_specs_name_the_field(mutate, field):
         network_from_spec(spec)
 
 
-def test_compare_command_on_shipped_spec(tmp_path, capsys):
-    from importlib.resources import files
-
-    from proofs_numeric.cli import main
-
-    spec = json.loads((files("analysis.stochastic") / "specs" / "chain.json").read_text())
-    spec["estimators"] = ["score_loo", "coupled_flip"]
-    spec_path = tmp_path / "chain.json"
-    spec_path.write_text(json.dumps(spec))
-    out = tmp_path / "cmp.json"
-    assert main(["compare", str(spec_path), "--samples", "500", "--json", str(out)]) == 0
-    data = json.loads(out.read_text())
-    # independent reference: closed form of THEORY.md sec. 3 for the chain spec
-    f, w, v, x, th = escape_noise("sigmoid", 3.0), 0.8, 1.5, 1.2, 0.5
-    grad_w = (f.prob(v - th) - f.prob(-th)) * f.deriv(w * x - th) * x
-    assert abs(data["exact_grad"][0] - float(grad_w)) < 1e-12
-    assert [r["estimator"] for r in data["estimators"]] == ["score_loo", "coupled_flip"]
-    assert all(r["max_abs_z"] < 5 for r in data["estimators"])  # unbiased: 5 SE, false-failure 6e-7/coord
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"kind": "lif"}')
-    assert main(["compare", str(bad)]) == 2
-    assert "weights" in capsys.readouterr().err
-
-
 def test_sg_equals_linearised_on_a_small_network():
     """Cheap default-suite version of the claim sg_equals_linearised_stochad (LIF, mismatched)."""
     from analysis import surrogate
@@ -177,29 +152,3 @@ def test_sg_equals_linearised_on_a_small_network():
     )
     a, b = flatten(est["sg_stochastic"], lead=1), flatten(est["linearised"], lead=1)
     assert np.abs(a).max() > 0 and np.abs(a - b).max() <= 1e-12
-
-
-_HEAVY = ("sg_equals_linearised_stochad", "estimators_unbiased", "sg_bias_lif_layers", "sg_bias_table")
-
-
-@pytest.mark.parametrize(
-    "claim",
-    [
-        pytest.param(c, marks=pytest.mark.slow) if c in _HEAVY else c
-        for c in (
-            "sg_equals_linearised_stochad",
-            "estimators_unbiased",
-            "sg_bias_feedforward",
-            "sg_bias_lif_layers",
-            "sg_deterministic_limit",
-            "sg_bias_table",
-        )
-    ],
-)
-def test_claim_passes(claim):
-    """Every claim of this area at its quick profile; the four with most compilation are slow
-    (`sgtheory verify` runs them; the default suite covers them by the cheaper tests above)."""
-    import importlib
-
-    r = importlib.import_module(f"proofs_numeric.{claim}").check("quick")
-    assert r.passed, r.details

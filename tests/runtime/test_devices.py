@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from tests.helpers import REPO_ROOT
+
 _SCRIPT = r"""
 import json, jax, jax.numpy as jnp, numpy as np, optax
 jax.config.update("jax_enable_x64", True)
@@ -50,7 +52,7 @@ def test_four_devices_equal_one_device():
         capture_output=True,
         text=True,
         env=env,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        cwd=REPO_ROOT,
         timeout=600,
     )
     assert r.returncode == 0, r.stderr[-3000:]

@@ -1,8 +1,9 @@
-"""Property tests of the neuron maths (issue 3): escape noise, surrogates, spike functions.
+"""Spike functions (analysis.neuron._spikes): the custom derivative rules of the Heaviside and
+Bernoulli spikes (surrogate or matched escape-noise density) under grad, jit, vmap and
+lax.scan, dtypes kept, coupled uniforms, second-order behaviour, and bad input named.
 
-Hypothesis draws shapes, dtypes (float32/float64), beta in [1e-3, 1e6] and z up to 1e6.
-References: scipy quadrature for densities, sympy for the surrogate factors c
-(analysis.neuron.symbolic), analytic gradients for the custom rules.
+References: analytic gradients for the custom rules; the sec. 5 toy y = Theta(v Theta(w x))
+of Gygax & Zenke 2025 for the SG field's Jacobian.
 """
 
 import jax
@@ -11,8 +12,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from scipy import integrate
 
 from analysis import (
     ESCAPE_NOISE_NAMES,
@@ -24,91 +23,6 @@ from analysis import (
     matched_surrogate,
     surrogate,
 )
-
-BETAS = st.floats(-3.0, 6.0).map(lambda e: float(10.0**e))
-DTYPES = st.sampled_from([np.float32, np.float64])
-# Surrogates without reflection symmetry psi(-z) = psi(z): the exponential forms.
-ASYMMETRIC = {"exponential", "matched:exponential"}
-
-
-@st.composite
-def z_arrays(draw):
-    dtype = draw(DTYPES)
-    # A few fixed shapes: every new shape costs XLA compilations of the eager ops.
-    shape = draw(st.sampled_from([(), (2, 3, 4)]))
-    elems = st.floats(-1e6, 1e6, allow_nan=False, width=32)
-    return draw(hnp.arrays(dtype, shape, elements=elems))
-
-
-@given(z=z_arrays(), beta=BETAS, name=st.sampled_from(ESCAPE_NOISE_NAMES))
-def test_escape_noise_finite_in_unit_interval(z, beta, name):
-    f = escape_noise(name, beta)
-    p, d = f.prob(z), f.deriv(z)
-    for v in (p, d):
-        assert v.shape == z.shape and v.dtype == z.dtype
-        assert np.all(np.isfinite(v))
-    assert np.all((p >= 0) & (p <= 1)) and np.all(d >= 0)
-
-
-@given(z=z_arrays(), beta=BETAS, name=st.sampled_from(ESCAPE_NOISE_NAMES))
-def test_escape_noise_monotone(z, beta, name):
-    zs = np.sort(z.ravel())
-    p = np.asarray(escape_noise(name, beta).prob(zs))
-    assert np.all(np.diff(p) >= 0)
-
-
-@given(z=z_arrays(), beta=BETAS, name=st.sampled_from(SURROGATE_NAMES))
-def test_surrogates_finite_nonnegative(z, beta, name):
-    psi = surrogate(name, beta)(z)
-    assert psi.shape == z.shape and psi.dtype == z.dtype
-    assert np.all(np.isfinite(psi)) and np.all(psi >= 0)
-
-
-@given(z=z_arrays(), beta=BETAS, name=st.sampled_from([n for n in SURROGATE_NAMES if n not in ASYMMETRIC]))
-def test_surrogates_symmetric(z, beta, name):
-    psi = surrogate(name, beta)
-    np.testing.assert_allclose(psi(-z), psi(z), rtol=1e-6 if z.dtype == np.float32 else 1e-13)
-
-
-@given(z=st.floats(-50, 50), name=st.sampled_from([n for n in ESCAPE_NOISE_NAMES if n != "exponential"]))
-def test_symmetric_noise_is_point_symmetric(z, name):
-    """For symmetric threshold noise f(-z) = 1 - f(z)."""
-    f = escape_noise(name, 1.3)
-    assert abs(float(f.prob(-z)) - (1.0 - float(f.prob(z)))) < 1e-14
-
-
-def _quad(fn, breaks):
-    pts = sorted(set(breaks))
-    edges = [-np.inf] + pts + [np.inf] if pts else [-np.inf, 0.0, np.inf]
-    return sum(
-        integrate.quad(lambda t: float(fn(t)), a, b, limit=200, epsabs=1e-12)[0]
-        for a, b in zip(edges, edges[1:])
-    )
-
-
-@pytest.mark.parametrize("name", ESCAPE_NOISE_NAMES)
-def test_escape_noise_density_integrates_to_one(name):
-    f = escape_noise(name, 2.5, p0=0.4)
-    breaks = [-0.4, 0.0, 0.4, float(-np.log(0.4) / 2.5)]
-    assert abs(_quad(f.deriv, breaks) - 1.0) < 1e-8
-
-
-@pytest.mark.parametrize("name", [n for n in SURROGATE_NAMES if n != "straight_through"])
-def test_surrogate_integrates_to_sympy_factor(name):
-    """integral of psi over R equals c (psi = c f'): c from analysis.neuron.symbolic, integral by scipy."""
-    from analysis.neuron.symbolic import BETA, P0, surrogate_factor
-
-    beta, p0 = 2.5, 0.4
-    c = float(surrogate_factor(name).c.subs({BETA: beta, P0: p0}))
-    breaks = [-0.4, 0.0, 0.4, float(-np.log(p0) / beta)]
-    assert abs(_quad(surrogate(name, beta, p0=p0), breaks) - c) < 1e-8 * max(1.0, c)
-
-
-def test_straight_through_is_not_a_density():
-    from analysis.neuron.symbolic import surrogate_factor
-
-    r = surrogate_factor("straight_through")
-    assert r.c is None and r.family is None and "not a density" in r.note
 
 
 @given(z=st.floats(-5, 5), beta=st.floats(0.1, 30), name=st.sampled_from(SURROGATE_NAMES))
@@ -194,3 +108,37 @@ def test_coupled_uniforms_reproduce_bernoulli_spike():
     f = escape_noise("laplace", 3.0)
     u = spike_uniforms(key, z.shape, z.dtype)
     np.testing.assert_array_equal(bernoulli_spike(key, z, f), bernoulli_spike_from_uniform(z, u, f))
+
+
+def test_sg_field_jacobian_of_two_spike_toy_matches_closed_form():
+    """Second order: the SG field's Jacobian differentiates the forward spikes exactly
+    (Gygax & Zenke 2025, sec. 5 toy: y = Theta(v Theta(w x)))."""
+    psi = surrogate("sigmoid_prime", 2.0)
+    x = 1.0
+
+    def y(p):
+        w, v = p
+        return heaviside_spike(v * heaviside_spike(w * x, psi), psi)
+
+    w, v = 0.3, 0.2
+    jac = jax.jacfwd(jax.grad(y))(jnp.array([w, v]))
+    # g_w = psi(v Theta(wx)) v psi(wx) x and g_v = psi(v Theta(wx)) Theta(wx); Theta(wx) = 1 here.
+    dpsi = jax.grad(psi)
+    dgw_dv = (dpsi(v) * v + psi(v)) * psi(w * x) * x
+    assert jnp.allclose(jac[1, 0], 0.0, atol=1e-15)  # d g_v / d w = 0 (Theta' = 0 a.e.)
+    assert jnp.allclose(jac[0, 1], dgw_dv, rtol=1e-12)
+    assert abs(jac[0, 1] - jac[1, 0]) > 0.1  # the field has curl
+
+
+def test_mismatched_shapes():
+    f = escape_noise("sigmoid", 1.0)
+    with pytest.raises(ValueError, match=r"z has shape \(3,\) but u has shape \(4,\)"):
+        bernoulli_spike_from_uniform(jnp.zeros(3), jnp.zeros(4), f)
+
+
+def test_wrong_types_are_named():
+    f = escape_noise("sigmoid", 1.0)
+    with pytest.raises(TypeError, match="surrogate must be a Surrogate"):
+        heaviside_spike(0.0, f)
+    with pytest.raises(TypeError, match="noise must be an EscapeNoise"):
+        bernoulli_spike(jax.random.key(0), 0.0, surrogate("arctan"))

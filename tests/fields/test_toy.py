@@ -1,5 +1,5 @@
-"""Tests of analysis.fields._toy (sigmoid networks with forward beta, backward beta_SG)
-and of the sign-flip / plateau claims of Gygax & Zenke 2025, sec. 5."""
+"""Tests of analysis.fields._toy (sigmoid networks with forward beta, backward beta_SG); the
+sign-flip / plateau claims of Gygax & Zenke 2025, sec. 5 are in tests/claims/."""
 
 import math
 from functools import partial
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from analysis.fields import _toy as tn
 from analysis.fields import five_weight_output_np, five_weight_sg_np
+from tests.helpers import LAYOUTS
 
 
 def _plain_loss(layout, theta, beta):
@@ -32,9 +33,6 @@ def test_five_weight_matches_handwritten_numpy(beta, beta_sg):
     np.testing.assert_allclose(got, five_weight_sg_np(th, beta, beta_sg), rtol=1e-12, atol=1e-14)
     y = np.asarray(jax.vmap(lambda t: tn.network_loss(tn.FIVE_WEIGHT, t, beta, beta_sg))(jnp.asarray(th)))
     np.testing.assert_allclose(y, five_weight_output_np(th, beta), rtol=1e-12, atol=1e-300)
-
-
-LAYOUTS = [tn.FIVE_WEIGHT, tn.Layout((2, 2, 1), (0.3, -0.8)), tn.Layout((3, 2, 2), (1.0, -0.5, 0.2))]
 
 
 @partial(jax.jit, static_argnums=0)
@@ -108,24 +106,6 @@ def test_bad_input():
         tn.layout_from_spec({"sizes": [2, 1]})
     with pytest.raises(TypeError, match="Layout"):
         tn.sg_field("five", 1.0, 1.0)
-
-
-@pytest.mark.parametrize("name", ["fields_sign_flip", "fields_sg_enable_learning", "fields_sg_descent_bias"])
-def test_claim(name):
-    import importlib
-
-    r = importlib.import_module(f"proofs_numeric.{name}").check("quick")
-    assert r.passed, r.details
-
-
-def test_sign_flip_numbers_are_consistent():
-    """The SG zero crossing (beta_SG = 30) is where the integrated SG has its argmin."""
-    from analysis.fields import sign_flip_sweep
-
-    s = sign_flip_sweep(30.0)
-    i = np.where(np.sign(s["sg"][1:]) != np.sign(s["sg"][:-1]))[0]
-    assert len(i) == 1
-    assert abs(s["w"][np.argmin(s["integrated_sg"])] - s["w"][i[0]]) <= 2 * (s["w"][1] - s["w"][0])
 
 
 def test_derivative_rule_is_the_sigmoid_prime_surrogate():
