@@ -5,7 +5,7 @@ THEORY.md sec. 6; Gygax & Zenke 2025, Fig. 6. Each network (input -> hidden -> s
 output, dithered-image target, frozen Poisson input) is trained with surrogate gradients
 on the squared van Rossum distance (tau = 10 ms). Reference: the distance of the same
 network before training (epoch 1 evaluation; the metric itself is checked against a naive
-loop in tests/test_metrics.py). Criteria: final / initial distance <= MAX_RATIO for both
+loop in tests/training/test_metrics.py). Criteria: final / initial distance <= MAX_RATIO for both
 networks in their own mode; the stochastic network's hidden-layer trial-to-trial Fano
 factor (mean over firing neurons, EVAL_TRIALS fresh trials of the trained network) is at
 least FANO_MIN (2% of the Poisson value 1; the paper-size network of the full profile
