@@ -143,8 +143,8 @@ def format_table(results: list[ClaimResult]) -> str:
         )
         for r in results
     ]
-    widths = [min(48, max(len(str(x)) for x in col)) for col in zip(head, *rows)]
-    line = lambda row: "  ".join(str(x)[:w].ljust(w) for x, w in zip(row, widths))
+    widths = [min(48, max(len(str(x)) for x in col)) for col in zip(head, *rows, strict=True)]
+    line = lambda row: "  ".join(str(x)[:w].ljust(w) for x, w in zip(row, widths, strict=True))
     out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
     n_ok = sum(r.passed for r in results)
     out.append(f"\n{n_ok}/{len(results)} claims passed")

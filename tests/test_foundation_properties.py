@@ -5,6 +5,8 @@ References: scipy quadrature for densities, sympy for the surrogate factors c
 (analysis.neuron.symbolic), analytic gradients for the custom rules.
 """
 
+from itertools import pairwise
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -81,8 +83,7 @@ def _quad(fn, breaks):
     pts = sorted(set(breaks))
     edges = [-np.inf] + pts + [np.inf] if pts else [-np.inf, 0.0, np.inf]
     return sum(
-        integrate.quad(lambda t: float(fn(t)), a, b, limit=200, epsabs=1e-12)[0]
-        for a, b in zip(edges, edges[1:])
+        integrate.quad(lambda t: float(fn(t)), a, b, limit=200, epsabs=1e-12)[0] for a, b in pairwise(edges)
     )
 
 

@@ -133,7 +133,7 @@ def _write_shd(path, times, units, labels):
         vl_u = h5py.vlen_dtype(np.uint16)
         t = fh.create_dataset("spikes/times", (len(times),), dtype=vl_f)
         u = fh.create_dataset("spikes/units", (len(units),), dtype=vl_u)
-        for i, (ti, ui) in enumerate(zip(times, units)):
+        for i, (ti, ui) in enumerate(zip(times, units, strict=True)):
             t[i], u[i] = np.asarray(ti, np.float32), np.asarray(ui, np.uint16)
         fh.create_dataset("labels", data=np.asarray(labels, np.uint8))
 
@@ -148,8 +148,8 @@ def test_shd_loader_on_written_file(tmp_path):
     np.testing.assert_array_equal(y, [7, 19])
     # naive reference binning: bin = floor(t / 2 ms), kept if < 350, binary
     ref = np.zeros_like(x)
-    for b, (ts, us) in enumerate(zip(times, units)):
-        for t, u in zip(ts, us):
+    for b, (ts, us) in enumerate(zip(times, units, strict=True)):
+        for t, u in zip(ts, us, strict=True):
             k = int(np.floor(np.float32(t) / 2e-3))
             if k < 350:
                 ref[b, k, u] = 1.0

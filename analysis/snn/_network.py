@@ -118,7 +118,7 @@ class SNNConfig:
         if self.connectivity == "conv1d":
             if self.event_driven:
                 raise ValueError("event_driven is implemented for connectivity='dense' only")
-            self.lengths  # validates the geometry
+            _ = self.lengths  # validates the geometry
         if self.checkpoint_block < 0 or self.max_active < 0:
             raise ValueError("checkpoint_block and max_active must be >= 0")
 
@@ -130,7 +130,7 @@ class SNNConfig:
         if self.n_in % self.in_channels:
             raise ValueError(f"n_in={self.n_in} is not divisible by in_channels={self.in_channels}")
         out = [self.n_in // self.in_channels]
-        for k, s in zip(self.kernel_size, self.stride):
+        for k, s in zip(self.kernel_size, self.stride, strict=True):
             if out[-1] < k:
                 raise ValueError(f"conv1d layer of kernel {k} does not fit input length {out[-1]}")
             out.append((out[-1] - k) // s + 1)
@@ -139,7 +139,7 @@ class SNNConfig:
     @property
     def layer_sizes(self) -> tuple:
         """Number of neurons per hidden layer (channels x length for conv1d)."""
-        return tuple(h * l for h, l in zip(self.hidden, self.lengths[1:]))
+        return tuple(h * l for h, l in zip(self.hidden, self.lengths[1:], strict=True))
 
     @property
     def out_lif(self) -> LIFParams:
@@ -168,7 +168,9 @@ def _draw(key, shapes, scales, dtype):
     sizes = [math.prod(sh) for sh in shapes]
     flat = jax.random.normal(key, (sum(sizes),), dtype)
     starts = np.cumsum([0] + sizes)
-    return [sc * flat[a : a + n].reshape(sh) for a, n, sh, sc in zip(starts, sizes, shapes, scales)]
+    return [
+        sc * flat[a : a + n].reshape(sh) for a, n, sh, sc in zip(starts, sizes, shapes, scales, strict=True)
+    ]
 
 
 def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
@@ -226,7 +228,7 @@ def init_params(
     specs = _layer_specs(cfg, nu, nu_hidden, sigma_u, recurrent_fraction if cfg.recurrent else 0.0)
     arrays = _draw(key, tuple(s[2] for s in specs), tuple(s[3] for s in specs), jnp.dtype(dtype))
     out = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
-    for (name, l, _, _), a in zip(specs, arrays):
+    for (name, l, _, _), a in zip(specs, arrays, strict=True):
         (out["readout"] if l == len(cfg.hidden) else out["hidden"][l])[name] = a
     return out
 

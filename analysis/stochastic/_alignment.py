@@ -121,7 +121,7 @@ def flatten_jnp(tree):
 def _jackknife_cos(g, batch_sums, batch_sizes):
     """Jackknife SE of cosine(g, reference mean) over the reference's batches."""
     total, n = batch_sums.sum(0), batch_sizes.sum()
-    cs = [cosine(g, (total - s) / (n - m)) for s, m in zip(batch_sums, batch_sizes)]
+    cs = [cosine(g, (total - s) / (n - m)) for s, m in zip(batch_sums, batch_sizes, strict=True)]
     b = len(cs)
     return float(np.sqrt((b - 1) / b * np.sum((np.array(cs) - np.mean(cs)) ** 2)))
 

@@ -112,7 +112,7 @@ def compare_estimators(key, net, params, x, names, n: int, reference=None, **opt
     rows = []
     for name in names:
         opts = options if name == "coupled_flip_sub" else {}
-        fn = jax.jit(lambda k, p: estimate(name, k, net, p, x, n, **opts))
+        fn = jax.jit(lambda k, p, name=name, opts=opts: estimate(name, k, net, p, x, n, **opts))
         jax.block_until_ready(fn(key, params))
         t0 = time.perf_counter()
         g = jax.block_until_ready(fn(key, params))
@@ -137,7 +137,7 @@ def format_table(rows: list[dict]) -> str:
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
     cells = [list(_COLS)] + [[fmt(r.get(c)) for c in _COLS] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(_COLS))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells)
 
 
 def write_csv(rows: list[dict], path) -> Path:

@@ -255,7 +255,7 @@ def _restore(prefix, template, z):
     if f"{prefix}{len(leaves)}" in z or any(f"{prefix}{i}" not in z for i in range(len(leaves))):
         raise ValueError("checkpoint does not match the model/optimiser structure")
     new = [jnp.asarray(z[f"{prefix}{i}"], dtype=jnp.asarray(l).dtype) for i, l in enumerate(leaves)]
-    for a, b in zip(new, leaves):
+    for a, b in zip(new, leaves, strict=True):
         _validate.same_shape(a, b, "checkpointed array", "model array")
     return jax.tree.unflatten(treedef, new)
 
