@@ -159,7 +159,7 @@ def sg_sigmoid(z: ArrayLike, beta: float, beta_sg: float) -> jax.Array:
     return _sigmoid_sg(jnp.asarray(z, dtype=jnp.result_type(z, float)), beta, beta_sg)
 
 
-def unflatten(layout: Layout, theta: jax.Array) -> list:
+def unflatten(layout: Layout, theta: ArrayLike) -> list:
     """Split flat ``theta`` (n_params,) into the weight matrices [(n_1, n_0), (n_2, n_1), ...]."""
     theta = jnp.asarray(theta)
     if theta.shape != (layout.n_params,):
