@@ -49,7 +49,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     nums = _numbers(BETA_SGS, 96_000)
     fig, axes = figure(2, 4, size=(10.0, 5.2))
     phi = np.linspace(0, 2 * np.pi, 400)
-    for ax, bg in zip(axes[0], GRID_BETAS):
+    for ax, bg in zip(axes[0], GRID_BETAS, strict=True):
         im = ax.imshow(
             d["grids"][bg].T,
             origin="lower",

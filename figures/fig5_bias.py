@@ -47,7 +47,7 @@ def _sweep_panels(axes, sweeps, colors):
     axes[1].axhline(0, color="0.5", lw=0.5)
     axes[1].set_yscale("symlog", linthresh=1e-2)
     titles = ("output vs w", "derivative (symlog); dotted: zero crossings", "integrated SG (shifted)")
-    for ax, t in zip(axes, titles):
+    for ax, t in zip(axes, titles, strict=True):
         ax.set(xlabel="w", title=t)
         ax.legend(framealpha=0.6, fontsize=6)
 
@@ -106,7 +106,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     ax.axhline(0, color="0.5", lw=0.5)
     ax.set(xlabel="w", title="derivative near the sign flip")
     ax.legend()
-    for ax, bs in zip(axes[1, :3], LAND_BSG):
+    for ax, bs in zip(axes[1, :3], LAND_BSG, strict=True):
         _landscape(ax, lands[bs], bs, fig)
     v = lands[2.0]["v"]
     im = axes[1, 3].imshow(lands[2.0]["loss"].T, origin="lower", extent=[v[0], v[-1]] * 2, cmap="viridis")

@@ -58,7 +58,7 @@ def _curves(axes, hist, target_rate):
         ("hidden_rate_hz", "hidden rate (Hz)"),
         ("hidden_fano", "hidden Fano factor"),
     )
-    for ax, (k, label) in zip(axes, keys):
+    for ax, (k, label) in zip(axes, keys, strict=True):
         for name, tag, color in METHODS:
             ep = [h["epoch"] for h in hist[tag]]
             ax.plot(ep, [h[f"{tag}_{k}"] for h in hist[tag]], color=color, label=name, lw=1)
@@ -80,7 +80,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
         ("det_after", "output after (det.)"),
         ("stoch_after", "output after (stoch.)"),
     )
-    for ax, (k, title) in zip(axes[0], panels):
+    for ax, (k, title) in zip(axes[0], panels, strict=True):
         cv = data["isi_cv"].get(k)
         _raster(ax, r[k], title + ("" if cv is None else f"\nmean ISI CV {cv:.2f}"))
     axes[0, 0].set_ylabel("neuron")

@@ -86,7 +86,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     axes[0].legend(frameon=False, loc="lower right")
     _cross_mode(axes[1], data["history"])
     panels = (("stoch", 0), ("stoch", 1), ("det", 0))
-    for ax, (tag, i) in zip(axes[2:], panels):
+    for ax, (tag, i) in zip(axes[2:], panels, strict=True):
         r = data["rasters"][tag]
         n_tr, n_t = r["trials"][i].shape
         ax.imshow(

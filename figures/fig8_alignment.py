@@ -44,7 +44,7 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path) -> list[Path]:
     from analysis.stochastic import METHODS
 
     fig, axs = figure(1, 4, size=(11.0, 3.0), sharey=True)
-    for ax, axis in zip(axs, ("depth", "width", "steps", "beta")):
+    for ax, axis in zip(axs, ("depth", "width", "steps", "beta"), strict=True):
         others = [a for a in ("depth", "width", "steps", "beta") if a != axis]
         sel = sorted(
             (r for r in rows if all(r[o] == getattr(base, o) for o in others)), key=lambda r: r[axis]

@@ -8,11 +8,12 @@ independent reference and returns a :class:`ClaimResult`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,25 +100,46 @@ def select(names: list[str] | None) -> list[Claim]:
     return [available[n] for n in names]
 
 
+@contextlib.contextmanager
+def _float64() -> Iterator[bool]:
+    """Switch jax's float64 (``jax_enable_x64``) on for the block, then restore the previous
+    setting; yields the setting in force inside the block (True)."""
+    import jax
+
+    previous = bool(jax.config.read("jax_enable_x64"))
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield bool(jax.config.read("jax_enable_x64"))
+    finally:
+        jax.config.update("jax_enable_x64", previous)
+
+
 def run_claim(c: Claim, profile: str = "quick") -> ClaimResult:
-    """Run one claim; an exception becomes a failed result carrying the traceback."""
+    """Run one claim in float64; an exception becomes a failed result carrying the traceback.
+
+    Claims compare to tolerances down to 1e-12, so float64 is switched on for the duration of
+    the check (whatever the caller's setting, which is restored afterwards) and recorded in
+    ``details["x64"]``.
+    """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
-    t0 = time.perf_counter()
-    try:
-        r = c.check(profile)
-    except Exception as exc:  # noqa: BLE001 - reported as a failed claim
-        r = ClaimResult(
-            c.name,
-            c.statement,
-            None,
-            None,
-            None,
-            False,
-            {"error": repr(exc), "traceback": traceback.format_exc()},
-        )
-    r.seconds = time.perf_counter() - t0
+    with _float64() as x64:
+        t0 = time.perf_counter()
+        try:
+            r = c.check(profile)
+        except Exception as exc:  # any error is reported as a failed claim, not raised
+            r = ClaimResult(
+                c.name,
+                c.statement,
+                None,
+                None,
+                None,
+                False,
+                {"error": repr(exc), "traceback": traceback.format_exc()},
+            )
+        r.seconds = time.perf_counter() - t0
     r.statement = r.statement or c.statement
+    r.details["x64"] = x64
     return r
 
 
@@ -143,8 +165,8 @@ def format_table(results: list[ClaimResult]) -> str:
         )
         for r in results
     ]
-    widths = [min(48, max(len(str(x)) for x in col)) for col in zip(head, *rows)]
-    line = lambda row: "  ".join(str(x)[:w].ljust(w) for x, w in zip(row, widths))
+    widths = [min(48, max(len(str(x)) for x in col)) for col in zip(head, *rows, strict=True)]
+    line = lambda row: "  ".join(str(x)[:w].ljust(w) for x, w in zip(row, widths, strict=True))
     out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
     n_ok = sum(r.passed for r in results)
     out.append(f"\n{n_ok}/{len(results)} claims passed")

@@ -105,7 +105,9 @@ def check(profile: str = "quick"):
     for i, net in enumerate(nets):
         params, x = moderate_instance(net, 10 + i)
         exact = exact_value_and_grad(net, params, x)[1]
-        run = jax.jit(lambda p: estimate_many(UNBIASED, jax.random.key(i), net, p, x, n, n_flips=2))
+        run = jax.jit(
+            lambda p, i=i, net=net, x=x: estimate_many(UNBIASED, jax.random.key(i), net, p, x, n, n_flips=2)
+        )
         est = run(params)
         for name in UNBIASED:
             g = est[name]

@@ -10,6 +10,8 @@ analysis.fields._reference on the same circle with twice the points. On random l
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from proofs_numeric._registry import register, result
@@ -70,7 +72,7 @@ def check(profile: str = "quick"):
             }
         )
     mags = [abs(r["loop_integral"]) for r in rows]
-    grows = all(b > a for a, b in zip(mags, mags[1:]))
+    grows = all(b > a for a, b in pairwise(mags))
     agree = all(
         abs(r["loop_integral"] - r["numpy_reference_2N"]) <= 2 * r["quad_error"] + 1e-12 for r in rows
     )

@@ -72,7 +72,7 @@ def _layer_gaps(net, params, x):
     from analysis.stochastic import exact_value_and_grad
 
     g, sg = exact_value_and_grad(net, params, x)[1], _exact_sg(net, params, x)
-    return [float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(sg, g)], g, sg
+    return [float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(sg, g, strict=True)], g, sg
 
 
 @register(
@@ -101,7 +101,9 @@ def check(profile: str = "quick"):
         net = Network("feedforward", sizes, escape_noise("sigmoid", 2.0), theta=0.2)
         params, x = random_instance(jax.random.key(20 + i), net, weight_scale=1.5)
         gaps, g, sg_exact = _layer_gaps(net, params, x)
-        sg = jax.jit(lambda p: estimate("sg_stochastic", jax.random.key(i), net, p, x, n))(params)
+        sg = jax.jit(lambda p, i=i, net=net, x=x: estimate("sg_stochastic", jax.random.key(i), net, p, x, n))(
+            params
+        )
         rep = check_unbiased(None, jax.random.key(0), params, n, reference=g, samples=sg, alpha=1e-3)
         first_rejected = any(d["coordinate"].startswith("[0]") for d in rep.disagreeing)
         ok_last &= gaps[-1] < 1e-12

@@ -27,8 +27,11 @@ def measure_layers(net, params, x):
 
     g = exact_value_and_grad(net, params, x)[1]
     sg = exact_sg_mean(net, params, x)
-    rel = [float(np.linalg.norm(np.ravel(a - b)) / np.linalg.norm(np.ravel(b))) for a, b in zip(sg, g)]
-    cos = [cosine(np.ravel(a), np.ravel(b)) for a, b in zip(sg, g)]
+    rel = [
+        float(np.linalg.norm(np.ravel(a - b)) / np.linalg.norm(np.ravel(b)))
+        for a, b in zip(sg, g, strict=True)
+    ]
+    cos = [cosine(np.ravel(a), np.ravel(b)) for a, b in zip(sg, g, strict=True)]
     return rel, cos, sg
 
 
@@ -60,7 +63,9 @@ def check(profile: str = "quick"):
         )
         params, x = random_instance(jax.random.key(3), net, weight_scale=3.0, input_rate=0.7)
         rel, cos, sg_exact = measure_layers(net, params, x)
-        mc = jax.jit(lambda p: estimate("sg_stochastic", jax.random.key(4), net, p, x, n))(params)
+        mc = jax.jit(lambda p, net=net, x=x: estimate("sg_stochastic", jax.random.key(4), net, p, x, n))(
+            params
+        )
         rep = check_unbiased(
             None, jax.random.key(0), params, n, reference=sg_exact, samples=mc, alpha=1e-3 / 2
         )
@@ -83,5 +88,6 @@ def check(profile: str = "quick"):
         ok,
         layers=rows,
         samples=n,
-        criterion="MC SG mean agrees with exact E[SG] (Holm, alpha 1e-3) and hidden-layer relative bias > 1e-3",
+        criterion="MC SG mean agrees with exact E[SG] (Holm, alpha 1e-3) "
+        "and hidden-layer relative bias > 1e-3",
     )

@@ -3,10 +3,11 @@ stochastic-AD estimator sample by sample (Gygax & Zenke 2025, sec. 4; THEORY.md 
 
 Measured: max |SG - linearised| over samples, coordinates and a family of networks
 (feedforward depth 3; LIF depth 2 in time with detached and differentiable reset; matched
-and mismatched surrogates; the quick profile runs the two mismatched ones), same keys. Reference: the linearised estimator, computed by a
-separate code path (probe derivatives dL/dS_k along the trajectory and one VJP of the
-teacher-forced potentials), never through the SG spike function. Deterministic check: the
-tolerance is floating-point rounding (1e-12 relative to the largest gradient entry).
+and mismatched surrogates; the quick profile runs the two mismatched ones), same keys.
+Reference: the linearised estimator, computed by a separate code path (probe derivatives
+dL/dS_k along the trajectory and one VJP of the teacher-forced potentials), never through
+the SG spike function. Deterministic check: the tolerance is floating-point rounding (1e-12
+relative to the largest gradient entry).
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def check(profile: str = "quick"):
     worst, scale, rows = 0.0, 0.0, []
     for i, net in enumerate(_networks(profile)):
         params, x = random_instance(jax.random.key(100 + i), net, weight_scale=2.0)
-        run = lambda name: jax.jit(lambda k, p: estimate(name, k, net, p, x, n))(jax.random.key(i), params)
+        run = lambda name, i=i, net=net, x=x, params=params: jax.jit(
+            lambda k, p: estimate(name, k, net, p, x, n)
+        )(jax.random.key(i), params)
         sg, lin = flatten(run("sg_stochastic"), lead=1), flatten(run("linearised"), lead=1)
         err = float(np.max(np.abs(sg - lin)))
         rows.append(

@@ -71,7 +71,9 @@ def _all_families(noises, w, x, theta, keys):
     """Normalised residuals per family (Python loop inside one jit: a single compilation)."""
     out = {"per_sample": [], "expectation": [], "linear": [], "bias": []}
     for i, noise in enumerate(noises):
-        run = lambda loss: jax.vmap(partial(_neuron, noise, loss))(w[i], x[i], theta[i], keys[i])
+        run = lambda loss, i=i, noise=noise: jax.vmap(partial(_neuron, noise, loss))(
+            w[i], x[i], theta[i], keys[i]
+        )
         ps, diff, pred, scale = run(_sq)
         ps_lin, diff_lin, _, _ = run(_lin)
         scale = scale[:, None]
@@ -97,7 +99,7 @@ def check(profile: str = "quick"):
     rng = np.random.default_rng(1234)
     noises = tuple(escape_noise(fam, 2.0, p0=0.3) for fam in ESCAPE_NOISE_NAMES)
     neurons = [random_neurons(rng, fam, 2.0, n_neurons, 4, p0=0.3) for fam in ESCAPE_NOISE_NAMES]
-    w, x, theta = (np.stack(a) for a in zip(*neurons))
+    w, x, theta = (np.stack(a) for a in zip(*neurons, strict=True))
     keys = jax.random.split(jax.random.key(0), (len(noises), n_neurons, n_samples))
     out = _all_families(noises, w, x, theta, keys)  # one compilation for all families
     worst = {k: float(np.max(v)) for k, v in out.items() if k != "bias"}

@@ -35,10 +35,10 @@ def _gradients(noises, keys, w, x, theta):
 
     out = []
     for i, noise in enumerate(noises):
-        sg = lambda st: jax.vmap(
+        sg = lambda st, noise=noise: jax.vmap(
             lambda k, a, b, t: surrogate_gradient(k, a, b, noise, None, t, stochastic=st)
         )
-        exact = jax.vmap(lambda a, b, t: spm_gradient(a, b, noise, t))(w[i], x[i], theta[i])
+        exact = jax.vmap(lambda a, b, t, noise=noise: spm_gradient(a, b, noise, t))(w[i], x[i], theta[i])
         out.append((sg(True)(keys[i], w[i], x[i], theta[i]), sg(False)(keys[i], w[i], x[i], theta[i]), exact))
     return out
 
@@ -66,7 +66,7 @@ def check(profile: str = "quick"):
     cases = [(fam, b) for fam in ESCAPE_NOISE_NAMES for b in BETAS[profile]]
     noises = tuple(escape_noise(fam, b, p0=P0) for fam, b in cases)
     neurons = [random_neurons(rng, fam, b, n_neurons, 5, p0=P0) for fam, b in cases]
-    w, x, theta = (np.stack(a) for a in zip(*neurons))
+    w, x, theta = (np.stack(a) for a in zip(*neurons, strict=True))
     keys = jax.random.split(jax.random.key(7), (len(cases), n_neurons))
     grads = _gradients(noises, keys, w, x, theta)
     errors = {fam: {} for fam in ESCAPE_NOISE_NAMES}

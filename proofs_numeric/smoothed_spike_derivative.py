@@ -30,8 +30,10 @@ def _derivatives(noises, keys, z):
 
     out = []
     for i, noise in enumerate(noises):
-        d_spike = jax.vmap(jax.grad(lambda k, z_: bernoulli_spike(k, z_, noise), argnums=1))(keys[i], z[i])
-        spikes = jax.vmap(lambda k, z_: bernoulli_spike(k, z_, noise))(keys[i], z[i])
+        d_spike = jax.vmap(jax.grad(lambda k, z_, noise=noise: bernoulli_spike(k, z_, noise), argnums=1))(
+            keys[i], z[i]
+        )
+        spikes = jax.vmap(lambda k, z_, noise=noise: bernoulli_spike(k, z_, noise))(keys[i], z[i])
         out.append((d_spike, spikes, jax.vmap(jax.grad(noise.prob))(z[i])))
     return out
 
@@ -54,7 +56,9 @@ def check(profile: str = "quick"):
         z.append(np.sum(w * x, axis=1) - theta)
     keys = jax.random.split(jax.random.key(5), (len(cases), n))
     errs, counts = {}, {}
-    for (fam, _), (d_spike, spikes, d_expect) in zip(cases, _derivatives(noises, keys, np.stack(z))):
+    for (fam, _), (d_spike, spikes, d_expect) in zip(
+        cases, _derivatives(noises, keys, np.stack(z)), strict=True
+    ):
         errs[fam] = max(errs.get(fam, 0.0), rel_err(d_spike, d_expect))
         c = counts.setdefault(fam, {"S=1": 0, "S=0": 0})
         c["S=1"] += int(spikes.sum())

@@ -42,7 +42,8 @@ def check(profile: str = "quick"):
         0.0,
         TOL,
         passed,
-        criterion="all families are CDFs and all psi = c f' hold symbolically; max rel err code vs sympy <= tol",
+        criterion="all families are CDFs and all psi = c f' hold symbolically; "
+        "max rel err code vs sympy <= tol",
         factors={s: (str(r.c) if r.c is not None else r.note) for s, r in factors.items()},
         matched_family={s: r.family for s, r in factors.items()},
         families_ok={f: r.ok for f, r in families.items()},

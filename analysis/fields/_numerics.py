@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TypeGuard
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from analysis import _validate
 
@@ -26,7 +28,7 @@ __all__ = ["compiled", "cumulative_integral", "fit_order", "descend", "on_grid"]
 _CACHE: dict = {}
 
 
-def _traced_partial(field) -> bool:
+def _traced_partial(field: Callable) -> TypeGuard[partial]:
     if not (isinstance(field, partial) and field.keywords):
         return False
     if not all(isinstance(v, (int, float)) for v in field.keywords.values()):
@@ -38,7 +40,7 @@ def _traced_partial(field) -> bool:
     return True
 
 
-def compiled(kind: str, field: Callable, make: Callable):
+def compiled(kind: str, field: Callable, make: Callable) -> Callable:
     """jit-compiled ``make(field)``, cached per (kind, field) (bounded cache).
 
     A ``functools.partial(func, *static_args, **numbers)`` (e.g. from
@@ -53,7 +55,7 @@ def compiled(kind: str, field: Callable, make: Callable):
     if len(_CACHE) > 256:
         _CACHE.clear()
     if not _traced_partial(field):
-        key = (kind, field)
+        key: tuple = (kind, field)
         if key not in _CACHE:
             _CACHE[key] = jax.jit(make(field))
         return _CACHE[key]
@@ -66,7 +68,7 @@ def compiled(kind: str, field: Callable, make: Callable):
     return partial(_CACHE[key], kw)
 
 
-def fit_order(h, err) -> float:
+def fit_order(h: ArrayLike, err: ArrayLike) -> float:
     """Least-squares slope p of log(err) = p log(h) + c (the convergence order)."""
     h, err = np.asarray(h, float), np.asarray(err, float)
     if h.shape != err.shape or h.size < 2 or np.any(h <= 0) or np.any(err <= 0):
@@ -74,7 +76,7 @@ def fit_order(h, err) -> float:
     return float(np.polyfit(np.log(h), np.log(err), 1)[0])
 
 
-def cumulative_integral(x, f):
+def cumulative_integral(x: ArrayLike, f: ArrayLike) -> tuple[np.ndarray, np.ndarray, float]:
     """Cumulative trapezoid F(x_k) = int_{x_0}^{x_k} f on a uniform grid, with Richardson check.
 
     ``x``: shape (M,), M odd >= 5; ``f``: shape (..., M) (integrated along the last axis).
@@ -101,7 +103,9 @@ def cumulative_integral(x, f):
     return F, rich, float(np.max(np.abs(diff)) / 3.0)
 
 
-def descend(field: Callable, theta0, lr: float, n_steps: int, mask=None):
+def descend(
+    field: Callable, theta0: jax.Array, lr: float, n_steps: int, mask: ArrayLike | None = None
+) -> jax.Array:
     """Plain descent theta <- theta - lr * mask * g(theta), ``n_steps`` times (lax.scan).
 
     ``mask`` (n,) selects the coordinates that move (default all). Returns the final theta.
@@ -126,7 +130,7 @@ def _mapped(f):
     return lambda x: jax.lax.map(jax.vmap(f), x)
 
 
-def on_grid(fn: Callable, thetas, batch: int = 1 << 18):
+def on_grid(fn: Callable, thetas: jax.Array, batch: int = 1 << 18) -> jax.Array:
     """Evaluate ``fn`` (theta (n,) -> array) on ``thetas`` (..., n); vmapped in batches.
 
     Batches of ``batch`` points (lax.map) bound the memory for large contour grids.

@@ -14,11 +14,13 @@ fields``; everything here composes :mod:`analysis.fields._toy` and :mod:`analysi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike, DTypeLike
 
 from analysis.fields import _loops as fields
 from analysis.fields import _toy as tn
@@ -34,7 +36,14 @@ def _grid_output(layout, plane_arrays, ab, beta):
     return jax.vmap(jax.vmap(lambda t: tn.network_loss(layout, t, beta)))(th)
 
 
-def output_on_plane(layout, plane, a, b, beta, dtype=None):
+def output_on_plane(
+    layout: tn.Layout,
+    plane: fields.Plane,
+    a: ArrayLike,
+    b: ArrayLike,
+    beta: float,
+    dtype: DTypeLike | None = None,
+) -> jax.Array:
     """Loss L(theta(a_i, b_j)) on the grid a (n_a,) x b (n_b,); shape (n_a, n_b)."""
     dtype = dtype or jnp.result_type(float)
     arrs = tuple(jnp.asarray(v, dtype) for v in (plane.center, plane.d1, plane.d2))
@@ -42,18 +51,18 @@ def output_on_plane(layout, plane, a, b, beta, dtype=None):
 
 
 def loop_figure_data(
-    grid_n=2000,
-    loop_n=1500,
-    grid_betas=(1.0, 5.0, 20.0, 10000.0),
-    beta=10000.0,
-    beta_sgs=(1.0, 5.0, 20.0),
-    extent=2.5,
-    dtype=None,
-):
+    grid_n: int = 2000,
+    loop_n: int = 1500,
+    grid_betas: Sequence[float] = (1.0, 5.0, 20.0, 10000.0),
+    beta: float = 10000.0,
+    beta_sgs: Sequence[float] = (1.0, 5.0, 20.0),
+    extent: float = 2.5,
+    dtype: DTypeLike | None = None,
+) -> dict:
     """Fig. 4 data: output grids per beta, and cumulative SG / exact loop integrals per beta_SG."""
     plane = tn.paper_plane()
     ab = np.linspace(-extent, extent, grid_n)
-    out = {"a": ab, "b": ab, "grids": {}, "sg_loops": {}, "exact_loops": {}}
+    out: dict = {"a": ab, "b": ab, "grids": {}, "sg_loops": {}, "exact_loops": {}}
     for bg in grid_betas:
         out["grids"][bg] = np.asarray(output_on_plane(tn.FIVE_WEIGHT, plane, ab, ab, bg, dtype))
     for bs in beta_sgs:
@@ -66,7 +75,7 @@ def loop_figure_data(
     return out
 
 
-def sign_flip_sweep(beta_sg, beta=100.0, n=10001):
+def sign_flip_sweep(beta_sg: float, beta: float = 100.0, n: int = 10001) -> dict:
     """Sweep w in [-0.2, 0.2] (n points): loss (beta), smooth loss (beta_SG), true grad, SG, integral."""
     w = np.linspace(-0.2, 0.2, n)
     th = tn.sign_flip_thetas(w)
@@ -87,7 +96,7 @@ def sign_flip_sweep(beta_sg, beta=100.0, n=10001):
     }
 
 
-def plateau_landscape(beta_sg, beta=20.0, n=401, extent=2.0):
+def plateau_landscape(beta_sg: float, beta: float = 20.0, n: int = 401, extent: float = 2.0) -> dict:
     """(v1, v2) in [-extent, extent]^2 (n x n, w = u1 = 1, u2 = -1): loss and integrated SG.
 
     The SG is not a gradient, so its "integral" depends on the path: here it runs from the

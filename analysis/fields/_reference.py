@@ -16,6 +16,7 @@ All functions take ``theta`` of shape (..., 5) ordered (w, v1, v2, u1, u2).
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import expit
 
 __all__ = ["five_weight_output_np", "five_weight_sg_np"]
@@ -26,7 +27,9 @@ def _psi(z, b):
     return b * s * (1.0 - s)
 
 
-def five_weight_output_np(theta, beta, x=1.0, dtype=float):
+def five_weight_output_np(
+    theta: npt.ArrayLike, beta: float, x: float = 1.0, dtype: npt.DTypeLike = float
+) -> np.ndarray:
     """y(theta) of the five-weight net with forward steepness beta (np.inf: Heaviside)."""
     theta = np.asarray(theta, dtype=dtype)
     w, v1, v2, u1, u2 = np.moveaxis(theta, -1, 0)
@@ -35,7 +38,9 @@ def five_weight_output_np(theta, beta, x=1.0, dtype=float):
     return act(u1 * act(v1 * g) + u2 * act(v2 * g))
 
 
-def five_weight_sg_np(theta, beta, beta_sg, x=1.0, dtype=float):
+def five_weight_sg_np(
+    theta: npt.ArrayLike, beta: float, beta_sg: float, x: float = 1.0, dtype: npt.DTypeLike = float
+) -> np.ndarray:
     """Hand-written SG dy/dtheta, shape (..., 5); beta_sg == beta gives the exact gradient."""
     theta = np.asarray(theta, dtype=dtype)
     w, v1, v2, u1, u2 = np.moveaxis(theta, -1, 0)

@@ -36,15 +36,22 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from analysis import _validate
+
+if TYPE_CHECKING:
+    from analysis.fields._loops import Plane
 
 __all__ = [
     "Layout",
@@ -95,7 +102,7 @@ class Layout:
 
     @property
     def shapes(self) -> tuple[tuple[int, int], ...]:
-        return tuple((o, i) for i, o in zip(self.sizes[:-1], self.sizes[1:]))
+        return tuple((o, i) for i, o in zip(self.sizes[:-1], self.sizes[1:], strict=True))
 
     @property
     def n_params(self) -> int:
@@ -143,7 +150,7 @@ def _check_betas(beta, beta_sg) -> tuple[float, float]:
     return b, _validate.positive_scalar(beta_sg, "beta_sg")
 
 
-def sg_sigmoid(z, beta: float, beta_sg: float):
+def sg_sigmoid(z: ArrayLike, beta: float, beta_sg: float) -> jax.Array:
     """s(z) = sigma(beta z) (Theta(z) if beta = inf) with derivative rule sigma'_{beta_SG}.
 
     ``z``: array of any shape; returns the same shape. Stable for |beta z| up to 1e6+.
@@ -152,7 +159,7 @@ def sg_sigmoid(z, beta: float, beta_sg: float):
     return _sigmoid_sg(jnp.asarray(z, dtype=jnp.result_type(z, float)), beta, beta_sg)
 
 
-def unflatten(layout: Layout, theta) -> list:
+def unflatten(layout: Layout, theta: ArrayLike) -> list:
     """Split flat ``theta`` (n_params,) into the weight matrices [(n_1, n_0), (n_2, n_1), ...]."""
     theta = jnp.asarray(theta)
     if theta.shape != (layout.n_params,):
@@ -166,7 +173,7 @@ def unflatten(layout: Layout, theta) -> list:
     return mats
 
 
-def forward(layout: Layout, theta, beta: float, beta_sg: float | None = None):
+def forward(layout: Layout, theta: ArrayLike, beta: float, beta_sg: float | None = None) -> jax.Array:
     """Network output a_L (n_out,) for parameters ``theta``; beta_sg defaults to beta."""
     beta, beta_sg = _check_betas(beta, beta if beta_sg is None else beta_sg)
     return _forward(layout, theta, beta, beta_sg)
@@ -190,7 +197,7 @@ def _forward(layout, theta, beta, beta_sg):
     return jnp.stack(a)
 
 
-def network_loss(layout: Layout, theta, beta: float, beta_sg: float | None = None):
+def network_loss(layout: Layout, theta: ArrayLike, beta: float, beta_sg: float | None = None) -> jax.Array:
     """The scalar "loss" L(theta) = sum of the outputs (= y for the five-weight net)."""
     return jnp.sum(forward(layout, theta, beta, beta_sg))
 
@@ -202,7 +209,7 @@ def _loss(layout, theta, beta, beta_sg):
 _sg_grad = jax.grad(_loss, argnums=1)
 
 
-def sg_field(layout: Layout, beta: float, beta_sg: float):
+def sg_field(layout: Layout, beta: float, beta_sg: float) -> Callable[[jax.Array], jax.Array]:
     """The field theta -> SG of the loss: jax.grad through the beta_SG derivative rule.
 
     Returns ``functools.partial(_sg_grad, layout, beta=..., beta_sg=...)``: a pure function
@@ -216,20 +223,20 @@ def sg_field(layout: Layout, beta: float, beta_sg: float):
     return partial(_sg_grad, layout, beta=beta, beta_sg=beta_sg)
 
 
-def loss_fn(layout: Layout, beta: float, beta_sg: float | None = None):
+def loss_fn(layout: Layout, beta: float, beta_sg: float | None = None) -> Callable[[jax.Array], jax.Array]:
     """theta -> L(theta) as a partial (like :func:`sg_field`: compiled once per layout)."""
     beta, beta_sg = _check_betas(beta, beta if beta_sg is None else beta_sg)
     return partial(_loss, layout, beta=beta, beta_sg=beta_sg)
 
 
-def exact_field(layout: Layout, beta: float):
+def exact_field(layout: Layout, beta: float) -> Callable[[jax.Array], jax.Array]:
     """The exact gradient of the smooth (finite beta) network: sg_field with beta_SG = beta."""
     if math.isinf(float(beta)):
         raise ValueError("beta must be finite for an exact gradient (it is 0 a.e. at beta = inf)")
     return sg_field(layout, beta, beta)
 
 
-def random_layout(key, max_layers: int = 3, max_width: int = 3) -> Layout:
+def random_layout(key: jax.Array, max_layers: int = 3, max_width: int = 3) -> Layout:
     """A random layout (1..max_layers weight layers, widths 1..max_width, x ~ N(0, 1))."""
     k1, k2, k3 = jax.random.split(key, 3)
     n_layers = int(jax.random.randint(k1, (), 1, max_layers + 1))
@@ -245,7 +252,7 @@ def layout_from_spec(spec: dict) -> Layout:
     return Layout(tuple(spec["sizes"]), tuple(spec["x"]), str(spec.get("name", "custom")))
 
 
-def load_layout(path) -> tuple[Layout, dict]:
+def load_layout(path: str | os.PathLike) -> tuple[Layout, dict]:
     """Read a JSON layout spec from ``path``; returns (layout, the raw spec dict)."""
     spec = json.loads(Path(path).read_text())
     return layout_from_spec(spec), spec
@@ -261,22 +268,22 @@ PAPER_RADIUS = 1.8
 SIGN_FLIP_REST = (0.05, 0.1, 1.0, -1.0)
 
 
-def paper_plane(center=(0.0,) * 5):
+def paper_plane(center: Sequence[float] | np.ndarray = (0.0,) * 5) -> Plane:
     """The paper's loop plane through ``center`` (default 0) with normalised PAPER_D1, PAPER_D2."""
     from analysis.fields._loops import Plane
 
     d1, d2 = (np.asarray(d) / np.linalg.norm(d) for d in (PAPER_D1, PAPER_D2))
-    return Plane(center, d1, d2)
+    return Plane(center, d1, d2)  # type: ignore[arg-type]  # Plane converts array-likes to tuples
 
 
-def sign_flip_thetas(w):
+def sign_flip_thetas(w: ArrayLike) -> jax.Array:
     """Parameters (M, 5) of the sign-flip sweep for weights ``w`` (M,): (w, 0.05, 0.1, 1, -1)."""
     w = jnp.ravel(jnp.asarray(w, dtype=jnp.result_type(w, float)))
     rest = jnp.broadcast_to(jnp.asarray(SIGN_FLIP_REST, w.dtype), (w.size, 4))
     return jnp.concatenate([w[:, None], rest], axis=1)
 
 
-def plateau_thetas(v1, v2):
+def plateau_thetas(v1: ArrayLike, v2: ArrayLike) -> jax.Array:
     """Parameters (..., 5) of the "SGs enable learning" plane: (1, v1, v2, 1, -1)."""
     v1, v2 = jnp.broadcast_arrays(jnp.asarray(v1, float), jnp.asarray(v2, float))
     one = jnp.ones_like(v1)

@@ -38,6 +38,7 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from analysis import _validate
 
@@ -66,7 +67,7 @@ def _check_construct(construct: str) -> str:
     return construct.removeprefix("smoothed_")
 
 
-def bernoulli_jump_weights(x, p, construct: str):
+def bernoulli_jump_weights(x: ArrayLike, p: jax.Array | float, construct: str) -> jax.Array:
     """|w (Y - X)| of the (smoothed) construct per sample: the value for g = identity.
 
     ``x`` are samples in {0, 1}, ``p`` the success probability (broadcastable).
@@ -83,7 +84,9 @@ def bernoulli_jump_weights(x, p, construct: str):
     return (1.0 - p) * right + p * left  # straight-through weighting
 
 
-def bernoulli_derivative_samples(key, p, n: int, construct: str, g: Callable | None = None):
+def bernoulli_derivative_samples(
+    key: jax.Array, p: ArrayLike, n: int, construct: str, g: Callable | None = None
+) -> jax.Array:
     """Per-sample stochastic-derivative estimates of d/dp E[g(X)], X ~ Bernoulli(p).
 
     Parameters
@@ -114,7 +117,7 @@ def bernoulli_derivative_samples(key, p, n: int, construct: str, g: Callable | N
     return dg * weight
 
 
-def bernoulli_construct_moments(p, construct: str):
+def bernoulli_construct_moments(p: ArrayLike, construct: str) -> tuple[jax.Array, jax.Array]:
     """Closed-form (mean, variance) of the per-sample estimate for g = identity.
 
     right: (1, p/(1-p)); left: (1, (1-p)/p); two_sided: (1, 1/(4p(1-p)) - 1);

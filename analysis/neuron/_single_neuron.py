@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from analysis import _validate
 from analysis.neuron._escape_noise import EscapeNoise
@@ -47,18 +48,18 @@ __all__ = [
 ]
 
 
-def membrane_distance(w, x, theta=1.0):
+def membrane_distance(w: ArrayLike, x: ArrayLike, theta: ArrayLike = 1.0) -> jax.Array:
     """z = w . x - theta for ``w`` and ``x`` of equal shape (n,)."""
     _validate.same_shape(w, x, "w", "x")
     return jnp.dot(jnp.asarray(w), jnp.asarray(x)) - theta
 
 
-def expected_output(w, x, noise: EscapeNoise, theta=1.0):
+def expected_output(w: ArrayLike, x: ArrayLike, noise: EscapeNoise, theta: ArrayLike = 1.0) -> jax.Array:
     """E[S] = f(w . x - theta): the SPM of one escape-noise neuron."""
     return noise.prob(membrane_distance(w, x, theta))
 
 
-def spm_gradient(w, x, noise: EscapeNoise, theta=1.0):
+def spm_gradient(w: ArrayLike, x: ArrayLike, noise: EscapeNoise, theta: ArrayLike = 1.0) -> jax.Array:
     """Exact grad_w E[S], by automatic differentiation of f (not of the custom rule)."""
     return jax.grad(expected_output)(jnp.asarray(w, dtype=jnp.result_type(float)), x, noise, theta)
 
@@ -71,8 +72,15 @@ def _spike(key, z, noise, surrogate, stochastic):
 
 
 def surrogate_gradient(
-    key, w, x, noise: EscapeNoise, surrogate: Surrogate | None = None, theta=1.0, *, stochastic=True
-):
+    key: jax.Array,
+    w: ArrayLike,
+    x: ArrayLike,
+    noise: EscapeNoise,
+    surrogate: Surrogate | None = None,
+    theta: ArrayLike = 1.0,
+    *,
+    stochastic: bool = True,
+) -> jax.Array:
     """SG of the output spike w.r.t. w: jax.grad through the spike's custom rule.
 
     ``stochastic=True`` samples S ~ Ber(f(z)) with ``key``; ``False`` uses S = Theta(z)
@@ -82,34 +90,40 @@ def surrogate_gradient(
     return jax.grad(out)(jnp.asarray(w, dtype=jnp.result_type(float)))
 
 
-def expected_loss(w, x, noise: EscapeNoise, loss: Callable, theta=1.0):
+def expected_loss(
+    w: ArrayLike, x: ArrayLike, noise: EscapeNoise, loss: Callable, theta: ArrayLike = 1.0
+) -> jax.Array:
     """E[L(S)] = f L(1) + (1 - f) L(0) for a scalar loss L of the spike."""
     p = expected_output(w, x, noise, theta)
     return p * loss(jnp.ones_like(p)) + (1.0 - p) * loss(jnp.zeros_like(p))
 
 
-def expected_loss_gradient(w, x, noise: EscapeNoise, loss: Callable, theta=1.0):
+def expected_loss_gradient(
+    w: ArrayLike, x: ArrayLike, noise: EscapeNoise, loss: Callable, theta: ArrayLike = 1.0
+) -> jax.Array:
     """Exact grad_w E[L(S)] by automatic differentiation of :func:`expected_loss`."""
     return jax.grad(expected_loss)(jnp.asarray(w, dtype=jnp.result_type(float)), x, noise, loss, theta)
 
 
 def surrogate_loss_gradient(
-    key,
-    w,
-    x,
+    key: jax.Array,
+    w: ArrayLike,
+    x: ArrayLike,
     noise: EscapeNoise,
     loss: Callable,
     surrogate: Surrogate | None = None,
-    theta=1.0,
+    theta: ArrayLike = 1.0,
     *,
-    stochastic=True,
-):
+    stochastic: bool = True,
+) -> jax.Array:
     """SG of L(S) on one sampled S: L'(S) psi(z) x, computed by jax.grad."""
     out = lambda w_: loss(_spike(key, membrane_distance(w_, x, theta), noise, surrogate, stochastic))
     return jax.grad(out)(jnp.asarray(w, dtype=jnp.result_type(float)))
 
 
-def sg_loss_difference(s, w, x, noise: EscapeNoise, loss: Callable, theta=1.0):
+def sg_loss_difference(
+    s: ArrayLike, w: ArrayLike, x: ArrayLike, noise: EscapeNoise, loss: Callable, theta: ArrayLike = 1.0
+) -> jax.Array:
     """Predicted SG(S = s) - grad_w E[L] = (L'(s) - (L(1) - L(0))) f'(z) x (matched psi).
 
     Written from the closed form (``noise.deriv`` and ``jax.grad(loss)`` at s), not from the

@@ -31,6 +31,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike, DTypeLike
 
 from analysis import _validate
 from analysis.neuron._escape_noise import EscapeNoise
@@ -39,7 +40,7 @@ from analysis.neuron._surrogates import Surrogate, matched_surrogate
 __all__ = ["heaviside_spike", "bernoulli_spike", "bernoulli_spike_from_uniform", "spike_uniforms"]
 
 
-def _as_float(z):
+def _as_float(z: ArrayLike) -> jax.Array:
     z = jnp.asarray(z)
     if not jnp.issubdtype(z.dtype, jnp.floating):
         z = z.astype(jnp.result_type(float))
@@ -69,7 +70,7 @@ def _heaviside_jvp(psi, primals, tangents):
     return _step(z), psi(z) * dz
 
 
-def heaviside_spike(z, surrogate: Surrogate):
+def heaviside_spike(z: ArrayLike, surrogate: Surrogate) -> jax.Array:
     """Deterministic spike Theta(z) (1 iff z > 0) with derivative rule psi(z).
 
     Parameters
@@ -105,7 +106,9 @@ def _check_spec(noise, surrogate):
     return surrogate
 
 
-def bernoulli_spike_from_uniform(z, u, noise: EscapeNoise, surrogate: Surrogate | None = None):
+def bernoulli_spike_from_uniform(
+    z: ArrayLike, u: ArrayLike, noise: EscapeNoise, surrogate: Surrogate | None = None
+) -> jax.Array:
     """Stochastic spike S = 1[u < f(z)] from given uniforms ``u`` (coupled sampling).
 
     Sharing ``u`` between runs couples them (common random numbers), which the
@@ -120,12 +123,14 @@ def bernoulli_spike_from_uniform(z, u, noise: EscapeNoise, surrogate: Surrogate 
     return _bernoulli(z, u, noise, psi)
 
 
-def spike_uniforms(key, shape, dtype=None):
+def spike_uniforms(key: jax.Array, shape: tuple[int, ...], dtype: DTypeLike | None = None) -> jax.Array:
     """The uniforms xi ~ U[0, 1) that :func:`bernoulli_spike` draws from ``key``."""
     return jax.random.uniform(key, shape, dtype=dtype or jnp.result_type(float))
 
 
-def bernoulli_spike(key, z, noise: EscapeNoise, surrogate: Surrogate | None = None):
+def bernoulli_spike(
+    key: jax.Array, z: jax.Array, noise: EscapeNoise, surrogate: Surrogate | None = None
+) -> jax.Array:
     """Stochastic spike S ~ Bernoulli(f(z)) elementwise, driven by ``key``.
 
     Parameters

@@ -33,12 +33,16 @@ Example
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
+
+if TYPE_CHECKING:
+    import optax
 
 __all__ = [
     "device_mesh",
@@ -84,7 +88,7 @@ def _check_divisible(tree, mesh, what):
             )
 
 
-def shard_batch(batch, mesh: Mesh):
+def shard_batch(batch: Any, mesh: Mesh) -> Any:
     """Place every array of ``batch`` split along its leading axis across ``mesh``."""
     _check_divisible(batch, mesh, "batch")
     return jax.device_put(batch, batch_sharded(mesh))
@@ -119,7 +123,7 @@ def _cached_call(fun, mesh, lead_shardings, out_shardings):
     return call
 
 
-def data_parallel_step(loss_fn: Callable, optimizer, mesh: Mesh) -> Callable:
+def data_parallel_step(loss_fn: Callable, optimizer: optax.GradientTransformation, mesh: Mesh) -> Callable:
     """Jitted optax training step ``(params, opt_state, batch, *rest) -> (params, opt_state, loss)``.
 
     ``optimizer`` is an ``optax.GradientTransformation``; shardings as in
@@ -137,7 +141,7 @@ def data_parallel_step(loss_fn: Callable, optimizer, mesh: Mesh) -> Callable:
     return _cached_call(step, mesh, (rep, rep, bat), (rep, rep, rep))
 
 
-def sweep(fn: Callable, xs, mesh: Mesh | None = None):
+def sweep(fn: Callable, xs: Any, mesh: Mesh | None = None) -> Any:
     """``vmap(fn)(xs)`` with the leading (sweep) axis of ``xs`` split across ``mesh``.
 
     ``xs`` is a pytree of arrays with a common leading length L (keys, seeds, traced

@@ -50,7 +50,7 @@ def provenance(*, seeds: Any = None, profile: str | None = None) -> dict:
         "time_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "seeds": seeds,
         "profile": profile,
-        "x64": bool(jax.config.jax_enable_x64),
+        "x64": bool(jax.config.read("jax_enable_x64")),
         "jax": jax.__version__,
         "backend": jax.default_backend(),
         "device_count": jax.device_count(),

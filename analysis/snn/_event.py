@@ -47,7 +47,7 @@ from jax import lax
 try:  # JAX >= 0.7; older versions use the XLA backend
     from jax.experimental.buffer_callback import buffer_callback
 except ImportError:  # pragma: no cover - depends on the installed JAX
-    buffer_callback = None
+    buffer_callback = None  # type: ignore[assignment]  # None marks 'not available'
 
 __all__ = ["event_matmul", "event_backend", "active_indices"]
 
@@ -64,7 +64,7 @@ def _numba_kernels():
     return _event_numba
 
 
-def event_backend(s=None, w=None) -> str:
+def event_backend(s: jax.Array | None = None, w: jax.Array | None = None) -> str:
     """The backend :func:`event_matmul` uses: ``"numba"`` or ``"xla"`` (module docstring).
 
     Without arguments, the choice for 2-D float32/float64 operands; with ``s`` and ``w``
@@ -80,7 +80,7 @@ def event_backend(s=None, w=None) -> str:
     return "numba"
 
 
-def active_indices(s, budget: int):
+def active_indices(s: jax.Array, budget: int) -> tuple[jax.Array, jax.Array]:
     """Indices of the nonzero entries of each row of ``s`` [B, N], in order.
 
     Returns (idx [B, budget] int32 padded with N, count [B] int32). Entries beyond
@@ -186,7 +186,7 @@ def _resolve(backend, s, w):
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(2, 3))
-def event_matmul(s, w, max_active: int = 0, backend: str | None = None):
+def event_matmul(s: jax.Array, w: jax.Array, max_active: int = 0, backend: str | None = None) -> jax.Array:
     """S @ W for sparse S [B, N_in], W [N_in, N_out] (see module docstring).
 
     ``max_active``: size of the per-sample index table of the XLA backend (0 = N_in, never

@@ -119,7 +119,7 @@ def layerwise(params, x_tm, cfg, method, keys, record):
     with_u = record == "all"
     s_prev, spikes, mems = x_tm, [], []
     for l, layer in enumerate(params["hidden"]):
-        rec = (lambda s, l=l, v=layer.get("v"): rec_current(cfg, l, v, s)) if cfg.recurrent else None
+        rec = partial(rec_current, cfg, l, layer.get("v")) if cfg.recurrent else None
         key_l = None if keys is None else keys[l]
         s_prev, u = _spiking_layer(
             _drive(cfg, l, layer["w"], s_prev), cfg.lif, method, False, key_l, rec, with_u

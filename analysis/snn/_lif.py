@@ -120,7 +120,9 @@ def fluctuation_sigma_w(params: LIFParams, n_in: int, nu: float, sigma_u: float 
     return sigma_u / math.sqrt(n_in * nu * epsilon_hat(params))
 
 
-def lif_update(params: LIFParams, i_syn, u, current, spikes):
+def lif_update(
+    params: LIFParams, i_syn: jax.Array, u: jax.Array, current: jax.Array, spikes: jax.Array
+) -> tuple[jax.Array, jax.Array]:
     """One LIF step given this bin's spikes S[t] and synaptic drive W S_in[t] (+ V S[t]).
 
     Returns (I[t+1], U[t+1]). The reset uses stop_gradient(S) unless
@@ -133,7 +135,9 @@ def lif_update(params: LIFParams, i_syn, u, current, spikes):
     return ls * i_syn + current, u_next
 
 
-def integrator_update(params: LIFParams, i_syn, u, current):
+def integrator_update(
+    params: LIFParams, i_syn: jax.Array, u: jax.Array, current: jax.Array
+) -> tuple[jax.Array, jax.Array]:
     """Leaky-integrator readout step (no threshold, no reset): returns (I[t+1], U[t+1])."""
     lm = jnp.asarray(params.lambda_mem, u.dtype)
     ls = jnp.asarray(params.lambda_syn, u.dtype)

@@ -25,6 +25,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from analysis.neuron import (
     EscapeNoise,
@@ -56,7 +57,7 @@ def _sampled_jvp(noise, primals, tangents):
     return s, noise.beta * s * dz
 
 
-def sampled_derivative_spike(z, u, noise: EscapeNoise):
+def sampled_derivative_spike(z: jax.Array, u: ArrayLike, noise: EscapeNoise) -> jax.Array:
     """S = 1[u < f(z)] with derivative rule dS/dz = beta S (MultilayerSpiker hidden units)."""
     return _sampled(z, jnp.asarray(u, z.dtype), noise)
 

@@ -39,6 +39,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike, DTypeLike
 
 from analysis import _validate
 from analysis.snn._layerwise import layerwise
@@ -118,7 +119,7 @@ class SNNConfig:
         if self.connectivity == "conv1d":
             if self.event_driven:
                 raise ValueError("event_driven is implemented for connectivity='dense' only")
-            self.lengths  # validates the geometry
+            _ = self.lengths  # validates the geometry
         if self.checkpoint_block < 0 or self.max_active < 0:
             raise ValueError("checkpoint_block and max_active must be >= 0")
 
@@ -130,7 +131,7 @@ class SNNConfig:
         if self.n_in % self.in_channels:
             raise ValueError(f"n_in={self.n_in} is not divisible by in_channels={self.in_channels}")
         out = [self.n_in // self.in_channels]
-        for k, s in zip(self.kernel_size, self.stride):
+        for k, s in zip(self.kernel_size, self.stride, strict=True):  # type: ignore[arg-type]  # tuples after __post_init__
             if out[-1] < k:
                 raise ValueError(f"conv1d layer of kernel {k} does not fit input length {out[-1]}")
             out.append((out[-1] - k) // s + 1)
@@ -139,7 +140,7 @@ class SNNConfig:
     @property
     def layer_sizes(self) -> tuple:
         """Number of neurons per hidden layer (channels x length for conv1d)."""
-        return tuple(h * l for h, l in zip(self.hidden, self.lengths[1:]))
+        return tuple(h * l for h, l in zip(self.hidden, self.lengths[1:], strict=True))
 
     @property
     def out_lif(self) -> LIFParams:
@@ -168,7 +169,10 @@ def _draw(key, shapes, scales, dtype):
     sizes = [math.prod(sh) for sh in shapes]
     flat = jax.random.normal(key, (sum(sizes),), dtype)
     starts = np.cumsum([0] + sizes)
-    return [sc * flat[a : a + n].reshape(sh) for a, n, sh, sc in zip(starts, sizes, shapes, scales)]
+    return [
+        sc * flat[a : a + n].reshape(sh)
+        for a, n, sh, sc in zip(starts[:-1], sizes, shapes, scales, strict=True)
+    ]
 
 
 def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
@@ -195,21 +199,21 @@ def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
 
 def param_shapes(cfg: SNNConfig) -> dict:
     """The pytree structure of :func:`init_params` with shapes as leaves."""
-    out = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
+    out: dict = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
     for name, l, shape, _ in _layer_specs(cfg, 1.0, 1.0, 1.0, 0.5 if cfg.recurrent else 0.0):
         (out["readout"] if l == len(cfg.hidden) else out["hidden"][l])[name] = shape
     return out
 
 
 def init_params(
-    key,
+    key: jax.Array,
     cfg: SNNConfig,
     nu: float = 10.0,
     sigma_u: float = 1.0,
     *,
     nu_hidden: float | None = None,
     recurrent_fraction: float = 0.1,
-    dtype=jnp.float32,
+    dtype: DTypeLike = jnp.float32,
 ) -> dict:
     """Fluctuation-driven Gaussian initialisation (Rossbroich, Gygax & Zenke 2022).
 
@@ -225,14 +229,20 @@ def init_params(
         raise ValueError(f"recurrent_fraction must lie in [0, 1), got {recurrent_fraction}")
     specs = _layer_specs(cfg, nu, nu_hidden, sigma_u, recurrent_fraction if cfg.recurrent else 0.0)
     arrays = _draw(key, tuple(s[2] for s in specs), tuple(s[3] for s in specs), jnp.dtype(dtype))
-    out = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
-    for (name, l, _, _), a in zip(specs, arrays):
+    out: dict = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
+    for (name, l, _, _), a in zip(specs, arrays, strict=True):
         (out["readout"] if l == len(cfg.hidden) else out["hidden"][l])[name] = a
     return out
 
 
 def simulate(
-    params: dict, inputs, cfg: SNNConfig, method: Method, key=None, *, record: str = "spikes"
+    params: dict,
+    inputs: ArrayLike,
+    cfg: SNNConfig,
+    method: Method,
+    key: jax.Array | None = None,
+    *,
+    record: str = "spikes",
 ) -> SimResult:
     """Run the network on ``inputs`` [B, T, n_in] (float32 or float64 spikes or currents).
 
@@ -246,7 +256,7 @@ def simulate(
     inputs = jnp.asarray(inputs)
     dtype = inputs.dtype if jnp.issubdtype(inputs.dtype, jnp.floating) else jnp.float32
     x_tm = jnp.swapaxes(inputs.astype(dtype), 0, 1)
-    keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None
+    keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None  # type: ignore[arg-type]  # _check_inputs: key given
     run = time_loop if cfg.checkpoint else layerwise
     spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
     bt = lambda y: jnp.swapaxes(y, 0, 1)  # noqa: E731 -- batch-major again

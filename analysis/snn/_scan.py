@@ -32,7 +32,7 @@ def _make_step(params, cfg, method, keys, record):
     def step(carry, xs):
         x_t, t = xs
         s_prev, new_carry, spikes, mems = x_t, [], [], []
-        for l, (layer, (i_syn, u)) in enumerate(zip(params["hidden"], carry[:-1])):
+        for l, (layer, (i_syn, u)) in enumerate(zip(params["hidden"], carry[:-1], strict=True)):
             s = hidden_spike(u - cfg.lif.theta, _uniforms(keys, l, t, u.shape, u.dtype))
             cur = ff_current(cfg, l, layer["w"], s_prev)
             if cfg.recurrent:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
@@ -121,7 +122,7 @@ def flatten_jnp(tree):
 def _jackknife_cos(g, batch_sums, batch_sizes):
     """Jackknife SE of cosine(g, reference mean) over the reference's batches."""
     total, n = batch_sums.sum(0), batch_sizes.sum()
-    cs = [cosine(g, (total - s) / (n - m)) for s, m in zip(batch_sums, batch_sizes)]
+    cs = [cosine(g, (total - s) / (n - m)) for s, m in zip(batch_sums, batch_sizes, strict=True)]
     b = len(cs)
     return float(np.sqrt((b - 1) / b * np.sum((np.array(cs) - np.mean(cs)) ** 2)))
 
@@ -184,7 +185,7 @@ def _rate(net, params, x):
     return simulate(net, params, x, "bernoulli", u=jnp.full((net.n_spikes,), 0.5, x.dtype))[1].mean()
 
 
-PROFILES = {
+PROFILES: dict[str, dict] = {
     "quick": dict(
         base=AlignmentConfig(depth=2, width=16, steps=30, n_ref=2000, n_sg=256),
         axes={"depth": (1, 2, 3, 4), "width": (8, 32, 64), "steps": (15, 60), "beta": (2.0, 10.0)},
@@ -197,7 +198,10 @@ PROFILES = {
 
 
 def alignment_sweep(
-    profile: str = "quick", progress=None, base: AlignmentConfig | None = None, axes: dict | None = None
+    profile: str = "quick",
+    progress: Callable[[dict], object] | None = None,
+    base: AlignmentConfig | None = None,
+    axes: dict | None = None,
 ) -> list[dict]:
     """Rows of :func:`alignment_point`: the base network, then one axis varied at a time.
 

@@ -9,6 +9,8 @@ is the gap between the secant and the tangent of the downstream network).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import jax
 import numpy as np
 
@@ -24,10 +26,10 @@ DEFAULT_SIZES = {1: (3, 3), 2: (3, 3, 2), 3: (3, 3, 3, 2)}
 
 def sg_bias_table(
     n_nets: int = 2,
-    depths=(1, 2, 3),
-    betas=(0.5, 2.0, 8.0),
+    depths: Sequence[int] = (1, 2, 3),
+    betas: Sequence[float] = (0.5, 2.0, 8.0),
     noise_beta: float = 2.0,
-    families=("sigmoid_prime", "superspike"),
+    families: Sequence[str] = ("sigmoid_prime", "superspike"),
     seed: int = 40,
 ) -> list[dict]:
     """Rows {depth, surrogate, beta_SG, matched, cosine (mean over networks), cosines}.
@@ -45,7 +47,7 @@ def sg_bias_table(
             exact_sg_mean(base, p, x, surrogates=[surrogate(nm, b) for nm, b in variants]) for p, x in insts
         ]
         for i, (name, b) in enumerate(variants):
-            cos = [cosine(flatten(sg[i]), g) for sg, g in zip(sgs, grads)]
+            cos = [cosine(flatten(sg[i]), g) for sg, g in zip(sgs, grads, strict=True)]
             rows.append(
                 {
                     "depth": depth,

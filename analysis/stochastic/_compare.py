@@ -26,12 +26,16 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
+from jax.typing import ArrayLike
 
 from analysis import _validate
 
@@ -48,7 +52,7 @@ __all__ = [
 ]
 
 
-def flatten(tree, lead: int = 0) -> np.ndarray:
+def flatten(tree: Any, lead: int = 0) -> np.ndarray:
     """Concatenate the leaves of a pytree into one array of shape (lead axes..., n_coords)."""
     leaves = jax.tree_util.tree_leaves(tree)
     return np.concatenate(
@@ -56,7 +60,7 @@ def flatten(tree, lead: int = 0) -> np.ndarray:
     )
 
 
-def coordinate_names(tree) -> list[str]:
+def coordinate_names(tree: Any) -> list[str]:
     """Readable names of the flattened coordinates, e.g. ``[1][0, 2]``."""
     names = []
     for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
@@ -65,13 +69,13 @@ def coordinate_names(tree) -> list[str]:
     return names
 
 
-def cosine(a, b) -> float:
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
     """Cosine similarity of two flat vectors (nan when either is 0)."""
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     return float(a @ b / (na * nb)) if na > 0 and nb > 0 else float("nan")
 
 
-def summarize(name: str, samples, reference, seconds: float | None = None) -> dict:
+def summarize(name: str, samples: Any, reference: Any, seconds: float | None = None) -> dict:
     """Statistics of per-sample gradients ``samples`` (leading axis n) against ``reference``."""
     g = flatten(samples, lead=1)
     ref = flatten(reference)
@@ -88,7 +92,7 @@ def summarize(name: str, samples, reference, seconds: float | None = None) -> di
         "n": n,
         "bias_norm": float(np.linalg.norm(bias)),
         "max_abs_z": float(z.max()),
-        "rel_error": float(np.linalg.norm(bias) / max(np.linalg.norm(ref), 1e-300)),
+        "rel_error": float(np.linalg.norm(bias) / max(float(np.linalg.norm(ref)), 1e-300)),
         "cosine": cosine(mean, ref),
         "sign_agreement": float(sign.mean()),
         "variance": float(g.var(0, ddof=1).sum()) if n > 1 else 0.0,
@@ -98,7 +102,16 @@ def summarize(name: str, samples, reference, seconds: float | None = None) -> di
     }
 
 
-def compare_estimators(key, net, params, x, names, n: int, reference=None, **options) -> list[dict]:
+def compare_estimators(
+    key: jax.Array,
+    net: Network,
+    params: Sequence[ArrayLike],
+    x: ArrayLike,
+    names: Sequence[str],
+    n: int,
+    reference: Any = None,
+    **options: Any,
+) -> list[dict]:
     """Rows of :func:`summarize` for estimators ``names`` (same key: common random numbers).
 
     ``reference`` defaults to the exact gradient (:func:`analysis.stochastic.exact_value_and_grad`).
@@ -112,7 +125,7 @@ def compare_estimators(key, net, params, x, names, n: int, reference=None, **opt
     rows = []
     for name in names:
         opts = options if name == "coupled_flip_sub" else {}
-        fn = jax.jit(lambda k, p: estimate(name, k, net, p, x, n, **opts))
+        fn = jax.jit(lambda k, p, name=name, opts=opts: estimate(name, k, net, p, x, n, **opts))
         jax.block_until_ready(fn(key, params))
         t0 = time.perf_counter()
         g = jax.block_until_ready(fn(key, params))
@@ -131,16 +144,19 @@ _COLS = (
     "seconds_per_sample",
 )
 
+if TYPE_CHECKING:
+    from analysis.stochastic._network import Network
+
 
 def format_table(rows: list[dict]) -> str:
     """A printable table of the scalar columns of :func:`summarize` rows."""
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
     cells = [list(_COLS)] + [[fmt(r.get(c)) for c in _COLS] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(_COLS))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells)
 
 
-def write_csv(rows: list[dict], path) -> Path:
+def write_csv(rows: list[dict], path: str | os.PathLike) -> Path:
     """Write the scalar columns of the rows as CSV (makes parent folders)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,18 +213,18 @@ def _draw(fn, key, params, n, vectorize):
 
 
 def check_unbiased(
-    estimator,
-    key,
-    params,
+    estimator: Callable | None,
+    key: jax.Array,
+    params: Any,
     n: int,
     *,
-    reference=None,
-    other=None,
+    reference: Any = None,
+    other: Callable | None = None,
     alpha: float = 1e-3,
     method: str = "holm",
     atol: float = 1e-10,
     vectorize: bool = True,
-    samples=None,
+    samples: Any = None,
 ) -> UnbiasednessReport:
     """Test H0: E[estimator(key, params)] equals ``reference`` (exact) or E[other(key, params)].
 
@@ -232,7 +248,7 @@ def check_unbiased(
         h = _draw(other, k2, params, n, vectorize)
         ref, var = h.mean(0), var + h.var(0, ddof=1) / n
         names = coordinate_names(
-            jax.tree_util.tree_map(lambda v: v[0], samples) if samples is not None else estimator(k1, params)
+            jax.tree_util.tree_map(lambda v: v[0], samples) if samples is not None else estimator(k1, params)  # type: ignore[misc]  # given when samples is None
         )
     else:
         ref, names = flatten(reference), coordinate_names(reference)

@@ -7,10 +7,17 @@ every spike variable (Arya, Schauer, Schaefer & Rackauckas, NeurIPS 2022; Gygax 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from analysis.stochastic import _exact as ex
+
+if TYPE_CHECKING:
+    from analysis.stochastic._network import Network
 
 #
 # For a network whose spikes S_k ~ Bernoulli(p_k), p_k = f(z_k(params, S_<k)), coupled through
@@ -58,7 +65,9 @@ def _flip_losses(net, params, x, u, s, idx):
     return jax.vmap(one)(idx)
 
 
-def coupled_flip_gradient(net, params, x, u):
+def coupled_flip_gradient(
+    net: Network, params: Sequence[ArrayLike], x: ArrayLike, u: jax.Array
+) -> tuple[jax.Array, ...]:
     """Unbiased stochastic-AD gradient of E[L] for one sample (uniforms ``u``, all K flips).
 
     Costs K re-simulations (vectorised) + one VJP. Returns a pytree shaped like params.
@@ -70,11 +79,14 @@ def coupled_flip_gradient(net, params, x, u):
     return _add(_direct_term(net, params, x, s), _vjp_probs(net, params, x, s, c))
 
 
-def subsampled_coupled_flip_gradient(v, net, params, x, u, mix: float = 0.5):
+def subsampled_coupled_flip_gradient(
+    v: jax.Array, net: Network, params: Sequence[ArrayLike], x: ArrayLike, u: jax.Array, mix: float = 0.5
+) -> tuple[jax.Array, ...]:
     """Unbiased coupled-flip gradient with M = len(v) importance-sampled flips per sample.
 
-    Indices k are drawn i.i.d. (inverse CDF of the uniforms ``v``) from q_k = mix/K + (1 - mix) f'(z_k)/sum_j f'(z_j); the
-    cotangent sum_m c_{k_m} e_{k_m} / (M q_{k_m}) is unbiased for c (q_k > 0 for all k). Cost:
+    Indices k are drawn i.i.d. (inverse CDF of the uniforms ``v``) from
+    q_k = mix/K + (1 - mix) f'(z_k)/sum_j f'(z_j); the cotangent sum_m c_{k_m} e_{k_m} / (M q_{k_m})
+    is unbiased for c (q_k > 0 for all k). Cost:
     one simulation, M re-simulations and one VJP, i.e. about M + 2 forward passes.
     """
     K = net.n_spikes
@@ -103,7 +115,9 @@ def _total_spike_derivative(net, params, x, u=None, mask=None, val=None):
     return jax.lax.stop_gradient(z), jax.lax.stop_gradient(s), dlds
 
 
-def linearised_coupled_flip_gradient(net, params, x, u):
+def linearised_coupled_flip_gradient(
+    net: Network, params: Sequence[ArrayLike], x: ArrayLike, u: jax.Array
+) -> tuple[jax.Array, ...]:
     """The coupled-flip estimator with c_k replaced by dL/dS_k (linearised; one sample).
 
     Computed from a probe derivative d L / d eps_k and a VJP of the teacher-forced potentials
@@ -114,7 +128,9 @@ def linearised_coupled_flip_gradient(net, params, x, u):
     return _add(_direct_term(net, params, x, s), _vjp_probs(net, params, x, s, dlds, net.sg(z)))
 
 
-def linearised_given_spikes(net, params, x, s):
+def linearised_given_spikes(
+    net: Network, params: Sequence[ArrayLike], x: ArrayLike, s: jax.Array
+) -> tuple[jax.Array, ...]:
     """The linearised estimator (= SG) for a given configuration ``s`` (flat, length K)."""
     K = net.n_spikes
     z, s, dlds = _total_spike_derivative(net, params, x, mask=jnp.ones((K,), bool), val=s)

@@ -40,16 +40,21 @@ Example
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike, DTypeLike
 
 from analysis import _validate
 from analysis.neuron import spike_uniforms
 from analysis.stochastic import _coupled_flip as sad
 from analysis.stochastic._exact import Network, _check_inputs, log_prob_and_loss, loss_of_spikes, simulate
+
+if TYPE_CHECKING:
+    from analysis.neuron import Surrogate
 
 __all__ = [
     "ESTIMATORS",
@@ -63,7 +68,9 @@ __all__ = [
 ]
 
 
-def draw_uniforms(key, net: Network, n: int, n_flips: int = 0, dtype=None):
+def draw_uniforms(
+    key: jax.Array, net: Network, n: int, n_flips: int = 0, dtype: DTypeLike | None = None
+) -> tuple[jax.Array, jax.Array]:
     """(u, v): spike uniforms u of shape (n, K) and flip uniforms v of shape (n, n_flips)."""
     dtype = dtype or jnp.result_type(float)
     u = spike_uniforms(key, (n, net.n_spikes), dtype)
@@ -152,7 +159,9 @@ def estimator_names() -> tuple[str, ...]:
     return tuple(ESTIMATORS)
 
 
-def estimate(name: str, key, net: Network, params, x, n: int, **options):
+def estimate(
+    name: str, key: jax.Array, net: Network, params: Sequence[ArrayLike], x: ArrayLike, n: int, **options: Any
+) -> tuple[jax.Array, ...]:
     """Per-sample gradient estimates (leading axis n) of estimator ``name``.
 
     options: ``n_flips`` (M, for "coupled_flip_sub"; default 1). Let the caller jit:
@@ -168,7 +177,14 @@ def estimate(name: str, key, net: Network, params, x, n: int, **options):
     return estimate_from_uniforms(name, net, params, x, u, v)
 
 
-def estimate_from_uniforms(name: str, net: Network, params, x, u, v=None):
+def estimate_from_uniforms(
+    name: str,
+    net: Network,
+    params: Sequence[ArrayLike],
+    x: ArrayLike,
+    u: jax.Array,
+    v: jax.Array | None = None,
+) -> tuple[jax.Array, ...]:
     """Like :func:`estimate` with the uniforms given: u (n, K) spikes, v (n, M) flip draws."""
     if name not in ESTIMATORS:
         raise ValueError(f"unknown estimator {name!r}; valid names: {', '.join(ESTIMATORS)}")
@@ -181,7 +197,15 @@ def estimate_from_uniforms(name: str, net: Network, params, x, u, v=None):
     return ESTIMATORS[name](u, v, net, params, x)
 
 
-def estimate_many(names, key, net: Network, params, x, n: int, n_flips: int = 1) -> dict:
+def estimate_many(
+    names: Sequence[str],
+    key: jax.Array,
+    net: Network,
+    params: Sequence[ArrayLike],
+    x: ArrayLike,
+    n: int,
+    n_flips: int = 1,
+) -> dict:
     """{name: per-sample estimates} for several estimators on the same uniforms (one trace).
 
     Jitting this once per network compiles all estimators together.
@@ -202,7 +226,15 @@ class _SGOfConfig:
         return [sad.linearised_given_spikes(m, params, x, s) for m in self.nets]
 
 
-def exact_sg_mean(net: Network, params, x, *, surrogates=None, weight_nets=None, **enum_options):
+def exact_sg_mean(
+    net: Network,
+    params: Sequence[ArrayLike],
+    x: ArrayLike,
+    *,
+    surrogates: Sequence[Surrogate] | None = None,
+    weight_nets: Sequence[Network] | None = None,
+    **enum_options: Any,
+) -> Any:
     """Exact E[SG] = sum_S P(S) SG(S) by enumeration (the SG of a configuration is its
     linearised coupled-flip value, equal to the SG sample by sample; Gygax & Zenke 2025 sec. 4).
 

@@ -24,9 +24,12 @@ Example
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from analysis.stochastic._network import (
     LOSSES,
@@ -109,7 +112,9 @@ def _enumerate_sum(fn, K, chunk, dtype, out_like):
     return acc
 
 
-def exact_value_and_grad(net: Network, params, x, *, max_k: int = DEFAULT_MAX_K, chunk: int = 2**13):
+def exact_value_and_grad(
+    net: Network, params: Sequence[ArrayLike], x: ArrayLike, *, max_k: int = DEFAULT_MAX_K, chunk: int = 2**13
+) -> tuple[jax.Array, tuple[jax.Array, ...]]:
     """Exact E[L] and grad_params E[L] = sum_S grad(P(S) L(S)) over all 2^K configurations.
 
     Vectorised over a chunk of configurations (vmap), chunks in a lax.scan, each chunk's
@@ -140,8 +145,15 @@ def _value_and_grad_fn(net, chunk):
 
 
 def exact_mean(
-    net: Network, params, x, per_config, *, weight_nets=None, max_k: int = DEFAULT_MAX_K, chunk: int = 2**11
-):
+    net: Network,
+    params: Sequence[ArrayLike],
+    x: ArrayLike,
+    per_config: Callable,
+    *,
+    weight_nets: Sequence[Network] | None = None,
+    max_k: int = DEFAULT_MAX_K,
+    chunk: int = 2**11,
+) -> Any:
     """Exact E_S[g(S)] = sum_S P(S) g(S) for a per-configuration pytree g = per_config(params, x, s).
 
     Used for the exact mean of the surrogate gradient (whose per-sample value is a function
@@ -170,8 +182,8 @@ def _mean_fn(net, per_config, nets, chunk):
             g = jax.vmap(lambda s: per_config(params, x, s))(s_batch)
             out = []
             for m in nets:
-                lp = jax.vmap(lambda s: log_prob_and_loss(m, params, x, s)[0])(s_batch)
-                out.append(jax.tree_util.tree_map(lambda v: jnp.tensordot(jnp.exp(lp), v, axes=1), g))
+                lp = jax.vmap(lambda s, m=m: log_prob_and_loss(m, params, x, s)[0])(s_batch)
+                out.append(jax.tree_util.tree_map(lambda v, lp=lp: jnp.tensordot(jnp.exp(lp), v, axes=1), g))
             return out
 
         return _enumerate_sum(fn, net.n_spikes, chunk, dtype, like)
@@ -179,7 +191,9 @@ def _mean_fn(net, per_config, nets, chunk):
     return jax.jit(run)
 
 
-def spike_probability_range(net: Network, params, x, *, max_k: int = 16):
+def spike_probability_range(
+    net: Network, params: Sequence[ArrayLike], x: ArrayLike, *, max_k: int = 16
+) -> tuple[float, float]:
     """(min, max) of the spike probabilities f(z_k) over all variables and all 2^K
     configurations (teacher forced). Monte-Carlo tests with n samples need the rare-event
     probabilities min(p, 1 - p) well above 1/n for their normal approximation to hold.

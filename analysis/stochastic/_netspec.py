@@ -21,8 +21,10 @@ For LIF networks the number of steps is the length of ``input``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -86,7 +88,7 @@ def _named(spec, key, maker, required=True):
         raise SpecError(f"spec field '{key}': {exc}") from None
 
 
-def network_from_spec(spec: dict):
+def network_from_spec(spec: dict) -> tuple[Network, tuple[jax.Array, ...], jax.Array, dict]:
     """(Network, params, x, options) from a spec dict; raises SpecError naming the field."""
     if not isinstance(spec, dict):
         raise SpecError("the spec must be a JSON object")
@@ -141,7 +143,7 @@ def network_from_spec(spec: dict):
     return net, tuple(jnp.asarray(w) for w in ws), jnp.asarray(x), options
 
 
-def load_spec(path):
+def load_spec(path: str | os.PathLike) -> tuple[Network, tuple[jax.Array, ...], jax.Array, dict]:
     """Read a spec file; a missing file raises FileNotFoundError, bad JSON a SpecError."""
     path = Path(path)
     if not path.exists():

@@ -29,11 +29,13 @@ configurations: :mod:`analysis.stochastic._exact`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from analysis import _validate
 from analysis.neuron import (
@@ -146,7 +148,7 @@ def _check_inputs(net: Network, params, x):
     shapes = net.param_shapes()
     if not isinstance(params, (tuple, list)) or len(params) != len(shapes):
         raise ValueError(f"params must be a tuple of {len(shapes)} weight matrices with shapes {shapes}")
-    for i, (w, s) in enumerate(zip(params, shapes)):
+    for i, (w, s) in enumerate(zip(params, shapes, strict=True)):
         if jnp.shape(w) != s:
             raise ValueError(f"params[{i}] has shape {jnp.shape(w)}, expected {s}")
     if jnp.shape(x) != net.input_shape():
@@ -207,7 +209,7 @@ def _lif(net, params, x, mode, a):
     def step(carry, inp):
         x_t, a_now = inp
         new, zs, ss, s_in, off = [], [], [], x_t, 0
-        for w, (i_syn, u_mem) in zip(params, carry):
+        for w, (i_syn, u_mem) in zip(params, carry, strict=True):
             n = w.shape[0]
             z = u_mem - net.theta
             s = _spike(net, mode, z, tuple(v[off : off + n] for v in a_now))
@@ -221,7 +223,16 @@ def _lif(net, params, x, mode, a):
     return z.reshape(-1), s.reshape(-1)
 
 
-def simulate(net: Network, params, x, mode: str = "bernoulli", u=None, mask=None, val=None, eps=None):
+def simulate(
+    net: Network,
+    params: Sequence[ArrayLike],
+    x: ArrayLike,
+    mode: str = "bernoulli",
+    u: ArrayLike | None = None,
+    mask: ArrayLike | None = None,
+    val: ArrayLike | None = None,
+    eps: ArrayLike | None = None,
+) -> tuple[jax.Array, jax.Array]:
     """Run the network once; returns (z, S), flat arrays of length K (time-major).
 
     mode : spike rule (``MODES``): "bernoulli" S = 1[u < f(z)] with SG derivative psi;
@@ -235,7 +246,7 @@ def simulate(net: Network, params, x, mode: str = "bernoulli", u=None, mask=None
     return run(net, params, x, mode, a)
 
 
-def loss_of_spikes(net: Network, s):
+def loss_of_spikes(net: Network, s: jax.Array) -> jax.Array:
     """Loss L of a flat spike vector (readout of the last layer, see module docstring)."""
     n_out = net.sizes[-1]
     r = s.reshape(net.steps, -1)[:, -n_out:].mean(axis=0)
@@ -252,7 +263,9 @@ def _log_q(net, z, s):
     return jnp.log(jnp.maximum(q, jnp.finfo(q.dtype).tiny))
 
 
-def log_prob_and_loss(net: Network, params, x, s):
+def log_prob_and_loss(
+    net: Network, params: Sequence[ArrayLike], x: ArrayLike, s: jax.Array
+) -> tuple[jax.Array, jax.Array]:
     """(log P(S = s | x; params), L(s)) with the configuration ``s`` teacher-forced.
 
     ``s`` is a flat {0,1} vector of length K. Differentiable in ``params`` (jax.grad).
@@ -261,13 +274,15 @@ def log_prob_and_loss(net: Network, params, x, s):
     return jnp.sum(_log_q(net, z, s)), loss_of_spikes(net, s)
 
 
-def sample_spikes(key, net: Network, params, x):
+def sample_spikes(key: jax.Array, net: Network, params: Sequence[ArrayLike], x: ArrayLike) -> jax.Array:
     """One sample S (flat, length K) of the stochastic network; uniforms drawn from ``key``."""
     u = spike_uniforms(key, (net.n_spikes,), jnp.result_type(x, *params))
     return simulate(net, params, x, "bernoulli", u=u)[1]
 
 
-def random_instance(key, net: Network, weight_scale: float = 1.0, input_rate: float = 0.5):
+def random_instance(
+    key: jax.Array, net: Network, weight_scale: float = 1.0, input_rate: float = 0.5
+) -> tuple[tuple[jax.Array, ...], jax.Array]:
     """Random (params, x) for ``net``: W_l ~ N(0, weight_scale^2 / n_{l-1}) * sqrt(2),
 
     feedforward input x ~ U[0, 2)^n_in, LIF input spikes x[t] ~ Bernoulli(input_rate).
@@ -276,7 +291,7 @@ def random_instance(key, net: Network, weight_scale: float = 1.0, input_rate: fl
     keys = jax.random.split(key, len(net.sizes))
     params = tuple(
         jax.random.normal(k, s) * weight_scale * math.sqrt(2.0 / s[1])
-        for k, s in zip(keys[1:], net.param_shapes())
+        for k, s in zip(keys[1:], net.param_shapes(), strict=True)
     )
     if net.kind == "feedforward":
         x = 2.0 * jax.random.uniform(keys[0], net.input_shape())

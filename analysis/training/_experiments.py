@@ -19,11 +19,14 @@ Example
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import asdict, dataclass
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from analysis.neuron import escape_noise
 from analysis.snn import METHOD_NAMES, LIFParams, Method, SNNConfig, init_params, simulate
@@ -37,6 +40,10 @@ from analysis.training._fit import (
     upper_bound_regularizer,
 )
 from analysis.training.tasks import make_spike_train_task
+
+if TYPE_CHECKING:
+    from analysis.snn import SimResult
+    from analysis.training.tasks import RandmanConfig
 
 __all__ = [
     "sigmoid_method",
@@ -97,7 +104,9 @@ def spike_train_network(run: SpikeTrainRun) -> SNNConfig:
     return SNNConfig(n_in=run.n_inputs, hidden=(run.n_hidden,), n_out=run.n_neurons, readout="lif", lif=lif)
 
 
-def repeated_trials(params, x, cfg, method: Method, key, n_trials: int):
+def repeated_trials(
+    params: dict, x: ArrayLike, cfg: SNNConfig, method: Method, key: jax.Array, n_trials: int
+) -> SimResult:
     """Simulate input ``x`` [B, T, n_in] in ``n_trials`` trials: SimResult with a leading
     trial axis [R, B, T, N] (independent keys; identical trials for deterministic)."""
     keys = jax.random.split(key, n_trials)
@@ -136,11 +145,11 @@ def train_spike_train(
     method_name: str,
     run: SpikeTrainRun = SpikeTrainRun(),
     *,
-    out_dir=None,
+    out_dir: str | os.PathLike | None = None,
     resume: bool = False,
     progress: bool = True,
     return_setup: bool = False,
-):
+) -> Any:
     """Train on the dithered-image target; loss = mean squared van Rossum distance.
 
     Returns the :class:`~analysis.training.TrainResult` (history rows: loss, det_/stoch_
@@ -255,11 +264,11 @@ def _classifier_loss(cfg, method, reg_bound, reg_strength):
 
 def train_classifier(
     method_name: str,
-    train,
-    valid,
+    train: tuple[ArrayLike, ArrayLike],
+    valid: tuple[ArrayLike, ArrayLike],
     run: ClassifierRun = ClassifierRun(),
     *,
-    out_dir=None,
+    out_dir: str | os.PathLike | None = None,
     resume: bool = False,
     progress: bool = True,
     task_name: str = "classification",
@@ -334,7 +343,7 @@ def spike_train_preset(profile: str = "quick", **overrides) -> SpikeTrainRun:
     return SpikeTrainRun(**{**_preset(presets, profile), **overrides})
 
 
-def randman_preset(profile: str = "quick", **overrides):
+def randman_preset(profile: str = "quick", **overrides: Any) -> tuple[RandmanConfig, ClassifierRun]:
     """(RandmanConfig, ClassifierRun): ``quick`` 4 classes x 100 samples, 30 units, 40 steps,
     48 hidden, 40 epochs; ``full`` 10 classes x 500 samples, 50 units, 100 steps, manifold
     dimension 3 (dimension 1 at this size is solved in ~5 epochs), 128 hidden, 60 epochs."""
@@ -352,7 +361,7 @@ def randman_preset(profile: str = "quick", **overrides):
     return data[profile], ClassifierRun(**{**runs[profile], **overrides})
 
 
-def shd_preset(profile: str = "quick", **overrides):
+def shd_preset(profile: str = "quick", **overrides: Any) -> tuple[int, int, ClassifierRun]:
     """(max train samples, max test samples, ClassifierRun) for SHD: ``quick`` uses 512 /
     256 samples and 5 epochs; ``full`` all samples, a recurrent 128-unit layer, 40 epochs."""
     presets = {

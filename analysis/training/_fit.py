@@ -22,15 +22,17 @@ import csv
 import functools
 import io
 import json
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.typing import ArrayLike
 
 from analysis import _validate
 from analysis.runtime import atomic_write_bytes, to_jsonable
@@ -95,7 +97,7 @@ def _check_logits(outputs, labels):
         raise ValueError(f"outputs must be [B, T, C] and labels [B]; got {outputs.shape} and {labels.shape}")
 
 
-def max_over_time_cross_entropy(outputs, labels) -> jax.Array:
+def max_over_time_cross_entropy(outputs: jax.Array, labels: jax.Array) -> jax.Array:
     """Mean over the batch of CE(softmax(max_t outputs[b, t, :]), labels[b]); outputs [B,T,C]."""
     outputs, labels = jnp.asarray(outputs), jnp.asarray(labels)
     _check_logits(outputs, labels)
@@ -103,14 +105,14 @@ def max_over_time_cross_entropy(outputs, labels) -> jax.Array:
     return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
 
 
-def accuracy_max_over_time(outputs, labels) -> jax.Array:
+def accuracy_max_over_time(outputs: jax.Array, labels: jax.Array) -> jax.Array:
     """Fraction of samples whose argmax_c max_t outputs equals the label."""
     outputs, labels = jnp.asarray(outputs), jnp.asarray(labels)
     _check_logits(outputs, labels)
     return jnp.mean(jnp.argmax(jnp.max(outputs, axis=1), axis=-1) == labels)
 
 
-def upper_bound_regularizer(spikes, bound: float, strength: float = 1.0) -> jax.Array:
+def upper_bound_regularizer(spikes: jax.Array, bound: float, strength: float = 1.0) -> jax.Array:
     """strength * mean_n relu(c_n - bound)^2, c_n = spike count of neuron n per sample.
 
     ``spikes`` [B, T, N] (or [T, N]): counts are averaged over the batch first, so only
@@ -178,12 +180,12 @@ def _run_epoch(step, params, opt_state, key, data, batch_size):
 
 def fit(
     loss_fn: Callable,
-    params,
-    data,
+    params: Any,
+    data: tuple[ArrayLike, ArrayLike],
     cfg: TrainConfig,
     *,
     evaluate: Callable | None = None,
-    out_dir=None,
+    out_dir: str | os.PathLike | None = None,
     resume: bool = False,
     progress: bool = True,
     run_info: dict | None = None,
@@ -201,6 +203,7 @@ def fit(
     from tqdm import tqdm
 
     opt_state = optimizer(cfg.optimizer, cfg.learning_rate).init(params)
+    history: list[dict]
     history, start = [], 0
     if resume and out_dir is not None and (Path(out_dir) / "checkpoint.npz").is_file():
         params, opt_state, history = load_checkpoint(out_dir, params, opt_state, cfg, run_info)
@@ -255,12 +258,14 @@ def _restore(prefix, template, z):
     if f"{prefix}{len(leaves)}" in z or any(f"{prefix}{i}" not in z for i in range(len(leaves))):
         raise ValueError("checkpoint does not match the model/optimiser structure")
     new = [jnp.asarray(z[f"{prefix}{i}"], dtype=jnp.asarray(l).dtype) for i, l in enumerate(leaves)]
-    for a, b in zip(new, leaves):
+    for a, b in zip(new, leaves, strict=True):
         _validate.same_shape(a, b, "checkpointed array", "model array")
     return jax.tree.unflatten(treedef, new)
 
 
-def load_checkpoint(out_dir, params, opt_state, cfg: TrainConfig, run_info: dict | None = None):
+def load_checkpoint(
+    out_dir: str | os.PathLike, params: Any, opt_state: Any, cfg: TrainConfig, run_info: dict | None = None
+) -> tuple[Any, Any, list[dict]]:
     """(params, opt_state, history) from ``out_dir``/checkpoint.npz, using the given
     params / opt_state as structure templates; a different config (other than the number
     of epochs) or ``run_info`` raises ValueError."""

@@ -27,6 +27,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
+from jax.typing import ArrayLike
 
 from analysis import _validate
 
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 
-def exp_filter(x, tau: float, dt: float = 1.0) -> jax.Array:
+def exp_filter(x: ArrayLike, tau: float, dt: float = 1.0) -> jax.Array:
     """Causal exponential filter along axis -2: y[t] = exp(-dt/tau) y[t-1] + x[t], y[-1] = 0."""
     x = jnp.asarray(x)
     if x.ndim < 2:
@@ -61,7 +63,7 @@ def exp_filter(x, tau: float, dt: float = 1.0) -> jax.Array:
     return jnp.moveaxis(ys, 0, -2)
 
 
-def _pair(a, b):
+def _pair(a: ArrayLike, b: ArrayLike) -> tuple[jax.Array, jax.Array]:
     a, b = jnp.asarray(a), jnp.asarray(b)
     _validate.same_shape(a, b, "a", "b")
     if a.ndim < 2:
@@ -69,36 +71,36 @@ def _pair(a, b):
     return a, b
 
 
-def van_rossum_loss(a, b, tau: float = 10.0, dt: float = 1.0) -> jax.Array:
+def van_rossum_loss(a: ArrayLike, b: ArrayLike, tau: float = 10.0, dt: float = 1.0) -> jax.Array:
     """Squared van Rossum distance D^2 = (dt / tau) sum_{t,n} (kappa * (a - b))^2, shape [...]."""
     a, b = _pair(a, b)
     y = exp_filter(a - b, tau, dt)
     return jnp.sum(y * y, axis=(-2, -1)) * (dt / tau)
 
 
-def van_rossum_distance(a, b, tau: float = 10.0, dt: float = 1.0) -> jax.Array:
+def van_rossum_distance(a: ArrayLike, b: ArrayLike, tau: float = 10.0, dt: float = 1.0) -> jax.Array:
     """van Rossum distance D = sqrt(:func:`van_rossum_loss`), shape [...]."""
     return jnp.sqrt(van_rossum_loss(a, b, tau, dt))
 
 
-def l2_spike_distance(a, b) -> jax.Array:
+def l2_spike_distance(a: ArrayLike, b: ArrayLike) -> jax.Array:
     """Euclidean distance of rasters over time and neurons, shape [...]."""
     a, b = _pair(a, b)
     return jnp.sqrt(jnp.sum((a - b) ** 2, axis=(-2, -1)))
 
 
-def spike_counts(spikes) -> jax.Array:
+def spike_counts(spikes: ArrayLike) -> jax.Array:
     """Spike count per neuron: [..., T, N] -> [..., N]."""
     return jnp.sum(jnp.asarray(spikes), axis=-2)
 
 
-def firing_rates(spikes, dt: float = 1e-3) -> jax.Array:
+def firing_rates(spikes: ArrayLike, dt: float = 1e-3) -> jax.Array:
     """Mean firing rate in Hz per neuron: count / (T dt), [..., T, N] -> [..., N]."""
     s = jnp.asarray(spikes)
     return spike_counts(s) / (s.shape[-2] * _validate.positive_scalar(dt, "dt"))
 
 
-def fano_factor(trials) -> jax.Array:
+def fano_factor(trials: ArrayLike) -> jax.Array:
     """Trial-to-trial Fano factor per neuron from rasters [R, ..., T, N] (R >= 2 trials).
 
     F_n = Var_r(count_rn) / E_r(count_rn) with the unbiased (R - 1) variance; NaN where a
@@ -111,18 +113,18 @@ def fano_factor(trials) -> jax.Array:
     return jnp.where(mean > 0, var / jnp.where(mean > 0, mean, 1.0), jnp.nan)
 
 
-def mean_fano_factor(trials) -> jax.Array:
+def mean_fano_factor(trials: ArrayLike) -> jax.Array:
     """Mean of :func:`fano_factor` over the neurons that fire at all (NaN if none do)."""
     return jnp.nanmean(fano_factor(trials))
 
 
-def interspike_intervals(train) -> np.ndarray:
+def interspike_intervals(train: npt.ArrayLike) -> np.ndarray:
     """ISIs (in bins) of one spike train [T] of 0/1 values, as a NumPy array."""
     t = np.flatnonzero(np.asarray(train) > 0)
     return np.diff(t)
 
 
-def isi_cv(spikes) -> np.ndarray:
+def isi_cv(spikes: npt.ArrayLike) -> np.ndarray:
     """Coefficient of variation of the ISIs per neuron of a raster [T, N] (NumPy, vectorised).
 
     CV_n = std(ISI) / mean(ISI) over the ISIs of neuron n (population std, ddof=0); NaN for

@@ -6,8 +6,9 @@
 2. Coupled-flip estimator cost relative to one SG gradient evaluation on the same network
    (LIF, K spike variables, batch of samples): full (K flips) and subsampled (M flips);
    target: subsampled <= (M + 2) SG evaluations.
-Runs in the default dtype (float32 under ``sgtheory bench``). Timings: medians of interleaved rounds in one process (proofs_numeric.bench._timing); the
-machine is shared, so differences below ~10% are noise.
+Runs in the default dtype (float32 under ``sgtheory bench``). Timings: medians of interleaved
+rounds in one process (proofs_numeric.bench._timing); the machine is
+shared, so differences below ~10% are noise.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ def _coupled_flip_cost(profile):
     sg = res["sg_stochastic"]["median_s"]
     sub, full = res["coupled_flip_sub"]["median_s"] / sg, res["coupled_flip"]["median_s"] / sg
     print(
-        f"  subsampled / SG = {sub:.2f} (target <= M + 2 = {m + 2}); full / SG = {full:.1f} (K = {net.n_spikes})"
+        f"  subsampled / SG = {sub:.2f} (target <= M + 2 = {m + 2}); "
+        f"full / SG = {full:.1f} (K = {net.n_spikes})"
     )
     return {
         "K": net.n_spikes,

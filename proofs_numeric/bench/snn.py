@@ -116,7 +116,7 @@ def _snntorch_fn(x, c, lif):
         total = 0.0
         for t in range(xt.shape[1]):
             h = xt[:, t]
-            for l, (lin, n) in enumerate(zip(lins, neurons)):
+            for l, (lin, n) in enumerate(zip(lins, neurons, strict=True)):
                 h, syn, mem = n(lin(h), *states[l])
                 states[l] = (syn, mem)
             total = total + (h * ct[:, t]).mean()

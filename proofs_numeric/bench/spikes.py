@@ -114,11 +114,11 @@ def run(profile: str = "quick") -> dict:
     grads = {n: f(weights, x, target, key) for n, f in fns.items()}
     same = all(
         bool(jnp.allclose(a, b, rtol=1e-5, atol=1e-7))
-        for a, b in zip(grads["toolkit_heaviside"], grads["hand_custom_jvp"])
+        for a, b in zip(grads["toolkit_heaviside"], grads["hand_custom_jvp"], strict=True)
     )
     same_b = all(
         bool(jnp.allclose(a, b, rtol=1e-5, atol=1e-7))
-        for a, b in zip(grads["toolkit_bernoulli"], grads["hand_bernoulli"])
+        for a, b in zip(grads["toolkit_bernoulli"], grads["hand_bernoulli"], strict=True)
     )
     res = interleaved(
         {n: partial(f, weights, x, target, key) for n, f in fns.items()},
@@ -138,7 +138,8 @@ def run(profile: str = "quick") -> dict:
     print(f"  gradients agree with the hand-written versions: heaviside {same}, bernoulli {same_b}")
     for n, h in hlo.items():
         print(
-            f"  optimised HLO {n:24s} fusions {h['fusion']:3d}  dots {h['dot']:2d}  instructions {h['instructions']}"
+            f"  optimised HLO {n:24s} fusions {h['fusion']:3d}  dots {h['dot']:2d}  "
+            f"instructions {h['instructions']}"
         )
     return {
         "medians_s": {n: r["median_s"] for n, r in res.items()},

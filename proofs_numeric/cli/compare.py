@@ -40,7 +40,7 @@ def run(args) -> int:
     value, grad = exact_value_and_grad(net, params, x)
     print(f"{net.kind} network, sizes {net.sizes}, K = {net.n_spikes} spike variables")
     print(f"exact E[L] = {float(value):.10g}")
-    for name, g in zip(coordinate_names(grad), flatten(grad)):
+    for name, g in zip(coordinate_names(grad), flatten(grad), strict=True):
         print(f"  dE[L]/dW{name} = {g:+.6g}")
     rows = compare_estimators(
         jax.random.key(args.seed),
@@ -54,9 +54,15 @@ def run(args) -> int:
     )
     print(format_table(rows))
     if args.json:
-        print(
-            f"wrote {write_json(args.json, {'spec': args.spec, 'K': net.n_spikes, 'exact_value': value, 'exact_grad': flatten(grad), 'coordinates': coordinate_names(grad), 'estimators': rows})}"
-        )
+        out = {
+            "spec": args.spec,
+            "K": net.n_spikes,
+            "exact_value": value,
+            "exact_grad": flatten(grad),
+            "coordinates": coordinate_names(grad),
+            "estimators": rows,
+        }
+        print(f"wrote {write_json(args.json, out)}")
     if args.csv:
         print(f"wrote {write_csv(rows, args.csv)}")
     return 0

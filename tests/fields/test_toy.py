@@ -113,5 +113,5 @@ def test_derivative_rule_is_the_sigmoid_prime_surrogate():
 
     z = jnp.linspace(-3.0, 3.0, 41)
     for beta, beta_sg in ((10000.0, 5.0), (2.0, 2.0)):
-        d = jax.vmap(jax.grad(lambda v: tn.sg_sigmoid(v, beta, beta_sg)))(z)
+        d = jax.vmap(jax.grad(lambda v, b=beta, b_sg=beta_sg: tn.sg_sigmoid(v, b, b_sg)))(z)
         np.testing.assert_allclose(d, surrogate("sigmoid_prime", beta_sg)(z), rtol=1e-14, atol=1e-300)

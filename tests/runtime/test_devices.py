@@ -59,7 +59,7 @@ def test_four_devices_equal_one_device():
     res = json.loads(r.stdout.split("RESULT", 1)[1])
     one, four = res["1"], res["4"]
     assert len(one) == len(four)
-    for a, b in zip(one, four):
+    for a, b in zip(one, four, strict=True):
         assert a == pytest.approx(b, rel=1e-10, abs=1e-13)
     assert abs(one[0]) > 0 and any(abs(v) > 0 for v in one[1])  # a real gradient was compared
     assert res["shards4"] == 4 and res["shards1"] == 1  # replicated over 4 devices

@@ -33,7 +33,7 @@ def test_event_matmul_value_and_grads(budget):
     np.testing.assert_allclose(np.asarray(y), np.asarray(s @ w), rtol=1e-12, atol=1e-12)
     f_e = lambda s, w: jnp.sum(event_matmul(s, w, budget, "xla") * g)  # noqa: E731
     f_d = lambda s, w: jnp.sum((s @ w) * g)  # noqa: E731
-    for a, b in zip(jax.grad(f_e, (0, 1))(s, w), jax.grad(f_d, (0, 1))(s, w)):
+    for a, b in zip(jax.grad(f_e, (0, 1))(s, w), jax.grad(f_d, (0, 1))(s, w), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
 
 
@@ -57,7 +57,7 @@ def test_event_network_gradients_equal_dense_float32(kw, name):
 
     grad = jax.jit(jax.grad(loss), static_argnums=1)
     gd, ge = grad(params, dense), grad(params, event)
-    for a, b in zip(jax.tree_util.tree_leaves(gd), jax.tree_util.tree_leaves(ge)):
+    for a, b in zip(jax.tree_util.tree_leaves(gd), jax.tree_util.tree_leaves(ge), strict=True):
         assert a.dtype == jnp.float32
         scale = float(jnp.abs(a).max())
         assert scale > 0
@@ -131,7 +131,7 @@ def test_numba_and_xla_backends_agree(dtype):
         _bound(ga @ wa.T, w.shape[1], dtype),
         _bound(sa.T @ ga, s.shape[0], dtype),
     )
-    for a, b, tol in zip(vg("numba"), vg("xla"), bounds):
+    for a, b, tol in zip(vg("numba"), vg("xla"), bounds, strict=True):
         assert np.all(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)) <= tol)
 
 
@@ -153,7 +153,7 @@ def test_numba_event_matmul_vmap_and_mixed_dtypes():
     loss = lambda f: lambda s, w: jnp.sum(f(s, w) ** 2)  # noqa: E731
     ge = jax.vmap(jax.grad(loss(lambda s, w: event_matmul(s, w, 0, "numba")), (0, 1)), (0, None))(sb, w)
     gd = jax.vmap(jax.grad(loss(lambda s, w: s @ w), (0, 1)), (0, None))(sb, w)
-    for a, b in zip(ge, gd):
+    for a, b in zip(ge, gd, strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol * float(jnp.abs(b).max()))
     sbool = s != 0
     np.testing.assert_allclose(

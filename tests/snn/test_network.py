@@ -125,7 +125,7 @@ def test_forward_matches_numpy_loop(name, meth):
     res = _sim(params, x, cfg, method(meth), key)
     ref_spikes, ref_out = _np_network(params, x, cfg, method(meth), key)
     assert res.output.shape == (B, T, cfg.n_out) and res.output.dtype == jnp.float64
-    for s, r, n in zip(res.spikes, ref_spikes, cfg.layer_sizes):
+    for s, r, n in zip(res.spikes, ref_spikes, cfg.layer_sizes, strict=True):
         assert s.shape == (B, T, n)
         np.testing.assert_array_equal(np.asarray(s), r)
     assert sum(float(s.sum()) for s in res.spikes) > 0  # the comparison is not vacuous
@@ -180,7 +180,7 @@ def test_gradients_match_unrolled_loop(meth, reset):
     x, key, m = _inputs(8), jax.random.key(9), method(meth)
     g_scan = jax.jit(jax.grad(_scan_loss), static_argnums=(2, 3))(params, x, cfg, m, key)
     g_loop = jax.jit(jax.grad(_loop_loss), static_argnums=(2, 3, 5))(params, x, cfg, m, key, reset)
-    for a, b in zip(jax.tree_util.tree_leaves(g_scan), jax.tree_util.tree_leaves(g_loop)):
+    for a, b in zip(jax.tree_util.tree_leaves(g_scan), jax.tree_util.tree_leaves(g_loop), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-12)
     assert float(jnp.abs(g_scan["hidden"][0]["w"]).sum()) > 0
 
@@ -221,7 +221,7 @@ def test_checkpoint_identical_gradients(block):
     loss = lambda p, c: jnp.sum(_sim(p, x, c, m, key).output * jnp.arange(23.0)[:, None])  # noqa: E731
     grad = jax.jit(jax.grad(loss), static_argnums=1)
     ga, gb = grad(params, base), grad(params, ck)
-    for a, b in zip(jax.tree_util.tree_leaves(ga), jax.tree_util.tree_leaves(gb)):
+    for a, b in zip(jax.tree_util.tree_leaves(ga), jax.tree_util.tree_leaves(gb), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-14)
 
 
@@ -327,7 +327,7 @@ def test_handwritten_layer_backward_equals_autodiff(cfg, meth, reset):
 
     grad = jax.jit(jax.grad(loss), static_argnums=1)
     ga, gb = grad(params, cfg), grad(params, ck)
-    for a, b in zip(jax.tree_util.tree_leaves(ga), jax.tree_util.tree_leaves(gb)):
+    for a, b in zip(jax.tree_util.tree_leaves(ga), jax.tree_util.tree_leaves(gb), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-12)
     assert all(float(jnp.abs(a).max()) > 0 for a in jax.tree_util.tree_leaves(ga))
 

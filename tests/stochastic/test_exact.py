@@ -32,7 +32,7 @@ def _naive_ff_value(ws, x, theta, beta):
     total = 0.0
     for bits in itertools.product([0.0, 1.0], repeat=sum(sizes)):
         s_in, prob, off = np.asarray(x), 1.0, 0
-        for w, n in zip(ws, sizes):
+        for w, n in zip(ws, sizes, strict=True):
             s = np.array(bits[off : off + n])
             p = _sigmoid(w @ s_in - theta, beta)
             prob *= np.prod(np.where(s == 1, p, 1 - p))
@@ -62,7 +62,7 @@ def test_feedforward_value_and_gradient_match_naive_loop_and_finite_differences(
     h = 1e-5
     for layer, (i, j) in [(0, (1, 0)), (1, (0, 2))]:
 
-        def at(d):
+        def at(d, layer=layer, i=i, j=j):
             ws = [np.array(w) for w in params]
             ws[layer][i, j] += d
             return _naive_ff_value(ws, x, 0.3, 2.0)
@@ -77,7 +77,7 @@ def test_lif_log_prob_matches_naive_loop_and_probabilities_sum_to_one():
     lm, ls = math.exp(-1 / 4.0), math.exp(-1 / 2.0)
     configs = np.array(list(itertools.product([0.0, 1.0], repeat=net.n_spikes)))
     lps = jax.jit(jax.vmap(lambda s: log_prob_and_loss(net, params, x, s)[0]))(jnp.asarray(configs))
-    for bits, lp in zip(configs[::5], np.asarray(lps)[::5]):
+    for bits, lp in zip(configs[::5], np.asarray(lps)[::5], strict=True):
         assert abs(lp - _naive_lif_logp(params, np.asarray(x), bits, 0.2, 3.0, lm, ls)) < 1e-10
     assert abs(float(jnp.sum(jnp.exp(lps))) - 1.0) < 1e-12
 

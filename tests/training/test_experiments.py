@@ -27,7 +27,7 @@ def test_snn_training_resumes_bitwise_identically(tmp_path):
     resumed = train_classifier(
         "stochastic", train, valid, run4, out_dir=tmp_path / "b", resume=True, progress=False
     )
-    for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params)):
+    for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params), strict=True):
         assert a.dtype == np.float32
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert full.history == resumed.history

@@ -103,7 +103,7 @@ def test_resume_after_interruption_is_bitwise_identical(tmp_path):
     full = train.fit(loss_fn, p0, data, cfg4, out_dir=tmp_path / "a", progress=False)
     train.fit(loss_fn, p0, data, cfg2, out_dir=tmp_path / "b", progress=False)  # "crash" here
     resumed = train.fit(loss_fn, p0, data, cfg4, out_dir=tmp_path / "b", resume=True, progress=False)
-    for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params)):
+    for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert full.history == resumed.history
     lines = (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()

@@ -77,7 +77,7 @@ def _coefficients(key, cfg: RandmanConfig):
     return a, b, p
 
 
-def manifold_values(coef, x, alpha: float) -> jax.Array:
+def manifold_values(coef: jax.Array, x: jax.Array, alpha: float) -> jax.Array:
     """Raw series g_{c,m}(x) for per-class coordinates x [C, S, D] -> [C, S, M]."""
     a, b, p = coef  # each [C, M, D, K]
     k = jnp.arange(1, a.shape[-1] + 1, dtype=jnp.float32)
@@ -95,7 +95,12 @@ def _spike_times(key_ref, coef, x, cfg: RandmanConfig) -> jax.Array:
     return jnp.minimum(jnp.floor(g * n_used), n_used - 1).astype(jnp.int32)  # [C, S, M]
 
 
-def make_randman(key, cfg: RandmanConfig = RandmanConfig(), n_samples: int | None = None, sample_key=None):
+def make_randman(
+    key: jax.Array,
+    cfg: RandmanConfig = RandmanConfig(),
+    n_samples: int | None = None,
+    sample_key: jax.Array | None = None,
+) -> tuple[jax.Array, jax.Array]:
     """Draw a randman data set: (inputs [C*S, n_steps, n_units] float32, labels [C*S] int32).
 
     ``key`` fixes the manifolds (the task); ``sample_key`` (default: derived from ``key``)
@@ -119,7 +124,9 @@ def _draw(k_coef, k_ref, k_x, cfg: RandmanConfig, s: int):
     return inputs, labels
 
 
-def train_valid_split(key, cfg: RandmanConfig, n_valid: int | None = None):
+def train_valid_split(
+    key: jax.Array, cfg: RandmanConfig, n_valid: int | None = None
+) -> tuple[tuple[jax.Array, jax.Array], tuple[jax.Array, jax.Array]]:
     """((x_train, y_train), (x_valid, y_valid)) on the same manifolds, independent samples.
 
     ``cfg.n_samples`` training and ``n_valid`` (default n_samples // 4) validation samples

@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from analysis import _validate
 
@@ -92,8 +93,8 @@ def load_shd(
     max_samples: int | None = None,
     binary: bool = True,
     n_channels: int = N_CHANNELS,
-    dtype=np.float32,
-):
+    dtype: npt.DTypeLike = np.float32,
+) -> tuple[np.ndarray, np.ndarray]:
     """Load SHD as (inputs [B, n_steps, n_channels] ``dtype``, labels [B] int32) NumPy arrays.
 
     ``path``: an SHD .h5 file or a folder with ``shd_<split>.h5``. ``max_samples`` keeps

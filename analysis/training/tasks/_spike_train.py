@@ -25,6 +25,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
+from jax.typing import DTypeLike
 
 from analysis import _validate
 
@@ -78,7 +80,7 @@ def load_gray_image(path: str | os.PathLike) -> np.ndarray:
     return gray
 
 
-def dither(gray, threshold: float = 0.5) -> np.ndarray:
+def dither(gray: npt.ArrayLike, threshold: float = 0.5) -> np.ndarray:
     """Floyd-Steinberg error diffusion of grey levels in [0, 1] -> boolean (True = white).
 
     Each pixel is set to 1[value + diffused error > threshold] and its quantisation error
@@ -142,7 +144,12 @@ def image_raster(
 
 
 def poisson_inputs(
-    key, n_steps: int, n_inputs: int, rate_hz: float = 50.0, dt: float = 1e-3, dtype=jnp.float32
+    key: jax.Array,
+    n_steps: int,
+    n_inputs: int,
+    rate_hz: float = 50.0,
+    dt: float = 1e-3,
+    dtype: DTypeLike = jnp.float32,
 ) -> jax.Array:
     """Poisson spike trains [n_steps, n_inputs]: P(spike in a bin) = rate_hz * dt."""
     p = _validate.positive_scalar(rate_hz, "rate_hz") * _validate.positive_scalar(dt, "dt")
@@ -153,7 +160,7 @@ def poisson_inputs(
 
 
 def make_spike_train_task(
-    key,
+    key: jax.Array,
     image: str | os.PathLike | None = None,
     n_inputs: int = 200,
     n_neurons: int = 200,
