@@ -18,8 +18,8 @@ def test_shd_loader_on_written_file(tmp_path):
     np.testing.assert_array_equal(y, [7, 19])
     # naive reference binning: bin = floor(t / 2 ms), kept if < 350, binary
     ref = np.zeros_like(x)
-    for b, (ts, us) in enumerate(zip(times, units)):
-        for t, u in zip(ts, us):
+    for b, (ts, us) in enumerate(zip(times, units, strict=True)):
+        for t, u in zip(ts, us, strict=True):
             k = int(np.floor(np.float32(t) / 2e-3))
             if k < 350:
                 ref[b, k, u] = 1.0
