@@ -52,7 +52,7 @@ def real_finite(x: Any, name: str) -> None:
     inf. Only concrete values are inspected (nothing is checked under ``jit``)."""
     dtype = getattr(x, "dtype", None)
     if dtype is not None and not (
-        jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer) or dtype == bool
+        jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer) or dtype == jnp.bool_
     ):
         raise TypeError(f"{name} must be real numbers (float, int or bool), got {dtype}")
     if isinstance(x, jax.core.Tracer) or dtype is None or not jnp.issubdtype(dtype, jnp.floating):
