@@ -59,7 +59,7 @@ def _check(task, method, profile, epochs, learning_rate, optimizer, seed, image,
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
     if method not in METHOD_NAMES:
-        raise ValueError(f"unknown method {method!r}; valid names: {', '.join(METHOD_NAMES)}")
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHOD_NAMES)}")
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
     if epochs is not None:

@@ -443,3 +443,69 @@ def test_read_only_folder_is_refused(argv, tmp_path, capsys):
     finally:
         ro.chmod(0o700)
     assert rc == 2 and "not writable" in err and "Traceback" not in err
+
+
+META_KEYS = {"version", "commit", "time_utc", "seeds", "profile", "x64", "jax", "backend", "device_count"}
+
+
+def _fake_claims(monkeypatch):
+    from proofs_numeric import _registry
+
+    fake = lambda c, profile: _registry.ClaimResult(c.name, c.statement, 1.0, 1.0, 0.1, True, {"seed": 7})  # noqa: E731
+    monkeypatch.setattr(_registry, "run_claim", fake)
+    return ["verify", "single_neuron_sg", "--quiet", "--json", "{out}"], "quick", [7]
+
+
+def _fake_bench(monkeypatch):
+    import proofs_numeric.bench.spikes as spikes
+
+    monkeypatch.setattr(spikes, "run", lambda profile: {"median_s": 1.0})
+    return ["bench", "spikes", "--profile", "full", "--json", "{out}"], "full", None
+
+
+def _fake_align(monkeypatch):
+    import analysis.stochastic as stochastic
+    from proofs_numeric.cli.align import _COLS
+
+    monkeypatch.setattr(
+        stochastic, "alignment_sweep", lambda profile, progress=None: [dict.fromkeys(_COLS, 0.5)]
+    )
+    return ["align", "--json", "{out}"], "quick", [0]
+
+
+def _fake_train(monkeypatch):
+    from analysis.training import TrainResult, _experiments
+
+    monkeypatch.setattr(
+        _experiments, "train_spike_train", lambda *a, **k: TrainResult({}, [{"epoch": 1, "loss": 0.5}])
+    )
+    return ["train", "spike-train", "--seed", "3", "--quiet", "--out", "{dir}"], "quick", [3]
+
+
+@pytest.mark.parametrize("kind", ["claims", "bench", "align", "train"])
+def test_every_json_of_a_command_carries_the_meta_block(kind, tmp_path, capsys, monkeypatch):
+    """The computation is replaced by a stand-in; what is checked is the file written."""
+    argv, profile, seeds = {
+        "claims": _fake_claims,
+        "bench": _fake_bench,
+        "align": _fake_align,
+        "train": _fake_train,
+    }[kind](monkeypatch)
+    out, run_dir = tmp_path / "out.json", tmp_path / "run"
+    rc, _, err = run_cli([a.format(out=out, dir=run_dir) for a in argv], capsys)
+    assert rc == 0, err
+    data = json.loads((run_dir / "summary.json" if kind == "train" else out).read_text())
+    assert list(data)[0] == "meta" and set(data["meta"]) == META_KEYS
+    assert data["meta"]["profile"] == profile and data["meta"]["seeds"] == seeds
+
+
+def test_figure_data_json_carries_the_meta_block(tmp_path):
+    from figures._style import figure, save
+
+    fig, _ = figure()
+    paths = save(fig, tmp_path, "figx", {"y": [1.0, 2.0]}, profile="full", seeds=[11])
+    data = json.loads(paths[-1].read_text())
+    assert (
+        set(data["meta"]) == META_KEYS and data["meta"]["profile"] == "full" and data["meta"]["seeds"] == [11]
+    )
+    assert data["y"] == [1.0, 2.0]

@@ -701,7 +701,7 @@ BAD = [
         "exp-method",
         lambda t: training.run_experiment("randman", "bptt"),
         ValueError,
-        r"unknown method 'bptt'; valid names: deterministic",
+        r"unknown method 'bptt'; valid: deterministic",
     ),
     (
         "exp-profile",
