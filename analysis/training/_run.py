@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from analysis import _validate
 from analysis.runtime import write_json
@@ -105,11 +106,11 @@ def run_experiment(
     _check(task, method, profile, epochs, learning_rate, optimizer, seed, image, shd_path)
     if out_dir is not None or resume:
         out_dir = check_run_folder(out_dir, resume=resume, force=force)
-    over = {"seed": seed}
+    over: dict[str, Any] = {"seed": seed}
     for key, val in (("epochs", epochs), ("learning_rate", learning_rate), ("optimizer", optimizer)):
         if val is not None:
             over[key] = val
-    kw = dict(out_dir=out_dir, resume=resume, force=force, progress=progress)
+    kw: dict[str, Any] = dict(out_dir=out_dir, resume=resume, force=force, progress=progress)
     if task == "spike-train":
         run = exp.spike_train_preset(profile, **over, **({"image": str(image)} if image else {}))
         res = exp.train_spike_train(method, run, **kw)
