@@ -151,7 +151,8 @@ CASES = [
     (
         "train-out-existing-run",
         ["train", "randman", "--out", "{run}"],
-        r"run folder .*/run already holds a run \(checkpoint\.npz, metrics\.jsonl, metrics\.csv, summary\.json\); continue it with --resume \(resume=True\) or start over with --force",
+        r"run folder .*/run already holds a run \(checkpoint\.npz, metrics\.jsonl, metrics\.csv, "
+        r"summary\.json\); continue it with --resume \(resume=True\) or start over with --force",
     ),
     (
         "train-out-existing-run-other-task",
@@ -177,7 +178,8 @@ CASES = [
     (
         "train-resume-ckpt-empty",
         ["train", "randman", "--resume", "--out", "{ck_empty}"],
-        r"checkpoint .*ck_empty/checkpoint\.npz is damaged \(empty file\); delete it and start over with --force",
+        r"checkpoint .*ck_empty/checkpoint\.npz is damaged \(empty file\); "
+        r"delete it and start over with --force",
     ),
     (
         "train-resume-ckpt-truncated",
