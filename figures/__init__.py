@@ -22,12 +22,22 @@ def available() -> dict[str, str]:
 
 
 def make_figures(names: list[str] | None, out_dir: Path, profile: str = "quick") -> list[Path]:
-    """Make the named figures (all when empty); unknown names raise ValueError."""
+    """Make the named figures (all when empty). Unknown or repeated names, an unknown
+    profile and an output folder that cannot be written raise ValueError before anything
+    is computed."""
+    from analysis.runtime import check_output_dir
+
     avail = available()
     names = list(names) if names else list(avail)
-    unknown = [n for n in names if n not in avail]
+    unknown = [n if n else "''" for n in names if n not in avail]
     if unknown:
         raise ValueError(f"unknown figure(s) {', '.join(unknown)}; available: {', '.join(avail)}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"figure {', '.join(twice)} named twice")
+    if profile not in ("quick", "full"):
+        raise ValueError(f"unknown profile {profile!r}; valid: quick, full")
+    check_output_dir(out_dir, "out_dir")
     from tqdm import tqdm
 
     paths: list[Path] = []

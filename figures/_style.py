@@ -29,13 +29,15 @@ def figure(nrows=1, ncols=1, size=(7.0, 3.0), **kw):
     return plt.subplots(nrows, ncols, figsize=size, constrained_layout=True, **kw)
 
 
-def save(fig, out_dir: Path, name: str, data: dict) -> list[Path]:
-    """Save ``fig`` as ``name``.png/.pdf and ``data`` as ``name``.json in ``out_dir``."""
+def save(fig, out_dir: Path, name: str, data: dict, *, profile: str | None, seeds=None) -> list[Path]:
+    """Save ``fig`` as ``name``.png/.pdf and ``data`` as ``name``.json in ``out_dir``; the
+    JSON carries the provenance ``meta`` block with ``profile`` and ``seeds`` (the seeds of
+    the keys the figure drew from)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
     for p in paths:
         fig.savefig(p)
     plt.close(fig)
-    paths.append(write_json(out_dir / f"{name}.json", data))
+    paths.append(write_json(out_dir / f"{name}.json", data, seeds=seeds, profile=profile))
     return paths

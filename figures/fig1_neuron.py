@@ -114,7 +114,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
         "raster_stochastic": sto,
         **c,
     }
-    return save(fig, out_dir, "fig1_neuron", data)
+    return save(fig, out_dir, "fig1_neuron", data, profile=profile, seeds=[11])
 
 
 def _functions_panel(ax, c):

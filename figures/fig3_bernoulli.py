@@ -112,7 +112,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     )
     b.text(0.5, 1.6e-4, "straight-through: 0", ha="center", fontsize=7)
     data["nonlinear"] = _nonlinear_panel(c, jax.random.fold_in(key, 99), ps, ps_mc, n)
-    return save(fig, out_dir, "fig3_bernoulli", data)
+    return save(fig, out_dir, "fig3_bernoulli", data, profile=profile, seeds=[3])
 
 
 def _nonlinear_panel(ax, key, ps, ps_mc, n):

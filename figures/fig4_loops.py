@@ -106,4 +106,4 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     if profile == "full":
         data["grids"] = {str(k): v[::10, ::10] for k, v in d["grids"].items()}
         data["grid_subsampled_every"] = 10
-    return save(fig, out_dir, "fig4_loops", data)
+    return save(fig, out_dir, "fig4_loops", data, profile=profile)

@@ -132,4 +132,4 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
         "claim_numbers": nums,
         "landscape_json_every": max(1, n // 200),
     }
-    return save(fig, out_dir, "fig5_bias", data)
+    return save(fig, out_dir, "fig5_bias", data, profile=profile)

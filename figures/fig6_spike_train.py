@@ -88,4 +88,4 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     data["target_rate_hz"] = float(np.mean(r["target"]) / dt)
     _curves(axes[1], data["history"], data["target_rate_hz"])
     fig.suptitle(f"Spike-train matching ({profile} profile)")
-    return save(fig, out_dir, "fig6_spike_train", data)
+    return save(fig, out_dir, "fig6_spike_train", data, profile=profile, seeds=[data["run"]["seed"], 99])

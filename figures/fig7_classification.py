@@ -104,7 +104,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
             yticks=[1, n_tr // 2, n_tr],
             title=f"{'stoch.' if tag == 'stoch' else 'det.'} net, neuron {r['neurons'][i]}",
         )
-    return save(fig, out_dir, "fig7_classification", data)
+    return save(fig, out_dir, "fig7_classification", data, profile=profile, seeds=list(SEEDS[profile]))
 
 
 def _cross_mode(ax, hist):

@@ -35,10 +35,10 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     from analysis.stochastic import alignment_sweep
 
     base, axes = _grid(profile)
-    return plot(alignment_sweep(profile, base=base, axes=axes), base, axes, out_dir)
+    return plot(alignment_sweep(profile, base=base, axes=axes), base, axes, out_dir, profile=profile)
 
 
-def plot(rows: list[dict], base, axes: dict, out_dir: Path) -> list[Path]:
+def plot(rows: list[dict], base, axes: dict, out_dir: Path, *, profile: str | None = None) -> list[Path]:
     """Draw rows of :func:`analysis.stochastic.alignment_sweep` (base network ``base``, one
     axis of ``axes`` varied at a time); ``sgtheory align --figure DIR`` uses it."""
     from analysis.stochastic import METHODS
@@ -77,4 +77,5 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path) -> list[Path]:
         f"M={base.n_flips})",
         fontsize=8,
     )
-    return save(fig, out_dir, NAME, {"base": dataclasses.asdict(base), "axes": axes, "rows": rows})
+    data = {"base": dataclasses.asdict(base), "axes": axes, "rows": rows}
+    return save(fig, out_dir, NAME, data, profile=profile, seeds=[base.seed, base.seed + 1])

@@ -95,8 +95,12 @@ def select(names: list[str] | None) -> list[Claim]:
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ValueError(
-            f"unknown claim name(s): {', '.join(unknown)}. Valid names:\n  " + "\n  ".join(available)
+            f"unknown claim name(s): {', '.join(map(repr_if_empty, unknown))}; "
+            f"valid names: {', '.join(available)} (see sgtheory verify --list)"
         )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"claim {', '.join(twice)} named twice")
     return [available[n] for n in names]
 
 
@@ -112,6 +116,47 @@ def _float64() -> Iterator[bool]:
         yield bool(jax.config.read("jax_enable_x64"))
     finally:
         jax.config.update("jax_enable_x64", previous)
+
+
+def repr_if_empty(name: str) -> str:
+    """A name as typed, or '' quoted when it is empty (so that it shows in a message)."""
+    return name if name else "''"
+
+
+def run_claims(names: list[str] | None, profile: str = "quick", *, json_path=None, progress: bool = False):
+    """Run the named claims (all when empty) under ``profile``; with ``json_path`` write
+    {meta, claims} there (path checked before any claim runs). Returns the ClaimResults."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+    chosen = select(names)
+    if json_path is not None:
+        from analysis.runtime import check_output_file
+
+        check_output_file(json_path, "json_path")
+    from tqdm import tqdm
+
+    results = []
+    bar = tqdm(chosen, desc="claims", unit="claim", disable=not progress)
+    for c in bar:
+        bar.set_postfix_str(c.name)
+        results.append(run_claim(c, profile))
+    if json_path is not None:
+        from analysis.runtime import write_json
+
+        write_json(json_path, {"claims": results}, seeds=_seeds(results), profile=profile)
+    return results
+
+
+def _seeds(results) -> list:
+    """Seeds recorded by the claims in their details (``seed`` / ``seeds``), in order."""
+    out: list = []
+    for r in results:
+        for key in ("seed", "seeds"):
+            v = r.details.get(key)
+            for s in v if isinstance(v, (list, tuple)) else ([] if v is None else [v]):
+                if s not in out:
+                    out.append(s)
+    return out
 
 
 def run_claim(c: Claim, profile: str = "quick") -> ClaimResult:

@@ -4,6 +4,7 @@ its result cannot be written."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 __all__ = ["check_output_file", "check_output_dir"]
@@ -16,6 +17,19 @@ def _first_existing_parent(path: Path) -> Path:
     return Path(".")
 
 
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder``: asked of the file system itself (a
+    temporary file, removed at once), since ``os.access`` says yes to root everywhere,
+    also on file systems where nothing can be created (/proc, read-only mounts)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def _check_parent_chain(path: Path, name: str) -> None:
     for parent in path.parents:
         if parent.exists():
@@ -23,7 +37,7 @@ def _check_parent_chain(path: Path, name: str) -> None:
                 raise ValueError(f"{name}: {path} lies under {parent}, which is a file, not a folder")
             break
     base = _first_existing_parent(path)
-    if not os.access(base, os.W_OK | os.X_OK):
+    if not _writable(base):
         raise ValueError(f"{name}: cannot create {path}: folder {base} is not writable")
 
 
@@ -31,7 +45,8 @@ def check_output_file(path: str | os.PathLike, name: str) -> Path:
     """Raise a ValueError naming option ``name`` unless a file can be written at ``path``.
 
     Refused: an existing folder, a path under an existing file, an unwritable existing file
-    or an unwritable nearest existing folder. Nothing is created.
+    or an unwritable nearest existing folder. Nothing is left behind (writability is
+    probed with a temporary file).
 
     >>> check_output_file("/", "--json")
     Traceback (most recent call last):
@@ -51,14 +66,14 @@ def check_output_file(path: str | os.PathLike, name: str) -> Path:
 
 def check_output_dir(path: str | os.PathLike, name: str) -> Path:
     """Raise a ValueError naming option ``name`` unless ``path`` is, or can be created as, a
-    writable folder. Nothing is created."""
+    writable folder. Nothing is left behind."""
     p = Path(path)
     if str(path) == "":
         raise ValueError(f"{name}: empty path")
     if p.exists():
         if not p.is_dir():
             raise ValueError(f"{name}: {p} is a file, not a folder")
-        if not os.access(p, os.W_OK | os.X_OK):
+        if not _writable(p):
             raise ValueError(f"{name}: folder {p} is not writable")
         return p
     _check_parent_chain(p, name)

@@ -42,6 +42,7 @@ import numpy as np
 from jax.typing import ArrayLike, DTypeLike
 
 from analysis import _validate
+from analysis.snn import _checks
 from analysis.snn._layerwise import layerwise
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w
 from analysis.snn._methods import Method
@@ -64,8 +65,8 @@ RECORD_MODES = ("output", "spikes", "all")
 
 
 def _tuple(x, n, name):
-    t = (x,) * n if isinstance(x, int) else tuple(x)
-    if len(t) != n or any(_validate.positive_int(v, name) != v for v in t):
+    t = (x,) * n if _checks._integral(x) else tuple(x)
+    if len(t) != n or any(_checks.positive_int(v, name) != v for v in t):
         raise ValueError(f"{name} must be an int or {n} positive ints, got {x!r}")
     return t
 
@@ -102,11 +103,16 @@ class SNNConfig:
     max_active: int = 0
 
     def __post_init__(self):
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
+            raise TypeError(f"hidden must be a tuple of layer sizes, got {self.hidden!r}")
+        hidden = tuple(_checks.positive_int(h, "hidden sizes") for h in self.hidden)
+        object.__setattr__(self, "hidden", hidden)
         for name in ("n_in", "n_out", "in_channels"):
-            _validate.positive_int(getattr(self, name), name)
-        for h in self.hidden:
-            _validate.positive_int(h, "hidden sizes")
+            _checks.positive_int(getattr(self, name), name)
+        if not isinstance(self.lif, LIFParams):
+            raise TypeError(f"lif must be a LIFParams, got {self.lif!r}")
+        if self.readout_lif is not None and not isinstance(self.readout_lif, LIFParams):
+            raise TypeError(f"readout_lif must be a LIFParams or None, got {self.readout_lif!r}")
         if self.connectivity not in CONNECTIVITIES:
             raise ValueError(
                 f"unknown connectivity {self.connectivity!r}; valid: {', '.join(CONNECTIVITIES)}"
@@ -224,7 +230,14 @@ def init_params(
     Returns {"hidden": [{"w": ..., ["v": ...]}, ...], "readout": {"w": [N_L, n_out]}}
     (dense W [N_in, N], V [N, N]; conv1d W [K, C_in, C_out], V [K, C, C]).
     """
-    nu_hidden = nu if nu_hidden is None else nu_hidden
+    _checks.prng_key(key)
+    if not isinstance(cfg, SNNConfig):
+        raise TypeError(f"cfg must be an SNNConfig, got {type(cfg).__name__}")
+    nu = _validate.positive_scalar(nu, "nu")
+    sigma_u = _validate.positive_scalar(sigma_u, "sigma_u")
+    nu_hidden = nu if nu_hidden is None else _validate.positive_scalar(nu_hidden, "nu_hidden")
+    if not jnp.issubdtype(jnp.dtype(dtype), jnp.floating):
+        raise ValueError(f"dtype must be a floating-point dtype, got {jnp.dtype(dtype)}")
     if not 0.0 <= recurrent_fraction < 1.0:
         raise ValueError(f"recurrent_fraction must lie in [0, 1), got {recurrent_fraction}")
     specs = _layer_specs(cfg, nu, nu_hidden, sigma_u, recurrent_fraction if cfg.recurrent else 0.0)
@@ -278,8 +291,12 @@ def _check_inputs(params, inputs, cfg, method, key, record):
     shape = getattr(inputs, "shape", None)
     if shape is None or len(shape) != 3 or shape[2] != cfg.n_in:
         raise ValueError(f"inputs must have shape [batch, time, n_in={cfg.n_in}], got {shape}")
+    if 0 in tuple(shape[:2]):
+        raise ValueError(f"inputs need at least one sample and one time bin, got shape {tuple(shape)}")
     if method.stochastic and key is None:
         raise ValueError(f"method {method.name!r} samples spikes: pass a PRNG key")
+    if method.stochastic:
+        _checks.prng_key(key)
     expected = param_shapes(cfg)
     got = jax.tree_util.tree_map(lambda a: tuple(a.shape), params) if isinstance(params, dict) else None
     if got != expected:
@@ -287,4 +304,6 @@ def _check_inputs(params, inputs, cfg, method, key, record):
             f"params do not match cfg: expected shapes {expected}, got {got} "
             f"({len(cfg.hidden)} hidden layers and a readout)"
         )
-    _validate.no_nan(inputs, "inputs")
+    _checks.real_finite(inputs, "inputs")
+    for leaf in jax.tree_util.tree_leaves(params):
+        _checks.real_finite(leaf, "params")

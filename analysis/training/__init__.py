@@ -21,13 +21,16 @@ from analysis.training._experiments import (
 )
 from analysis.training._fit import (
     OPTIMIZER_NAMES,
+    RUN_FILES,
     TrainConfig,
     TrainResult,
     accuracy_max_over_time,
+    check_run_folder,
     fit,
     load_checkpoint,
     max_over_time_cross_entropy,
     optimizer,
+    read_checkpoint,
     smorms3,
     upper_bound_regularizer,
 )
@@ -43,6 +46,7 @@ from analysis.training._metrics import (
     van_rossum_distance,
     van_rossum_loss,
 )
+from analysis.training._run import TASKS, ExperimentResult, default_run_folder, run_experiment
 
 __all__ = [
     "smorms3",
@@ -77,4 +81,11 @@ __all__ = [
     "randman_preset",
     "shd_preset",
     "tasks",
+    "TASKS",
+    "ExperimentResult",
+    "run_experiment",
+    "default_run_folder",
+    "RUN_FILES",
+    "check_run_folder",
+    "read_checkpoint",
 ]

@@ -35,6 +35,8 @@ from analysis.training._fit import (
     TrainConfig,
     TrainResult,
     accuracy_max_over_time,
+    check_resumable,
+    check_run_folder,
     fit,
     max_over_time_cross_entropy,
     upper_bound_regularizer,
@@ -147,6 +149,7 @@ def train_spike_train(
     *,
     out_dir: str | os.PathLike | None = None,
     resume: bool = False,
+    force: bool = False,
     progress: bool = True,
     return_setup: bool = False,
 ) -> Any:
@@ -157,6 +160,15 @@ def train_spike_train(
     ``return_setup`` also (task, cfg, initial params).
     """
     method = sigmoid_method(method_name, run.hidden_beta, run.output_beta)
+    tcfg = TrainConfig(
+        epochs=run.epochs,
+        batch_size=1,
+        optimizer=run.optimizer,
+        learning_rate=run.learning_rate,
+        seed=run.seed,
+    )
+    info = {"task": "spike-train", "method": method_name, **asdict(run)}
+    _check_folder(out_dir, resume, force, tcfg, info)
     k_task, k_init = jax.random.split(jax.random.key(run.seed))
     task = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps, run.rate_hz)
     cfg = spike_train_network(run)
@@ -167,14 +179,6 @@ def train_spike_train(
     evaluate = lambda p, k: _spike_train_eval(
         p, task.inputs, task.target, cfg, run.tau_vr, run.eval_trials, betas, k
     )
-    tcfg = TrainConfig(
-        epochs=run.epochs,
-        batch_size=1,
-        optimizer=run.optimizer,
-        learning_rate=run.learning_rate,
-        seed=run.seed,
-    )
-    info = {"task": "spike-train", "method": method_name, **asdict(run)}
     res = fit(
         loss_fn,
         params0,
@@ -183,10 +187,19 @@ def train_spike_train(
         evaluate=evaluate,
         out_dir=out_dir,
         resume=resume,
+        force=force,
         progress=progress,
         run_info=info,
     )
     return (res, (task, cfg, params0)) if return_setup else res
+
+
+def _check_folder(out_dir, resume, force, tcfg, info) -> None:
+    """Run folder and checkpoint checked before the task is built (fit checks them again)."""
+    if out_dir is not None or resume:
+        check_run_folder(out_dir, resume=resume, force=force)
+    if resume:
+        check_resumable(out_dir, tcfg, info)
 
 
 @dataclass(frozen=True)
@@ -270,6 +283,7 @@ def train_classifier(
     *,
     out_dir: str | os.PathLike | None = None,
     resume: bool = False,
+    force: bool = False,
     progress: bool = True,
     task_name: str = "classification",
     n_classes: int | None = None,
@@ -288,13 +302,8 @@ def train_classifier(
             f"train/valid inputs must be [B, T, N] with matching T, N and labels; "
             f"got {x_tr.shape}, {y_tr.shape}, {x_va.shape}"
         )
-    n_classes = n_classes or int(max(int(y_tr.max()), int(y_va.max())) + 1)
-    cfg = classifier_network(run, x_tr.shape[2], n_classes)
-    params0 = init_params(jax.random.key(run.seed), cfg, nu=run.nu_in)
-
-    loss_fn = _classifier_loss(cfg, method, run.reg_bound, run.reg_strength)
-    evaluate = lambda params, key: _chunked_accuracies(params, x_va, y_va, cfg, key, eval_chunk)
-
+    if len(y_tr) == 0 or len(y_va) == 0:
+        raise ValueError(f"train and valid need at least one sample each, got {len(y_tr)} and {len(y_va)}")
     tcfg = TrainConfig(
         epochs=run.epochs,
         batch_size=run.batch_size,
@@ -309,6 +318,14 @@ def train_classifier(
         "n_valid": len(y_va),
         **asdict(run),
     }
+    _check_folder(out_dir, resume, force, tcfg, info)
+    n_classes = n_classes or int(max(int(y_tr.max()), int(y_va.max())) + 1)
+    cfg = classifier_network(run, x_tr.shape[2], n_classes)
+    params0 = init_params(jax.random.key(run.seed), cfg, nu=run.nu_in)
+
+    loss_fn = _classifier_loss(cfg, method, run.reg_bound, run.reg_strength)
+    evaluate = lambda params, key: _chunked_accuracies(params, x_va, y_va, cfg, key, eval_chunk)
+
     return fit(
         loss_fn,
         params0,
@@ -317,6 +334,7 @@ def train_classifier(
         evaluate=evaluate,
         out_dir=out_dir,
         resume=resume,
+        force=force,
         progress=progress,
         run_info=info,
     )

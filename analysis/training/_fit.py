@@ -23,6 +23,7 @@ import functools
 import io
 import json
 import os
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,7 +36,8 @@ import optax
 from jax.typing import ArrayLike
 
 from analysis import _validate
-from analysis.runtime import atomic_write_bytes, to_jsonable
+from analysis.runtime import atomic_write_bytes, check_output_dir, to_jsonable
+from analysis.snn import _checks
 
 __all__ = [
     "smorms3",
@@ -48,7 +50,12 @@ __all__ = [
     "TrainResult",
     "fit",
     "load_checkpoint",
+    "RUN_FILES",
+    "check_run_folder",
 ]
+
+RUN_FILES = ("checkpoint.npz", "metrics.jsonl", "metrics.csv", "summary.json")
+CHECKPOINT = "checkpoint.npz"
 
 
 class SMORMS3State(NamedTuple):
@@ -135,11 +142,14 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        _validate.positive_int(self.epochs, "epochs")
-        _validate.positive_int(self.batch_size, "batch_size")
+        _checks.positive_int(self.epochs, "epochs")
+        _checks.positive_int(self.batch_size, "batch_size")
         _validate.positive_scalar(self.learning_rate, "learning_rate")
         if self.optimizer not in _OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {OPTIMIZER_NAMES}")
+            raise ValueError(
+                f"unknown optimizer {self.optimizer!r}; valid names: {', '.join(OPTIMIZER_NAMES)}"
+            )
+        _checks.seed(self.seed)
 
 
 class TrainResult(NamedTuple):
@@ -187,6 +197,7 @@ def fit(
     evaluate: Callable | None = None,
     out_dir: str | os.PathLike | None = None,
     resume: bool = False,
+    force: bool = False,
     progress: bool = True,
     run_info: dict | None = None,
 ) -> TrainResult:
@@ -195,17 +206,25 @@ def fit(
     ``loss_fn(params, key, x_batch, y_batch) -> (loss, aux)`` with aux a dict of scalars
     (averaged per epoch). ``evaluate(params, key) -> dict`` of extra metrics, run after each
     epoch. With ``out_dir``: metrics.jsonl / metrics.csv rewritten atomically each epoch and
-    checkpoint.npz (params, optimiser state, history); ``resume=True`` continues from it.
+    checkpoint.npz (params, optimiser state, history); ``resume=True`` continues from it
+    (and refuses when there is none). A folder that already holds a run is refused unless
+    ``resume`` or ``force`` (start over, replacing its files) is given.
     ``run_info`` (JSON-able dict: task, method, sizes) is stored with the checkpoint and
-    must match on resume, as must ``cfg`` apart from ``epochs``.
+    must match on resume, as must ``cfg`` apart from ``epochs``. All of this is checked
+    before the first step.
     Returns the trained params and the per-epoch metric history.
     """
     from tqdm import tqdm
 
+    _check_fit_args(loss_fn, data, cfg, evaluate)
+    if out_dir is not None or resume:
+        check_run_folder(out_dir, resume=resume, force=force)
+    if resume:
+        check_resumable(out_dir, cfg, run_info)
     opt_state = optimizer(cfg.optimizer, cfg.learning_rate).init(params)
     history: list[dict]
     history, start = [], 0
-    if resume and out_dir is not None and (Path(out_dir) / "checkpoint.npz").is_file():
+    if resume and out_dir is not None:  # check_run_folder refused resume without out_dir
         params, opt_state, history = load_checkpoint(out_dir, params, opt_state, cfg, run_info)
         start = len(history)
     step, root = _step_fn(loss_fn, cfg.optimizer, cfg.learning_rate), jax.random.key(cfg.seed)
@@ -263,27 +282,112 @@ def _restore(prefix, template, z):
     return jax.tree.unflatten(treedef, new)
 
 
+def _damaged(path: Path, why: str) -> ValueError:
+    return ValueError(
+        f"checkpoint {path} is damaged ({why}); delete it and start over with --force "
+        f"(force=True), or restore the file from a copy"
+    )
+
+
+def read_checkpoint(out_dir) -> tuple[dict, dict]:
+    """(meta, arrays) of ``out_dir``/checkpoint.npz; a missing file raises FileNotFoundError,
+    a damaged one (empty, truncated, not an npz, no readable meta) a ValueError naming it."""
+    path = Path(out_dir) / CHECKPOINT
+    if path.is_dir():
+        raise ValueError(f"checkpoint {path} is a folder, not a file; remove it or choose another run folder")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no checkpoint {path} to resume from; run without --resume (resume=False) to start a new run"
+        )
+    if path.stat().st_size == 0:
+        raise _damaged(path, "empty file")
+    try:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise _damaged(path, "a single .npy array, not an .npz archive")
+        with z:
+            arrays = {k: np.asarray(z[k]) for k in z.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+        if str(exc).startswith("checkpoint "):
+            raise
+        why = "not a zip archive" if "pickled" in str(exc) or isinstance(exc, zipfile.BadZipFile) else ""
+        raise _damaged(path, f"{why + ': ' if why else ''}{type(exc).__name__}: {exc}") from None
+    if "meta" not in arrays:
+        raise _damaged(path, "no 'meta' entry; not written by sgtheory")
+    try:
+        meta = json.loads(arrays.pop("meta").tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _damaged(path, f"meta is not readable JSON: {exc}") from None
+    if not isinstance(meta, dict) or not {"config", "history"} <= set(meta):
+        raise _damaged(path, "meta lacks the keys 'config' and 'history'")
+    return meta, arrays
+
+
+def check_run_folder(out_dir, *, resume: bool = False, force: bool = False) -> Path:
+    """Refuse, before anything is computed, a run folder that cannot take this run:
+    ``out_dir`` not a writable folder; ``resume`` without a checkpoint there or without
+    ``out_dir``; a folder holding a previous run (:data:`RUN_FILES`) without ``resume`` or
+    ``force``; ``resume`` together with ``force``."""
+    if resume and force:
+        raise ValueError("resume and force exclude each other: resume continues a run, force replaces it")
+    if out_dir is None:
+        raise ValueError("resume=True needs out_dir, the folder holding the checkpoint")
+    out = check_output_dir(out_dir, "out_dir")
+    if resume:
+        read_checkpoint(out)
+        return out
+    present = [f for f in RUN_FILES if (out / f).exists()]
+    if present and not force:
+        raise ValueError(
+            f"run folder {out} already holds a run ({', '.join(present)}); continue it with "
+            f"--resume (resume=True) or start over with --force (force=True)"
+        )
+    return out
+
+
+def check_resumable(out_dir, cfg: TrainConfig, run_info: dict | None = None) -> dict:
+    """Meta of the checkpoint in ``out_dir`` after checking it was written by a run with the
+    same config (apart from ``epochs``) and ``run_info``; ValueError otherwise."""
+    meta, _ = read_checkpoint(out_dir)
+    want = {k: v for k, v in asdict(cfg).items() if k != "epochs"}
+    have = {k: v for k, v in dict(meta["config"]).items() if k != "epochs"}
+    if want != have:
+        raise ValueError(f"checkpoint in {out_dir} was written with config {have}, cannot resume with {want}")
+    drop = lambda d: {k: v for k, v in dict(d).items() if k != "epochs"}  # noqa: E731
+    if drop(meta.get("run") or {}) != drop(to_jsonable(run_info or {})):
+        raise ValueError(
+            f"checkpoint in {out_dir} belongs to run {meta.get('run')}, cannot resume run {run_info}"
+        )
+    return meta
+
+
 def load_checkpoint(
     out_dir: str | os.PathLike, params: Any, opt_state: Any, cfg: TrainConfig, run_info: dict | None = None
 ) -> tuple[Any, Any, list[dict]]:
     """(params, opt_state, history) from ``out_dir``/checkpoint.npz, using the given
-    params / opt_state as structure templates; a different config (other than the number
-    of epochs) or ``run_info`` raises ValueError."""
-    with np.load(Path(out_dir) / "checkpoint.npz") as z:
-        meta = json.loads(bytes(z["meta"]).decode())
-        want = {k: v for k, v in asdict(cfg).items() if k != "epochs"}
-        have = {k: v for k, v in meta["config"].items() if k != "epochs"}
-        if want != have:
-            raise ValueError(
-                f"checkpoint in {out_dir} was written with config {have}, cannot resume with {want}"
-            )
-        drop = lambda d: {k: v for k, v in d.items() if k != "epochs"}
-        if drop(meta.get("run", {})) != drop(to_jsonable(run_info or {})):
-            raise ValueError(
-                f"checkpoint in {out_dir} belongs to run {meta.get('run')}, cannot resume run {run_info}"
-            )
-        history = [{k: _from_json(v) for k, v in row.items()} for row in meta["history"]]
-        return _restore("p", params, z), _restore("o", opt_state, z), history
+    params / opt_state as structure templates. A missing checkpoint raises
+    FileNotFoundError; a damaged one, a different config (other than the number of epochs)
+    or ``run_info``, or arrays of other shapes raise ValueError."""
+    meta = check_resumable(out_dir, cfg, run_info)
+    _, z = read_checkpoint(out_dir)
+    history = [{k: _from_json(v) for k, v in row.items()} for row in meta["history"]]
+    return _restore("p", params, z), _restore("o", opt_state, z), history
+
+
+def _check_fit_args(loss_fn, data, cfg, evaluate) -> None:
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {loss_fn!r}")
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    if evaluate is not None and not callable(evaluate):
+        raise TypeError(f"evaluate must be callable or None, got {evaluate!r}")
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError("data must be a pair (x, y) of arrays with the samples on axis 0")
+    nx, ny = (len(a) if hasattr(a, "__len__") else None for a in data)
+    if nx is None or ny is None or nx != ny:
+        raise ValueError(f"x and y must have the same number of samples, got {nx} and {ny}")
+    if nx == 0:
+        raise ValueError("data holds no samples")
 
 
 def _from_json(v):

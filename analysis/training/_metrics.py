@@ -68,6 +68,8 @@ def _pair(a: ArrayLike, b: ArrayLike) -> tuple[jax.Array, jax.Array]:
     _validate.same_shape(a, b, "a", "b")
     if a.ndim < 2:
         raise ValueError(f"spike trains must have shape [..., T, N], got {a.shape}")
+    if a.shape[-2] == 0:
+        raise ValueError(f"spike trains need at least one time bin, got shape {a.shape}")
     return a, b
 
 
@@ -97,6 +99,10 @@ def spike_counts(spikes: ArrayLike) -> jax.Array:
 def firing_rates(spikes: ArrayLike, dt: float = 1e-3) -> jax.Array:
     """Mean firing rate in Hz per neuron: count / (T dt), [..., T, N] -> [..., N]."""
     s = jnp.asarray(spikes)
+    if s.ndim < 2:
+        raise ValueError(f"spikes must have shape [..., T, N], got {s.shape}")
+    if s.shape[-2] == 0:
+        raise ValueError(f"spikes need at least one time bin, got shape {s.shape}")
     return spike_counts(s) / (s.shape[-2] * _validate.positive_scalar(dt, "dt"))
 
 

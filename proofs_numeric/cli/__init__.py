@@ -7,8 +7,8 @@ in float64), ``add_arguments(parser)`` and ``run(args) -> int``; a module may se
 :func:`analysis.runtime.keep_freed_memory`). Commands parse, call the library, print and
 write; the numerics and the validation of inputs live in :mod:`analysis`.
 
-Anticipated errors (bad input, missing or damaged files) print one line and exit 2;
-anything else is a bug and keeps its traceback.
+Anticipated errors (bad input, missing or damaged files, options the parser rejects)
+print one line and exit 2; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -31,8 +31,21 @@ def _version() -> str:
     return __version__
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``sgtheory CMD: error: ...``), like
+    the errors of the commands themselves, with a pointer to ``--help`` instead of the
+    usage block. Abbreviated options are refused (``--epoch`` is a typo, not ``--epochs``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="sgtheory",
         description="Numerical checks of the theory of surrogate-gradient learning in spiking networks.",
     )

@@ -39,22 +39,28 @@ def _fmt(v):
 
 
 def run(args) -> int:
-    from analysis.runtime import write_json
-    from analysis.stochastic import alignment_sweep
+    from analysis.runtime import check_output_dir, check_output_file
+    from analysis.stochastic import PROFILES, alignment_sweep
 
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    if args.figure is not None:
+        check_output_dir(args.figure, "--figure")
     print("  ".join(f"{c[:12]:>12s}" for c in _COLS))
     rows = alignment_sweep(
         args.profile, progress=lambda r: print("  ".join(f"{_fmt(r[c]):>12s}" for c in _COLS), flush=True)
     )
-    if args.json:
-        print(f"wrote {write_json(args.json, {'profile': args.profile, 'rows': rows})}")
-    if args.figure:
+    base = PROFILES[args.profile]["base"]
+    if args.json is not None:
+        from analysis.runtime import write_json
+
+        obj = {"profile": args.profile, "rows": rows}
+        print(f"wrote {write_json(args.json, obj, seeds=[base.seed], profile=args.profile)}")
+    if args.figure is not None:
         from pathlib import Path
 
-        from analysis.stochastic import PROFILES
         from figures.fig8_alignment import plot
 
-        prof = PROFILES[args.profile]
-        for path in plot(rows, prof["base"], prof["axes"], Path(args.figure)):
+        for path in plot(rows, base, PROFILES[args.profile]["axes"], Path(args.figure), profile=args.profile):
             print(f"wrote {path}")
     return 0

@@ -15,7 +15,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from analysis.runtime import check_output_file
     from proofs_numeric.bench import run_benchmarks
 
+    if args.json is not None:
+        check_output_file(args.json, "--json")
     run_benchmarks(args.names, args.json, args.profile)
     return 0

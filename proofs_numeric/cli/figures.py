@@ -15,8 +15,10 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from pathlib import Path
 
+    from analysis.runtime import check_output_dir
     from figures import make_figures
 
+    check_output_dir(args.out, "--out")
     for p in make_figures(args.names, Path(args.out), args.profile):
         print(p)
     return 0

@@ -17,29 +17,20 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from tqdm import tqdm
-
-    from analysis.runtime import write_json
-    from proofs_numeric._registry import format_table, run_claim, select
+    from analysis.runtime import check_output_file
+    from proofs_numeric._registry import format_table, run_claims, select
 
     if args.list:
         for c in select(None):
             print(f"{c.name:40s} {c.statement}")
         return 0
-    chosen = select(args.names)
-    results = []
-    bar = tqdm(chosen, desc="claims", unit="claim", disable=args.quiet)
-    for c in bar:
-        bar.set_postfix_str(c.name)
-        results.append(run_claim(c, args.profile))
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    results = run_claims(args.names, args.profile, json_path=args.json, progress=not args.quiet)
     print(format_table(results))
     for r in results:
         if not r.passed and "error" in r.details:
             print(f"\n{r.name} raised:\n{r.details['traceback']}", file=sys.stderr)
-    if args.json:
-        import jax
-
-        meta = {"profile": args.profile, "jax": jax.__version__, "backend": jax.default_backend()}
-        path = write_json(args.json, {"meta": meta, "claims": results})
-        print(f"wrote {path}")
+    if args.json is not None:
+        print(f"wrote {args.json}")
     return 0 if all(r.passed for r in results) else 1

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis import _validate
+from analysis.snn import _checks
 
 __all__ = ["load_shd", "shd_file", "N_CHANNELS", "N_CLASSES"]
 
@@ -78,6 +79,8 @@ def _bin_sample(times, units, n_steps, dt, out, binary):
         raise ValueError(f"sample has {times.shape} spike times but {units.shape} units")
     if units.size and (units.min() < 0 or units.max() >= out.shape[1]):
         raise ValueError(f"unit indices must lie in [0, {out.shape[1]}), got [{units.min()}, {units.max()}]")
+    if not np.isfinite(times).all():
+        raise ValueError("spike times must be finite; the file holds NaN or inf spike times")
     t = np.floor(times / dt).astype(np.int64)
     keep = (t >= 0) & (t < n_steps)
     np.add.at(out, (t[keep], units[keep]), 1.0)
@@ -101,14 +104,14 @@ def load_shd(
     the first samples only (useful for quick runs). The full training set is 8156 x 350 x
     700 bins: 8 GB as float32, 2 GB as ``dtype=np.uint8`` (binary only).
     """
-    n_steps = _validate.positive_int(n_steps, "n_steps")
+    n_steps = _checks.positive_int(n_steps, "n_steps")
     dt = _validate.positive_scalar(dt, "dt")
     file = shd_file(path, split)
     with _open(file) as fh:
         _check_layout(fh, file)
         n = len(fh["labels"])
         if max_samples is not None:
-            n = min(n, _validate.positive_int(max_samples, "max_samples"))
+            n = min(n, _checks.positive_int(max_samples, "max_samples"))
         x = np.zeros((n, n_steps, n_channels), dtype=dtype)
         buf = np.zeros((n_steps, n_channels), dtype=np.float32)
         for i in range(n):

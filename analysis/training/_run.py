@@ -1,0 +1,141 @@
+"""One experiment by name, as ``sgtheory train`` runs it: task, method and profile checked,
+the run folder checked, the network trained, and ``summary.json`` written.
+
+Every input is checked before anything is computed (names, numbers, the run folder, a
+checkpoint to resume from), so that a bad command fails at once and nothing is lost.
+
+Example
+-------
+>>> from analysis.training import run_experiment
+>>> run_experiment("mnist", "stochastic")
+Traceback (most recent call last):
+...
+ValueError: unknown task 'mnist'; valid: spike-train, randman, shd
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis import _validate
+from analysis.runtime import write_json
+from analysis.snn import METHOD_NAMES, _checks
+from analysis.training import _experiments as exp
+from analysis.training._fit import OPTIMIZER_NAMES, check_run_folder
+
+__all__ = ["TASKS", "ExperimentResult", "run_experiment", "default_run_folder"]
+
+TASKS = ("spike-train", "randman", "shd")
+PROFILES = ("quick", "full")
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """What :func:`run_experiment` returns: the trained params, the per-epoch history, the
+    last row (``final``) and the files written (``summary_path`` None without out_dir)."""
+
+    task: str
+    method: str
+    profile: str
+    seed: int
+    params: object
+    history: list
+    out_dir: Path | None
+    summary_path: Path | None
+
+    @property
+    def final(self) -> dict:
+        return self.history[-1]
+
+
+def default_run_folder(task: str, method: str, seed: int) -> Path:
+    """``out/train/<task>-<method>-seed<seed>``, the command line's default run folder."""
+    return Path("out/train") / f"{task}-{method}-seed{seed}"
+
+
+def _check(task, method, profile, epochs, learning_rate, optimizer, seed, image, shd_path) -> None:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
+    if method not in METHOD_NAMES:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHOD_NAMES)}")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+    if epochs is not None:
+        _checks.positive_int(epochs, "epochs")
+    if learning_rate is not None:
+        _validate.positive_scalar(learning_rate, "learning_rate")
+    if optimizer is not None and optimizer not in OPTIMIZER_NAMES:
+        raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(OPTIMIZER_NAMES)}")
+    _checks.seed(seed)
+    if image is not None and task != "spike-train":
+        raise ValueError("image is used by the spike-train task only")
+    if shd_path is not None and task != "shd":
+        raise ValueError("shd_path is used by the shd task only")
+
+
+def run_experiment(
+    task: str,
+    method: str = "stochastic",
+    profile: str = "quick",
+    *,
+    epochs: int | None = None,
+    learning_rate: float | None = None,
+    optimizer: str | None = None,
+    seed: int = 0,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    force: bool = False,
+    image: str | os.PathLike | None = None,
+    shd_path: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> ExperimentResult:
+    """Train ``task`` (:data:`TASKS`) with ``method`` under the ``profile`` preset
+    (:func:`spike_train_preset`, :func:`randman_preset`, :func:`shd_preset`); ``epochs``,
+    ``learning_rate``, ``optimizer`` override the preset.
+
+    With ``out_dir``: metrics, checkpoint (see :func:`fit`) and ``summary.json`` (the last
+    history row, with the provenance ``meta`` block) are written there; ``resume``
+    continues the run in it, ``force`` replaces a run already there. ``image``: the
+    spike-train target image; ``shd_path``: folder or file of the SHD data (default
+    ``data/shd``). Raises ValueError / TypeError / FileNotFoundError before computing
+    for any bad input.
+    """
+    _check(task, method, profile, epochs, learning_rate, optimizer, seed, image, shd_path)
+    if out_dir is not None or resume:
+        out_dir = check_run_folder(out_dir, resume=resume, force=force)
+    over: dict[str, Any] = {"seed": seed}
+    for key, val in (("epochs", epochs), ("learning_rate", learning_rate), ("optimizer", optimizer)):
+        if val is not None:
+            over[key] = val
+    kw: dict[str, Any] = dict(out_dir=out_dir, resume=resume, force=force, progress=progress)
+    if task == "spike-train":
+        run = exp.spike_train_preset(profile, **over, **({"image": str(image)} if image else {}))
+        res = exp.train_spike_train(method, run, **kw)
+    else:
+        train, valid, run, extra = _classification_data(task, profile, over, shd_path)
+        res = exp.train_classifier(method, train, valid, run, task_name=task, **kw, **extra)
+    summary = None
+    if out_dir is not None:
+        final = {"task": task, "method": method, "profile": profile, "final": res.history[-1]}
+        summary = write_json(Path(out_dir) / "summary.json", final, seeds=[seed], profile=profile)
+    return ExperimentResult(task, method, profile, seed, res.params, res.history, out_dir, summary)
+
+
+def _classification_data(task, profile, over, shd_path):
+    import jax
+    import numpy as np
+
+    from analysis.training.tasks import N_CLASSES, load_shd, train_valid_split
+
+    if task == "randman":
+        data_cfg, run = exp.randman_preset(profile, **over)
+        train, valid = train_valid_split(jax.random.key(over["seed"]), data_cfg)
+        return train, valid, run, {}
+    n_tr, n_te, run = exp.shd_preset(profile, **over)
+    path = "data/shd" if shd_path is None else shd_path
+    train = load_shd(path, "train", max_samples=n_tr, dtype=np.uint8)
+    valid = load_shd(path, "test", max_samples=n_te, dtype=np.uint8)
+    return train, valid, run, {"n_classes": N_CLASSES}
