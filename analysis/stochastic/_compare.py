@@ -196,6 +196,25 @@ class CompareReport:
         }
 
 
+def _potential_bound(net, params, x) -> None:
+    """Refuse weights and inputs whose membrane potentials could overflow float64.
+
+    |z_l| <= max_row sum|W_l| * max|input of layer l| * steps (spikes are in {0, 1}; a LIF
+    potential is a decaying sum over at most ``steps`` inputs), plus |theta|.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        ins = [float(np.max(np.abs(np.asarray(x))))] + [1.0] * (len(params) - 1)
+        bound = max(
+            float(np.max(np.sum(np.abs(np.asarray(w)), axis=1))) * a * net.steps
+            for w, a in zip(params, ins, strict=True)
+        )
+    if not bound <= 1e300:
+        raise ValueError(
+            f"weights x inputs can reach {bound:.3g}, where potentials overflow float64 "
+            "(rounding to inf would give wrong spike probabilities); rescale the weights or inputs"
+        )
+
+
 def compare_spec(
     spec,
     *,
@@ -234,6 +253,7 @@ def compare_spec(
         net, params, x, opts = load_spec(spec)
         label = str(spec)
     names = opts["estimators"] or list(ESTIMATORS)
+    _potential_bound(net, params, x)
     _guard(net, max_k, 2**13)
     for name in names:
         _memory_guard([name], net, samples, opts["n_flips"], max_memory_gib)
@@ -288,7 +308,7 @@ def format_table(rows: list[dict]) -> str:
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
     cells = [list(_COLS)] + [[fmt(r.get(c)) for c in _COLS] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(_COLS))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells)
 
 
 def write_csv(rows: list[dict], path) -> Path:
