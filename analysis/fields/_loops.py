@@ -342,12 +342,12 @@ def plane_curl(field: Callable, plane: Plane, a=0.0, b=0.0, *, max_memory_gib: f
         a, b = np.asarray(a, float), np.asarray(b, float)
     except (TypeError, ValueError):
         raise TypeError("a and b must be numbers or arrays of numbers") from None
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError("a and b must be finite")
     m, dim = int(np.broadcast(a, b).size), len(plane.center)
     _validate.memory_guard(
         jacobian_bytes(m, dim), f"planar curls at {m} points in {dim} dimensions", max_memory_gib
     )
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("a and b must be finite")
     pts = plane.point(a, b)
     flat = pts.reshape(-1, pts.shape[-1])
     fn = compiled("curl_ab", field, _curl_ab)

@@ -121,6 +121,21 @@ def _plane(layout, spec, center, d1, d2, seed):
     return lp.Plane(c, _direction(d1, "d1", n), _direction(d2, "d2", n))
 
 
+def _potential_bound(layout, plane, radius) -> None:
+    """Refuse loops on which a unit's input could overflow float64 (giving inf - inf = NaN or
+    a wrong saturated value): |z| <= n_in * max|input| * max|theta| with max|theta| <=
+    max|centre| + radius, activations of hidden layers in [0, 1]."""
+    w = max(abs(v) for v in plane.center) + radius
+    with np.errstate(over="ignore"):
+        ins = [max(abs(v) for v in layout.x)] + [1.0] * (len(layout.sizes) - 2)
+        bound = max(n * a * w for n, a in zip(layout.sizes[:-1], ins, strict=True))
+    if not bound <= 1e300:
+        raise ValueError(
+            f"unit inputs can reach {bound:.3g} on this loop, where float64 overflows; use a smaller "
+            "input x, centre or radius"
+        )
+
+
 def loop_report(
     layout=None,
     *,
@@ -160,7 +175,6 @@ def loop_report(
         raise ValueError(f"points must be an even integer >= 8 (the error estimate halves it), got {points}")
     lp._orientation(orientation)
     field = tn.sg_field(lay, beta, beta_sg)  # validates beta, beta_sg
-    plane = _plane(lay, spec, center, d1, d2, seed)
     n = lay.n_params
     _validate.memory_guard(
         lp.points_bytes(points, n) + 2 * lp.jacobian_bytes(1, n),
@@ -168,6 +182,8 @@ def loop_report(
         f"(layout sizes {list(lay.sizes)})",
         max_memory_gib,
     )
+    plane = _plane(lay, spec, center, d1, d2, seed)
+    _potential_bound(lay, plane, radius)
     mem = dict(max_memory_gib=max_memory_gib)
     res = lp.loop_integral(field, plane, radius, points, orientation, **mem)
     curl_n = float(lp.curl_norm(field, np.asarray(plane.center), **mem))
@@ -175,7 +191,7 @@ def loop_report(
     if not all(math.isfinite(v) for v in (res.value, res.error, res.abs_path, curl_n, pc)):
         raise ValueError(
             "the loop integral or the curl is not finite (the field overflows on this loop): "
-            "use a smaller radius, centre, input x or beta_SG"
+            "use a smaller radius, centre, input x, beta or beta_SG"
         )
     b, bsg = field.keywords["beta"], field.keywords["beta_sg"]
     return LoopReport(lay, plane, radius, points, b, bsg, orientation, res, curl_n, pc)
