@@ -139,7 +139,8 @@ def _check_target(loss, target, n_out):
             raise ValueError(f"loss 'mean' takes no target, got target={target!r}")
         return None
     if loss == "xent":
-        ok = isinstance(target, (int, np.integer)) and not isinstance(target, bool) and 0 <= target < n_out
+        whole = isinstance(target, (int, np.integer)) or (isinstance(target, float) and target.is_integer())
+        ok = whole and not isinstance(target, bool) and 0 <= target < n_out
         if not ok:
             raise ValueError(f"target must be a class index in [0, {n_out}) for loss 'xent', got {target!r}")
         return int(target)
