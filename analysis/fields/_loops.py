@@ -266,7 +266,7 @@ def polygon_integral(field: Callable, plane: Plane, vertices, n_per_edge: int = 
         _MEM,
     )
     edges = [_edge_integral(field, plane, v[i], v[(i + 1) % len(v)], n) for i in range(len(v))]
-    vals, coarse, absp = (np.array(x) for x in zip(*edges))
+    vals, coarse, absp = (np.array(x) for x in zip(*edges, strict=True))
     cum = np.concatenate([[0.0], np.cumsum(vals)])
     cum_c = np.concatenate([[0.0], np.cumsum(coarse)])
     return LoopIntegral(

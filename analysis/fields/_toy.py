@@ -98,7 +98,7 @@ class Layout:
 
     @property
     def shapes(self) -> tuple[tuple[int, int], ...]:
-        return tuple((o, i) for i, o in zip(self.sizes[:-1], self.sizes[1:]))
+        return tuple((o, i) for i, o in zip(self.sizes[:-1], self.sizes[1:], strict=True))
 
     @property
     def n_params(self) -> int:

@@ -164,7 +164,11 @@ def surrogate_expr(name: str) -> sp.Expr:
 def _pieces(family: str):
     """[(lo, hi, sample_z)] intervals in z between breakpoints, with a point inside each."""
     br = [sp.sympify(b) for b in _BREAKS[family]]
-    xs = [sp.sympify(0)] if not br else [br[0] - 1] + [(a + b) / 2 for a, b in zip(br, br[1:])] + [br[-1] + 1]
+    xs = (
+        [sp.sympify(0)]
+        if not br
+        else [br[0] - 1] + [(a + b) / 2 for a, b in zip(br, br[1:], strict=False)] + [br[-1] + 1]
+    )
     edges = [-sp.oo] + [b / BETA for b in br] + [sp.oo]
     return [(edges[i], edges[i + 1], xs[i] / BETA) for i in range(len(xs))]
 
@@ -228,7 +232,10 @@ def family_report(family: str) -> FamilyReport:
         nonneg &= bool(sp.simplify(d.subs(Z, at)) >= 0)
         # Fundamental theorem on the piece: limits of the antiderivative f at the ends.
         integral += _end(fb, hi, -1) - _end(fb, lo, +1)
-    cont = all(_is_zero(_end(a[2], a[1], -1) - _end(b[2], b[0], +1)) for a, b in zip(pieces, pieces[1:]))
+    cont = all(
+        _is_zero(_end(a[2], a[1], -1) - _end(b[2], b[0], +1))
+        for a, b in zip(pieces, pieces[1:], strict=False)
+    )
     lim_lo = sp.simplify(_end(pieces[0][2], -sp.oo, +1))
     lim_hi = sp.simplify(_end(pieces[-1][2], sp.oo, -1))
     # Direct integration of f' (independent of the antiderivative used above).
@@ -264,7 +271,7 @@ def surrogate_factor(name: str) -> FactorReport:
     if family is None:
         return FactorReport(name, None, None, False, "psi = 1 is not integrable on R: not a density")
     cs, ok = set(), True
-    for lo, hi, fb, d in family_report(family).pieces:
+    for lo, hi, _fb, d in family_report(family).pieces:
         p = _branch(psi, hi / 2 + lo / 2 if lo.is_finite and hi.is_finite else _mid(lo, hi))
         if _is_zero(d):
             ok &= _is_zero(p)
@@ -359,14 +366,14 @@ def spm_gradient_symbolic(family: str, n: int = 3) -> SPMGradient:
     """
     w, x = sp.symbols(f"w1:{n + 1}", real=True), sp.symbols(f"x1:{n + 1}", real=True)
     theta, l1, l0 = sp.symbols("theta L1 L0", real=True)
-    zsum = sum(wi * xi for wi, xi in zip(w, x)) - theta
+    zsum = sum(wi * xi for wi, xi in zip(w, x, strict=True)) - theta
     ok = True
     for _, _, fb, d in family_report(family).pieces:  # piece by piece: no Piecewise simplify
         es = fb.subs(Z, zsum)
         el = es * l1 + (1 - es) * l0
         fprime = d.subs(Z, zsum)
-        ok &= all(_is_zero(sp.diff(es, wi) - fprime * xi) for wi, xi in zip(w, x))
-        ok &= all(_is_zero(sp.diff(el, wi) - (l1 - l0) * fprime * xi) for wi, xi in zip(w, x))
+        ok &= all(_is_zero(sp.diff(es, wi) - fprime * xi) for wi, xi in zip(w, x, strict=True))
+        ok &= all(_is_zero(sp.diff(el, wi) - (l1 - l0) * fprime * xi) for wi, xi in zip(w, x, strict=True))
     es = cdf_expr(family).subs(Z, zsum)
     el = es * l1 + (1 - es) * l0
     return SPMGradient(es, tuple(sp.diff(es, wi) for wi in w), el, tuple(sp.diff(el, wi) for wi in w), ok)

@@ -45,7 +45,7 @@ def sg_bias_table(
             exact_sg_mean(base, p, x, surrogates=[surrogate(nm, b) for nm, b in variants]) for p, x in insts
         ]
         for i, (name, b) in enumerate(variants):
-            cos = [cosine(flatten(sg[i]), g) for sg, g in zip(sgs, grads)]
+            cos = [cosine(flatten(sg[i]), g) for sg, g in zip(sgs, grads, strict=True)]
             rows.append(
                 {
                     "depth": depth,

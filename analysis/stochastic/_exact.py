@@ -170,8 +170,9 @@ def _mean_fn(net, per_config, nets, chunk):
             g = jax.vmap(lambda s: per_config(params, x, s))(s_batch)
             out = []
             for m in nets:
-                lp = jax.vmap(lambda s: log_prob_and_loss(m, params, x, s)[0])(s_batch)
-                out.append(jax.tree_util.tree_map(lambda v: jnp.tensordot(jnp.exp(lp), v, axes=1), g))
+                lp = jax.vmap(lambda s, m=m: log_prob_and_loss(m, params, x, s)[0])(s_batch)
+                w = jnp.exp(lp)
+                out.append(jax.tree_util.tree_map(lambda v, w=w: jnp.tensordot(w, v, axes=1), g))
             return out
 
         return _enumerate_sum(fn, net.n_spikes, chunk, dtype, like)

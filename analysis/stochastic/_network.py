@@ -158,7 +158,7 @@ def _check_inputs(net: Network, params, x):
     shapes = net.param_shapes()
     if not isinstance(params, (tuple, list)) or len(params) != len(shapes):
         raise ValueError(f"params must be a tuple of {len(shapes)} weight matrices with shapes {shapes}")
-    for i, (w, s) in enumerate(zip(params, shapes)):
+    for i, (w, s) in enumerate(zip(params, shapes, strict=True)):
         if jnp.shape(w) != s:
             raise ValueError(f"params[{i}] has shape {jnp.shape(w)}, expected {s}")
         _validate.finite(w, f"params[{i}]")
@@ -221,7 +221,7 @@ def _lif(net, params, x, mode, a):
     def step(carry, inp):
         x_t, a_now = inp
         new, zs, ss, s_in, off = [], [], [], x_t, 0
-        for w, (i_syn, u_mem) in zip(params, carry):
+        for w, (i_syn, u_mem) in zip(params, carry, strict=True):
             n = w.shape[0]
             z = u_mem - net.theta
             s = _spike(net, mode, z, tuple(v[off : off + n] for v in a_now))
@@ -290,7 +290,7 @@ def random_instance(key, net: Network, weight_scale: float = 1.0, input_rate: fl
     keys = jax.random.split(key, len(net.sizes))
     params = tuple(
         jax.random.normal(k, s) * weight_scale * math.sqrt(2.0 / s[1])
-        for k, s in zip(keys[1:], net.param_shapes())
+        for k, s in zip(keys[1:], net.param_shapes(), strict=True)
     )
     if net.kind == "feedforward":
         x = 2.0 * jax.random.uniform(keys[0], net.input_shape())
