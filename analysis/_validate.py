@@ -6,7 +6,9 @@ and never turn a traced computation into a Python error.
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -19,8 +21,10 @@ def is_concrete(x: Any) -> bool:
 
 
 def positive_scalar(value: Any, name: str) -> float:
-    """Return ``value`` as a float after checking it is finite and > 0."""
+    """Return ``value`` as a float after checking it is finite and > 0 (a number, not a bool or str)."""
     try:
+        if isinstance(value, (bool, str, bytes)):
+            raise TypeError
         v = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a positive number, got {value!r}") from None
@@ -50,6 +54,14 @@ def no_nan(x: Any, name: str) -> None:
         raise ValueError(f"{name} contains NaN")
 
 
+def finite(x: Any, name: str) -> None:
+    """Raise ValueError if concrete ``x`` contains NaN or an infinite value."""
+    if is_concrete(x):
+        a = np.asarray(x)
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+
+
 def same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:
     """Raise ValueError unless ``a`` and ``b`` have identical shapes."""
     sa, sb = np.shape(a), np.shape(b)
@@ -58,7 +70,109 @@ def same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:
 
 
 def positive_int(value: Any, name: str) -> int:
-    """Return ``value`` as an int after checking it is >= 1."""
-    if isinstance(value, bool) or int(value) != value or int(value) < 1:
+    """Return ``value`` as an int after checking it is a whole number >= 1 (not a bool)."""
+    try:
+        ok = not isinstance(value, bool) and int(value) == value and int(value) >= 1
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def integer(value: Any, name: str, lo: int, hi: int) -> int:
+    """Return ``value`` as an int after checking it is an integer (not a bool or float) in [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if not lo <= int(value) <= hi:
+        raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+    return int(value)
+
+
+def real(value: Any, name: str) -> float:
+    """Return ``value`` as a float after checking it is a finite real number (not a bool or str)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return v
+
+
+def float_vector(value: Any, name: str, length: int | None = None) -> tuple[float, ...]:
+    """A non-empty tuple of finite floats from a sequence or a comma/space separated string.
+
+    ``length``: required number of entries (None: any). Bools and strings inside a sequence
+    are refused (a JSON ``true`` is not a number).
+    """
+    if isinstance(value, str):
+        parts = value.replace(",", " ").split()
+        try:
+            items: list = [float(v) for v in parts]
+        except ValueError:
+            raise ValueError(f"{name} must be numbers separated by commas or spaces, got {value!r}") from None
+    elif isinstance(value, (list, tuple, np.ndarray)) or hasattr(value, "__array__"):
+        items = list(np.ravel(np.asarray(value, dtype=object))) if np.ndim(value) else [value]
+        if np.ndim(value) > 1:
+            raise ValueError(f"{name} must be a flat list of numbers, got shape {np.shape(value)}")
+        for v in items:
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{name} must contain numbers only, got {v!r}")
+    else:
+        raise TypeError(f"{name} must be a list of numbers, got {type(value).__name__}")
+    vec = tuple(float(v) for v in items)
+    if not vec:
+        raise ValueError(f"{name} is empty; give {length or 'at least one'} number(s)")
+    if not all(math.isfinite(v) for v in vec):
+        raise ValueError(f"{name} contains NaN or infinite values: {list(vec)[:6]}")
+    if length is not None and len(vec) != length:
+        raise ValueError(f"{name} has {len(vec)} entries; it must have {length}")
+    return vec
+
+
+def known_keys(d: Any, valid: tuple[str, ...], where: str) -> dict:
+    """Check that ``d`` is a dict whose keys all lie in ``valid``; the error lists the valid keys."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{where} must be a JSON object (dict), got {type(d).__name__}")
+    unknown = sorted(str(k) for k in set(d) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown key(s) {unknown} in {where}; valid keys: {', '.join(valid)}")
+    return d
+
+
+#: default limit of the memory guards (GiB); raise it with the ``max_memory_gib`` keyword or
+#: the ``--max-memory-gib`` option of the command line.
+DEFAULT_MAX_MEMORY_GIB = 4.0
+
+
+def memory_guard(nbytes: float, what: str, max_memory_gib: float) -> None:
+    """Refuse (ValueError) a computation whose estimated memory ``nbytes`` exceeds the limit."""
+    limit = positive_scalar(max_memory_gib, "max_memory_gib")
+    if nbytes > limit * 2**30:
+        raise ValueError(
+            f"{what} needs an estimated {nbytes / 2**30:.3g} GiB of memory, above the limit "
+            f"max_memory_gib = {limit:g} GiB; reduce the size or raise the limit "
+            f"(max_memory_gib=..., or --max-memory-gib on the command line)"
+        )
+
+
+def read_json_file(path, what: str):
+    """Parse the JSON file ``path``; every failure is a one-line FileNotFoundError/ValueError
+    naming ``what`` and the file (missing, a folder, unreadable, not UTF-8, not JSON)."""
+    if not isinstance(path, (str, Path)) or str(path) == "":
+        raise TypeError(f"{what} must be a file path, got {path!r}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a folder; give a JSON file")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError:
+        raise ValueError(f"{what} {path} is not readable (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{what} {path} is not a UTF-8 text file") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{what} {path} is nested too deeply to be a spec") from None

@@ -5,6 +5,7 @@ error control, the paper's field setups, and an independent NumPy reference.
 Gygax & Zenke 2025, sec. 5; THEORY.md sec. 5.
 """
 
+from analysis._validate import DEFAULT_MAX_MEMORY_GIB
 from analysis.fields._loops import (
     ORIENTATIONS,
     LoopIntegral,
@@ -14,8 +15,10 @@ from analysis.fields._loops import (
     curl_norm,
     jacobian,
     jacobian_asymmetry,
+    jacobian_bytes,
     loop_integral,
     plane_curl,
+    points_bytes,
     polygon_integral,
     shrinking_loops,
     surface_integral,
@@ -37,8 +40,13 @@ from analysis.fields._reference import (
     five_weight_output_np,
     five_weight_sg_np,
 )
+from analysis.fields._report import (
+    LoopReport,
+    loop_report,
+)
 from analysis.fields._toy import (
     FIVE_WEIGHT,
+    LAYOUT_KEYS,
     PAPER_D1,
     PAPER_D2,
     PAPER_RADIUS,
@@ -78,6 +86,12 @@ __all__ = [
     "plane_curl",
     "surface_integral",
     "shrinking_loops",
+    "points_bytes",
+    "jacobian_bytes",
+    "loop_report",
+    "LoopReport",
+    "LAYOUT_KEYS",
+    "DEFAULT_MAX_MEMORY_GIB",
     "Layout",
     "FIVE_WEIGHT",
     "sg_sigmoid",

@@ -60,6 +60,8 @@ __all__ = [
     "plane_curl",
     "surface_integral",
     "shrinking_loops",
+    "points_bytes",
+    "jacobian_bytes",
     "fit_order",
     "cumulative_integral",
     "descend",
@@ -68,6 +70,27 @@ __all__ = [
 
 ORIENTATIONS = ("clockwise", "counterclockwise")
 _ORTHO_TOL = 1e-6
+_MEM = _validate.DEFAULT_MAX_MEMORY_GIB
+
+
+def points_bytes(n_points: int, dim: int) -> int:
+    """Estimated memory (bytes) of evaluating a field at ``n_points`` points of dimension ``dim``:
+    points, tangents, values and the vmapped work of the field, taken as ~8 arrays of
+    (n_points, dim) float64 (a field whose work per point is O(dim), like an SG field)."""
+    return 8 * 8 * int(n_points) * int(dim)
+
+
+def jacobian_bytes(n_points: int, dim: int) -> int:
+    """Estimated memory (bytes) of forward-mode Jacobians (dim x dim, dim tangents each doing
+    O(dim) work) at ``n_points`` points: ~4 arrays of (n_points, dim, dim) float64."""
+    return 8 * 4 * int(n_points) * int(dim) ** 2
+
+
+def _check_field(field, plane=None):
+    if not callable(field):
+        raise TypeError(f"field must be a callable theta (n,) -> (n,), got {type(field).__name__}")
+    if plane is not None and not isinstance(plane, Plane):
+        raise TypeError(f"plane must be a Plane, got {type(plane).__name__}")
 
 
 @dataclass(frozen=True)
@@ -79,7 +102,10 @@ class Plane:
     d2: tuple
 
     def __post_init__(self):
-        c, d1, d2 = (tuple(float(v) for v in np.ravel(x)) for x in (self.center, self.d1, self.d2))
+        c, d1, d2 = (
+            _validate.float_vector(x, name)
+            for x, name in ((self.center, "center"), (self.d1, "d1"), (self.d2, "d2"))
+        )
         if not len(c) == len(d1) == len(d2) or len(c) < 2:
             raise ValueError(
                 f"center, d1, d2 must have one equal length >= 2, got {len(c)}, {len(d1)}, {len(d2)}"
@@ -101,7 +127,11 @@ class Plane:
     @classmethod
     def from_directions(cls, center, d1, d2) -> Plane:
         """Gram-Schmidt: d1 normalised, d2 made orthogonal to d1 and normalised."""
-        d1, d2 = np.asarray(d1, float), np.asarray(d2, float)
+        d1, d2 = (np.asarray(_validate.float_vector(d, nm)) for d, nm in ((d1, "d1"), (d2, "d2")))
+        if d1.shape != d2.shape:
+            raise ValueError(f"d1 and d2 must have equal lengths, got {d1.size} and {d2.size}")
+        if np.linalg.norm(d1) == 0:
+            raise ValueError("d1 is the zero vector; it gives no direction")
         d1 = d1 / np.linalg.norm(d1)
         d2 = d2 - np.dot(d1, d2) * d1
         if np.linalg.norm(d2) < 1e-12:
@@ -138,7 +168,7 @@ class LoopIntegral(NamedTuple):
 
 
 def _orientation(orientation: str) -> float:
-    if orientation not in ORIENTATIONS:
+    if not isinstance(orientation, str) or orientation not in ORIENTATIONS:
         raise ValueError(f"orientation must be one of {ORIENTATIONS}, got {orientation!r}")
     return 1.0 if orientation == "clockwise" else -1.0
 
@@ -182,9 +212,25 @@ def _cumtrap(f, h):
 
 
 def loop_integral(
-    field: Callable, plane: Plane, radius: float, n_points: int = 512, orientation: str = "clockwise"
+    field: Callable,
+    plane: Plane,
+    radius: float,
+    n_points: int = 512,
+    orientation: str = "clockwise",
+    *,
+    max_memory_gib: float = _MEM,
 ) -> LoopIntegral:
-    """Line integral of ``field`` around the circle of ``radius`` in ``plane`` (see module doc)."""
+    """Line integral of ``field`` around the circle of ``radius`` in ``plane`` (see module doc).
+
+    Refuses (ValueError with the estimate) when :func:`points_bytes` exceeds ``max_memory_gib``.
+    """
+    _check_field(field, plane)
+    n = _validate.positive_int(n_points, "n_points")
+    _validate.memory_guard(
+        points_bytes(n, len(plane.center)),
+        f"a loop integral with {n} points in {len(plane.center)} dimensions",
+        max_memory_gib,
+    )
     phi, pts, tan = circle(plane, radius, n_points, orientation)
     g = _eval(field, pts)
     f = np.sum(g * tan, axis=-1)
@@ -209,12 +255,23 @@ def polygon_integral(
     the rule with n_per_edge // 2 nodes. ``t`` and ``cumulative`` are given at the vertices
     (t = 0..m).
     """
-    v = np.asarray(vertices, float)
+    _check_field(field, plane)
+    try:
+        v = np.asarray(vertices, float)
+    except (TypeError, ValueError):
+        raise ValueError("vertices must be an (m, 2) array of numbers") from None
     if v.ndim != 2 or v.shape[1] != 2 or v.shape[0] < 3:
         raise ValueError(f"vertices must have shape (m, 2) with m >= 3, got {v.shape}")
+    if not np.isfinite(v).all():
+        raise ValueError("vertices contain NaN or infinite values")
     n = _validate.positive_int(n_per_edge, "n_per_edge")
     if n < 4:
         raise ValueError(f"n_per_edge must be >= 4, got {n}")
+    _validate.memory_guard(
+        points_bytes(n * len(v), len(plane.center)),
+        f"a polygon integral with {len(v)} edges x {n} nodes",
+        _MEM,
+    )
     edges = [_edge_integral(field, plane, v[i], v[(i + 1) % len(v)], n) for i in range(len(v))]
     vals, coarse, absp = (np.array(x) for x in zip(*edges, strict=True))
     cum = np.concatenate([[0.0], np.cumsum(vals)])
@@ -246,33 +303,68 @@ def _edge_integral(field, plane, p, q, n):
     return out[0][0], out[1][0], out[0][1]
 
 
-def jacobian(field: Callable, theta: ArrayLike) -> jax.Array:
-    """J_ij = dg_i/dtheta_j at ``theta`` (n,), by forward-mode AD; shape (n, n)."""
+def jacobian(field: Callable, theta: ArrayLike, *, max_memory_gib: float = _MEM) -> jax.Array:
+    """J_ij = dg_i/dtheta_j at ``theta`` (n,), by forward-mode AD; shape (n, n).
+
+    Refuses (ValueError with the estimate) when :func:`jacobian_bytes` exceeds ``max_memory_gib``.
+    """
+    _check_field(field)
     theta = jnp.asarray(theta)
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(f"theta must be a non-empty vector (n,), got shape {theta.shape}")
+    if not jnp.issubdtype(theta.dtype, jnp.number) or jnp.issubdtype(theta.dtype, jnp.bool_):
+        raise TypeError(f"theta must hold numbers, got dtype {theta.dtype}")
+    _validate.finite(theta, "theta")
+    _validate.memory_guard(
+        jacobian_bytes(1, theta.size), f"a {theta.size} x {theta.size} Jacobian", max_memory_gib
+    )
     theta = theta.astype(jnp.result_type(theta.dtype, float))
     return compiled("jacfwd", field, jax.jacfwd)(theta)
 
 
-def curl(field: Callable, theta: ArrayLike) -> jax.Array:
+def curl(field: Callable, theta: ArrayLike, *, max_memory_gib: float = _MEM) -> jax.Array:
     """Antisymmetric part A = (J - J^T) / 2 of the field's Jacobian; shape (n, n)."""
-    J = jacobian(field, theta)
+    J = jacobian(field, theta, max_memory_gib=max_memory_gib)
     return 0.5 * (J - J.T)
 
 
-def curl_norm(field: Callable, theta: ArrayLike) -> jax.Array:
+def curl_norm(field: Callable, theta: ArrayLike, *, max_memory_gib: float = _MEM) -> jax.Array:
     """Frobenius norm ||A||_F of the curl at ``theta`` (0 iff J is symmetric)."""
-    return jnp.linalg.norm(curl(field, theta))
+    return jnp.linalg.norm(curl(field, theta, max_memory_gib=max_memory_gib))
 
 
-def jacobian_asymmetry(field: Callable, theta: ArrayLike) -> tuple[jax.Array, jax.Array]:
+def jacobian_asymmetry(
+    field: Callable, theta: ArrayLike, *, max_memory_gib: float = _MEM
+) -> tuple[jax.Array, jax.Array]:
     """(max|J - J^T|, max|J|) at ``theta``: absolute asymmetry and the Jacobian's scale."""
-    J = jacobian(field, theta)
+    J = jacobian(field, theta, max_memory_gib=max_memory_gib)
     return jnp.max(jnp.abs(J - J.T)), jnp.max(jnp.abs(J))
 
 
-def plane_curl(field: Callable, plane: Plane, a: ArrayLike = 0.0, b: ArrayLike = 0.0) -> np.ndarray:
-    """Planar curl dg_b/da - dg_a/db = -2 d1^T A d2 at theta(a, b); arrays a, b broadcast."""
-    pts = plane.point(np.asarray(a, float), np.asarray(b, float))
+def plane_curl(
+    field: Callable,
+    plane: Plane,
+    a: ArrayLike = 0.0,
+    b: ArrayLike = 0.0,
+    *,
+    max_memory_gib: float = _MEM,
+) -> np.ndarray:
+    """Planar curl dg_b/da - dg_a/db = -2 d1^T A d2 at theta(a, b); arrays a, b broadcast.
+
+    Refuses (ValueError with the estimate) when :func:`jacobian_bytes` exceeds ``max_memory_gib``.
+    """
+    _check_field(field, plane)
+    try:
+        a, b = np.asarray(a, float), np.asarray(b, float)
+    except (TypeError, ValueError):
+        raise TypeError("a and b must be numbers or arrays of numbers") from None
+    m, dim = int(np.broadcast(a, b).size), len(plane.center)
+    _validate.memory_guard(
+        jacobian_bytes(m, dim), f"planar curls at {m} points in {dim} dimensions", max_memory_gib
+    )
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("a and b must be finite")
+    pts = plane.point(a, b)
     flat = pts.reshape(-1, pts.shape[-1])
     fn = compiled("curl_ab", field, _curl_ab)
     return np.asarray(fn(flat, np.asarray(plane.d1), np.asarray(plane.d2))).reshape(pts.shape[:-1])
@@ -285,14 +377,23 @@ def surface_integral(
     n_radial: int = 16,
     n_angular: int = 64,
     orientation: str = "clockwise",
+    *,
+    max_memory_gib: float = _MEM,
 ) -> tuple[float, float]:
     """(value, error) of the disk integral of curl_ab, signed to equal the oriented loop integral.
 
     Polar coordinates: Gauss-Legendre in rho (n_radial) x periodic trapezoid in phi
-    (n_angular); error estimate = difference to the rule with both counts halved.
+    (n_angular); error estimate = difference to the rule with both counts halved. Refuses
+    (ValueError with the estimate) when the Jacobians at all nodes exceed ``max_memory_gib``.
     """
+    _check_field(field, plane)
     r = _validate.positive_scalar(radius, "radius")
     s = _orientation(orientation)
+    nr0, na0 = _validate.positive_int(n_radial, "n_radial"), _validate.positive_int(n_angular, "n_angular")
+    m, dim = nr0 * na0 + max(nr0 // 2, 1) * max(na0 // 2, 2), len(plane.center)
+    _validate.memory_guard(
+        jacobian_bytes(m, dim), f"a surface integral with {m} nodes in {dim} dimensions", max_memory_gib
+    )
     rules = []
     for nr, na in ((n_radial, n_angular), (max(n_radial // 2, 1), max(n_angular // 2, 2))):
         x, w = np.polynomial.legendre.leggauss(_validate.positive_int(nr, "n_radial"))
@@ -306,6 +407,7 @@ def surface_integral(
         plane,
         np.concatenate([q[3].ravel() for q in rules]),
         np.concatenate([q[4].ravel() for q in rules]),
+        max_memory_gib=max_memory_gib,
     )
     vals, start = [], 0
     for w, rho, na, A, _ in rules:

@@ -34,13 +34,10 @@ True
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jax
@@ -51,6 +48,8 @@ from jax.typing import ArrayLike
 from analysis import _validate
 
 if TYPE_CHECKING:
+    import os
+
     from analysis.fields._loops import Plane
 
 __all__ = [
@@ -65,6 +64,7 @@ __all__ = [
     "exact_field",
     "random_layout",
     "layout_from_spec",
+    "LAYOUT_KEYS",
     "load_layout",
     "PAPER_D1",
     "PAPER_D2",
@@ -91,12 +91,16 @@ class Layout:
     name: str = "custom"
 
     def __post_init__(self):
+        if not isinstance(self.sizes, (tuple, list)):
+            raise TypeError(f"sizes must be a list of layer widths, got {self.sizes!r}")
         sizes = tuple(_validate.positive_int(s, "sizes entry") for s in self.sizes)
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least input and output sizes, got {self.sizes!r}")
-        x = tuple(float(v) for v in np.ravel(self.x))
+        x = _validate.float_vector(self.x, "x")
         if len(x) != sizes[0]:
             raise ValueError(f"x has {len(x)} entries but sizes[0] = {sizes[0]}; they must match")
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {self.name!r}")
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "x", x)
 
@@ -144,10 +148,24 @@ def _sigmoid_sg_jvp(primals, tangents):
 
 
 def _check_betas(beta, beta_sg) -> tuple[float, float]:
-    b = float(beta)
+    """beta in (0, inf] (inf: Heaviside), beta_sg finite > 0, both representable in the
+    default float dtype (a beta above 3.4e38 in float32 would turn beta z into inf * 0)."""
+    from analysis.neuron._escape_noise import check_beta_fits
+
+    if isinstance(beta, (bool, str, bytes)):
+        raise TypeError(f"beta must be a number, got {beta!r}")
+    try:
+        b = float(beta)
+    except (TypeError, ValueError):
+        raise TypeError(f"beta must be a number, got {beta!r}") from None
     if math.isnan(b) or b <= 0:
         raise ValueError(f"beta must be > 0 (math.inf for a Heaviside forward), got {beta!r}")
-    return b, _validate.positive_scalar(beta_sg, "beta_sg")
+    bsg = _validate.positive_scalar(beta_sg, "beta_sg")
+    dtype = jnp.result_type(float)
+    if not math.isinf(b):
+        check_beta_fits(b, dtype, "beta")
+    check_beta_fits(bsg, dtype, "beta_sg")
+    return b, bsg
 
 
 def sg_sigmoid(z: ArrayLike, beta: float, beta_sg: float) -> jax.Array:
@@ -245,17 +263,51 @@ def random_layout(key: jax.Array, max_layers: int = 3, max_width: int = 3) -> La
     return Layout(sizes, x, "random")
 
 
+#: keys of a JSON layout spec (``sgtheory loop --spec``); unknown keys are rejected
+LAYOUT_KEYS = ("sizes", "x", "name", "center", "d1", "d2")
+
+
 def layout_from_spec(spec: dict) -> Layout:
-    """Layout from a dict ``{"sizes": [...], "x": [...], "name": ...}`` (e.g. parsed JSON)."""
-    if not isinstance(spec, dict) or "sizes" not in spec or "x" not in spec:
-        raise ValueError("a layout spec must be a JSON object with keys 'sizes' and 'x'")
-    return Layout(tuple(spec["sizes"]), tuple(spec["x"]), str(spec.get("name", "custom")))
+    """Layout from a dict ``{"sizes": [...], "x": [...], "name": ...}`` (e.g. parsed JSON).
+
+    Optional ``"center"``, ``"d1"``, ``"d2"`` (the loop plane of ``sgtheory loop``) must be
+    lists of n_params finite numbers; any other key is refused with the list of valid keys
+    (a misspelt ``"d1"`` would otherwise silently fall back to random directions).
+    """
+    _validate.known_keys(spec, LAYOUT_KEYS, "the layout spec")
+    for k in ("sizes", "x"):
+        if k not in spec:
+            raise ValueError(f"the layout spec has no '{k}'; it needs 'sizes' and 'x'")
+    sizes = spec["sizes"]
+    if not isinstance(sizes, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in sizes):
+        raise ValueError(f"layout spec 'sizes' must be a list of positive integers, got {sizes!r}")
+    name = spec.get("name", "custom")
+    if not isinstance(name, str):
+        raise ValueError(f"layout spec 'name' must be a string, got {name!r}")
+    try:
+        layout = Layout(tuple(sizes), _validate.float_vector(spec["x"], "x"), name)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"layout spec: {exc}") from None
+    for k in ("center", "d1", "d2"):
+        if k in spec:
+            try:
+                _validate.float_vector(spec[k], k, layout.n_params)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"layout spec '{k}': {exc} (n_params = {layout.n_params})") from None
+    return layout
 
 
 def load_layout(path: str | os.PathLike) -> tuple[Layout, dict]:
-    """Read a JSON layout spec from ``path``; returns (layout, the raw spec dict)."""
-    spec = json.loads(Path(path).read_text())
-    return layout_from_spec(spec), spec
+    """Read a JSON layout spec from ``path``; returns (layout, the raw spec dict).
+
+    A missing file raises FileNotFoundError; a folder, unreadable file, bad JSON or an
+    invalid spec a ValueError naming the file.
+    """
+    spec = _validate.read_json_file(path, "layout spec")
+    try:
+        return layout_from_spec(spec), spec
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 # --- the paper's setups (Gygax & Zenke 2025, sec. 5; THEORY.md sec. 5) ---------------------

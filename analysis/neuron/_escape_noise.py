@@ -4,7 +4,10 @@ A stochastic neuron spikes in a time bin with probability f(z), z = U - theta
 (Gygax & Zenke 2025, sec. 2.2; THEORY.md sec. 1). f is the cumulative distribution
 function (CDF) of the threshold noise eta in the equivalent form S = Theta(z + eta), so
 f' is a probability density. Every family is written in a form that is finite (no NaN,
-no inf) in float32 and float64 for |beta z| up to 1e6 and beyond.
+no inf) in float32 and float64 for |beta z| up to 1e6 and beyond, including beta z = +-inf
+(z = +-inf or an overflowing product). Since f'(0) is of order beta, beta must be
+representable in the dtype of z: a beta above the largest float of that dtype (3.4e38 in
+float32) raises a ValueError rather than giving f(0) = NaN; use float64 for such beta.
 
 Families (x = beta z):
 
@@ -131,6 +134,25 @@ _FAMILIES: dict[str, _Family] = {
 ESCAPE_NOISE_NAMES: tuple[str, ...] = tuple(_FAMILIES)
 
 
+def as_float_array(z):
+    """``z`` as a JAX array of a floating dtype (integers and bools become the default float)."""
+    z = jnp.asarray(z)
+    return z if jnp.issubdtype(z.dtype, jnp.floating) else z.astype(jnp.result_type(float))
+
+
+def check_beta_fits(beta: float, dtype, name: str = "beta") -> None:
+    """Raise ValueError if ``beta`` overflows ``dtype`` (beta * 0 would be inf * 0 = NaN).
+
+    Static (dtype and beta are Python values), so it also runs under ``jax.jit``.
+    """
+    big = float(jnp.finfo(dtype).max)
+    if beta > big:
+        raise ValueError(
+            f"{name} = {beta:g} overflows {jnp.dtype(dtype).name} (largest {big:.3g}); "
+            f"use float64 (jax.config.update('jax_enable_x64', True)) or a smaller {name}"
+        )
+
+
 @dataclass(frozen=True)
 class EscapeNoise:
     """Escape-noise function f (a CDF) with steepness ``beta``.
@@ -150,23 +172,30 @@ class EscapeNoise:
     p0: float = 0.5
 
     def __post_init__(self):
+        if not isinstance(self.name, str):
+            raise TypeError(f"escape noise name must be a str, got {self.name!r}")
         if self.name not in _FAMILIES:
             raise ValueError(
                 f"unknown escape noise {self.name!r}; valid names: {', '.join(ESCAPE_NOISE_NAMES)}"
             )
         object.__setattr__(self, "beta", _validate.positive_scalar(self.beta, "beta"))
-        p0 = float(self.p0)
+        p0 = _validate.real(self.p0, "p0")
         if not 0.0 < p0 <= 1.0:
             raise ValueError(f"p0 must lie in (0, 1], got {self.p0!r}")
         object.__setattr__(self, "p0", p0)
 
     def prob(self, z):
-        """Spike probability f(z) = P(S = 1 | z); same shape and dtype as ``z``."""
-        return _FAMILIES[self.name].cdf(jnp.asarray(z), self.beta, self.p0)
+        """Spike probability f(z) = P(S = 1 | z); same shape and dtype as ``z`` (integer z:
+        the default float dtype). Raises ValueError if beta overflows that dtype."""
+        z = as_float_array(z)
+        check_beta_fits(self.beta, z.dtype)
+        return _FAMILIES[self.name].cdf(z, self.beta, self.p0)
 
     def deriv(self, z):
         """Closed-form derivative f'(z) (a probability density in z); same shape as ``z``."""
-        return _FAMILIES[self.name].pdf(jnp.asarray(z), self.beta, self.p0)
+        z = as_float_array(z)
+        check_beta_fits(self.beta, z.dtype)
+        return _FAMILIES[self.name].pdf(z, self.beta, self.p0)
 
     __call__ = prob
 

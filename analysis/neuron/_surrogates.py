@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 
 from analysis import _validate
-from analysis.neuron._escape_noise import ESCAPE_NOISE_NAMES, EscapeNoise
+from analysis.neuron._escape_noise import ESCAPE_NOISE_NAMES, EscapeNoise, as_float_array, check_beta_fits
 
 __all__ = ["Surrogate", "surrogate", "matched_surrogate", "SURROGATE_NAMES", "MATCHED_NOISE"]
 
@@ -114,6 +114,8 @@ MATCHED_NOISE: dict[str, str | None] = {k: v.matched_noise for k, v in _REGISTRY
 
 
 def _resolve(name: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"surrogate name must be a str, got {name!r}")
     name = _ALIASES.get(name, name)
     if name in _REGISTRY:
         return name
@@ -140,14 +142,18 @@ class Surrogate:
     def __post_init__(self):
         object.__setattr__(self, "name", _resolve(self.name))
         object.__setattr__(self, "beta", _validate.positive_scalar(self.beta, "beta"))
-        p0 = float(self.p0)
+        p0 = _validate.real(self.p0, "p0")
         if not 0.0 < p0 <= 1.0:
             raise ValueError(f"p0 must lie in (0, 1], got {self.p0!r}")
         object.__setattr__(self, "p0", p0)
 
     def __call__(self, z):
-        """psi(z), elementwise; same shape and dtype as ``z``."""
-        z = jnp.asarray(z)
+        """psi(z), elementwise; same shape and dtype as ``z`` (integer z: the default float).
+
+        Raises ValueError if beta overflows that dtype (see :mod:`analysis.neuron._escape_noise`).
+        """
+        z = as_float_array(z)
+        check_beta_fits(self.beta, z.dtype)
         if self.name.startswith("matched:"):
             return EscapeNoise(self.name.split(":", 1)[1], self.beta, self.p0).deriv(z)
         return _REGISTRY[self.name].fn(z, self.beta, self.p0)

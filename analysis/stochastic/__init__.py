@@ -7,6 +7,7 @@ Gygax & Zenke 2025, sec. 3-4; Arya, Schauer, Schaefer & Rackauckas, NeurIPS 2022
 THEORY.md sec. 3-4.
 """
 
+from analysis._validate import DEFAULT_MAX_MEMORY_GIB
 from analysis.stochastic._alignment import (
     METHODS,
     PROFILES,
@@ -19,9 +20,11 @@ from analysis.stochastic._bias import (
     sg_bias_table,
 )
 from analysis.stochastic._compare import (
+    CompareReport,
     UnbiasednessReport,
     check_unbiased,
     compare_estimators,
+    compare_spec,
     coordinate_names,
     cosine,
     flatten,
@@ -42,6 +45,7 @@ from analysis.stochastic._estimators import (
     estimate,
     estimate_from_uniforms,
     estimate_many,
+    estimator_memory,
     estimator_names,
     exact_sg_mean,
 )
@@ -53,7 +57,9 @@ from analysis.stochastic._exact import (
     spike_probability_range,
 )
 from analysis.stochastic._netspec import (
+    BLOCK_KEYS,
     SPEC_KEYS,
+    SpecError,
     load_spec,
     network_from_spec,
 )
@@ -93,11 +99,14 @@ __all__ = [
     "estimate",
     "estimate_from_uniforms",
     "estimator_names",
+    "estimator_memory",
     "draw_uniforms",
     "estimate_many",
     "exact_sg_mean",
     "summarize",
     "compare_estimators",
+    "compare_spec",
+    "CompareReport",
     "format_table",
     "write_csv",
     "check_unbiased",
@@ -115,4 +124,7 @@ __all__ = [
     "network_from_spec",
     "load_spec",
     "SPEC_KEYS",
+    "BLOCK_KEYS",
+    "DEFAULT_MAX_MEMORY_GIB",
+    "SpecError",
 ]

@@ -5,6 +5,7 @@
   error, max |bias|/SE, relative error ||mean - ref|| / ||ref||, cosine similarity and sign
   agreement of the mean with the reference, total variance (trace of the per-sample
   covariance), seconds per sample.
+* :func:`compare_spec` -- everything ``sgtheory compare`` prints, as a :class:`CompareReport`.
 * :func:`compare_estimators` -- the rows for several named estimators of
   :mod:`analysis.stochastic._estimators` on one network; :func:`format_table`, :func:`write_csv`.
 * :func:`check_unbiased` -- a public unbiasedness test of a user's estimator (any
@@ -25,23 +26,24 @@ True
 from __future__ import annotations
 
 import csv
+import io
 import math
-import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
-from jax.typing import ArrayLike
 
 from analysis import _validate
 
 __all__ = [
     "summarize",
     "compare_estimators",
+    "compare_spec",
+    "CompareReport",
     "format_table",
     "write_csv",
     "check_unbiased",
@@ -110,27 +112,185 @@ def compare_estimators(
     names: Sequence[str],
     n: int,
     reference: Any = None,
-    **options: Any,
+    *,
+    max_memory_gib: float = _validate.DEFAULT_MAX_MEMORY_GIB,
+    **options,
 ) -> list[dict]:
     """Rows of :func:`summarize` for estimators ``names`` (same key: common random numbers).
 
     ``reference`` defaults to the exact gradient (:func:`analysis.stochastic.exact_value_and_grad`).
-    Cost is measured after compilation (second call), in seconds per sample.
+    Cost is measured after compilation (second call), in seconds per sample. ``names``: a
+    non-empty list of distinct estimator names; ``n`` >= 2; options: ``n_flips``. Everything
+    (names, sizes, the memory of each estimator against ``max_memory_gib``) is checked
+    before anything is computed.
     """
-    from analysis.stochastic._estimators import estimate
-    from analysis.stochastic._exact import exact_value_and_grad
+    from analysis.stochastic._estimators import ESTIMATORS, _check_name, _memory_guard, estimate
+    from analysis.stochastic._exact import Network, exact_value_and_grad
 
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise TypeError(f"names must be a list of estimator names, got {names!r}")
+    if not names:
+        raise ValueError(f"names is empty; give at least one of {', '.join(ESTIMATORS)}")
+    names = [_check_name(nm) for nm in names]
+    if len(set(names)) != len(names):
+        raise ValueError(f"names lists an estimator twice: {names}")
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    n = _validate.positive_int(n, "n")
+    if n < 2:
+        raise ValueError(f"n must be >= 2 (a standard error needs two samples), got {n}")
+    n_flips = _validate.positive_int(options.get("n_flips", 1), "n_flips")
+    if set(options) - {"n_flips"}:
+        raise TypeError(f"unknown option(s) {sorted(set(options) - {'n_flips'})}; valid: n_flips")
+    for name in names:  # run one at a time: the largest must fit
+        _memory_guard([name], net, n, n_flips, max_memory_gib)
     if reference is None:
         reference = exact_value_and_grad(net, params, x)[1]
     rows = []
     for name in names:
         opts = options if name == "coupled_flip_sub" else {}
-        fn = jax.jit(lambda k, p, name=name, opts=opts: estimate(name, k, net, p, x, n, **opts))
+        kw = dict(max_memory_gib=max_memory_gib, **opts)
+        fn = jax.jit(lambda k, p, name=name, kw=kw: estimate(name, k, net, p, x, n, **kw))
         jax.block_until_ready(fn(key, params))
         t0 = time.perf_counter()
         g = jax.block_until_ready(fn(key, params))
         rows.append(summarize(name, g, reference, time.perf_counter() - t0))
     return rows
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    """Result of :func:`compare_spec`: the exact value and gradient and one row per estimator.
+
+    ``rows`` are :func:`summarize` dicts; ``exact_grad`` and ``coordinates`` are flat.
+    ``lines()`` is the printed report; ``to_dict()`` the JSON record (without provenance).
+    """
+
+    spec: str
+    kind: str
+    sizes: tuple
+    K: int
+    exact_value: float
+    exact_grad: tuple
+    coordinates: tuple
+    rows: tuple
+    samples: int
+    seed: int
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.kind} network, sizes {self.sizes}, K = {self.K} spike variables",
+            f"exact E[L] = {self.exact_value:.10g}",
+        ]
+        out += [f"  dE[L]/dW{c} = {g:+.6g}" for c, g in zip(self.coordinates, self.exact_grad, strict=True)]
+        return out + [format_table(list(self.rows))]
+
+    def to_dict(self) -> dict:
+        return {
+            "spec": self.spec,
+            "K": self.K,
+            "samples": self.samples,
+            "seed": self.seed,
+            "exact_value": self.exact_value,
+            "exact_grad": list(self.exact_grad),
+            "coordinates": list(self.coordinates),
+            "estimators": list(self.rows),
+        }
+
+
+def _potential_bound(net, params, x) -> None:
+    """Refuse weights and inputs whose membrane potentials could overflow float64.
+
+    |z_l| <= max_row sum|W_l| * max|input of layer l| * steps (spikes are in {0, 1}; a LIF
+    potential is a decaying sum over at most ``steps`` inputs), plus |theta|.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        ins = [float(np.max(np.abs(np.asarray(x))))] + [1.0] * (len(params) - 1)
+        bound = max(
+            float(np.max(np.sum(np.abs(np.asarray(w)), axis=1))) * a * net.steps
+            for w, a in zip(params, ins, strict=True)
+        )
+    if not bound <= 1e300:
+        raise ValueError(
+            f"weights x inputs can reach {bound:.3g}, where potentials overflow float64 "
+            "(rounding to inf would give wrong spike probabilities); rescale the weights or inputs"
+        )
+
+
+def compare_spec(
+    spec,
+    *,
+    samples: int = 2000,
+    seed: int = 0,
+    max_memory_gib: float = _validate.DEFAULT_MAX_MEMORY_GIB,
+    max_k: int | None = None,
+) -> CompareReport:
+    """Exact E[L], grad E[L] and every estimator's statistics for a network given as a spec.
+
+    ``spec``: a path to a JSON spec (:func:`analysis.stochastic.load_spec`) or the parsed
+    dict. ``samples`` (>= 2) per estimator, ``seed`` in [0, 2^32). Validates the spec, the
+    sizes, the enumeration (K <= ``max_k``, default :data:`DEFAULT_MAX_K`) and the memory of
+    each estimator before computing; raises ValueError if the exact value or gradient, or an
+    estimator's mean, is not finite (overflow) instead of reporting NaN.
+
+    >>> import jax; jax.config.update("jax_enable_x64", True)
+    >>> spec = {"kind": "feedforward", "weights": [[[0.8]], [[1.5]]], "input": [1.2],
+    ...         "threshold": 0.5, "escape_noise": {"name": "sigmoid", "beta": 3.0},
+    ...         "loss": {"name": "mean"}, "estimators": ["coupled_flip"]}
+    >>> r = compare_spec(spec, samples=100)
+    >>> r.K, round(r.exact_value, 6), [row["estimator"] for row in r.rows]
+    (2, 0.797767, ['coupled_flip'])
+    """
+    from analysis.stochastic._estimators import ESTIMATORS, _memory_guard
+    from analysis.stochastic._exact import DEFAULT_MAX_K, _guard, exact_value_and_grad
+    from analysis.stochastic._netspec import load_spec, network_from_spec
+
+    samples = _validate.integer(samples, "samples", 2, 2**31 - 1)
+    seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
+    max_k = DEFAULT_MAX_K if max_k is None else _validate.integer(max_k, "max_k", 1, 62)
+    if isinstance(spec, dict):
+        net, params, x, opts = network_from_spec(spec)
+        label = "<dict>"
+    else:
+        net, params, x, opts = load_spec(spec)
+        label = str(spec)
+    names = opts["estimators"] or list(ESTIMATORS)
+    _potential_bound(net, params, x)
+    _guard(net, max_k, 2**13)
+    for name in names:
+        _memory_guard([name], net, samples, opts["n_flips"], max_memory_gib)
+    value, grad = exact_value_and_grad(net, params, x, max_k=max_k)
+    flat = flatten(grad)
+    if not (np.isfinite(float(value)) and np.isfinite(flat).all()):
+        raise ValueError(
+            "the exact E[L] or its gradient is not finite (overflow): use smaller weights, inputs or beta"
+        )
+    rows = compare_estimators(
+        jax.random.key(seed),
+        net,
+        params,
+        x,
+        names,
+        samples,
+        reference=grad,
+        max_memory_gib=max_memory_gib,
+        n_flips=opts["n_flips"],
+    )
+    for r in rows:
+        if not (np.isfinite(r["mean"]).all() and np.isfinite(r["se"]).all()):
+            raise ValueError(f"estimator {r['estimator']} gave a non-finite mean or SE (overflow)")
+    return CompareReport(
+        label,
+        net.kind,
+        tuple(net.sizes),
+        net.n_spikes,
+        float(value),
+        tuple(float(g) for g in flat),
+        tuple(coordinate_names(grad)),
+        tuple(rows),
+        samples,
+        seed,
+    )
 
 
 _COLS = (
@@ -145,6 +305,11 @@ _COLS = (
 )
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from jax.typing import ArrayLike
+
     from analysis.stochastic._network import Network
 
 
@@ -157,14 +322,14 @@ def format_table(rows: list[dict]) -> str:
 
 
 def write_csv(rows: list[dict], path: str | os.PathLike) -> Path:
-    """Write the scalar columns of the rows as CSV (makes parent folders)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(_COLS)
-        w.writerows([[r.get(c) for c in _COLS] for r in rows])
-    return path
+    """Write the scalar columns of the rows as CSV, atomically (makes parent folders)."""
+    from analysis.runtime import atomic_write_bytes
+
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(_COLS)
+    w.writerows([[r.get(c) for c in _COLS] for r in rows])
+    return atomic_write_bytes(path, buf.getvalue().encode())
 
 
 @dataclass

@@ -86,8 +86,8 @@ def subsampled_coupled_flip_gradient(
 
     Indices k are drawn i.i.d. (inverse CDF of the uniforms ``v``) from
     q_k = mix/K + (1 - mix) f'(z_k)/sum_j f'(z_j); the cotangent sum_m c_{k_m} e_{k_m} / (M q_{k_m})
-    is unbiased for c (q_k > 0 for all k). Cost:
-    one simulation, M re-simulations and one VJP, i.e. about M + 2 forward passes.
+    is unbiased for c (q_k > 0 for all k). Cost: one simulation, M re-simulations and one VJP,
+    i.e. about M + 2 forward passes.
     """
     K = net.n_spikes
     z, s = ex.simulate(net, params, x, "bernoulli", u=u)

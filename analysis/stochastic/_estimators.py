@@ -62,6 +62,7 @@ __all__ = [
     "estimate",
     "estimate_from_uniforms",
     "estimator_names",
+    "estimator_memory",
     "draw_uniforms",
     "estimate_many",
     "exact_sg_mean",
@@ -159,18 +160,60 @@ def estimator_names() -> tuple[str, ...]:
     return tuple(ESTIMATORS)
 
 
+def _check_name(name) -> str:
+    if not isinstance(name, str) or name not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {name!r}; valid names: {', '.join(ESTIMATORS)}")
+    return name
+
+
+def estimator_memory(name: str, net: Network, n: int, n_flips: int = 1, itemsize: int = 8) -> int:
+    """Rough upper estimate (bytes) of the memory of ``estimate(name, ..., n)``.
+
+    Per sample: the uniforms, potentials, spikes and a gradient, about 6 (P + K) numbers
+    (P weights, K spike variables), plus about 6 K per re-simulated flip (K flips for
+    ``coupled_flip``, ``n_flips`` for ``coupled_flip_sub``); everything vmapped over the n
+    samples at once. Used by the memory guard of :func:`estimate`.
+    """
+    _check_name(name)
+    P = sum(a * b for a, b in net.param_shapes())
+    K = net.n_spikes
+    flips = {"coupled_flip": K, "coupled_flip_sub": n_flips}.get(name, 0)
+    return int(itemsize * n * (6 * (P + K) + 6 * flips * K + n_flips * (name == "coupled_flip_sub")))
+
+
+def _memory_guard(names, net, n, n_flips, max_memory_gib):
+    total = sum(estimator_memory(nm, net, n, n_flips) for nm in names)
+    what = f"estimator(s) {', '.join(names)} with n = {n} samples" + (
+        f" and n_flips = {n_flips}" if "coupled_flip_sub" in names else ""
+    )
+    _validate.memory_guard(total, f"{what} (K = {net.n_spikes} spike variables)", max_memory_gib)
+
+
 def estimate(
-    name: str, key: jax.Array, net: Network, params: Sequence[ArrayLike], x: ArrayLike, n: int, **options: Any
+    name: str,
+    key: jax.Array,
+    net: Network,
+    params: Sequence[ArrayLike],
+    x: ArrayLike,
+    n: int,
+    *,
+    max_memory_gib: float = _validate.DEFAULT_MAX_MEMORY_GIB,
+    **options: Any,
 ) -> tuple[jax.Array, ...]:
     """Per-sample gradient estimates (leading axis n) of estimator ``name``.
 
     options: ``n_flips`` (M, for "coupled_flip_sub"; default 1). Let the caller jit:
-    ``jax.jit(lambda k, p: estimate(name, k, net, p, x, n))``.
+    ``jax.jit(lambda k, p: estimate(name, k, net, p, x, n))``. Refuses (ValueError, with the
+    estimate) a call whose memory (:func:`estimator_memory`) exceeds ``max_memory_gib``.
     """
+    _check_name(name)
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
     n = _validate.positive_int(n, "n")
     n_flips = _validate.positive_int(options.pop("n_flips", 1), "n_flips")
     if options:
-        raise TypeError(f"unknown option(s) {sorted(options)}; valid: n_flips")
+        raise TypeError(f"unknown option(s) {sorted(options)}; valid: n_flips, max_memory_gib")
+    _memory_guard([name], net, n, n_flips, max_memory_gib)
     u, v = draw_uniforms(
         key, net, n, n_flips if name == "coupled_flip_sub" else 0, jnp.result_type(x, *params, float)
     )
@@ -186,8 +229,9 @@ def estimate_from_uniforms(
     v: jax.Array | None = None,
 ) -> tuple[jax.Array, ...]:
     """Like :func:`estimate` with the uniforms given: u (n, K) spikes, v (n, M) flip draws."""
-    if name not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {name!r}; valid names: {', '.join(ESTIMATORS)}")
+    _check_name(name)
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
     params = tuple(jnp.asarray(w) for w in params)
     x = jnp.asarray(x, jnp.result_type(float))
     _check_inputs(net, params, x)
@@ -205,13 +249,20 @@ def estimate_many(
     x: ArrayLike,
     n: int,
     n_flips: int = 1,
+    *,
+    max_memory_gib: float = _validate.DEFAULT_MAX_MEMORY_GIB,
 ) -> dict:
     """{name: per-sample estimates} for several estimators on the same uniforms (one trace).
 
-    Jitting this once per network compiles all estimators together.
+    Jitting this once per network compiles all estimators together. The memory guard
+    counts all estimators together.
     """
+    names = [_check_name(nm) for nm in names]
+    if not names:
+        raise ValueError(f"names is empty; give at least one of {', '.join(ESTIMATORS)}")
     n = _validate.positive_int(n, "n")
     n_flips = _validate.positive_int(n_flips, "n_flips")
+    _memory_guard(names, net, n, n_flips, max_memory_gib)
     u, v = draw_uniforms(key, net, n, n_flips, jnp.result_type(x, *params, float))
     return {name: estimate_from_uniforms(name, net, params, x, u, v) for name in names}
 

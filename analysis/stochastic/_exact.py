@@ -183,7 +183,8 @@ def _mean_fn(net, per_config, nets, chunk):
             out = []
             for m in nets:
                 lp = jax.vmap(lambda s, m=m: log_prob_and_loss(m, params, x, s)[0])(s_batch)
-                out.append(jax.tree_util.tree_map(lambda v, lp=lp: jnp.tensordot(jnp.exp(lp), v, axes=1), g))
+                w = jnp.exp(lp)
+                out.append(jax.tree_util.tree_map(lambda v, w=w: jnp.tensordot(w, v, axes=1), g))
             return out
 
         return _enumerate_sum(fn, net.n_spikes, chunk, dtype, like)

@@ -35,6 +35,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from analysis import _validate
@@ -93,7 +94,9 @@ class Network:
     reset: str = "detached"
 
     def __post_init__(self):
-        if self.kind not in NETWORK_KINDS:
+        if not isinstance(self.sizes, (tuple, list)):
+            raise TypeError(f"sizes must be a tuple of layer widths, got {self.sizes!r}")
+        if not isinstance(self.kind, str) or self.kind not in NETWORK_KINDS:
             raise ValueError(f"kind must be one of {NETWORK_KINDS}, got {self.kind!r}")
         sizes = tuple(_validate.positive_int(n, "sizes[i]") for n in self.sizes)
         if len(sizes) < 2:
@@ -103,16 +106,17 @@ class Network:
             raise TypeError(f"noise must be an EscapeNoise, got {self.noise!r}")
         if self.surrogate is not None and not isinstance(self.surrogate, Surrogate):
             raise TypeError(f"surrogate must be a Surrogate or None, got {self.surrogate!r}")
-        if self.loss not in LOSSES:
+        if not isinstance(self.loss, str) or self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-        if self.reset not in RESETS:
+        if not isinstance(self.reset, str) or self.reset not in RESETS:
             raise ValueError(f"reset must be one of {RESETS}, got {self.reset!r}")
         object.__setattr__(self, "target", _check_target(self.loss, self.target, sizes[-1]))
         object.__setattr__(self, "steps", _validate.positive_int(self.steps, "steps"))
         if self.kind == "feedforward" and self.steps != 1:
             raise ValueError("steps must be 1 for a feedforward network")
         for name in ("tau_mem", "tau_syn", "dt"):
-            _validate.positive_scalar(getattr(self, name), name)
+            object.__setattr__(self, name, _validate.positive_scalar(getattr(self, name), name))
+        object.__setattr__(self, "theta", _validate.real(self.theta, "theta"))
 
     @property
     def n_spikes(self) -> int:
@@ -133,12 +137,20 @@ class Network:
 
 def _check_target(loss, target, n_out):
     if loss == "mean":
+        if target is not None:
+            raise ValueError(f"loss 'mean' takes no target, got target={target!r}")
         return None
     if loss == "xent":
-        if target is None or int(target) != target or not 0 <= int(target) < n_out:
+        whole = isinstance(target, (int, np.integer)) or (isinstance(target, float) and target.is_integer())
+        ok = whole and not isinstance(target, bool) and 0 <= target < n_out
+        if not ok:
             raise ValueError(f"target must be a class index in [0, {n_out}) for loss 'xent', got {target!r}")
         return int(target)
-    t = tuple(float(v) for v in (target if target is not None else ()))
+    if target is None or isinstance(target, (str, bytes, bool)) or np.ndim(target) != 1:
+        raise ValueError(
+            f"target must be a list of {n_out} numbers (output width) for loss 'mse', got {target!r}"
+        )
+    t = _validate.float_vector(target, "target")
     if len(t) != n_out:
         raise ValueError(f"target must have {n_out} entries (output width) for loss 'mse', got {target!r}")
     return t
@@ -151,8 +163,10 @@ def _check_inputs(net: Network, params, x):
     for i, (w, s) in enumerate(zip(params, shapes, strict=True)):
         if jnp.shape(w) != s:
             raise ValueError(f"params[{i}] has shape {jnp.shape(w)}, expected {s}")
+        _validate.finite(w, f"params[{i}]")
     if jnp.shape(x) != net.input_shape():
         raise ValueError(f"x has shape {jnp.shape(x)}, expected {net.input_shape()}")
+    _validate.finite(x, "x")
 
 
 def _spike(net: Network, mode: str, z, a):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 COMMANDS = ("verify", "figures", "bench", "compare", "loop", "train", "align")
@@ -65,8 +66,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)"
+_NUMBER_LIST = re.compile(rf"-(?:{_NUMBER})(?:[,\s]+(?:{_NUMBER}))*[,\s]*", re.IGNORECASE)
+
+
+def _attach_negative_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``--d2 -1,0,0`` -> ``--d2=-1,0,0``: a token that looks like a (list of) number(s) and
+    starts with '-' is attached to the option before it when that option takes a value
+    (argparse would otherwise read it as an unknown option)."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001 (argparse has no public accessor)
+    command = next((t for t in argv if t in sub.choices), None)
+    if command is None:
+        return argv
+    options = sub.choices[command]._option_string_actions  # noqa: SLF001
+    out: list[str] = []
+    for tok in argv:
+        prev = out[-1] if out else ""
+        action = options.get(prev) if prev.startswith("--") and "=" not in prev else None
+        if action is not None and action.nargs is None and _NUMBER_LIST.fullmatch(tok):
+            out[-1] = f"{prev}={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_attach_negative_values(parser, argv))
     mod = args.module
     if getattr(mod, "MALLOC_TUNED", False) and not args.default_malloc:
         from analysis.runtime import keep_freed_memory
