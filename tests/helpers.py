@@ -83,3 +83,32 @@ def write_shd(path, times, units, labels):
         for i, (ti, ui) in enumerate(zip(times, units, strict=False)):
             t[i], u[i] = np.asarray(ti, np.float32), np.asarray(ui, np.uint16)
         fh.create_dataset("labels", data=np.asarray(labels, np.uint8))
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def run_cli(capsys, argv) -> tuple[int, str, str]:
+    """Run ``sgtheory argv`` in-process; returns (exit code, stdout, stderr)."""
+    from proofs_numeric.cli import main
+
+    try:
+        rc = main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse's own errors and --help / --version
+        rc = exc.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def assert_one_line_error(rc, out, err, pattern, argparse_error=False):
+    """Exit code 2, no traceback, and exactly one stderr line matching ``pattern``; errors of
+    the argument parser (``argparse_error``) also point to the command's --help."""
+    import re
+
+    assert "Traceback" not in out + err
+    assert rc == 2, (rc, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert re.search(pattern, lines[0]), lines[0]
+    if argparse_error:
+        assert re.search(r"\(see sgtheory( \w+)? --help\)$", lines[0]), lines[0]

@@ -16,7 +16,7 @@ import os
 import numpy as np
 import pytest
 
-from proofs_numeric.cli import main
+from tests.helpers import run_cli
 
 UNWRITABLE = "/proc/sgtheory-hostile/x"  # not creatable, even for root
 TRAIN_OUT = ["--out", "{new}"]
@@ -401,15 +401,6 @@ def _snapshot(root) -> dict:
     return out
 
 
-def run_cli(argv, capsys) -> tuple[int, str, str]:
-    try:
-        rc = main(argv)
-    except SystemExit as exc:
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
 @pytest.mark.parametrize("argv, pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_command_line_is_refused_before_computing(argv, pattern, tmp_path, capsys, monkeypatch):
     import re
@@ -417,7 +408,7 @@ def test_bad_command_line_is_refused_before_computing(argv, pattern, tmp_path, c
     monkeypatch.chdir(tmp_path)
     paths = _make_tree(tmp_path)
     before = _snapshot(tmp_path)
-    rc, out, err = run_cli([a.format(**paths) for a in argv], capsys)
+    rc, out, err = run_cli(capsys, [a.format(**paths) for a in argv])
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert "Traceback" not in err, err
     assert rc == 2, (rc, out, err)
@@ -441,7 +432,7 @@ def test_read_only_folder_is_refused(argv, tmp_path, capsys):
     ro.mkdir()
     ro.chmod(0o500)
     try:
-        rc, _, err = run_cli([a.format(ro=ro) for a in argv], capsys)
+        rc, _, err = run_cli(capsys, [a.format(ro=ro) for a in argv])
     finally:
         ro.chmod(0o700)
     assert rc == 2 and "not writable" in err and "Traceback" not in err
@@ -494,7 +485,7 @@ def test_every_json_of_a_command_carries_the_meta_block(kind, tmp_path, capsys, 
         "train": _fake_train,
     }[kind](monkeypatch)
     out, run_dir = tmp_path / "out.json", tmp_path / "run"
-    rc, _, err = run_cli([a.format(out=out, dir=run_dir) for a in argv], capsys)
+    rc, _, err = run_cli(capsys, [a.format(out=out, dir=run_dir) for a in argv])
     assert rc == 0, err
     data = json.loads((run_dir / "summary.json" if kind == "train" else out).read_text())
     assert list(data)[0] == "meta" and set(data["meta"]) == META_KEYS

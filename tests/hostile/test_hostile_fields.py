@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 import jax.numpy as jnp
 import numpy as np
@@ -39,29 +38,10 @@ from analysis.fields import (
     surface_integral,
 )
 from proofs_numeric.cli import main
+from tests.helpers import assert_one_line_error, run_cli
 
 NAN, INF = float("nan"), float("inf")
 SMALL = {"sizes": [2, 2, 1], "x": [1.0, -0.5]}  # 6 parameters
-
-
-def run_cli(capsys, argv):
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse's own errors
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def assert_one_line_error(rc, out, err, pattern, argparse_error=False):
-    assert "Traceback" not in out + err
-    assert rc == 2, (rc, out, err)
-    lines = err.strip().splitlines()
-    if argparse_error:  # argparse prints its usage, then one error line
-        assert lines[0].startswith("usage:")
-        lines = lines[-1:]
-    assert len(lines) == 1, err
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 def small(**changes):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 import jax
 import jax.numpy as jnp
@@ -38,7 +37,7 @@ from analysis.stochastic import (
     load_spec,
     network_from_spec,
 )
-from proofs_numeric.cli import main
+from tests.helpers import assert_one_line_error, run_cli
 
 BASE = {
     "kind": "feedforward",
@@ -57,26 +56,6 @@ LIF = {
     "loss": {"name": "mean"},
     "lif": {"tau_mem": 5.0, "tau_syn": 2.0},
 }
-
-
-def run_cli(capsys, argv):
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse's own errors
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def assert_one_line_error(rc, out, err, pattern, argparse_error=False):
-    assert "Traceback" not in out + err
-    assert rc == 2, (rc, out, err)
-    lines = err.strip().splitlines()
-    if argparse_error:  # argparse prints its usage, then one error line
-        assert lines[0].startswith("usage:")
-        lines = lines[-1:]
-    assert len(lines) == 1, err
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 def spec_with(base=BASE, **changes):
