@@ -301,6 +301,11 @@ def read_checkpoint(out_dir) -> tuple[dict, dict]:
         )
     if path.stat().st_size == 0:
         raise _damaged(path, "empty file")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":  # every .npz is a zip archive
+        what = "a single .npy array" if magic.startswith(b"\x93NUM") else "unrecognised bytes"
+        raise _damaged(path, f"not an .npz (zip) archive: {what}")
     try:
         z = np.load(path, allow_pickle=False)
         if not isinstance(z, np.lib.npyio.NpzFile):
@@ -310,7 +315,7 @@ def read_checkpoint(out_dir) -> tuple[dict, dict]:
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
         if str(exc).startswith("checkpoint "):
             raise
-        why = "not a zip archive" if "pickled" in str(exc) or isinstance(exc, zipfile.BadZipFile) else ""
+        why = "truncated or corrupt zip archive" if isinstance(exc, (zipfile.BadZipFile, EOFError)) else ""
         raise _damaged(path, f"{why + ': ' if why else ''}{type(exc).__name__}: {exc}") from None
     if "meta" not in arrays:
         raise _damaged(path, "no 'meta' entry; not written by sgtheory")

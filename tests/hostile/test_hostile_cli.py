@@ -189,7 +189,7 @@ CASES = [
     (
         "train-resume-ckpt-random",
         ["train", "spike-train", "--resume", "--out", "{ck_random}"],
-        r"ck_random/checkpoint\.npz is damaged \(not a zip archive.*\)",
+        r"ck_random/checkpoint\.npz is damaged \(not an \.npz \(zip\) archive: unrecognised bytes\)",
     ),
     (
         "train-resume-ckpt-no-meta",

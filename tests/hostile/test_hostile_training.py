@@ -618,7 +618,7 @@ BAD = [
         "ckpt-random",
         lambda t: load_checkpoint(_ckpt(t, bytes(range(256)) * 3), P0, None, TrainConfig()),
         ValueError,
-        r"checkpoint\.npz is damaged \(not a zip archive",
+        r"checkpoint\.npz is damaged \(not an \.npz \(zip\) archive: unrecognised bytes\)",
     ),
     (
         "ckpt-npy-not-npz",
