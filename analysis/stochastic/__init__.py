@@ -37,6 +37,8 @@ from analysis.stochastic._coupled_flip import (
     linearised_coupled_flip_gradient,
     linearised_given_spikes,
     subsampled_coupled_flip_gradient,
+    disarm_gradient,
+    spike_groups,
 )
 from analysis.stochastic._estimators import (
     ESTIMATORS,
@@ -127,4 +129,6 @@ __all__ = [
     "BLOCK_KEYS",
     "DEFAULT_MAX_MEMORY_GIB",
     "SpecError",
+    "disarm_gradient",
+    "spike_groups",
 ]
