@@ -34,11 +34,11 @@ from analysis.stochastic._compare import (
 )
 from analysis.stochastic._coupled_flip import (
     coupled_flip_gradient,
+    disarm_gradient,
     linearised_coupled_flip_gradient,
     linearised_given_spikes,
-    subsampled_coupled_flip_gradient,
-    disarm_gradient,
     spike_groups,
+    subsampled_coupled_flip_gradient,
 )
 from analysis.stochastic._estimators import (
     ESTIMATORS,

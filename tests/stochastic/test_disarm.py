@@ -78,7 +78,9 @@ def test_one_group_over_all_steps_is_detected_as_biased():
 def test_disarm_variance_is_finite_and_below_the_score_function_for_an_offset_loss():
     """With a loss far from zero (mse to a target of 3), the score function's variance
     carries E[L^2]; DisARM uses only loss differences of the antithetic pair."""
-    net = Network("feedforward", (2, 3, 2), escape_noise("sigmoid", 2.0), theta=0.3, loss="mse", target=(3.0, 3.0))
+    net = Network(
+        "feedforward", (2, 3, 2), escape_noise("sigmoid", 2.0), theta=0.3, loss="mse", target=(3.0, 3.0)
+    )
     params, x = random_instance(jax.random.key(4), net, weight_scale=2.0)
     est = jax.jit(lambda p: estimate_many(("score", "disarm"), jax.random.key(5), net, p, x, 4000))(params)
     var = {name: flatten(g, 1).var(0).mean() for name, g in est.items()}
