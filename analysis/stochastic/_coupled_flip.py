@@ -160,7 +160,7 @@ def disarm_gradient(
     re-simulation per group (layer, step), G in all, plus one VJP.
 
     Estimator (Dong, Mnih & Tucker, "DisARM: An antithetic gradient estimator for binary
-    latent variables", NeurIPS 2020, sec. 3; THEORY.md sec. 4). The sample is
+    latent variables", NeurIPS 2020; THEORY.md sec. 4). The sample is
     b = 1[u < p] with p_k = f(z_k). For each group g (:func:`spike_groups`) let ũ^g equal u
     except ũ^g_i = 1 - u_i for i in g, and b̃^g the network re-simulated from ũ^g (the past
     of g is unchanged, b̃^g_i = 1[1 - u_i < p_i] in g, everything downstream responds with
@@ -179,7 +179,7 @@ def disarm_gradient(
     bias: the pair (b_g, b̃^g_g) is driven by (u_g, 1 - u_g), independent of the past and of
     the downstream uniforms, so E[L(b) | b_<g, u_g] = F_g(b_g) and
     E[L(b̃^g) | b_<g, u_g] = F_g(b̃^g_g), hence E[ĝ_i | b_<g, u_g] is the DisARM estimate of
-    the function F_g and E[ĝ_i | b_<g] = E[(b_i - p_i) L | b_<g] (Dong et al., sec. 3).
+    the function F_g and E[ĝ_i | b_<g] = E[(b_i - p_i) L | b_<g] (Dong et al. 2020).
     Multiplying by grad alpha_i (a function of the past) and summing over i and g (linearity;
     the groups need not be independent of each other) gives grad E[L]. Chain rule
     alpha -> params: the VJP runs through p with cotangent ĝ_i / (p_i (1 - p_i))
