@@ -1,5 +1,7 @@
-"""Claim: the score-function (with and without a leave-one-out baseline) and both coupled-flip
-stochastic-AD estimators (all flips; M importance-sampled flips) are unbiased for grad E[L].
+"""Claim: the score-function (with and without a leave-one-out baseline), both coupled-flip
+stochastic-AD estimators (all flips; M importance-sampled flips) and DisARM (one antithetic
+pair per (layer, step) group; Dong, Mnih & Tucker, NeurIPS 2020) are unbiased for grad E[L]:
+every estimator in analysis.stochastic.UNBIASED.
 
 Family of random networks: feedforward depth 1-3 and width 1-4, LIF layers with 1-4 time
 steps, several escape-noise families and losses. Reference: the exact gradient by enumeration
@@ -89,8 +91,8 @@ def moderate_instance(net, seed: int, p_min: float = 0.01):
 
 @register(
     NAME,
-    "Score-function (with/without baseline) and coupled-flip stochAD estimators "
-    "(full and subsampled) are unbiased: within Holm-corrected k*SE of the exact gradient "
+    "Score-function (with/without baseline), coupled-flip stochAD (full and subsampled) "
+    "and DisARM estimators are unbiased: within Holm-corrected k*SE of the exact gradient "
     "on random networks.",
 )
 def check(profile: str = "quick"):

@@ -34,8 +34,10 @@ from analysis.stochastic._compare import (
 )
 from analysis.stochastic._coupled_flip import (
     coupled_flip_gradient,
+    disarm_gradient,
     linearised_coupled_flip_gradient,
     linearised_given_spikes,
+    spike_groups,
     subsampled_coupled_flip_gradient,
 )
 from analysis.stochastic._estimators import (
@@ -127,4 +129,6 @@ __all__ = [
     "BLOCK_KEYS",
     "DEFAULT_MAX_MEMORY_GIB",
     "SpecError",
+    "disarm_gradient",
+    "spike_groups",
 ]

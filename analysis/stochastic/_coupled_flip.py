@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from analysis.stochastic import _exact as ex
@@ -135,3 +136,83 @@ def linearised_given_spikes(
     K = net.n_spikes
     z, s, dlds = _total_spike_derivative(net, params, x, mask=jnp.ones((K,), bool), val=s)
     return _add(_direct_term(net, params, x, s), _vjp_probs(net, params, x, s, dlds, net.sg(z)))
+
+
+def spike_groups(net: Network) -> np.ndarray:
+    """Group index of every spike variable (flat, length K): its layer (feedforward) or its
+    (step, layer) pair t * L + l (LIF). Spikes of one group are conditionally independent
+    given every earlier group (the past); static, so the G = max + 1 groups are known at trace.
+    """
+    n_layers = len(net.sizes) - 1
+    layer = np.repeat(np.arange(n_layers), net.sizes[1:])
+    return (np.arange(net.steps)[:, None] * n_layers + layer[None, :]).reshape(-1)
+
+
+def n_spike_groups(net: Network) -> int:
+    """G, the number of antithetic groups of :func:`disarm_gradient` (layers x steps)."""
+    return (len(net.sizes) - 1) * net.steps
+
+
+def disarm_gradient(
+    net: Network, params: Sequence[ArrayLike], x: ArrayLike, u: jax.Array, groups: ArrayLike | None = None
+) -> tuple[jax.Array, ...]:
+    """Unbiased DisARM gradient of E[L] for one sample (uniforms ``u``): one antithetic
+    re-simulation per group (layer, step), G in all, plus one VJP.
+
+    Estimator (Dong, Mnih & Tucker, "DisARM: An antithetic gradient estimator for binary
+    latent variables", NeurIPS 2020; THEORY.md sec. 4). The sample is
+    b = 1[u < p] with p_k = f(z_k). For each group g (:func:`spike_groups`) let ũ^g equal u
+    except ũ^g_i = 1 - u_i for i in g, and b̃^g the network re-simulated from ũ^g (the past
+    of g is unchanged, b̃^g_i = 1[1 - u_i < p_i] in g, everything downstream responds with
+    the same uniforms: common random numbers). With alpha_i = logit(p_i), for i in g,
+
+        ĝ_i = 1/2 (L(b) - L(b̃^g)) (-1)^{b̃^g_i} 1[b_i != b̃^g_i] sigma(|alpha_i|),
+        g   = dL/dparams|_{b fixed} + sum_i ĝ_i grad alpha_i|_{b fixed}   (one VJP).
+
+    Why it is unbiased. Write P(b) = prod_g P(b_g | b_<g), each factor a product of
+    independent Bernoullis with logits alpha_g(params, b_<g). Then
+    grad E[L] = E[dL/dparams] + sum_g E[ sum_{i in g} grad alpha_i (b_i - p_i) L(b) ]
+    (score identity, d log Ber(b; sigma(a))/da = b - sigma(a)). Fix g and condition on
+    the past b_<g (which fixes alpha_g and grad alpha_i): with F_g(b_g) = E[L | b_<g, b_g],
+    E[(b_i - p_i) L | b_<g] = d/d alpha_i E_{b_g ~ Ber(sigma(alpha_g))}[F_g(b_g)], the
+    derivative of a function of d independent Bernoullis that DisARM estimates without
+    bias: the pair (b_g, b̃^g_g) is driven by (u_g, 1 - u_g), independent of the past and of
+    the downstream uniforms, so E[L(b) | b_<g, u_g] = F_g(b_g) and
+    E[L(b̃^g) | b_<g, u_g] = F_g(b̃^g_g), hence E[ĝ_i | b_<g, u_g] is the DisARM estimate of
+    the function F_g and E[ĝ_i | b_<g] = E[(b_i - p_i) L | b_<g] (Dong et al. 2020).
+    Multiplying by grad alpha_i (a function of the past) and summing over i and g (linearity;
+    the groups need not be independent of each other) gives grad E[L]. Chain rule
+    alpha -> params: the VJP runs through p with cotangent ĝ_i / (p_i (1 - p_i))
+    (d alpha / dp = 1 / (p (1 - p)); then sigma(|alpha|) / (p (1 - p)) = 1 / min(p, 1 - p)),
+    which avoids logit overflow for saturated p; b_i != b̃_i has probability 2 min(p, 1 - p),
+    so the cotangent is zero where p is exactly 0 or 1.
+
+    Cost: G + 1 simulations and one VJP, against K + 1 for :func:`coupled_flip_gradient`
+    (G = layers x steps, K = neurons x steps). Returns a pytree shaped like params.
+
+    ``groups`` (static NumPy ints 0..G-1, length K; default :func:`spike_groups`) overrides
+    the partition, for experiments only: the estimator is unbiased only if every group's
+    spikes are conditionally independent given the earlier groups (a union of layers of one
+    step, or of neurons of one layer), e.g. one group over all steps of a LIF net is biased.
+    """
+    groups = spike_groups(net) if groups is None else np.asarray(groups)
+    if groups.shape != (net.n_spikes,) or groups.dtype.kind not in "iu" or groups.min() < 0:
+        raise ValueError(f"groups must be K = {net.n_spikes} non-negative ints, got {groups!r}")
+    masks = jnp.asarray(groups[None, :] == np.arange(groups.max() + 1)[:, None])  # (G, K)
+    z, s = ex.simulate(net, params, x, "bernoulli", u=u)
+    z, s = jax.lax.stop_gradient(z), jax.lax.stop_gradient(s)
+    p = net.noise.prob(z)
+
+    def antithetic(mask):
+        s_t = ex.simulate(net, params, x, "bernoulli", u=jnp.where(mask, 1.0 - u, u))[1]
+        return jax.lax.stop_gradient(s_t), ex.loss_of_spikes(net, s_t)
+
+    s_anti, l_anti = jax.vmap(antithetic)(masks)  # (G, K), (G,)
+    idx = jnp.asarray(groups)
+    b_t = jnp.take_along_axis(s_anti, idx[None, :], axis=0)[0]  # b̃ of each variable's group
+    half_diff = 0.5 * (ex.loss_of_spikes(net, s) - l_anti[idx])
+    m = jnp.minimum(p, 1.0 - p)
+    differ = (b_t != s) & (m > 0)  # m = 0 only if u = 0 exactly and p = 1 (then grad p = 0)
+    sign = 1.0 - 2.0 * b_t  # (-1)^{b̃_i}
+    cot = jnp.where(differ, half_diff * sign / jnp.where(differ, m, 1.0), 0.0)  # ĝ / (p (1 - p))
+    return _add(_direct_term(net, params, x, s), _vjp_probs(net, params, x, s, cot))

@@ -16,13 +16,15 @@ score                       grad log P(S) L(S)          (REINFORCE; Williams)   
 score_loo                   grad log P(S_i) (L_i - mean_{j != i} L_j)           yes
 coupled_flip                stochastic AD, all K flips (Arya et al. 2022)       yes
 coupled_flip_sub            stochastic AD, M importance-sampled flips           yes
+disarm                      antithetic pair per (layer, step) group (DisARM)    yes
 linearised                  coupled_flip with c_k -> dL/dS_k (= sg_stochastic)  no
 mean_field                  jax.grad of L with spikes replaced by f(z)          no
 ==========================  =================================================  ==========
 
 The surrogate psi is ``net.sg`` (matched psi = f' unless ``net.surrogate`` is set); the
 deterministic network thresholds at theta with the same psi. References: Gygax & Zenke
-(2025) secs. 3-4; Arya, Schauer, Schaefer & Rackauckas (NeurIPS 2022); Williams (1992).
+(2025) secs. 3-4; Arya, Schauer, Schaefer & Rackauckas (NeurIPS 2022); Williams (1992);
+Dong, Mnih & Tucker (NeurIPS 2020) for DisARM (derivation: :func:`disarm_gradient`).
 
 Example
 -------
@@ -138,6 +140,10 @@ def _coupled_flip_sub(u, v, net, params, x):
     return jax.vmap(one)(u, v)
 
 
+def _disarm(u, v, net, params, x):
+    return jax.vmap(lambda ui: sad.disarm_gradient(net, params, x, ui))(u)
+
+
 def _linearised(u, v, net, params, x):
     return jax.vmap(lambda ui: sad.linearised_coupled_flip_gradient(net, params, x, ui))(u)
 
@@ -149,11 +155,12 @@ ESTIMATORS: dict[str, Callable] = {
     "score_loo": _score_loo,
     "coupled_flip": _coupled_flip,
     "coupled_flip_sub": _coupled_flip_sub,
+    "disarm": _disarm,
     "linearised": _linearised,
     "mean_field": _mean_field,
 }
 #: estimators whose mean is grad E[L] for every network
-UNBIASED = ("score", "score_loo", "coupled_flip", "coupled_flip_sub")
+UNBIASED = ("score", "score_loo", "coupled_flip", "coupled_flip_sub", "disarm")
 
 
 def estimator_names() -> tuple[str, ...]:
@@ -171,13 +178,14 @@ def estimator_memory(name: str, net: Network, n: int, n_flips: int = 1, itemsize
 
     Per sample: the uniforms, potentials, spikes and a gradient, about 6 (P + K) numbers
     (P weights, K spike variables), plus about 6 K per re-simulated flip (K flips for
-    ``coupled_flip``, ``n_flips`` for ``coupled_flip_sub``); everything vmapped over the n
+    ``coupled_flip``, ``n_flips`` for ``coupled_flip_sub``, G = layers x steps antithetic
+    groups for ``disarm``); everything vmapped over the n
     samples at once. Used by the memory guard of :func:`estimate`.
     """
     _check_name(name)
     P = sum(a * b for a, b in net.param_shapes())
     K = net.n_spikes
-    flips = {"coupled_flip": K, "coupled_flip_sub": n_flips}.get(name, 0)
+    flips = {"coupled_flip": K, "coupled_flip_sub": n_flips, "disarm": sad.n_spike_groups(net)}.get(name, 0)
     return int(itemsize * n * (6 * (P + K) + 6 * flips * K + n_flips * (name == "coupled_flip_sub")))
 
 
