@@ -16,7 +16,7 @@ pytrees like ``params``. With S the K spike variables and P(S) = prod_k p_k^S_k 
   ================  ==========================================================  ========
   name              per-sample value                                            unbiased
   ================  ==========================================================  ========
-  score             grad log P(S) * L(S)       (REINFORCE; Williams 1992)       yes
+  score             grad log P(S) * L(S) + dL/dparams|_S  (REINFORCE; Williams) yes
   coupled_flip      dL/dparams|_S + sum_k grad p_k|_S * (L(S_k<-1) - L(S_k<-0)) yes
                     (stochastic AD, Arya et al. NeurIPS 2022; THEORY.md sec. 4)
   sg                jax.grad under the straight-through source (ds/dp = 1)      no
@@ -63,6 +63,7 @@ from analysis.stochastic._sources import (
     Forced,
     MeanField,
     StraightThrough,
+    Trace,
     draw_site_uniforms,
     join_flat,
     normalize_sites,
@@ -111,7 +112,7 @@ def check_program(program: Callable, sites: Any, params: Any, inputs: Any) -> tu
     _check_params(params)
     dtype = _dtype(params)
     u = {name: jnp.full(shape, 0.5, dtype) for name, shape in spec}
-    run = lambda pp, xx: trace_program(program, spec, pp, xx, Bernoulli(spec, u=u))
+    run = lambda pp, xx: trace_program(program, spec, pp, xx, Bernoulli(spec, u=u), record=("counts",))
     out = jax.eval_shape(run, params, inputs)
     loss_shape = jnp.shape(out[0])
     if loss_shape != ():
@@ -139,8 +140,11 @@ def program_log_prob_and_loss(program: Callable, sites: Any, params: Any, inputs
     forced earlier spikes; differentiable in params (jax.grad).
     """
     spec = normalize_sites(sites)
-    loss, tr = trace_program(program, spec, params, inputs, Forced(spec, spikes=spikes), _dtype(params))
-    return tr.log_prob(), loss
+    loss, tr = trace_program(
+        program, spec, params, inputs, Forced(spec, spikes=spikes), _dtype(params), ("probs",)
+    )
+    assert tr.probs is not None
+    return Trace(tr.probs, spikes, None).log_prob(), loss
 
 
 def _guard(spec, max_k: int, chunk: int) -> int:
@@ -202,15 +206,19 @@ def _exact_fn_cached(program, spec, K, chunk):
 
 
 def _sampled(program, spec, params, inputs, u):
-    loss, tr = trace_program(program, spec, params, inputs, Bernoulli(spec, u=u))
+    loss, tr = trace_program(program, spec, params, inputs, Bernoulli(spec, u=u), record=("spikes",))
     return jax.lax.stop_gradient(loss), tr.spikes
 
 
 def _score(program, spec, params, inputs, u):
     def one(ui):
         loss, s = _sampled(program, spec, params, inputs, ui)
-        glp = jax.grad(lambda pp: program_log_prob_and_loss(program, spec, pp, inputs, s)[0])(params)
-        return jax.tree_util.tree_map(lambda g: g * loss, glp)
+
+        def objective(pp):  # grad log P(S) * L(S) + the direct term dL/dparams with S fixed
+            lp, loss_f = program_log_prob_and_loss(program, spec, pp, inputs, s)
+            return lp * loss + loss_f
+
+        return jax.grad(objective)(params)
 
     return jax.vmap(one)(u)
 
@@ -224,13 +232,13 @@ def _coupled_flip_one(program, spec, params, inputs, ui):
     def flipped(k):
         mask = split_flat(jnp.arange(K) == k, spec)
         src = CoupledFlip(spec, u=ui, mask=mask, value=value)
-        return trace_program(program, spec, params, inputs, src)[0]
+        return trace_program(program, spec, params, inputs, src, record=())[0]
 
     c = (2.0 * flat - 1.0) * (loss - jax.vmap(flipped)(jnp.arange(K)))  # L(S_k<-1) - L(S_k<-0)
     cot = split_flat(jax.lax.stop_gradient(c), spec)
 
     def objective(pp):  # direct term + one VJP of the teacher-forced probabilities
-        loss_f, tr = trace_program(program, spec, pp, inputs, Forced(spec, spikes=s))
+        loss_f, tr = trace_program(program, spec, pp, inputs, Forced(spec, spikes=s), record=("probs",))
         return loss_f + sum(jnp.sum(cot[name] * tr.probs[name]) for name, _ in spec)
 
     return jax.grad(objective)(params)
@@ -241,13 +249,13 @@ def _coupled_flip(program, spec, params, inputs, u):
 
 
 def _sg(program, spec, params, inputs, u):
-    loss = lambda pp, ui: trace_program(program, spec, pp, inputs, StraightThrough(spec, u=ui))[0]
+    loss = lambda pp, ui: trace_program(program, spec, pp, inputs, StraightThrough(spec, u=ui), record=())[0]
     return jax.vmap(jax.grad(loss), in_axes=(None, 0))(params, u)
 
 
 def _mean_field(program, spec, params, inputs, u):
     n = jax.tree_util.tree_leaves(u)[0].shape[0]
-    g = jax.grad(lambda pp: trace_program(program, spec, pp, inputs, MeanField(spec))[0])(params)
+    g = jax.grad(lambda pp: trace_program(program, spec, pp, inputs, MeanField(spec), record=())[0])(params)
     return jax.tree_util.tree_map(lambda v: jnp.broadcast_to(v, (n,) + jnp.shape(v)), g)
 
 

@@ -152,20 +152,33 @@ def join_flat(tree: Mapping[str, jax.Array], sites: Any) -> jax.Array:
     return jnp.concatenate(parts, axis=-1)
 
 
+def _no_grad_ref(init):
+    """A reference that takes no derivative (spikes, counts); plain where ``kind`` is unknown."""
+    try:
+        return jax.new_ref(init, kind="no_grad_no_remat")
+    except TypeError:
+        return jax.new_ref(init)
+
+
 @dataclass(frozen=True)
 class _Recorder:
-    """Mutable references written by every draw: probabilities, spikes and draw counts."""
+    """Mutable references written by every draw: probabilities, spikes and draw counts.
 
-    probs: dict
-    spikes: dict
-    counts: dict
+    Only the requested quantities are recorded (None otherwise): differentiated runs record
+    the probabilities only (references of non-differentiable values inside a differentiated
+    ``lax.scan`` are not supported by every JAX version).
+    """
+
+    probs: dict | None
+    spikes: dict | None
+    counts: dict | None
 
     @staticmethod
-    def new(spec: SiteSpec, dtype) -> _Recorder:
+    def new(spec: SiteSpec, dtype, record: tuple[str, ...]) -> _Recorder:
         return _Recorder(
-            {n: jax.new_ref(jnp.zeros(s, dtype)) for n, s in spec},
-            {n: jax.new_ref(jnp.zeros(s, dtype)) for n, s in spec},
-            {n: jax.new_ref(jnp.zeros(s[:1], jnp.int32)) for n, s in spec},
+            {n: jax.new_ref(jnp.zeros(s, dtype)) for n, s in spec} if "probs" in record else None,
+            {n: _no_grad_ref(jnp.zeros(s, dtype)) for n, s in spec} if "spikes" in record else None,
+            {n: _no_grad_ref(jnp.zeros(s[:1], jnp.int32)) for n, s in spec} if "counts" in record else None,
         )
 
 
@@ -209,11 +222,13 @@ class SpikeSource:
             )
         _check_index(site, index, spec[site][0])
         s = self._draw(site, p, index)
-        if self.recorder is not None:
-            probs, spikes = self.recorder.probs[site], self.recorder.spikes[site]
-            probs[index] = p.astype(probs.dtype)
-            spikes[index] = jax.lax.stop_gradient(s).astype(spikes.dtype)
-            self.recorder.counts[site][index] += 1
+        rec = self.recorder
+        if rec is not None and rec.probs is not None:
+            rec.probs[site][index] = p.astype(rec.probs[site].dtype)
+        if rec is not None and rec.spikes is not None:
+            rec.spikes[site][index] = jax.lax.stop_gradient(s).astype(rec.spikes[site].dtype)
+        if rec is not None and rec.counts is not None:
+            rec.counts[site][index] += 1
         return s
 
     def _draw(self, site: str, p: jax.Array, index: Any) -> jax.Array:
@@ -304,14 +319,19 @@ for _cls, _data in (
 
 @dataclass(frozen=True)
 class Trace:
-    """What one run drew: probs and spikes {site: (n_draws, *shape)}, counts {site: (n_draws,)}."""
+    """What one run drew: probs and spikes {site: (n_draws, *shape)}, counts {site: (n_draws,)}.
 
-    probs: dict
-    spikes: dict
-    counts: dict
+    Quantities not requested from :func:`trace_program` are None.
+    """
+
+    probs: dict | None
+    spikes: dict | None
+    counts: dict | None
 
     def log_prob(self) -> jax.Array:
         """log P(S) = sum_k S_k log p_k + (1 - S_k) log(1 - p_k) (p clipped away from 0)."""
+        if self.probs is None or self.spikes is None:
+            raise ValueError("log_prob needs a trace that recorded probs and spikes")
         total = jnp.zeros((), jnp.result_type(*self.probs.values()))
         for name, p in self.probs.items():
             s = self.spikes[name]
@@ -323,6 +343,9 @@ class Trace:
 jax.tree_util.register_dataclass(Trace, data_fields=["probs", "spikes", "counts"], meta_fields=[])
 
 
+RECORDABLE = ("probs", "spikes", "counts")
+
+
 def trace_program(
     program: Callable,
     sites: Any,
@@ -330,17 +353,22 @@ def trace_program(
     inputs: Any,
     source: SpikeSource,
     dtype: DTypeLike | None = None,
+    record: tuple[str, ...] = RECORDABLE,
 ) -> tuple[jax.Array, Trace]:
     """Run ``program(params, inputs, source)`` with a recorder; returns (loss, Trace).
 
-    The recorded probabilities are differentiable functions of ``params``; the spikes carry
-    no derivative. Works under jit, vmap and grad, with draws inside ``lax.scan``.
+    ``record``: which of "probs", "spikes", "counts" to record (the others are None). The
+    recorded probabilities are differentiable functions of ``params``; spikes and counts
+    carry no derivative (under ``jax.grad``, record "probs" only). Works under jit, vmap and
+    grad, with draws inside ``lax.scan``.
     """
+    if not isinstance(record, tuple) or not set(record) <= set(RECORDABLE):
+        raise ValueError(f"record must be a tuple of names from {RECORDABLE}, got {record!r}")
     if not hasattr(jax, "new_ref"):
         raise RuntimeError("programs need a JAX with jax.new_ref (mutable array references); upgrade jax")
     spec = normalize_sites(sites)
     dtype = dtype or jnp.result_type(*jax.tree_util.tree_leaves(params), float)
-    rec = _Recorder.new(spec, dtype)
+    rec = _Recorder.new(spec, dtype, record)
     loss = program(params, inputs, source.with_recorder(rec))
-    read = lambda refs: {k: r[...] for k, r in refs.items()}
+    read = lambda refs: None if refs is None else {k: r[...] for k, r in refs.items()}
     return loss, Trace(read(rec.probs), read(rec.spikes), read(rec.counts))
