@@ -110,16 +110,12 @@ def check_program(program: Callable, sites: Any, params: Any, inputs: Any) -> tu
         raise TypeError(f"program must be a function (params, inputs, src) -> loss, got {program!r}")
     spec = normalize_sites(sites)
     _check_params(params)
-    dtype = _dtype(params)
-    u = {name: jnp.full(shape, 0.5, dtype) for name, shape in spec}
-    run = lambda pp, xx: trace_program(program, spec, pp, xx, Bernoulli(spec, u=u), record=("counts",))
-    out = jax.eval_shape(run, params, inputs)
-    loss_shape = jnp.shape(out[0])
-    if loss_shape != ():
-        raise ValueError(f"program must return a scalar loss, got an array of shape {loss_shape}")
+    out = jax.eval_shape(_count_fn(program, spec), params, inputs)
+    if jnp.shape(out[0]) != ():
+        raise ValueError(f"program must return a scalar loss, got an array of shape {jnp.shape(out[0])}")
     leaves = jax.tree_util.tree_leaves((params, inputs))
     if all(_validate.is_concrete(v) for v in leaves):
-        counts = jax.jit(lambda pp, xx: run(pp, xx)[1].counts)(params, inputs)
+        counts = jax.jit(_count_fn(program, spec))(params, inputs)[1]
         for name, c in counts.items():
             c = np.asarray(c)
             bad = np.flatnonzero(c != 1)
@@ -130,6 +126,25 @@ def check_program(program: Callable, sites: Any, params: Any, inputs: Any) -> tu
                     f"draw (index 0..{c.size - 1}) must be made exactly once per run"
                 )
     return spec
+
+
+def _count_fn(program, spec):
+    try:
+        return _count_fn_cached(program, spec)
+    except TypeError:  # unhashable program
+        return _count_fn_cached.__wrapped__(program, spec)
+
+
+@functools.lru_cache(maxsize=64)
+def _count_fn_cached(program, spec):
+    """(loss, draw counts) of one run under Bernoulli with u = 1/2 (a hashable, cached callable)."""
+
+    def run(params, inputs):
+        u = {name: jnp.full(shape, 0.5, _dtype(params)) for name, shape in spec}
+        loss, tr = trace_program(program, spec, params, inputs, Bernoulli(spec, u=u), record=("counts",))
+        return loss, tr.counts
+
+    return run
 
 
 def program_log_prob_and_loss(program: Callable, sites: Any, params: Any, inputs: Any, spikes: Any) -> tuple:
