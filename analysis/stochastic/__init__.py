@@ -1,7 +1,8 @@
 """Gradients of expectations over spike configurations: small stochastic networks, exact
 enumeration, per-sample estimators (score function, coupled-flip stochastic AD, linearised,
 mean field, surrogate gradients), comparison tables and the unbiasedness check, bias tables,
-alignment at scale, and JSON network specs.
+alignment at scale, JSON network specs, and the same exact gradients and estimators for a
+user's own stochastic program (any JAX function drawing its spikes from a spike source).
 
 Gygax & Zenke 2025, sec. 3-4; Arya, Schauer, Schaefer & Rackauckas, NeurIPS 2022;
 THEORY.md sec. 3-4.
@@ -76,6 +77,30 @@ from analysis.stochastic._network import (
     sample_spikes,
     simulate,
 )
+from analysis.stochastic._program import (
+    PROGRAM_ESTIMATORS,
+    PROGRAM_UNBIASED,
+    check_program,
+    program_estimate,
+    program_estimate_from_uniforms,
+    program_log_prob_and_loss,
+    program_value_and_grad,
+)
+from analysis.stochastic._sources import (
+    Bernoulli,
+    CoupledFlip,
+    Forced,
+    MeanField,
+    SpikeSource,
+    StraightThrough,
+    Trace,
+    draw_site_uniforms,
+    join_flat,
+    n_spike_variables,
+    normalize_sites,
+    split_flat,
+    trace_program,
+)
 
 __all__ = [
     "Network",
@@ -131,4 +156,24 @@ __all__ = [
     "SpecError",
     "disarm_gradient",
     "spike_groups",
+    "SpikeSource",
+    "Bernoulli",
+    "Forced",
+    "CoupledFlip",
+    "StraightThrough",
+    "MeanField",
+    "Trace",
+    "normalize_sites",
+    "n_spike_variables",
+    "draw_site_uniforms",
+    "split_flat",
+    "join_flat",
+    "trace_program",
+    "PROGRAM_ESTIMATORS",
+    "PROGRAM_UNBIASED",
+    "check_program",
+    "program_log_prob_and_loss",
+    "program_value_and_grad",
+    "program_estimate",
+    "program_estimate_from_uniforms",
 ]

@@ -1,0 +1,330 @@
+"""Exact gradients and per-sample gradient estimators of a user's own stochastic program.
+
+A program is a pure JAX function ``program(params, inputs, src) -> loss`` (scalar) whose
+Bernoulli draws go through a spike source, ``s = src.bernoulli(site, p, index)``, with the
+sites declared once as ``sites = {name: (n_draws, *shape)}`` (see
+:mod:`analysis.stochastic._sources`). ``params`` and ``inputs`` are any pytrees; gradients are
+pytrees like ``params``. With S the K spike variables and P(S) = prod_k p_k^S_k (1 - p_k)^(1 - S_k)
+(p_k depending on params, inputs and the earlier spikes), the estimand is grad E_S[L(S)].
+
+* :func:`program_value_and_grad`: exact E[L] = sum_S P(S) L(S) over all 2^K configurations
+  (teacher forced), and its gradient by ``jax.grad`` of that sum (Gygax & Zenke 2025 sec. 3:
+  exact gradients only by enumeration).
+* :func:`program_estimate`: per-sample estimates, a pytree like params with a leading axis n
+  (sample i uses the uniforms u[i] of :func:`draw_site_uniforms`; same key, same spikes):
+
+  ================  ==========================================================  ========
+  name              per-sample value                                            unbiased
+  ================  ==========================================================  ========
+  score             grad log P(S) * L(S) + dL/dparams|_S  (REINFORCE; Williams) yes
+  coupled_flip      dL/dparams|_S + sum_k grad p_k|_S * (L(S_k<-1) - L(S_k<-0)) yes
+                    (stochastic AD, Arya et al. NeurIPS 2022; THEORY.md sec. 4)
+  sg                jax.grad under the straight-through source (ds/dp = 1)      no
+                    = surrogate gradient with the matched surrogate
+  mean_field        jax.grad with s = p                                         no
+  ================  ==========================================================  ========
+
+  In ``coupled_flip``, L(S_k<-v) re-runs the program with variable k forced to v and every
+  other draw from the same uniforms; the sum over k is ONE vector-Jacobian product of the
+  teacher-forced spike probabilities with cotangent c_k (vmapped re-simulations; K + 2
+  program runs per sample). Unbiased because, given everything before k, each of L(S_k<-1),
+  L(S_k<-0) is an unbiased sample of E[L | S_k = v] (Gygax & Zenke 2025 sec. 4).
+
+Example
+-------
+>>> import jax, jax.numpy as jnp
+>>> from analysis.stochastic._program import program_value_and_grad
+>>> def program(w, x, src):  # two coins, the second depends on the first
+...     a = src.bernoulli("c", jax.nn.sigmoid(w * x), 0)
+...     b = src.bernoulli("c", jax.nn.sigmoid(w * a - 1.0), 1)
+...     return (a * b).sum()
+>>> value, grad = program_value_and_grad(program, {"c": (2,)}, 1.5, 1.0)
+>>> round(float(value), 4)
+0.5089
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import DTypeLike
+
+from analysis import _validate
+from analysis.stochastic._exact import DEFAULT_MAX_K, _enumerate_sum
+from analysis.stochastic._sources import (
+    Bernoulli,
+    CoupledFlip,
+    Forced,
+    MeanField,
+    StraightThrough,
+    Trace,
+    draw_site_uniforms,
+    join_flat,
+    normalize_sites,
+    split_flat,
+    trace_program,
+)
+
+__all__ = [
+    "PROGRAM_ESTIMATORS",
+    "PROGRAM_UNBIASED",
+    "check_program",
+    "program_log_prob_and_loss",
+    "program_value_and_grad",
+    "program_estimate",
+    "program_estimate_from_uniforms",
+]
+
+
+def _dtype(params) -> Any:
+    return jnp.result_type(*jax.tree_util.tree_leaves(params), float)
+
+
+def _check_params(params: Any) -> None:
+    leaves = jax.tree_util.tree_leaves_with_path(params)
+    if not leaves:
+        raise ValueError("params has no array leaves; give the parameters to differentiate")
+    for path, leaf in leaves:
+        name = "params" + jax.tree_util.keystr(path)
+        if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
+            raise TypeError(f"{name} must be a floating-point array (it is differentiated), got {leaf!r}")
+        _validate.finite(leaf, name)
+
+
+def check_program(program: Callable, sites: Any, params: Any, inputs: Any) -> tuple:
+    """Validate a program against its site declaration; returns the normalized sites.
+
+    Checks (ValueError/TypeError with a clear message): ``program`` is callable, ``sites`` is a
+    valid declaration, params are floating point and finite, every draw uses a declared site
+    with p of the declared shape and a static index in range, the program returns a scalar,
+    and (when params and inputs are concrete, i.e. not under the caller's jit) every declared
+    draw (site, index) is made exactly once in a run.
+    """
+    if not callable(program):
+        raise TypeError(f"program must be a function (params, inputs, src) -> loss, got {program!r}")
+    spec = normalize_sites(sites)
+    _check_params(params)
+    out = jax.eval_shape(_count_fn(program, spec), params, inputs)
+    if jnp.shape(out[0]) != ():
+        raise ValueError(f"program must return a scalar loss, got an array of shape {jnp.shape(out[0])}")
+    leaves = jax.tree_util.tree_leaves((params, inputs))
+    if all(_validate.is_concrete(v) for v in leaves):
+        counts = jax.jit(_count_fn(program, spec))(params, inputs)[1]
+        for name, c in counts.items():
+            c = np.asarray(c)
+            bad = np.flatnonzero(c != 1)
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(
+                    f"site {name!r}: draw {i} was made {int(c[i])} times in one run; every declared "
+                    f"draw (index 0..{c.size - 1}) must be made exactly once per run"
+                )
+    return spec
+
+
+def _count_fn(program, spec):
+    try:
+        return _count_fn_cached(program, spec)
+    except TypeError:  # unhashable program
+        return _count_fn_cached.__wrapped__(program, spec)
+
+
+@functools.lru_cache(maxsize=64)
+def _count_fn_cached(program, spec):
+    """(loss, draw counts) of one run under Bernoulli with u = 1/2 (a hashable, cached callable)."""
+
+    def run(params, inputs):
+        u = {name: jnp.full(shape, 0.5, _dtype(params)) for name, shape in spec}
+        loss, tr = trace_program(program, spec, params, inputs, Bernoulli(spec, u=u), record=("counts",))
+        return loss, tr.counts
+
+    return run
+
+
+def program_log_prob_and_loss(program: Callable, sites: Any, params: Any, inputs: Any, spikes: Any) -> tuple:
+    """(log P(S = spikes), L(spikes)) with the configuration teacher forced.
+
+    ``spikes``: {site: {0,1} array (n_draws, *shape)}. log P = sum_k S_k log p_k +
+    (1 - S_k) log(1 - p_k), with p_k the probabilities the program computes given the
+    forced earlier spikes; differentiable in params (jax.grad).
+    """
+    spec = normalize_sites(sites)
+    loss, tr = trace_program(
+        program, spec, params, inputs, Forced(spec, spikes=spikes), _dtype(params), ("probs",)
+    )
+    assert tr.probs is not None
+    return Trace(tr.probs, spikes, None).log_prob(), loss
+
+
+def _guard(spec, max_k: int, chunk: int) -> int:
+    K = sum(math.prod(s) for _, s in spec)
+    max_k = _validate.positive_int(max_k, "max_k")
+    if K > max_k:
+        raise ValueError(
+            f"exact enumeration of this program needs 2^K = 2^{K} = {2.0**K:.3g} spike configurations "
+            f"(K = {K} spike variables over sites {dict(spec)}), above the limit max_k = {max_k}. "
+            "Declare fewer draws, raise max_k, or use a Monte-Carlo estimator (program_estimate)."
+        )
+    return K
+
+
+def program_value_and_grad(
+    program: Callable, sites: Any, params: Any, inputs: Any, *, max_k: int = DEFAULT_MAX_K, chunk: int = 2**12
+) -> tuple[jax.Array, Any]:
+    """Exact E[L] and grad_params E[L] = sum_S grad(P(S) L(S)) over all 2^K configurations.
+
+    Each configuration is teacher forced (:func:`program_log_prob_and_loss`); configurations
+    are vmapped in chunks of ``chunk``, chunks summed in a ``lax.scan`` with the gradient of
+    each partial sum (memory independent of 2^K). Raises ValueError giving K and 2^K when
+    K > ``max_k``. Returns (value: scalar, grad: pytree like params).
+    """
+    spec = check_program(program, sites, params, inputs)
+    chunk = _validate.positive_int(chunk, "chunk")
+    chunk = 1 << min(chunk.bit_length() - 1, 30)  # a power of two divides 2^K
+    K = _guard(spec, max_k, chunk)
+    return _exact_fn(program, spec, K, chunk)(params, inputs)
+
+
+def _exact_fn(program, spec, K, chunk):
+    try:
+        return _exact_fn_cached(program, spec, K, chunk)
+    except TypeError:  # unhashable program: compile without the cache
+        return _exact_fn_cached.__wrapped__(program, spec, K, chunk)
+
+
+@functools.lru_cache(maxsize=64)
+def _exact_fn_cached(program, spec, K, chunk):
+    def run(params, inputs):
+        dtype = _dtype(params)
+
+        def chunk_sum(pp, bits):
+            def one(b):
+                lp, loss = program_log_prob_and_loss(program, spec, pp, inputs, split_flat(b, spec))
+                return jnp.exp(lp) * loss
+
+            return jnp.sum(jax.vmap(one)(bits))
+
+        fn = lambda bits: jax.value_and_grad(chunk_sum)(params, bits)
+        like = (jnp.zeros((), dtype), jax.tree_util.tree_map(jnp.asarray, params))
+        return _enumerate_sum(fn, K, min(chunk, 2**K), dtype, like)
+
+    return jax.jit(run)
+
+
+# ---------------------------------------------------------------- estimators
+
+
+def _sampled(program, spec, params, inputs, u):
+    loss, tr = trace_program(program, spec, params, inputs, Bernoulli(spec, u=u), record=("spikes",))
+    return jax.lax.stop_gradient(loss), tr.spikes
+
+
+def _score(program, spec, params, inputs, u):
+    def one(ui):
+        loss, s = _sampled(program, spec, params, inputs, ui)
+
+        def objective(pp):  # grad log P(S) * L(S) + the direct term dL/dparams with S fixed
+            lp, loss_f = program_log_prob_and_loss(program, spec, pp, inputs, s)
+            return lp * loss + loss_f
+
+        return jax.grad(objective)(params)
+
+    return jax.vmap(one)(u)
+
+
+def _coupled_flip_one(program, spec, params, inputs, ui):
+    loss, s = _sampled(program, spec, params, inputs, ui)
+    flat = join_flat(s, spec)
+    K = flat.shape[0]
+    value = split_flat(1.0 - flat, spec)
+
+    def flipped(k):
+        mask = split_flat(jnp.arange(K) == k, spec)
+        src = CoupledFlip(spec, u=ui, mask=mask, value=value)
+        return trace_program(program, spec, params, inputs, src, record=())[0]
+
+    c = (2.0 * flat - 1.0) * (loss - jax.vmap(flipped)(jnp.arange(K)))  # L(S_k<-1) - L(S_k<-0)
+    cot = split_flat(jax.lax.stop_gradient(c), spec)
+
+    def objective(pp):  # direct term + one VJP of the teacher-forced probabilities
+        loss_f, tr = trace_program(program, spec, pp, inputs, Forced(spec, spikes=s), record=("probs",))
+        return loss_f + sum(jnp.sum(cot[name] * tr.probs[name]) for name, _ in spec)
+
+    return jax.grad(objective)(params)
+
+
+def _coupled_flip(program, spec, params, inputs, u):
+    return jax.vmap(lambda ui: _coupled_flip_one(program, spec, params, inputs, ui))(u)
+
+
+def _sg(program, spec, params, inputs, u):
+    loss = lambda pp, ui: trace_program(program, spec, pp, inputs, StraightThrough(spec, u=ui), record=())[0]
+    return jax.vmap(jax.grad(loss), in_axes=(None, 0))(params, u)
+
+
+def _mean_field(program, spec, params, inputs, u):
+    n = jax.tree_util.tree_leaves(u)[0].shape[0]
+    g = jax.grad(lambda pp: trace_program(program, spec, pp, inputs, MeanField(spec), record=())[0])(params)
+    return jax.tree_util.tree_map(lambda v: jnp.broadcast_to(v, (n,) + jnp.shape(v)), g)
+
+
+PROGRAM_ESTIMATORS: dict[str, Callable] = {
+    "score": _score,
+    "coupled_flip": _coupled_flip,
+    "sg": _sg,
+    "mean_field": _mean_field,
+}
+#: estimators whose mean is grad E[L] for every program
+PROGRAM_UNBIASED = ("score", "coupled_flip")
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or name not in PROGRAM_ESTIMATORS:
+        raise ValueError(f"unknown estimator {name!r}; valid names: {', '.join(PROGRAM_ESTIMATORS)}")
+    return name
+
+
+def program_estimate(
+    name: str, key: jax.Array, program: Callable, sites: Any, params: Any, inputs: Any, n: int
+) -> Any:
+    """Per-sample estimates of grad E[L] by estimator ``name`` (``PROGRAM_ESTIMATORS``).
+
+    Returns a pytree like ``params`` whose leaves have a leading sample axis of length n.
+    Sample i uses the uniforms ``draw_site_uniforms(key, sites, n)[site][i]``; estimators
+    called with the same key see the same spikes. Let the caller jit.
+    """
+    name = _check_name(name)
+    n = _validate.positive_int(n, "n")
+    spec = check_program(program, sites, params, inputs)
+    u = draw_site_uniforms(key, spec, n, _dtype(params))
+    return PROGRAM_ESTIMATORS[name](program, spec, params, inputs, u)
+
+
+def program_estimate_from_uniforms(
+    name: str,
+    program: Callable,
+    sites: Any,
+    params: Any,
+    inputs: Any,
+    u: dict,
+    dtype: DTypeLike | None = None,
+) -> Any:
+    """Like :func:`program_estimate` with the uniforms given: u = {site: (n, n_draws, *shape)}."""
+    name = _check_name(name)
+    spec = check_program(program, sites, params, inputs)
+    if not isinstance(u, dict) or set(u) != {nm for nm, _ in spec}:
+        raise ValueError(f"u must be a dict with one entry per site {[nm for nm, _ in spec]}")
+    n = None
+    for nm, shape in spec:
+        sh = jnp.shape(u[nm])
+        if len(sh) != len(shape) + 1 or sh[1:] != shape or (n is not None and sh[0] != n):
+            raise ValueError(f"u[{nm!r}] must have shape (n,) + {shape}, got {sh}")
+        n = sh[0]
+    u = {k: jnp.asarray(v, dtype or _dtype(params)) for k, v in u.items()}
+    return PROGRAM_ESTIMATORS[name](program, spec, params, inputs, u)
