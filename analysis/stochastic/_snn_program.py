@@ -28,8 +28,8 @@ Example
 >>> from analysis.stochastic._program import program_value_and_grad
 >>> from analysis.stochastic._snn_program import snn_program, snn_sites
 >>> cfg = SNNConfig(n_in=2, hidden=(2,), n_out=1, recurrent=True)
->>> params = init_params(jax.random.key(0), cfg, nu=200.0)
->>> x = jnp.ones((1, 3, 2))
+>>> params = init_params(jax.random.key(0), cfg, nu=200.0, dtype=jnp.float64)
+>>> x = jnp.ones((1, 3, 2), jnp.float64)
 >>> loss = lambda res, inputs: jnp.sum(res.output[:, -1] ** 2)
 >>> program = snn_program(cfg, method("stochastic"), loss)
 >>> value, grad = program_value_and_grad(program, snn_sites(cfg, 1, 3), params, x)
@@ -69,7 +69,9 @@ def snn_sites(cfg: SNNConfig, batch: int, n_steps: int) -> dict[str, tuple[int, 
     _check_cfg(cfg)
     batch = _validate.positive_int(batch, "batch")
     n_steps = _validate.positive_int(n_steps, "n_steps")
-    sites = {f"layer{l}": (n_steps, batch, n) for l, n in enumerate(cfg.layer_sizes)}
+    sites: dict[str, tuple[int, ...]] = {
+        f"layer{l}": (n_steps, batch, n) for l, n in enumerate(cfg.layer_sizes)
+    }
     if cfg.readout == "lif":
         sites["readout"] = (n_steps, batch, cfg.n_out)
     return sites
