@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -256,6 +256,7 @@ def simulate(
     key: jax.Array | None = None,
     *,
     record: str = "spikes",
+    source: Any = None,
 ) -> SimResult:
     """Run the network on ``inputs`` [B, T, n_in] (float32 or float64 spikes or currents).
 
@@ -264,14 +265,28 @@ def simulate(
     ``all`` (+ membrane potentials). Gradients (``jax.grad`` through this function) are
     surrogate-gradient BPTT with the method's spike derivative rules.
     Jit with ``cfg``, ``method`` and ``record`` static.
+
+    ``source``: a spike source (any object with ``bernoulli(site, p, index)``, e.g. those of
+    :mod:`analysis.stochastic`). Then the spikes of hidden layer l at bin t are
+    ``source.bernoulli(f"layer{l}", f(U[t] - theta), t)`` with f the method's
+    ``hidden_noise`` (site ``"readout"`` and ``output_noise`` for a LIF readout), p and the
+    spikes of shape [B, N]; the source declares sites {"layer{l}": (T, B, N_l)} (and
+    {"readout": (T, B, n_out)}). The method's spike rule, its derivative rule and ``key`` are
+    not used; the all-layers time loop runs unblocked (Gygax & Zenke 2025, sec. 4-5: the
+    network as a stochastic program whose spikes are the Bernoulli draws).
     """
-    _check_inputs(params, inputs, cfg, method, key, record)
+    if source is not None and not callable(getattr(source, "bernoulli", None)):
+        raise TypeError(f"source must have a method bernoulli(site, p, index), got {source!r}")
+    _check_inputs(params, inputs, cfg, method, key, record, needs_key=source is None)
     inputs = jnp.asarray(inputs)
     dtype = inputs.dtype if jnp.issubdtype(inputs.dtype, jnp.floating) else jnp.float32
     x_tm = jnp.swapaxes(inputs.astype(dtype), 0, 1)
-    keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None  # type: ignore[arg-type]  # _check_inputs: key given
-    run = time_loop if cfg.checkpoint else layerwise
-    spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
+    if source is not None:
+        spikes, mems, out, u_o = time_loop(params, x_tm, cfg, method, None, record, source)
+    else:
+        keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None  # type: ignore[arg-type]  # _check_inputs: key given
+        run = time_loop if cfg.checkpoint else layerwise
+        spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
     bt = lambda y: jnp.swapaxes(y, 0, 1)  # noqa: E731 -- batch-major again
     return SimResult(
         spikes=tuple(bt(s) for s in spikes) if record != "output" else (),
@@ -281,7 +296,7 @@ def simulate(
     )
 
 
-def _check_inputs(params, inputs, cfg, method, key, record):
+def _check_inputs(params, inputs, cfg, method, key, record, needs_key=True):
     if not isinstance(cfg, SNNConfig):
         raise TypeError(f"cfg must be an SNNConfig, got {type(cfg).__name__}")
     if not isinstance(method, Method):
@@ -293,9 +308,9 @@ def _check_inputs(params, inputs, cfg, method, key, record):
         raise ValueError(f"inputs must have shape [batch, time, n_in={cfg.n_in}], got {shape}")
     if 0 in tuple(shape[:2]):
         raise ValueError(f"inputs need at least one sample and one time bin, got shape {tuple(shape)}")
-    if method.stochastic and key is None:
+    if needs_key and method.stochastic and key is None:
         raise ValueError(f"method {method.name!r} samples spikes: pass a PRNG key")
-    if method.stochastic:
+    if needs_key and method.stochastic:
         _checks.prng_key(key)
     expected = param_shapes(cfg)
     got = jax.tree_util.tree_map(lambda a: tuple(a.shape), params) if isinstance(params, dict) else None

@@ -5,6 +5,12 @@ layer by one bin (equations in :mod:`analysis.snn._lif`). With ``cfg.checkpoint`
 blocked: an outer scan over blocks of ``checkpoint_block`` steps whose body (an inner
 scan) is wrapped in ``jax.checkpoint``, so the backward pass stores only the state at
 block boundaries and recomputes each block (memory ~ T/k + k states instead of T).
+
+With a spike ``source`` (any object with ``.bernoulli(site, p, index)``, e.g. the sources
+of :mod:`analysis.stochastic`), the spike of hidden layer l at step t is
+``source.bernoulli(f"layer{l}", f(U[t] - theta), t)`` (site ``"readout"`` for a LIF
+readout), f the method's escape noise, p and s of shape [B, N]; the method's own spike rule
+and uniforms are not used. The choice is made while tracing: the default path is unchanged.
 """
 
 from __future__ import annotations
@@ -25,15 +31,27 @@ def _uniforms(keys, l, t, shape, dtype):
     return jax.random.uniform(jax.random.fold_in(keys[l], t), shape, dtype)
 
 
-def _make_step(params, cfg, method, keys, record):
+def _source_spike(source, site, noise, z, t):
+    """The source's draw s = source.bernoulli(site, f(z), t) (z = U - theta, [B, N])."""
+    return source.bernoulli(site, noise.prob(z), t)
+
+
+def _make_step(params, cfg, method, keys, record, source=None):
     hidden_spike, out_spike = method.spike_fn(False), method.spike_fn(True)
     n_hidden = len(cfg.hidden)
+    if source is not None:
+        hidden_spike = lambda z, u, l, t: _source_spike(source, f"layer{l}", method.hidden_noise, z, t)  # noqa: E731
+        out_spike = lambda z, u, t: _source_spike(source, "readout", method.output_noise, z, t)  # noqa: E731
+    else:
+        h_rule, o_rule = hidden_spike, out_spike
+        hidden_spike = lambda z, u, l, t: h_rule(z, u)  # noqa: E731
+        out_spike = lambda z, u, t: o_rule(z, u)  # noqa: E731
 
     def step(carry, xs):
         x_t, t = xs
         s_prev, new_carry, spikes, mems = x_t, [], [], []
         for l, (layer, (i_syn, u)) in enumerate(zip(params["hidden"], carry[:-1], strict=True)):
-            s = hidden_spike(u - cfg.lif.theta, _uniforms(keys, l, t, u.shape, u.dtype))
+            s = hidden_spike(u - cfg.lif.theta, _uniforms(keys, l, t, u.shape, u.dtype), l, t)
             cur = ff_current(cfg, l, layer["w"], s_prev)
             if cfg.recurrent:
                 cur = cur + rec_current(cfg, l, layer["v"], s)
@@ -44,7 +62,7 @@ def _make_step(params, cfg, method, keys, record):
         i_o, u_o = carry[-1]
         cur = ff_current(cfg, n_hidden, params["readout"]["w"], s_prev)
         if cfg.readout == "lif":
-            s_o = out_spike(u_o - cfg.out_lif.theta, _uniforms(keys, n_hidden, t, u_o.shape, u_o.dtype))
+            s_o = out_spike(u_o - cfg.out_lif.theta, _uniforms(keys, n_hidden, t, u_o.shape, u_o.dtype), t)
             new_carry.append(lif_update(cfg.out_lif, i_o, u_o, cur, s_o))
             out = s_o
         else:
@@ -79,15 +97,18 @@ def _blocked_scan(step, carry, xs, n_steps, block):
     return carry, ys
 
 
-def time_loop(params, x_tm, cfg, method, keys, record):
+def time_loop(params, x_tm, cfg, method, keys, record, source=None):
     """Scan over time with all layers in one step; x_tm [T, B, n_in]; returns the
-    time-major outputs (spikes, membranes, readout, readout membrane) of the step."""
+    time-major outputs (spikes, membranes, readout, readout membrane) of the step.
+
+    With a ``source`` the scan is never blocked (the padded steps of a blocked scan would
+    draw again at index 0)."""
     n_steps, b = x_tm.shape[:2]
     sizes = cfg.layer_sizes + (cfg.n_out,)
     carry = tuple((jnp.zeros((b, n), x_tm.dtype), jnp.zeros((b, n), x_tm.dtype)) for n in sizes)
-    step = _make_step(params, cfg, method, keys, record)
+    step = _make_step(params, cfg, method, keys, record, source)
     xs = (x_tm, jnp.arange(n_steps, dtype=jnp.int32))
-    if cfg.checkpoint:
+    if cfg.checkpoint and source is None:
         block = cfg.checkpoint_block or max(1, math.isqrt(n_steps))
         return _blocked_scan(step, carry, xs, n_steps, block)[1]
     return lax.scan(step, carry, xs)[1]

@@ -86,6 +86,7 @@ from analysis.stochastic._program import (
     program_log_prob_and_loss,
     program_value_and_grad,
 )
+from analysis.stochastic._snn_program import snn_program, snn_sites, snn_uniforms
 from analysis.stochastic._sources import (
     Bernoulli,
     CoupledFlip,
@@ -176,4 +177,7 @@ __all__ = [
     "program_value_and_grad",
     "program_estimate",
     "program_estimate_from_uniforms",
+    "snn_program",
+    "snn_sites",
+    "snn_uniforms",
 ]
