@@ -83,7 +83,10 @@ __all__ = [
 
 
 def _dtype(params) -> Any:
-    return jnp.result_type(*jax.tree_util.tree_leaves(params), float)
+    """The floating dtype of the params (float32 params stay float32 under x64); integer
+    params compute in the default float."""
+    dt = jnp.result_type(*jax.tree_util.tree_leaves(params))
+    return dt if jnp.issubdtype(dt, jnp.floating) else jnp.result_type(float)
 
 
 def _check_params(params: Any) -> None:

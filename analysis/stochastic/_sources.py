@@ -296,7 +296,8 @@ class StraightThrough(SpikeSource):
     u: Any = None
 
     def _draw(self, site, p, index):
-        return jax.lax.stop_gradient(_threshold(self.u[site][index], p)) + p - jax.lax.stop_gradient(p)
+        # thr + (p - p): the forward value is exactly the spike, the derivative ds/dp = 1
+        return jax.lax.stop_gradient(_threshold(self.u[site][index], p)) + (p - jax.lax.stop_gradient(p))
 
 
 @dataclass(frozen=True)

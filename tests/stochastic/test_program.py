@@ -262,3 +262,24 @@ def test_bad_estimator_arguments():
         program_estimate_from_uniforms("score", prog, sites, P, X, {"h": jnp.zeros((4, 2))})
     with pytest.raises(ValueError, match="u must be a dict with one entry per site"):
         program_estimate_from_uniforms("score", prog, sites, P, X, {"g": jnp.zeros((4, 1, 2))})
+
+
+def test_float32_params_under_x64_stay_float32():
+    """The enumeration computes in the params' dtype: float32 params under x64 (the test
+    suite's setting) give float32 results equal to the float64 ones to float32 precision."""
+    import jax
+    import jax.numpy as jnp
+
+    from analysis.stochastic import program_value_and_grad
+
+    def program(w, x, src):
+        s = src.bernoulli("h", jax.nn.sigmoid(w * x), 0)
+        return jnp.sum(s * w)
+
+    sites = {"h": (1, 3)}
+    w64 = jnp.array([0.5, -0.2, 1.0])
+    v32, g32 = program_value_and_grad(program, sites, w64.astype(jnp.float32), jnp.ones(3, jnp.float32))
+    v64, g64 = program_value_and_grad(program, sites, w64, jnp.ones(3))
+    assert v32.dtype == jnp.float32 and g32.dtype == jnp.float32
+    assert abs(float(v32) - float(v64)) < 1e-6
+    assert float(jnp.max(jnp.abs(g32 - g64))) < 1e-6
