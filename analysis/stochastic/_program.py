@@ -214,7 +214,9 @@ def _exact_fn_cached(program, spec, K, chunk):
             return jnp.sum(jax.vmap(one)(bits))
 
         fn = lambda bits: jax.value_and_grad(chunk_sum)(params, bits)
-        like = (jnp.zeros((), dtype), jax.tree_util.tree_map(jnp.asarray, params))
+        # the accumulator takes the dtypes the program returns (inputs may promote the loss)
+        shapes = jax.eval_shape(fn, jax.ShapeDtypeStruct((min(chunk, 2**K), K), dtype))
+        like = jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), shapes)
         return _enumerate_sum(fn, K, min(chunk, 2**K), dtype, like)
 
     return jax.jit(run)

@@ -264,9 +264,10 @@ def test_bad_estimator_arguments():
         program_estimate_from_uniforms("score", prog, sites, P, X, {"g": jnp.zeros((4, 1, 2))})
 
 
-def test_float32_params_under_x64_stay_float32():
-    """The enumeration computes in the params' dtype: float32 params under x64 (the test
-    suite's setting) give float32 results equal to the float64 ones to float32 precision."""
+def test_float32_params_with_float64_inputs():
+    """float32 params under x64 stay float32 in the gradient; float64 inputs promote the loss
+    (the enumeration's accumulator follows the program's dtypes: it used to fail with a scan
+    carry type mismatch). Results agree with the all-float64 run to float32 precision."""
     import jax
     import jax.numpy as jnp
 
@@ -274,12 +275,15 @@ def test_float32_params_under_x64_stay_float32():
 
     def program(w, x, src):
         s = src.bernoulli("h", jax.nn.sigmoid(w * x), 0)
-        return jnp.sum(s * w)
+        return jnp.sum(s * w * x)
 
     sites = {"h": (1, 3)}
     w64 = jnp.array([0.5, -0.2, 1.0])
     v32, g32 = program_value_and_grad(program, sites, w64.astype(jnp.float32), jnp.ones(3, jnp.float32))
+    vmix, gmix = program_value_and_grad(program, sites, w64.astype(jnp.float32), jnp.ones(3))
     v64, g64 = program_value_and_grad(program, sites, w64, jnp.ones(3))
     assert v32.dtype == jnp.float32 and g32.dtype == jnp.float32
-    assert abs(float(v32) - float(v64)) < 1e-6
-    assert float(jnp.max(jnp.abs(g32 - g64))) < 1e-6
+    assert vmix.dtype == jnp.float64 and gmix.dtype == jnp.float32
+    for v, g in ((v32, g32), (vmix, gmix)):
+        assert abs(float(v) - float(v64)) < 1e-6
+        assert float(jnp.max(jnp.abs(g.astype(jnp.float64) - g64))) < 1e-6
