@@ -46,28 +46,6 @@ from jax.typing import ArrayLike
 from analysis import _validate
 from analysis.fields._numerics import compiled, cumulative_integral, descend, fit_order, on_grid  # noqa: F401
 
-__all__ = [
-    "Plane",
-    "LoopIntegral",
-    "ORIENTATIONS",
-    "circle",
-    "loop_integral",
-    "polygon_integral",
-    "jacobian",
-    "curl",
-    "curl_norm",
-    "jacobian_asymmetry",
-    "plane_curl",
-    "surface_integral",
-    "shrinking_loops",
-    "points_bytes",
-    "jacobian_bytes",
-    "fit_order",
-    "cumulative_integral",
-    "descend",
-    "on_grid",
-]
-
 ORIENTATIONS = ("clockwise", "counterclockwise")
 _ORTHO_TOL = 1e-6
 _MEM = _validate.DEFAULT_MAX_MEMORY_GIB

@@ -23,8 +23,6 @@ from jax.typing import ArrayLike
 
 from analysis import _validate
 
-__all__ = ["compiled", "cumulative_integral", "fit_order", "descend", "on_grid"]
-
 _CACHE: dict = {}
 
 

@@ -25,8 +25,6 @@ from jax.typing import ArrayLike, DTypeLike
 from analysis.fields import _loops as fields
 from analysis.fields import _toy as tn
 
-__all__ = ["output_on_plane", "loop_figure_data", "sign_flip_sweep", "plateau_landscape"]
-
 
 @partial(jax.jit, static_argnums=(0, 3))
 def _grid_output(layout, plane_arrays, ab, beta):

@@ -19,8 +19,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import expit
 
-__all__ = ["five_weight_output_np", "five_weight_sg_np"]
-
 
 def _psi(z, b):
     s = expit(b * z)

@@ -28,8 +28,6 @@ from analysis import _validate
 from analysis.fields import _loops as lp
 from analysis.fields import _toy as tn
 
-__all__ = ["LoopReport", "loop_report"]
-
 
 @dataclass(frozen=True, eq=False)
 class LoopReport:

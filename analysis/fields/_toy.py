@@ -52,30 +52,6 @@ if TYPE_CHECKING:
 
     from analysis.fields._loops import Plane
 
-__all__ = [
-    "Layout",
-    "FIVE_WEIGHT",
-    "sg_sigmoid",
-    "unflatten",
-    "forward",
-    "network_loss",
-    "loss_fn",
-    "sg_field",
-    "exact_field",
-    "random_layout",
-    "layout_from_spec",
-    "LAYOUT_KEYS",
-    "load_layout",
-    "PAPER_D1",
-    "PAPER_D2",
-    "PAPER_RADIUS",
-    "paper_plane",
-    "SIGN_FLIP_REST",
-    "sign_flip_thetas",
-    "plateau_thetas",
-]
-
-
 _UNROLL_MAX = 64  # nets with at most this many weights use unrolled scalar sums
 
 

@@ -42,15 +42,6 @@ from jax.typing import ArrayLike
 
 from analysis import _validate
 
-__all__ = [
-    "BERNOULLI_CONSTRUCTS",
-    "TRIPLE_CONSTRUCTS",
-    "SMOOTHED_CONSTRUCTS",
-    "bernoulli_derivative_samples",
-    "bernoulli_construct_moments",
-    "bernoulli_jump_weights",
-]
-
 TRIPLE_CONSTRUCTS = ("right", "left", "two_sided", "straight_through")
 SMOOTHED_CONSTRUCTS = (
     "smoothed_right",

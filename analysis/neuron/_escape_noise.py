@@ -45,8 +45,6 @@ from jax.scipy.special import ndtr
 
 from analysis import _validate
 
-__all__ = ["EscapeNoise", "escape_noise", "ESCAPE_NOISE_NAMES"]
-
 
 class _Family(NamedTuple):
     cdf: Callable  # (z, beta, p0) -> f(z)

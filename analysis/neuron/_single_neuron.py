@@ -36,17 +36,6 @@ from analysis.neuron._escape_noise import EscapeNoise
 from analysis.neuron._spikes import bernoulli_spike, heaviside_spike
 from analysis.neuron._surrogates import Surrogate, matched_surrogate
 
-__all__ = [
-    "membrane_distance",
-    "expected_output",
-    "spm_gradient",
-    "surrogate_gradient",
-    "expected_loss",
-    "expected_loss_gradient",
-    "surrogate_loss_gradient",
-    "sg_loss_difference",
-]
-
 
 def membrane_distance(w: ArrayLike, x: ArrayLike, theta: ArrayLike = 1.0) -> jax.Array:
     """z = w . x - theta for ``w`` and ``x`` of equal shape (n,)."""

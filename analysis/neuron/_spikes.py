@@ -37,8 +37,6 @@ from analysis import _validate
 from analysis.neuron._escape_noise import EscapeNoise
 from analysis.neuron._surrogates import Surrogate, matched_surrogate
 
-__all__ = ["heaviside_spike", "bernoulli_spike", "bernoulli_spike_from_uniform", "spike_uniforms"]
-
 
 def _as_float(z: ArrayLike) -> jax.Array:
     z = jnp.asarray(z)

@@ -45,8 +45,6 @@ import jax.numpy as jnp
 from analysis import _validate
 from analysis.neuron._escape_noise import ESCAPE_NOISE_NAMES, EscapeNoise, as_float_array, check_beta_fits
 
-__all__ = ["Surrogate", "surrogate", "matched_surrogate", "SURROGATE_NAMES", "MATCHED_NOISE"]
-
 
 class _Entry(NamedTuple):
     fn: Callable  # (z, beta, p0) -> psi(z)

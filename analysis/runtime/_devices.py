@@ -44,17 +44,6 @@ from jax.sharding import PartitionSpec as P
 if TYPE_CHECKING:
     import optax
 
-__all__ = [
-    "device_mesh",
-    "replicated",
-    "batch_sharded",
-    "shard_batch",
-    "data_parallel_grad",
-    "data_parallel_step",
-    "sweep",
-    "sweep_static",
-]
-
 AXIS = "data"
 
 

@@ -33,8 +33,6 @@ import ctypes
 import ctypes.util
 import sys
 
-__all__ = ["keep_freed_memory", "is_kept", "peak_rss_gib"]
-
 # mallopt parameter numbers from glibc's <malloc.h>
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4

@@ -13,8 +13,6 @@ import numpy as np
 
 from analysis.runtime._provenance import provenance
 
-__all__ = ["to_jsonable", "write_json", "atomic_write_bytes"]
-
 
 def to_jsonable(obj: Any) -> Any:
     """Convert arrays, numpy/JAX scalars, dataclasses, tuples and Paths to JSON types.

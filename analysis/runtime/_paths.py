@@ -7,8 +7,6 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["check_output_file", "check_output_dir"]
-
 
 def _first_existing_parent(path: Path) -> Path:
     for parent in path.parents:

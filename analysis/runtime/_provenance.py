@@ -8,8 +8,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["provenance"]
-
 
 @cache
 def _git_commit() -> str | None:

@@ -49,8 +49,6 @@ try:  # JAX >= 0.7; older versions use the XLA backend
 except ImportError:  # pragma: no cover - depends on the installed JAX
     buffer_callback = None  # type: ignore[assignment]  # None marks 'not available'
 
-__all__ = ["event_matmul", "event_backend", "active_indices"]
-
 _BACKENDS = ("numba", "xla")
 
 

@@ -22,8 +22,6 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sparse_rows_matmul", "sparse_rows_tmatmul"]
-
 
 @njit(parallel=True, cache=True)
 def _rows_matmul(s, w, y):

@@ -37,16 +37,6 @@ import numpy as np
 
 from analysis import _validate
 
-__all__ = [
-    "LIFParams",
-    "RESET_MODES",
-    "psp_kernel",
-    "epsilon_hat",
-    "fluctuation_sigma_w",
-    "lif_update",
-    "integrator_update",
-]
-
 RESET_MODES = ("detached", "differentiable")
 
 

@@ -35,8 +35,6 @@ from analysis.neuron import (
     matched_surrogate,
 )
 
-__all__ = ["Method", "METHOD_NAMES", "method", "sampled_derivative_spike"]
-
 METHOD_NAMES = ("deterministic", "stochastic", "multilayer_spiker")
 
 

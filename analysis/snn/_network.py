@@ -48,17 +48,6 @@ from analysis.snn._lif import LIFParams, fluctuation_sigma_w
 from analysis.snn._methods import Method
 from analysis.snn._scan import time_loop
 
-__all__ = [
-    "SNNConfig",
-    "SimResult",
-    "init_params",
-    "simulate",
-    "CONNECTIVITIES",
-    "READOUTS",
-    "RECORD_MODES",
-    "param_shapes",
-]
-
 CONNECTIVITIES = ("dense", "conv1d")
 READOUTS = ("integrator", "lif")
 RECORD_MODES = ("output", "spikes", "all")

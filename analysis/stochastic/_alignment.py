@@ -32,9 +32,7 @@ import numpy as np
 from analysis.neuron import escape_noise, surrogate
 from analysis.stochastic._compare import cosine
 from analysis.stochastic._estimators import draw_uniforms, estimate_from_uniforms
-from analysis.stochastic._exact import Network, random_instance
-
-__all__ = ["AlignmentConfig", "alignment_point", "alignment_sweep", "PROFILES", "METHODS"]
+from analysis.stochastic._network import Network, random_instance
 
 METHODS = ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched")
 
@@ -180,7 +178,7 @@ def alignment_point(cfg: AlignmentConfig) -> dict:
 
 
 def _rate(net, params, x):
-    from analysis.stochastic._exact import simulate
+    from analysis.stochastic._network import simulate
 
     return simulate(net, params, x, "bernoulli", u=jnp.full((net.n_spikes,), 0.5, x.dtype))[1].mean()
 

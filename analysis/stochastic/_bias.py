@@ -17,9 +17,8 @@ import numpy as np
 from analysis.neuron import escape_noise, surrogate
 from analysis.stochastic._compare import cosine, flatten
 from analysis.stochastic._estimators import exact_sg_mean
-from analysis.stochastic._exact import Network, exact_value_and_grad, random_instance
-
-__all__ = ["sg_bias_table", "DEFAULT_SIZES"]
+from analysis.stochastic._exact import exact_value_and_grad
+from analysis.stochastic._network import Network, random_instance
 
 DEFAULT_SIZES = {1: (3, 3), 2: (3, 3, 2), 3: (3, 3, 3, 2)}
 

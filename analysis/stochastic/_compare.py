@@ -39,20 +39,6 @@ import numpy as np
 
 from analysis import _validate
 
-__all__ = [
-    "summarize",
-    "compare_estimators",
-    "compare_spec",
-    "CompareReport",
-    "format_table",
-    "write_csv",
-    "check_unbiased",
-    "UnbiasednessReport",
-    "flatten",
-    "coordinate_names",
-    "cosine",
-]
-
 
 def flatten(tree: Any, lead: int = 0) -> np.ndarray:
     """Concatenate the leaves of a pytree into one array of shape (lead axes..., n_coords)."""
@@ -125,7 +111,8 @@ def compare_estimators(
     before anything is computed.
     """
     from analysis.stochastic._estimators import ESTIMATORS, _check_name, _memory_guard, estimate
-    from analysis.stochastic._exact import Network, exact_value_and_grad
+    from analysis.stochastic._exact import exact_value_and_grad
+    from analysis.stochastic._network import Network
 
     if isinstance(names, str) or not isinstance(names, (list, tuple)):
         raise TypeError(f"names must be a list of estimator names, got {names!r}")

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from analysis.stochastic import _exact as ex
+from analysis.stochastic import _network as ex
 
 if TYPE_CHECKING:
     from analysis.stochastic._network import Network

@@ -53,22 +53,10 @@ from jax.typing import ArrayLike, DTypeLike
 from analysis import _validate
 from analysis.neuron import spike_uniforms
 from analysis.stochastic import _coupled_flip as sad
-from analysis.stochastic._exact import Network, _check_inputs, log_prob_and_loss, loss_of_spikes, simulate
+from analysis.stochastic._network import Network, _check_inputs, log_prob_and_loss, loss_of_spikes, simulate
 
 if TYPE_CHECKING:
     from analysis.neuron import Surrogate
-
-__all__ = [
-    "ESTIMATORS",
-    "UNBIASED",
-    "estimate",
-    "estimate_from_uniforms",
-    "estimator_names",
-    "estimator_memory",
-    "draw_uniforms",
-    "estimate_many",
-    "exact_sg_mean",
-]
 
 
 def draw_uniforms(

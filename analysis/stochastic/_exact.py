@@ -31,35 +31,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from analysis.stochastic._network import (
-    LOSSES,
-    MODES,
-    NETWORK_KINDS,
-    Network,
-    _check_inputs,  # noqa: F401
-    log_prob_and_loss,
-    loss_of_spikes,
-    random_instance,
-    sample_spikes,
-    simulate,
-)
-
-__all__ = [
-    "Network",
-    "NETWORK_KINDS",
-    "LOSSES",
-    "MODES",
-    "simulate",
-    "loss_of_spikes",
-    "log_prob_and_loss",
-    "sample_spikes",
-    "exact_value_and_grad",
-    "exact_mean",
-    "enumeration_cost",
-    "DEFAULT_MAX_K",
-    "random_instance",
-    "spike_probability_range",
-]
+from analysis.stochastic._network import Network, _check_inputs, log_prob_and_loss, simulate
 
 DEFAULT_MAX_K = 22
 

@@ -29,9 +29,7 @@ import numpy as np
 
 from analysis import _validate
 from analysis.neuron import escape_noise, surrogate
-from analysis.stochastic._exact import NETWORK_KINDS, Network
-
-__all__ = ["network_from_spec", "load_spec", "SPEC_KEYS", "BLOCK_KEYS", "SpecError"]
+from analysis.stochastic._network import NETWORK_KINDS, Network
 
 SPEC_KEYS = (
     "kind",

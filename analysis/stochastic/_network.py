@@ -49,18 +49,6 @@ from analysis.neuron import (
 )
 from analysis.snn import LIFParams, lif_update
 
-__all__ = [
-    "Network",
-    "NETWORK_KINDS",
-    "LOSSES",
-    "MODES",
-    "simulate",
-    "loss_of_spikes",
-    "log_prob_and_loss",
-    "sample_spikes",
-    "random_instance",
-]
-
 NETWORK_KINDS = ("feedforward", "lif")
 LOSSES = ("mean", "mse", "xent")
 RESETS = ("detached", "differentiable")

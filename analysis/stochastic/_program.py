@@ -71,16 +71,6 @@ from analysis.stochastic._sources import (
     trace_program,
 )
 
-__all__ = [
-    "PROGRAM_ESTIMATORS",
-    "PROGRAM_UNBIASED",
-    "check_program",
-    "program_log_prob_and_loss",
-    "program_value_and_grad",
-    "program_estimate",
-    "program_estimate_from_uniforms",
-]
-
 
 def _dtype(params) -> Any:
     """The floating dtype of the params (float32 params stay float32 under x64); integer

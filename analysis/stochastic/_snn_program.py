@@ -50,8 +50,6 @@ from jax.typing import DTypeLike
 from analysis import _validate
 from analysis.snn import Method, SimResult, SNNConfig, simulate
 
-__all__ = ["snn_program", "snn_sites", "snn_uniforms"]
-
 
 def _check_cfg(cfg: Any, method: Any = None) -> None:
     if not isinstance(cfg, SNNConfig):

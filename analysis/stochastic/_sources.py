@@ -63,22 +63,6 @@ from jax.typing import ArrayLike, DTypeLike
 
 from analysis.neuron import spike_uniforms
 
-__all__ = [
-    "SpikeSource",
-    "Bernoulli",
-    "Forced",
-    "CoupledFlip",
-    "StraightThrough",
-    "MeanField",
-    "Trace",
-    "normalize_sites",
-    "n_spike_variables",
-    "draw_site_uniforms",
-    "split_flat",
-    "join_flat",
-    "trace_program",
-]
-
 #: normalized sites: ((name, (n_draws, *shape)), ...) sorted by name (hashable, static)
 SiteSpec = tuple[tuple[str, tuple[int, ...]], ...]
 

@@ -47,20 +47,6 @@ if TYPE_CHECKING:
     from analysis.snn import SimResult
     from analysis.training.tasks import RandmanConfig
 
-__all__ = [
-    "sigmoid_method",
-    "SpikeTrainRun",
-    "spike_train_network",
-    "train_spike_train",
-    "ClassifierRun",
-    "classifier_network",
-    "train_classifier",
-    "repeated_trials",
-    "spike_train_preset",
-    "randman_preset",
-    "shd_preset",
-]
-
 
 def sigmoid_method(name: str, hidden_beta: float = 10.0, output_beta: float = 100.0) -> Method:
     """Method by name with sigmoid escape noise (and matched surrogates) of the given betas."""

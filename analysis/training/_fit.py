@@ -39,21 +39,6 @@ from analysis import _validate
 from analysis.runtime import atomic_write_bytes, check_output_dir, to_jsonable
 from analysis.snn import _checks
 
-__all__ = [
-    "smorms3",
-    "optimizer",
-    "OPTIMIZER_NAMES",
-    "max_over_time_cross_entropy",
-    "accuracy_max_over_time",
-    "upper_bound_regularizer",
-    "TrainConfig",
-    "TrainResult",
-    "fit",
-    "load_checkpoint",
-    "RUN_FILES",
-    "check_run_folder",
-]
-
 RUN_FILES = ("checkpoint.npz", "metrics.jsonl", "metrics.csv", "summary.json")
 CHECKPOINT = "checkpoint.npz"
 

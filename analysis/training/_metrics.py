@@ -32,19 +32,6 @@ from jax.typing import ArrayLike
 
 from analysis import _validate
 
-__all__ = [
-    "exp_filter",
-    "van_rossum_distance",
-    "van_rossum_loss",
-    "l2_spike_distance",
-    "firing_rates",
-    "spike_counts",
-    "fano_factor",
-    "mean_fano_factor",
-    "interspike_intervals",
-    "isi_cv",
-]
-
 
 def exp_filter(x: ArrayLike, tau: float, dt: float = 1.0) -> jax.Array:
     """Causal exponential filter along axis -2: y[t] = exp(-dt/tau) y[t-1] + x[t], y[-1] = 0."""

@@ -26,8 +26,6 @@ from analysis.snn import METHOD_NAMES, _checks
 from analysis.training import _experiments as exp
 from analysis.training._fit import OPTIMIZER_NAMES, check_run_folder
 
-__all__ = ["TASKS", "ExperimentResult", "run_experiment", "default_run_folder"]
-
 TASKS = ("spike-train", "randman", "shd")
 PROFILES = ("quick", "full")
 

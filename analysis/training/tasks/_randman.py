@@ -37,8 +37,6 @@ import numpy as np
 from analysis import _validate
 from analysis.snn import _checks
 
-__all__ = ["RandmanConfig", "make_randman", "manifold_values", "train_valid_split"]
-
 _N_REFERENCE = 1024
 
 

@@ -27,8 +27,6 @@ import numpy.typing as npt
 from analysis import _validate
 from analysis.snn import _checks
 
-__all__ = ["load_shd", "shd_file", "N_CHANNELS", "N_CLASSES"]
-
 N_CHANNELS = 700
 N_CLASSES = 20
 _WHERE = (

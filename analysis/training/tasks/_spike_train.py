@@ -31,16 +31,6 @@ from jax.typing import DTypeLike
 from analysis import _validate
 from analysis.snn import _checks
 
-__all__ = [
-    "SpikeTrainTask",
-    "default_image_path",
-    "load_gray_image",
-    "dither",
-    "image_raster",
-    "poisson_inputs",
-    "make_spike_train_task",
-]
-
 # Floyd-Steinberg weights: (row offset, column offset, weight). (1, -1) comes before (0, 1):
 # a pixel receiving both within one wavefront then sums them in raster order, so the
 # result equals the pixel-by-pixel loop exactly, not just up to rounding.
