@@ -83,6 +83,7 @@ from analysis.stochastic._program import (
     check_program,
     program_estimate,
     program_estimate_from_uniforms,
+    program_estimator_memory,
     program_log_prob_and_loss,
     program_value_and_grad,
 )
@@ -176,6 +177,7 @@ __all__ = [
     "program_log_prob_and_loss",
     "program_value_and_grad",
     "program_estimate",
+    "program_estimator_memory",
     "program_estimate_from_uniforms",
     "snn_program",
     "snn_sites",

@@ -66,6 +66,7 @@ from analysis.stochastic._sources import (
     Trace,
     draw_site_uniforms,
     join_flat,
+    n_spike_variables,
     normalize_sites,
     split_flat,
     trace_program,
@@ -285,18 +286,47 @@ def _check_name(name: Any) -> str:
     return name
 
 
+def program_estimator_memory(name: str, sites: Any, params: Any, n: int, itemsize: int = 8) -> int:
+    """Rough lower estimate (bytes) of the memory of ``program_estimate(name, ..., n)``.
+
+    Per run of the program: its recorded trace (uniforms, probabilities and spikes of the K
+    spike variables) and a gradient of the P parameters, about 3 K + P numbers; the program's
+    own intermediates are not known and come on top. ``coupled_flip`` makes K re-runs per
+    sample; everything is vmapped over the n samples at once.
+    """
+    name = _check_name(name)
+    K = n_spike_variables(sites)
+    P = sum(int(jnp.size(leaf)) for leaf in jax.tree_util.tree_leaves(params))
+    runs = 1 + (K if name == "coupled_flip" else 0)
+    return int(itemsize * int(n) * runs * (3 * K + P))
+
+
 def program_estimate(
-    name: str, key: jax.Array, program: Callable, sites: Any, params: Any, inputs: Any, n: int
+    name: str,
+    key: jax.Array,
+    program: Callable,
+    sites: Any,
+    params: Any,
+    inputs: Any,
+    n: int,
+    *,
+    max_memory_gib: float = _validate.DEFAULT_MAX_MEMORY_GIB,
 ) -> Any:
     """Per-sample estimates of grad E[L] by estimator ``name`` (``PROGRAM_ESTIMATORS``).
 
     Returns a pytree like ``params`` whose leaves have a leading sample axis of length n.
     Sample i uses the uniforms ``draw_site_uniforms(key, sites, n)[site][i]``; estimators
-    called with the same key see the same spikes. Let the caller jit.
+    called with the same key see the same spikes. Let the caller jit. Refuses (ValueError,
+    with the estimate) when :func:`program_estimator_memory` exceeds ``max_memory_gib``.
     """
     name = _check_name(name)
     n = _validate.positive_int(n, "n")
     spec = check_program(program, sites, params, inputs)
+    _validate.memory_guard(
+        program_estimator_memory(name, sites, params, n),
+        f"estimator {name} with n = {n} samples (K = {n_spike_variables(sites)} spike variables)",
+        max_memory_gib,
+    )
     u = draw_site_uniforms(key, spec, n, _dtype(params))
     return PROGRAM_ESTIMATORS[name](program, spec, params, inputs, u)
 

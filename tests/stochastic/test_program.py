@@ -287,3 +287,27 @@ def test_float32_params_with_float64_inputs():
     for v, g in ((v32, g32), (vmix, gmix)):
         assert abs(float(v) - float(v64)) < 1e-6
         assert float(jnp.max(jnp.abs(g.astype(jnp.float64) - g64))) < 1e-6
+
+
+def test_estimators_refuse_runs_above_the_memory_limit():
+    """The memory guard refuses before computing, naming the estimate and the option; the
+    coupled flip (K re-runs per sample) is estimated K + 1 times the score function."""
+    import jax
+    import jax.numpy as jnp
+    import pytest
+
+    from analysis.stochastic import program_estimate, program_estimator_memory
+
+    def program(w, x, src):
+        s = src.bernoulli("h", jax.nn.sigmoid(w * x), 0)
+        return jnp.sum(s * w)
+
+    sites, w, x = {"h": (1, 3)}, jnp.array([0.5, -0.2, 1.0]), jnp.ones(3)
+    score = program_estimator_memory("score", sites, w, 10)
+    assert score == 8 * 10 * (3 * 3 + 3)
+    assert program_estimator_memory("coupled_flip", sites, w, 10) == 4 * score
+    with pytest.raises(ValueError, match=r"coupled_flip with n = 1000000000 samples .* GiB .*max_memory_gib"):
+        program_estimate("coupled_flip", jax.random.key(0), program, sites, w, x, 10**9)
+    with pytest.raises(ValueError, match="max_memory_gib"):
+        program_estimate("score", jax.random.key(0), program, sites, w, x, 100, max_memory_gib=1e-9)
+    assert program_estimate("score", jax.random.key(0), program, sites, w, x, 4).shape == (4, 3)
