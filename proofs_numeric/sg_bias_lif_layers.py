@@ -117,6 +117,7 @@ def exact_program_sg_mean(program, sites, params, inputs):
     """(E[SG], sum_S P(S)) of the program estimator "sg" by enumeration of all 2^K spike
     configurations. Requires every spike probability in (0, 1) (uniforms 0 / 1 reproduce S)."""
     import itertools
+    import math
 
     import jax
     import jax.numpy as jnp
@@ -130,7 +131,7 @@ def exact_program_sg_mean(program, sites, params, inputs):
     )
 
     spec = normalize_sites(sites)
-    K = sum(int(jnp.size(jnp.zeros(shape))) for _, shape in spec)
+    K = sum(math.prod(shape) for _, shape in spec)
     configs = jnp.asarray(list(itertools.product([0.0, 1.0], repeat=K)))
 
     def one(bits):
