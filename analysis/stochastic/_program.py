@@ -19,6 +19,8 @@ pytrees like ``params``. With S the K spike variables and P(S) = prod_k p_k^S_k 
   score             grad log P(S) * L(S) + dL/dparams|_S  (REINFORCE; Williams) yes
   coupled_flip      dL/dparams|_S + sum_k grad p_k|_S * (L(S_k<-1) - L(S_k<-0)) yes
                     (stochastic AD, Arya et al. NeurIPS 2022; THEORY.md sec. 4)
+  disarm            dL/dparams|_S + sum_k grad logit p_k|_S * ghat_k            yes
+                    (antithetic pair per draw; Dong, Mnih & Tucker NeurIPS 2020)
   sg                jax.grad under the straight-through source (ds/dp = 1)      no
                     = surrogate gradient with the matched surrogate
   mean_field        jax.grad with s = p                                         no
@@ -29,6 +31,13 @@ pytrees like ``params``. With S the K spike variables and P(S) = prod_k p_k^S_k 
   teacher-forced spike probabilities with cotangent c_k (vmapped re-simulations; K + 2
   program runs per sample). Unbiased because, given everything before k, each of L(S_k<-1),
   L(S_k<-0) is an unbiased sample of E[L | S_k = v] (Gygax & Zenke 2025 sec. 4).
+
+  In ``disarm`` each draw (site, index) is one group: its elements are conditionally
+  independent given everything drawn before. Group g re-runs the program from the uniforms
+  with that draw's u replaced by 1 - u and all others shared (b~^g), and for i in g
+  ghat_i = 1/2 (L(S) - L(b~^g)) (-1)^{b~^g_i} 1[S_i != b~^g_i] sigma(|logit p_i|); the sum
+  over i is ONE VJP of the teacher-forced probabilities with cotangent ghat / (p (1 - p))
+  (G + 1 program runs per sample, G = number of draws; derivation: ``disarm_gradient``).
 
 Example
 -------
@@ -259,6 +268,59 @@ def _coupled_flip(program, spec, params, inputs, u):
     return jax.vmap(lambda ui: _coupled_flip_one(program, spec, params, inputs, ui))(u)
 
 
+def _draw_masks(spec) -> tuple[int, dict[str, np.ndarray]]:
+    """G (total number of draws) and {site: bool (G, n_draws)}, True where group g is the draw
+    (site, index); groups are numbered site by site in declaration (sorted) order."""
+    G = sum(shape[0] for _, shape in spec)
+    masks, off = {}, 0
+    for name, shape in spec:
+        m = np.zeros((G, shape[0]), bool)
+        m[off + np.arange(shape[0]), np.arange(shape[0])] = True
+        masks[name] = m
+        off += shape[0]
+    return G, masks
+
+
+def _disarm_one(program, spec, params, inputs, ui):
+    loss, tr = trace_program(program, spec, params, inputs, Bernoulli(spec, u=ui), record=("probs", "spikes"))
+    loss, s = jax.lax.stop_gradient(loss), tr.spikes
+    p = jax.lax.stop_gradient(tr.probs)
+    G, masks = _draw_masks(spec)
+
+    def antithetic(mask):  # the group's uniforms mirrored, every other uniform shared
+        u_t = {}
+        for name, shape in spec:
+            m = mask[name].reshape(mask[name].shape + (1,) * (len(shape) - 1))
+            u_t[name] = jnp.where(m, 1.0 - ui[name], ui[name])
+        loss_t, tr_t = trace_program(
+            program, spec, params, inputs, Bernoulli(spec, u=u_t), record=("spikes",)
+        )
+        return jax.lax.stop_gradient(loss_t), tr_t.spikes
+
+    l_anti, s_anti = jax.vmap(antithetic)({k: jnp.asarray(v) for k, v in masks.items()})  # (G,), (G, ...)
+    cot, off = {}, 0
+    for name, shape in spec:
+        d = np.arange(shape[0])
+        b_t = s_anti[name][off + d, d]  # b~ of each draw from its own antithetic run
+        half = (0.5 * (loss - l_anti[off + d])).reshape((shape[0],) + (1,) * (len(shape) - 1))
+        m = jnp.minimum(p[name], 1.0 - p[name])  # sigma(|alpha|) / (p (1 - p)) = 1 / min(p, 1 - p)
+        differ = (b_t != s[name]) & (m > 0)  # P(differ) = 2 min(p, 1 - p)
+        sign = 1.0 - 2.0 * b_t  # (-1)^{b~_i}
+        cot[name] = jnp.where(differ, half * sign / jnp.where(differ, m, 1.0), 0.0)  # ghat / (p (1 - p))
+        off += shape[0]
+    cot = jax.lax.stop_gradient(cot)
+
+    def objective(pp):  # direct term + one VJP of the teacher-forced probabilities
+        loss_f, trf = trace_program(program, spec, pp, inputs, Forced(spec, spikes=s), record=("probs",))
+        return loss_f + sum(jnp.sum(cot[name] * trf.probs[name]) for name, _ in spec)
+
+    return jax.grad(objective)(params)
+
+
+def _disarm(program, spec, params, inputs, u):
+    return jax.vmap(lambda ui: _disarm_one(program, spec, params, inputs, ui))(u)
+
+
 def _sg(program, spec, params, inputs, u):
     loss = lambda pp, ui: trace_program(program, spec, pp, inputs, StraightThrough(spec, u=ui), record=())[0]
     return jax.vmap(jax.grad(loss), in_axes=(None, 0))(params, u)
@@ -275,9 +337,10 @@ PROGRAM_ESTIMATORS: dict[str, Callable] = {
     "coupled_flip": _coupled_flip,
     "sg": _sg,
     "mean_field": _mean_field,
+    "disarm": _disarm,
 }
 #: estimators whose mean is grad E[L] for every program
-PROGRAM_UNBIASED = ("score", "coupled_flip")
+PROGRAM_UNBIASED = ("score", "coupled_flip", "disarm")
 
 
 def _check_name(name: Any) -> str:
@@ -292,12 +355,14 @@ def program_estimator_memory(name: str, sites: Any, params: Any, n: int, itemsiz
     Per run of the program: its recorded trace (uniforms, probabilities and spikes of the K
     spike variables) and a gradient of the P parameters, about 3 K + P numbers; the program's
     own intermediates are not known and come on top. ``coupled_flip`` makes K re-runs per
-    sample; everything is vmapped over the n samples at once.
+    sample, ``disarm`` G (the number of declared draws); everything is vmapped over the n
+    samples at once.
     """
     name = _check_name(name)
     K = n_spike_variables(sites)
     P = sum(int(jnp.size(leaf)) for leaf in jax.tree_util.tree_leaves(params))
-    runs = 1 + (K if name == "coupled_flip" else 0)
+    G = sum(shape[0] for _, shape in normalize_sites(sites))
+    runs = 1 + {"coupled_flip": K, "disarm": G}.get(name, 0)
     return int(itemsize * int(n) * runs * (3 * K + P))
 
 

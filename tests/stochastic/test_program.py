@@ -311,3 +311,125 @@ def test_estimators_refuse_runs_above_the_memory_limit():
     with pytest.raises(ValueError, match="max_memory_gib"):
         program_estimate("score", jax.random.key(0), program, sites, w, x, 100, max_memory_gib=1e-9)
     assert program_estimate("score", jax.random.key(0), program, sites, w, x, 4).shape == (4, 3)
+
+
+# ---------------------------------------------------------------- DisARM on programs
+
+
+@pytest.fixture(scope="module")
+def disarm_samples(instance):
+    params, x, exact = instance
+    g = jax.jit(lambda k, p: program_estimate("disarm", k, recurrent, SITES, p, x, 4000))(
+        jax.random.key(11), params
+    )
+    return params, exact, g
+
+
+def test_disarm_unbiased_on_scan_program_and_cheaper_in_variance_than_score(disarm_samples, instance):
+    """check_unbiased passes (false-failure rate <= 1e-3, see the module docstring); with the
+    same uniforms its total variance is below the score function's on this program."""
+    params, exact, g = disarm_samples
+    report = check_unbiased(None, jax.random.key(0), params, 4000, reference=exact, samples=g)
+    assert report.passed, str(report)
+    est = lambda k, p: program_estimate("score", k, recurrent, SITES, p, instance[1], 4000)
+    score = jax.jit(est)(jax.random.key(11), params)
+    total = lambda t: sum(float(jnp.sum(jnp.var(v, axis=0))) for v in jax.tree_util.tree_leaves(t))
+    assert total(g) < 0.5 * total(score)
+
+
+def test_disarm_one_draw_is_the_hand_written_formula():
+    """Logits a are the params and L does not depend on them: the estimate is ghat itself,
+    ghat_i = 1/2 (L(b) - L(b~)) (-1)^b~_i 1[b_i != b~_i] sigma(|a_i|), b = 1[u < p], b~ = 1[1 - u < p]."""
+    a = np.array([0.8, -1.3, 2.0, 0.1])
+    f = lambda b: (b[0] + 2.0 * b[1] - b[2] * b[3] - 0.5) ** 2
+    sites = {"b": (1, 4)}
+    program = lambda pp, x, src: f(src.bernoulli("b", jax.nn.sigmoid(pp), 0))
+    u = draw_site_uniforms(jax.random.key(8), sites, 64)
+    est = lambda pp, uu: program_estimate_from_uniforms("disarm", program, sites, pp, None, uu)
+    g = np.asarray(jax.jit(est)(jnp.asarray(a), u))
+    p, n_nonzero = _sig(a), 0
+    for i in range(64):
+        ui = np.asarray(u["b"][i, 0])
+        b, bt = (ui < p).astype(float), (1.0 - ui < p).astype(float)
+        ref = 0.5 * (f(b) - f(bt)) * (-1.0) ** bt * (b != bt) * _sig(np.abs(a))
+        np.testing.assert_allclose(g[i], ref, rtol=0, atol=1e-14)
+        n_nonzero += int(np.count_nonzero(ref))
+    assert n_nonzero > 50  # the formula is exercised, not only its zeros
+
+
+def test_disarm_equals_network_disarm_gradient_on_feedforward_network():
+    """Layer = one draw, so the program's groups are the Network's (layer) groups: the same
+    uniforms give the same estimate to 1e-12."""
+    from analysis.stochastic import disarm_gradient
+
+    noise = escape_noise("sigmoid", 3.0)
+    net = Network("feedforward", (2, 3, 2), noise, theta=0.4, loss="mse", target=(0.2, 0.9))
+    params, x = random_instance(jax.random.key(4), net, weight_scale=2.0)
+
+    def program(pp, xx, src):
+        s = xx
+        for layer, w in enumerate(pp):
+            s = src.bernoulli(f"layer{layer}", noise.prob(w @ s - 0.4), 0)
+        return jnp.mean((s - jnp.array([0.2, 0.9])) ** 2)
+
+    sites = {"layer0": (1, 3), "layer1": (1, 2)}
+    n = 200
+    u = draw_site_uniforms(jax.random.key(9), sites, n)
+    est = lambda pp, uu: program_estimate_from_uniforms("disarm", program, sites, pp, x, uu)
+    g = jax.jit(est)(list(params), u)
+    flat = jnp.concatenate([u["layer0"].reshape(n, 3), u["layer1"].reshape(n, 2)], axis=1)
+    ref = jax.jit(jax.vmap(lambda ui: disarm_gradient(net, params, x, ui)))(flat)
+    assert float(jnp.max(jnp.abs(ref[0]))) > 1e-2  # non-trivial estimates
+    for a, b in zip(g, ref, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=1e-12)
+
+
+def test_disarm_unbiased_on_recurrent_snn_program():
+    """A recurrent LIF network of analysis.snn (hidden 2, LIF readout, T = 4: K = 12, one draw
+    per layer and step = 8 groups); check_unbiased at family-wise alpha = 1e-3, fixed keys."""
+    from analysis.neuron import escape_noise as neuron_noise
+    from analysis.snn import LIFParams, SNNConfig, method
+    from analysis.stochastic import snn_program, snn_sites
+
+    cfg = SNNConfig(
+        n_in=2,
+        hidden=(2,),
+        n_out=1,
+        recurrent=True,
+        readout="lif",
+        lif=LIFParams(tau_mem=2e-3, tau_syn=2e-3, theta=0.3),
+    )
+    m = method(
+        "stochastic", hidden_noise=neuron_noise("sigmoid", 5.0), output_noise=neuron_noise("sigmoid", 5.0)
+    )
+
+    def loss(res, inputs):
+        h = res.spikes[0][0]
+        return (jnp.sum(res.output) - 1.0) ** 2 + 0.5 * jnp.sum(h[:, 0] * h[:, 1])
+
+    rng = np.random.default_rng(1)
+    params = {
+        "hidden": [
+            {"w": jnp.asarray(rng.normal(size=(2, 2)) * 2.5), "v": jnp.asarray(rng.normal(size=(2, 2)) * 2.5)}
+        ],
+        "readout": {"w": jnp.asarray(rng.normal(size=(2, 1)) * 2.5 + 0.5)},
+    }
+    x = jnp.asarray(rng.random((1, 4, 2)) < 0.7, jnp.float64)
+    program, sites = snn_program(cfg, m, loss), snn_sites(cfg, 1, 4)
+    exact = program_value_and_grad(program, sites, params, x)[1]
+    assert min(float(jnp.max(jnp.abs(v))) for v in jax.tree_util.tree_leaves(exact)) > 4e-2  # every leaf
+    g = jax.jit(lambda k, p: program_estimate("disarm", k, program, sites, p, x, 4000))(
+        jax.random.key(23), params
+    )
+    report = check_unbiased(None, jax.random.key(0), params, 4000, reference=exact, samples=g)
+    assert report.passed, str(report)
+
+
+def test_disarm_memory_counts_one_run_per_draw():
+    from analysis.stochastic import program_estimator_memory
+
+    w = jnp.zeros(3)
+    sites = {"h": (4, 3), "y": (2,)}  # K = 14 variables in G = 6 draws
+    score = program_estimator_memory("score", sites, w, 10)
+    assert program_estimator_memory("disarm", sites, w, 10) == 7 * score
+    assert program_estimator_memory("coupled_flip", sites, w, 10) == 15 * score
