@@ -196,8 +196,9 @@ def recurrent_instance(seed: int, p_min: float = 0.01):
     NAME,
     "Score-function (with/without baseline), coupled-flip stochAD (full and subsampled) "
     "and DisARM estimators are unbiased: within Holm-corrected k*SE of the exact gradient "
-    "on random networks; the program estimators (score, coupled-flip, DisARM) also on a recurrent LIF network of "
-    "analysis.snn (program view), where the SG's bias per layer is measured and reported.",
+    "on random networks; the program estimators (score, coupled-flip, DisARM) also on a "
+    "recurrent LIF network of analysis.snn (program view), where the SG's bias per layer is "
+    "measured and reported.",
 )
 def check(profile: str = "quick"):
     import jax
