@@ -112,3 +112,21 @@ def assert_one_line_error(rc, out, err, pattern, argparse_error=False):
     assert re.search(pattern, lines[0]), lines[0]
     if argparse_error:
         assert re.search(r"\(see sgtheory( \w+)? --help\)$", lines[0]), lines[0]
+
+
+# -- a tiny recurrent LIF network (analysis.snn), small enough to enumerate ---------------------
+
+
+def tiny_recurrent_snn_config():
+    """2 inputs -> 2 recurrent LIF neurons -> 1 LIF readout, fast time constants (2 ms) and a
+    low threshold so that spikes are frequent; K = 3 T spike variables for T steps."""
+    from analysis.snn import LIFParams, SNNConfig
+
+    return SNNConfig(
+        n_in=2,
+        hidden=(2,),
+        n_out=1,
+        recurrent=True,
+        readout="lif",
+        lif=LIFParams(tau_mem=2e-3, tau_syn=2e-3, theta=0.3),
+    )

@@ -255,9 +255,14 @@ def _coupled_flip_one(program, spec, params, inputs, ui):
         return trace_program(program, spec, params, inputs, src, record=())[0]
 
     c = (2.0 * flat - 1.0) * (loss - jax.vmap(flipped)(jnp.arange(K)))  # L(S_k<-1) - L(S_k<-0)
-    cot = split_flat(jax.lax.stop_gradient(c), spec)
+    return _direct_plus_vjp(program, spec, params, inputs, s, split_flat(jax.lax.stop_gradient(c), spec))
 
-    def objective(pp):  # direct term + one VJP of the teacher-forced probabilities
+
+def _direct_plus_vjp(program, spec, params, inputs, s, cot):
+    """dL/dparams with the spikes ``s`` held fixed, plus sum_k cot_k grad p_k: the direct term
+    and ONE vector-Jacobian product of the teacher-forced spike probabilities."""
+
+    def objective(pp):
         loss_f, tr = trace_program(program, spec, pp, inputs, Forced(spec, spikes=s), record=("probs",))
         return loss_f + sum(jnp.sum(cot[name] * tr.probs[name]) for name, _ in spec)
 
@@ -308,13 +313,7 @@ def _disarm_one(program, spec, params, inputs, ui):
         sign = 1.0 - 2.0 * b_t  # (-1)^{b~_i}
         cot[name] = jnp.where(differ, half * sign / jnp.where(differ, m, 1.0), 0.0)  # ghat / (p (1 - p))
         off += shape[0]
-    cot = jax.lax.stop_gradient(cot)
-
-    def objective(pp):  # direct term + one VJP of the teacher-forced probabilities
-        loss_f, trf = trace_program(program, spec, pp, inputs, Forced(spec, spikes=s), record=("probs",))
-        return loss_f + sum(jnp.sum(cot[name] * trf.probs[name]) for name, _ in spec)
-
-    return jax.grad(objective)(params)
+    return _direct_plus_vjp(program, spec, params, inputs, s, jax.lax.stop_gradient(cot))
 
 
 def _disarm(program, spec, params, inputs, u):

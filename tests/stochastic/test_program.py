@@ -168,10 +168,9 @@ def test_straight_through_is_hand_written_sg():
         np.testing.assert_allclose(np.asarray(g["w"][i]), d(a_y) * np.outer(v * d(a_h), x), atol=1e-14)
 
 
-def test_feedforward_network_as_program_matches_exact():
-    noise = escape_noise("sigmoid", 3.0)
-    net = Network("feedforward", (2, 3, 2), noise, theta=0.4, loss="mse", target=(0.2, 0.9))
-    params, x = random_instance(jax.random.key(4), net)
+def _feedforward_as_program(noise):
+    """The feedforward Network (2, 3, 2), theta 0.4, mse to (0.2, 0.9), written as a program:
+    one draw per layer (sites layer0, layer1)."""
 
     def program(pp, xx, src):
         s = xx
@@ -179,7 +178,15 @@ def test_feedforward_network_as_program_matches_exact():
             s = src.bernoulli(f"layer{layer}", noise.prob(w @ s - 0.4), 0)
         return jnp.mean((s - jnp.array([0.2, 0.9])) ** 2)
 
-    sites = {"layer0": (1, 3), "layer1": (1, 2)}
+    return program, {"layer0": (1, 3), "layer1": (1, 2)}
+
+
+def test_feedforward_network_as_program_matches_exact():
+    noise = escape_noise("sigmoid", 3.0)
+    net = Network("feedforward", (2, 3, 2), noise, theta=0.4, loss="mse", target=(0.2, 0.9))
+    params, x = random_instance(jax.random.key(4), net)
+
+    program, sites = _feedforward_as_program(noise)
     value, grad = program_value_and_grad(program, sites, params, x)
     ref_value, ref_grad = exact_value_and_grad(net, params, x)
     assert abs(float(value) - float(ref_value)) < 1e-12
@@ -366,13 +373,7 @@ def test_disarm_equals_network_disarm_gradient_on_feedforward_network():
     net = Network("feedforward", (2, 3, 2), noise, theta=0.4, loss="mse", target=(0.2, 0.9))
     params, x = random_instance(jax.random.key(4), net, weight_scale=2.0)
 
-    def program(pp, xx, src):
-        s = xx
-        for layer, w in enumerate(pp):
-            s = src.bernoulli(f"layer{layer}", noise.prob(w @ s - 0.4), 0)
-        return jnp.mean((s - jnp.array([0.2, 0.9])) ** 2)
-
-    sites = {"layer0": (1, 3), "layer1": (1, 2)}
+    program, sites = _feedforward_as_program(noise)
     n = 200
     u = draw_site_uniforms(jax.random.key(9), sites, n)
     est = lambda pp, uu: program_estimate_from_uniforms("disarm", program, sites, pp, x, uu)
@@ -388,17 +389,11 @@ def test_disarm_unbiased_on_recurrent_snn_program():
     """A recurrent LIF network of analysis.snn (hidden 2, LIF readout, T = 4: K = 12, one draw
     per layer and step = 8 groups); check_unbiased at family-wise alpha = 1e-3, fixed keys."""
     from analysis.neuron import escape_noise as neuron_noise
-    from analysis.snn import LIFParams, SNNConfig, method
+    from analysis.snn import method
     from analysis.stochastic import snn_program, snn_sites
+    from tests.helpers import tiny_recurrent_snn_config
 
-    cfg = SNNConfig(
-        n_in=2,
-        hidden=(2,),
-        n_out=1,
-        recurrent=True,
-        readout="lif",
-        lif=LIFParams(tau_mem=2e-3, tau_syn=2e-3, theta=0.3),
-    )
+    cfg = tiny_recurrent_snn_config()
     m = method(
         "stochastic", hidden_noise=neuron_noise("sigmoid", 5.0), output_noise=neuron_noise("sigmoid", 5.0)
     )

@@ -31,6 +31,7 @@ from analysis.stochastic import (
     snn_uniforms,
     trace_program,
 )
+from tests.helpers import tiny_recurrent_snn_config
 
 B, T = 2, 10
 
@@ -145,14 +146,7 @@ def test_straight_through_gradient_is_sg_bptt_sample_by_sample(name, reset):
 
 # ---------------------------------------------------------------- tiny recurrent network
 
-TINY = SNNConfig(
-    n_in=2,
-    hidden=(2,),
-    n_out=1,
-    recurrent=True,
-    readout="lif",
-    lif=LIFParams(tau_mem=2e-3, tau_syn=2e-3, theta=0.3),
-)
+TINY = tiny_recurrent_snn_config()
 TINY_T = 5  # K = 5 * (2 + 1) = 15 spike variables
 TINY_BETA = 5.0
 TINY_METHOD = method(
