@@ -42,7 +42,6 @@ import numpy as np
 from jax.typing import ArrayLike, DTypeLike
 
 from analysis import _validate
-from analysis.snn import _checks
 from analysis.snn._layerwise import layerwise
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w
 from analysis.snn._methods import Method
@@ -54,8 +53,8 @@ RECORD_MODES = ("output", "spikes", "all")
 
 
 def _tuple(x, n, name):
-    t = (x,) * n if _checks._integral(x) else tuple(x)
-    if len(t) != n or any(_checks.positive_int(v, name) != v for v in t):
+    t = (x,) * n if _validate._integral(x) else tuple(x)
+    if len(t) != n or any(_validate.positive_int(v, name) != v for v in t):
         raise ValueError(f"{name} must be an int or {n} positive ints, got {x!r}")
     return t
 
@@ -94,10 +93,10 @@ class SNNConfig:
     def __post_init__(self):
         if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
             raise TypeError(f"hidden must be a tuple of layer sizes, got {self.hidden!r}")
-        hidden = tuple(_checks.positive_int(h, "hidden sizes") for h in self.hidden)
+        hidden = tuple(_validate.positive_int(h, "hidden sizes") for h in self.hidden)
         object.__setattr__(self, "hidden", hidden)
         for name in ("n_in", "n_out", "in_channels"):
-            _checks.positive_int(getattr(self, name), name)
+            _validate.positive_int(getattr(self, name), name)
         if not isinstance(self.lif, LIFParams):
             raise TypeError(f"lif must be a LIFParams, got {self.lif!r}")
         if self.readout_lif is not None and not isinstance(self.readout_lif, LIFParams):
@@ -219,7 +218,7 @@ def init_params(
     Returns {"hidden": [{"w": ..., ["v": ...]}, ...], "readout": {"w": [N_L, n_out]}}
     (dense W [N_in, N], V [N, N]; conv1d W [K, C_in, C_out], V [K, C, C]).
     """
-    _checks.prng_key(key)
+    _validate.prng_key(key)
     if not isinstance(cfg, SNNConfig):
         raise TypeError(f"cfg must be an SNNConfig, got {type(cfg).__name__}")
     nu = _validate.positive_scalar(nu, "nu")
@@ -300,7 +299,7 @@ def _check_inputs(params, inputs, cfg, method, key, record, needs_key=True):
     if needs_key and method.stochastic and key is None:
         raise ValueError(f"method {method.name!r} samples spikes: pass a PRNG key")
     if needs_key and method.stochastic:
-        _checks.prng_key(key)
+        _validate.prng_key(key)
     expected = param_shapes(cfg)
     got = jax.tree_util.tree_map(lambda a: tuple(a.shape), params) if isinstance(params, dict) else None
     if got != expected:
@@ -308,6 +307,6 @@ def _check_inputs(params, inputs, cfg, method, key, record, needs_key=True):
             f"params do not match cfg: expected shapes {expected}, got {got} "
             f"({len(cfg.hidden)} hidden layers and a readout)"
         )
-    _checks.real_finite(inputs, "inputs")
+    _validate.real_finite(inputs, "inputs")
     for leaf in jax.tree_util.tree_leaves(params):
-        _checks.real_finite(leaf, "params")
+        _validate.real_finite(leaf, "params")

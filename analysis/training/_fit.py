@@ -37,7 +37,6 @@ from jax.typing import ArrayLike
 
 from analysis import _validate
 from analysis.runtime import atomic_write_bytes, check_output_dir, to_jsonable
-from analysis.snn import _checks
 
 RUN_FILES = ("checkpoint.npz", "metrics.jsonl", "metrics.csv", "summary.json")
 CHECKPOINT = "checkpoint.npz"
@@ -127,14 +126,14 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        _checks.positive_int(self.epochs, "epochs")
-        _checks.positive_int(self.batch_size, "batch_size")
+        _validate.positive_int(self.epochs, "epochs")
+        _validate.positive_int(self.batch_size, "batch_size")
         _validate.positive_scalar(self.learning_rate, "learning_rate")
         if self.optimizer not in _OPTIMIZERS:
             raise ValueError(
                 f"unknown optimizer {self.optimizer!r}; valid names: {', '.join(OPTIMIZER_NAMES)}"
             )
-        _checks.seed(self.seed)
+        _validate.seed(self.seed)
 
 
 class TrainResult(NamedTuple):

@@ -22,7 +22,7 @@ from typing import Any
 
 from analysis import _validate
 from analysis.runtime import write_json
-from analysis.snn import METHOD_NAMES, _checks
+from analysis.snn import METHOD_NAMES
 from analysis.training import _experiments as exp
 from analysis.training._fit import OPTIMIZER_NAMES, check_run_folder
 
@@ -62,12 +62,12 @@ def _check(task, method, profile, epochs, learning_rate, optimizer, seed, image,
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
     if epochs is not None:
-        _checks.positive_int(epochs, "epochs")
+        _validate.positive_int(epochs, "epochs")
     if learning_rate is not None:
         _validate.positive_scalar(learning_rate, "learning_rate")
     if optimizer is not None and optimizer not in OPTIMIZER_NAMES:
         raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(OPTIMIZER_NAMES)}")
-    _checks.seed(seed)
+    _validate.seed(seed)
     if image is not None and task != "spike-train":
         raise ValueError("image is used by the spike-train task only")
     if shd_path is not None and task != "shd":

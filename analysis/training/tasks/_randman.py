@@ -35,7 +35,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis import _validate
-from analysis.snn import _checks
 
 _N_REFERENCE = 1024
 
@@ -60,7 +59,7 @@ class RandmanConfig:
 
     def __post_init__(self):
         for name in ("n_classes", "n_units", "n_steps", "dim", "n_spikes", "n_samples", "n_basis"):
-            _checks.positive_int(getattr(self, name), name)
+            _validate.positive_int(getattr(self, name), name)
         _validate.positive_scalar(self.alpha, "alpha")
         if not 0.0 < float(self.step_frac) <= 1.0:
             raise ValueError(f"step_frac must lie in (0, 1], got {self.step_frac!r}")
@@ -106,12 +105,12 @@ def make_randman(
     draws the coordinates, so a validation set with the same manifolds is
     ``make_randman(key, cfg, sample_key=other_key)``. Samples are ordered by class.
     """
-    _checks.prng_key(key)
+    _validate.prng_key(key)
     if not isinstance(cfg, RandmanConfig):
         raise TypeError(f"cfg must be a RandmanConfig, got {type(cfg).__name__}")
     if sample_key is not None:
-        _checks.prng_key(sample_key, "sample_key")
-    s = cfg.n_samples if n_samples is None else _checks.positive_int(n_samples, "n_samples")
+        _validate.prng_key(sample_key, "sample_key")
+    s = cfg.n_samples if n_samples is None else _validate.positive_int(n_samples, "n_samples")
     k_coef, k_ref, k_x = jax.random.split(key, 3)
     return _draw(k_coef, k_ref, k_x if sample_key is None else sample_key, cfg, s)
 
@@ -136,7 +135,7 @@ def train_valid_split(
     ``cfg.n_samples`` training and ``n_valid`` (default n_samples // 4) validation samples
     per class, drawn in one call and split per class.
     """
-    n_valid = max(1, cfg.n_samples // 4) if n_valid is None else _checks.positive_int(n_valid, "n_valid")
+    n_valid = max(1, cfg.n_samples // 4) if n_valid is None else _validate.positive_int(n_valid, "n_valid")
     s = cfg.n_samples + n_valid
     x, y = make_randman(key, cfg, n_samples=s)
     per_class = np.arange(len(y)) % s  # samples are ordered by class

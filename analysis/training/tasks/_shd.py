@@ -25,7 +25,6 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis import _validate
-from analysis.snn import _checks
 
 N_CHANNELS = 700
 N_CLASSES = 20
@@ -102,14 +101,14 @@ def load_shd(
     the first samples only (useful for quick runs). The full training set is 8156 x 350 x
     700 bins: 8 GB as float32, 2 GB as ``dtype=np.uint8`` (binary only).
     """
-    n_steps = _checks.positive_int(n_steps, "n_steps")
+    n_steps = _validate.positive_int(n_steps, "n_steps")
     dt = _validate.positive_scalar(dt, "dt")
     file = shd_file(path, split)
     with _open(file) as fh:
         _check_layout(fh, file)
         n = len(fh["labels"])
         if max_samples is not None:
-            n = min(n, _checks.positive_int(max_samples, "max_samples"))
+            n = min(n, _validate.positive_int(max_samples, "max_samples"))
         x = np.zeros((n, n_steps, n_channels), dtype=dtype)
         buf = np.zeros((n_steps, n_channels), dtype=np.float32)
         for i in range(n):

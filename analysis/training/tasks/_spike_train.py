@@ -29,7 +29,6 @@ import numpy.typing as npt
 from jax.typing import DTypeLike
 
 from analysis import _validate
-from analysis.snn import _checks
 
 # Floyd-Steinberg weights: (row offset, column offset, weight). (1, -1) comes before (0, 1):
 # a pixel receiving both within one wavefront then sums them in raster order, so the
@@ -121,8 +120,8 @@ def image_raster(
     """
     from PIL import Image
 
-    n_neurons = _checks.positive_int(n_neurons, "n_neurons")
-    n_steps = _checks.positive_int(n_steps, "n_steps")
+    n_neurons = _validate.positive_int(n_neurons, "n_neurons")
+    n_steps = _validate.positive_int(n_steps, "n_steps")
     if spike_on not in ("dark", "light"):
         raise ValueError(f"spike_on must be 'dark' or 'light', got {spike_on!r}")
     gray = load_gray_image(default_image_path() if image is None else image)
@@ -145,7 +144,7 @@ def poisson_inputs(
     """Poisson spike trains [n_steps, n_inputs]: P(spike in a bin) = rate_hz * dt."""
     p = _validate.positive_scalar(rate_hz, "rate_hz") * _validate.positive_scalar(dt, "dt")
     _validate.probability(p, "rate_hz * dt")
-    shape = (_checks.positive_int(n_steps, "n_steps"), _checks.positive_int(n_inputs, "n_inputs"))
+    shape = (_validate.positive_int(n_steps, "n_steps"), _validate.positive_int(n_inputs, "n_inputs"))
     flat = jax.random.bernoulli(key, p, (shape[0] * shape[1],))  # 1-D: compiles faster
     return flat.reshape(shape).astype(dtype)
 
@@ -161,8 +160,8 @@ def make_spike_train_task(
     spike_on: str = "light",
 ) -> SpikeTrainTask:
     """Frozen inputs (from ``key``) and the dithered ``image`` target, batch of one."""
-    _checks.prng_key(key)
-    _checks.positive_int(n_inputs, "n_inputs")
+    _validate.prng_key(key)
+    _validate.positive_int(n_inputs, "n_inputs")
     _validate.probability(
         _validate.positive_scalar(rate_hz, "rate_hz") * _validate.positive_scalar(dt, "dt"), "rate_hz * dt"
     )
