@@ -259,11 +259,14 @@ def simulate(
     ``source.bernoulli(f"layer{l}", f(U[t] - theta), t)`` with f the method's
     ``hidden_noise`` (site ``"readout"`` and ``output_noise`` for a LIF readout), p and the
     spikes of shape [B, N]; the source declares sites {"layer{l}": (T, B, N_l)} (and
-    {"readout": (T, B, n_out)}). The method's spike rule, its derivative rule and ``key`` are
-    not used; the all-layers time loop runs unblocked (Gygax & Zenke 2025, sec. 4-5: the
-    network as a stochastic program whose spikes are the Bernoulli draws).
+    {"readout": (T, B, n_out)}). A source with a method ``spike(site, z, noise, index)`` is
+    called instead with the potential z = U[t] - theta and the layer's escape noise (for
+    rules that need z: Heaviside, a non-matched surrogate). The method's spike rule, its
+    derivative rule and ``key`` are not used; the all-layers time loop runs unblocked
+    (Gygax & Zenke 2025, sec. 4-5: the network as a stochastic program whose spikes are the
+    Bernoulli draws).
     """
-    if source is not None and not callable(getattr(source, "bernoulli", None)):
+    if source is not None and not any(callable(getattr(source, m, None)) for m in ("bernoulli", "spike")):
         raise TypeError(f"source must have a method bernoulli(site, p, index), got {source!r}")
     _check_inputs(params, inputs, cfg, method, key, record, needs_key=source is None)
     inputs = jnp.asarray(inputs)

@@ -10,7 +10,10 @@ With a spike ``source`` (any object with ``.bernoulli(site, p, index)``, e.g. th
 of :mod:`analysis.stochastic`), the spike of hidden layer l at step t is
 ``source.bernoulli(f"layer{l}", f(U[t] - theta), t)`` (site ``"readout"`` for a LIF
 readout), f the method's escape noise, p and s of shape [B, N]; the method's own spike rule
-and uniforms are not used. The choice is made while tracing: the default path is unchanged.
+and uniforms are not used. A source that also has ``spike(site, z, noise, index)`` is given
+the potential z = U - theta and the escape noise instead (rules that need z itself: the
+Heaviside forward pass, a surrogate psi(z) that is not f'). The choice is made while
+tracing: the default path is unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +35,11 @@ def _uniforms(keys, l, t, shape, dtype):
 
 
 def _source_spike(source, site, noise, z, t):
-    """The source's draw s = source.bernoulli(site, f(z), t) (z = U - theta, [B, N])."""
+    """The source's draw s = source.bernoulli(site, f(z), t) (z = U - theta, [B, N]), or
+    ``source.spike(site, z, noise, t)`` for a source that decides from the potential."""
+    spike = getattr(source, "spike", None)
+    if callable(spike):
+        return spike(site, z, noise, t)
     return source.bernoulli(site, noise.prob(z), t)
 
 

@@ -169,7 +169,7 @@ class CompareReport:
             f"{self.kind} network, sizes {self.sizes}, K = {self.K} spike variables",
             f"exact E[L] = {self.exact_value:.10g}",
         ]
-        out += [f"  dE[L]/dW{c} = {g:+.6g}" for c, g in zip(self.coordinates, self.exact_grad, strict=True)]
+        out += [f"  dE[L]/d{c} = {g:+.6g}" for c, g in zip(self.coordinates, self.exact_grad, strict=True)]
         return out + [format_table(list(self.rows))]
 
     def to_dict(self) -> dict:
@@ -273,7 +273,7 @@ def compare_spec(
         net.n_spikes,
         float(value),
         tuple(float(g) for g in flat),
-        tuple(coordinate_names(grad)),
+        tuple(net.coordinate_names()),
         tuple(rows),
         samples,
         seed,

@@ -5,6 +5,8 @@ Schema (keys not listed are rejected; every error names the offending field)::
     {
       "kind": "feedforward" | "lif",
       "weights": [W_1, ..., W_L],          # W_l: list of rows, shape (n_l, n_{l-1})
+      "recurrent": [V_1, ..., V_{L-1}],    # optional, lif only: V_l of shape (n_l, n_l) of
+                                           # hidden layer l (V_l[i][j]: from neuron j to i)
       "input": x,                          # feedforward: [n_0]; lif: [steps][n_0]
       "threshold": 1.0,                    # optional, default 1.0
       "escape_noise": {"name": "sigmoid", "beta": 4.0, "p0": 0.5},   # p0 optional
@@ -16,7 +18,9 @@ Schema (keys not listed are rejected; every error names the offending field)::
       "n_flips": 2                         # optional, M of coupled_flip_sub
     }
 
-For LIF networks the number of steps is the length of ``input``.
+For LIF networks the number of steps is the length of ``input``. A LIF network is simulated
+by :func:`analysis.snn.simulate` (see :func:`analysis.stochastic._network.snn_view`): hidden
+layers 1..L-1 (recurrent when ``recurrent`` is given), the last layer a spiking readout.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from analysis.stochastic._network import NETWORK_KINDS, Network
 SPEC_KEYS = (
     "kind",
     "weights",
+    "recurrent",
     "input",
     "threshold",
     "escape_noise",
@@ -162,6 +167,26 @@ def _estimators(spec):
     return ests
 
 
+def _recurrent(spec, kind, sizes):
+    """The recurrent weights V_1 .. V_{L-1} of the hidden layers, or None when absent/null."""
+    if spec.get("recurrent") is None:
+        return None
+    if kind != "lif":
+        raise SpecError(f"spec field 'recurrent' is only valid for kind 'lif', not {kind!r}")
+    vs = _field(spec, "recurrent", list)
+    hidden = sizes[1:-1]
+    if len(vs) != len(hidden):
+        raise SpecError(
+            f"spec field 'recurrent' must list {len(hidden)} matrices (one per hidden layer, "
+            f"the last layer is the readout), got {len(vs)}"
+        )
+    out = [_array(v, f"recurrent[{i}]", 2) for i, v in enumerate(vs)]
+    for i, (v, n) in enumerate(zip(out, hidden, strict=True)):
+        if v.shape != (n, n):
+            raise SpecError(f"spec field 'recurrent[{i}]' has shape {v.shape}; expected ({n}, {n})")
+    return out
+
+
 def network_from_spec(spec: dict) -> tuple[Network, tuple[jax.Array, ...], jax.Array, dict]:
     """(Network, params, x, options) from a spec dict; raises SpecError naming the field.
 
@@ -188,6 +213,7 @@ def network_from_spec(spec: dict) -> tuple[Network, tuple[jax.Array, ...], jax.A
             raise SpecError(
                 f"spec field 'weights[{i}]' has shape {w.shape}; expected ({w.shape[0]}, {sizes[i]})"
             )
+    vs = _recurrent(spec, kind, sizes)
     theta = spec.get("threshold", 1.0)
     if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not np.isfinite(theta):
         raise SpecError(f"spec field 'threshold' must be a finite number, got {theta!r}")
@@ -196,14 +222,24 @@ def network_from_spec(spec: dict) -> tuple[Network, tuple[jax.Array, ...], jax.A
     noise = _named(spec, "escape_noise", escape_noise)
     sg = _named(spec, "surrogate", surrogate, required=False)
     try:
-        net = Network(kind, tuple(sizes), noise, sg, theta=float(theta), loss=loss_name, target=target, **kw)
+        net = Network(
+            kind,
+            tuple(sizes),
+            noise,
+            sg,
+            theta=float(theta),
+            loss=loss_name,
+            target=target,
+            recurrent=vs is not None,
+            **kw,
+        )
     except (ValueError, TypeError) as exc:
         raise SpecError(f"invalid spec: {exc}") from None
     n_flips = spec.get("n_flips", 2)
     if isinstance(n_flips, bool) or not isinstance(n_flips, int) or n_flips < 1:
         raise SpecError(f"spec field 'n_flips' must be a positive integer, got {n_flips!r}")
     options = {"estimators": _estimators(spec), "n_flips": n_flips}
-    return net, tuple(jnp.asarray(w) for w in ws), jnp.asarray(x), options
+    return net, tuple(jnp.asarray(w) for w in ws + (vs or [])), jnp.asarray(x), options
 
 
 def load_spec(path: str | os.PathLike) -> tuple[Network, tuple[jax.Array, ...], jax.Array, dict]:

@@ -1,17 +1,31 @@
-"""Small stochastic spiking networks, described once and simulated by one routine.
+"""Small stochastic spiking networks: the enumeration view of the simulators.
 
 A :class:`Network` is a frozen description of either
 
-* ``"feedforward"`` binary layers: S_l = spike(W_l S_{l-1} - theta), S_0 = x, or
+* ``"feedforward"`` binary layers: S_l = spike(W_l S_{l-1} - theta), S_0 = x (the simplest
+  program over the spike rules below), or
 * ``"lif"`` layers in time (THEORY.md sec. 6; Gygax & Zenke 2025, sec. 5), zero initial
   state, for t = 0 .. T-1 and every layer l (input S_0[t] = x[t]):
 
       S_l[t]   = spike(U_l[t] - theta)
-      I_l[t+1] = l_syn I_l[t] + W_l S_{l-1}[t]
+      I_l[t+1] = l_syn I_l[t] + W_l S_{l-1}[t]  (+ V_l S_l[t] for hidden layers if recurrent)
       U_l[t+1] = l_mem U_l[t] (1 - S_l[t]) + (1 - l_mem) I_l[t]
 
   with l_mem = exp(-dt/tau_mem), l_syn = exp(-dt/tau_syn); the reset is ``"detached"``
   (no derivative through (1 - S), default) or ``"differentiable"``.
+
+A LIF network is *not* simulated here: :func:`simulate` runs the training simulator
+:func:`analysis.snn.simulate` (batch 1, all-layers time loop) with a spike source that
+applies the chosen spike rule to the potential, so the theory tools and training share one
+LIF implementation. :func:`snn_view` gives the translation: an
+:class:`analysis.snn.SNNConfig` with dense hidden layers ``sizes[1:-1]`` and a spiking
+``"lif"`` readout of ``sizes[-1]`` units, LIFParams with the same tau_mem, tau_syn, dt,
+theta and reset (time constants in units of dt when dt = 1), and an
+:class:`analysis.snn.Method` with escape noise ``noise`` in every layer and surrogate
+``surrogate``. Weights here follow the layout of the equations and of ``sgtheory compare``
+specs: W_l of shape (n_l, n_{l-1}) acting as W_l S_{l-1}, V_l of shape (n_l, n_l) acting as
+V_l S_l; the snn layout is their transpose (S @ W), and :func:`to_snn_params` /
+:func:`from_snn_params` convert exactly.
 
 The readout r is the last layer's spikes (feedforward) or its mean over time (LIF); the loss
 is ``"mean"`` (mean of r), ``"mse"`` (mean (r - target)^2) or ``"xent"`` (cross-entropy of
@@ -28,6 +42,7 @@ configurations: :mod:`analysis.stochastic._exact`.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,7 +62,8 @@ from analysis.neuron import (
     matched_surrogate,
     spike_uniforms,
 )
-from analysis.snn import LIFParams, lif_update
+from analysis.snn import LIFParams, Method, SNNConfig
+from analysis.snn import simulate as snn_simulate
 
 NETWORK_KINDS = ("feedforward", "lif")
 LOSSES = ("mean", "mse", "xent")
@@ -64,8 +80,10 @@ class Network:
     noise : escape noise f of the stochastic network (forward pass).
     surrogate : psi of the backward pass of SG estimators; None = matched psi = f'.
     theta : threshold. loss : one of ``LOSSES``; target : tuple of floats (mse, length n_L)
-    or a class index (xent). steps, tau_mem, tau_syn, dt, reset : LIF only.
-    Parameters are a tuple of weight matrices W_l of shape (n_l, n_{l-1}).
+    or a class index (xent). steps, tau_mem, tau_syn, dt, reset, recurrent : LIF only
+    (theta > 0 for LIF). Parameters are a tuple of weight matrices W_l of shape
+    (n_l, n_{l-1}), l = 1..L, followed (``recurrent=True``) by the recurrent weights V_l of
+    shape (n_l, n_l) of the hidden layers l = 1..L-1.
     """
 
     kind: str
@@ -80,6 +98,7 @@ class Network:
     tau_syn: float = 5.0
     dt: float = 1.0
     reset: str = "detached"
+    recurrent: bool = False
 
     def __post_init__(self):
         if not isinstance(self.sizes, (tuple, list)):
@@ -105,6 +124,12 @@ class Network:
         for name in ("tau_mem", "tau_syn", "dt"):
             object.__setattr__(self, name, _validate.positive_scalar(getattr(self, name), name))
         object.__setattr__(self, "theta", _validate.real(self.theta, "theta"))
+        if not isinstance(self.recurrent, bool):
+            raise TypeError(f"recurrent must be True or False, got {self.recurrent!r}")
+        if self.kind == "feedforward" and self.recurrent:
+            raise ValueError("recurrent weights need kind 'lif' (a feedforward network has no time)")
+        if self.kind == "lif" and self.theta <= 0:
+            raise ValueError(f"theta must be > 0 for a LIF network, got {self.theta!r}")
 
     @property
     def n_spikes(self) -> int:
@@ -117,7 +142,25 @@ class Network:
         return self.surrogate if self.surrogate is not None else matched_surrogate(self.noise)
 
     def param_shapes(self):
-        return tuple((self.sizes[i + 1], self.sizes[i]) for i in range(len(self.sizes) - 1))
+        """Shapes of the parameter tuple: W_1 .. W_L, then V_1 .. V_{L-1} if recurrent."""
+        ws = tuple((self.sizes[i + 1], self.sizes[i]) for i in range(len(self.sizes) - 1))
+        vs = tuple((n, n) for n in self.sizes[1:-1]) if self.recurrent else ()
+        return ws + vs
+
+    def param_names(self) -> tuple[str, ...]:
+        """Names of the parameter tuple: W1 .. WL, then V1 .. V(L-1) if recurrent."""
+        n_w = len(self.sizes) - 1
+        return tuple(f"W{l + 1}" for l in range(n_w)) + tuple(
+            f"V{l + 1}" for l in range(len(self.param_shapes()) - n_w)
+        )
+
+    def coordinate_names(self) -> list[str]:
+        """Names of the flattened parameters in order, e.g. ``W1[0, 1]``, ``V1[1, 0]``."""
+        return [
+            f"{name}[{i}, {j}]"
+            for name, shape in zip(self.param_names(), self.param_shapes(), strict=True)
+            for i, j in np.ndindex(shape)
+        ]
 
     def input_shape(self):
         return (self.sizes[0],) if self.kind == "feedforward" else (self.steps, self.sizes[0])
@@ -201,27 +244,88 @@ def _feedforward(net, params, x, mode, a):
     return jnp.concatenate(zs), jnp.concatenate(ss)
 
 
+def snn_view(net: Network) -> tuple[SNNConfig, Method]:
+    """The :mod:`analysis.snn` configuration and method that simulate a LIF ``net``.
+
+    Dense hidden layers ``sizes[1:-1]`` (recurrent if ``net.recurrent``), a spiking readout of
+    ``sizes[-1]`` units, every layer with LIFParams(tau_mem, tau_syn, dt, theta, reset) of
+    ``net``; the method's escape noise is ``net.noise`` in every layer and its surrogate
+    ``net.surrogate`` (the method's name does not matter when a spike source decides).
+    """
+    if not isinstance(net, Network) or net.kind != "lif":
+        raise ValueError(f"snn_view needs a LIF Network, got {net!r}")
+    return _snn_view(net)
+
+
+@functools.lru_cache(maxsize=256)
+def _snn_view(net: Network) -> tuple[SNNConfig, Method]:
+    lif = LIFParams(tau_mem=net.tau_mem, tau_syn=net.tau_syn, dt=net.dt, theta=net.theta, reset=net.reset)
+    cfg = SNNConfig(
+        n_in=net.sizes[0],
+        hidden=net.sizes[1:-1],
+        n_out=net.sizes[-1],
+        recurrent=net.recurrent,
+        readout="lif",
+        lif=lif,
+    )
+    return cfg, Method("stochastic", hidden_noise=net.noise, output_noise=net.noise, surrogate=net.surrogate)
+
+
+def to_snn_params(net: Network, params: Sequence[ArrayLike]) -> dict:
+    """Network parameters (W_1 .. W_L [, V_1 .. V_{L-1}]) -> the pytree of :func:`snn_view`.
+
+    {"hidden": [{"w": W_l^T [, "v": V_l^T]}, ...], "readout": {"w": W_L^T}} (transposes only).
+    """
+    n_w = len(net.sizes) - 1
+    ws, vs = params[:n_w], params[n_w:]
+    hidden: list[dict] = [{"w": jnp.asarray(w).T} for w in ws[:-1]]
+    for h, v in zip(hidden, vs, strict=False):
+        h["v"] = jnp.asarray(v).T
+    return {"hidden": hidden, "readout": {"w": jnp.asarray(ws[-1]).T}}
+
+
+def from_snn_params(net: Network, snn_params: dict) -> tuple[jax.Array, ...]:
+    """Inverse of :func:`to_snn_params`."""
+    hidden = snn_params["hidden"]
+    ws = tuple(jnp.asarray(h["w"]).T for h in hidden) + (jnp.asarray(snn_params["readout"]["w"]).T,)
+    vs = tuple(jnp.asarray(h["v"]).T for h in hidden) if net.recurrent else ()
+    return ws + vs
+
+
+@dataclass(frozen=True, eq=False)
+class _RuleSource:
+    """Spike source applying one rule of ``MODES`` to the potential z (private).
+
+    ``aux`` = {site: (u, mask, val, eps)}, each of shape (T, 1, N) (batch 1).
+    """
+
+    net: Network
+    mode: str
+    aux: dict
+
+    def spike(self, site, z, noise, index):
+        return _spike(self.net, self.mode, z, tuple(v[index] for v in self.aux[site]))
+
+
 def _lif(net, params, x, mode, a):
-    # the LIF step of the batched training networks (lif_update reads decays and reset only)
-    lif = LIFParams(tau_mem=net.tau_mem, tau_syn=net.tau_syn, dt=net.dt, reset=net.reset)
+    """The LIF network run by the training simulator with the rule ``mode`` as its source."""
+    cfg, method = _snn_view(net)
     widths = net.sizes[1:]
-    a_t = tuple(v.reshape(net.steps, sum(widths)) for v in a)
+    cuts = np.cumsum((0,) + widths)
+    names = [f"layer{l}" for l in range(len(widths) - 1)] + ["readout"]
+    a_t = [v.reshape(net.steps, sum(widths)) for v in a]
+    aux = {name: tuple(v[:, cuts[i] : cuts[i + 1]][:, None, :] for v in a_t) for i, name in enumerate(names)}
     dtype = jnp.result_type(x, *params)
-
-    def step(carry, inp):
-        x_t, a_now = inp
-        new, zs, ss, s_in, off = [], [], [], x_t, 0
-        for w, (i_syn, u_mem) in zip(params, carry, strict=True):
-            n = w.shape[0]
-            z = u_mem - net.theta
-            s = _spike(net, mode, z, tuple(v[off : off + n] for v in a_now))
-            new.append(lif_update(lif, i_syn, u_mem, w @ s_in, s))
-            zs.append(z), ss.append(s)
-            s_in, off = s, off + n
-        return tuple(new), (jnp.concatenate(zs), jnp.concatenate(ss))
-
-    init = tuple((jnp.zeros((n,), dtype), jnp.zeros((n,), dtype)) for n in widths)
-    _, (z, s) = jax.lax.scan(step, init, (x, a_t))
+    res = snn_simulate(
+        to_snn_params(net, [jnp.asarray(w, dtype) for w in params]),
+        jnp.asarray(x, dtype)[None],
+        cfg,
+        method,
+        record="all",
+        source=_RuleSource(net, mode, aux),
+    )
+    z = jnp.concatenate([m[0] for m in res.membranes] + [res.output_membrane[0]], axis=-1) - net.theta
+    s = jnp.concatenate([sp[0] for sp in res.spikes] + [res.output[0]], axis=-1)
     return z.reshape(-1), s.reshape(-1)
 
 
@@ -285,15 +389,18 @@ def sample_spikes(key: jax.Array, net: Network, params: Sequence[ArrayLike], x: 
 def random_instance(
     key: jax.Array, net: Network, weight_scale: float = 1.0, input_rate: float = 0.5
 ) -> tuple[tuple[jax.Array, ...], jax.Array]:
-    """Random (params, x) for ``net``: W_l ~ N(0, weight_scale^2 / n_{l-1}) * sqrt(2),
+    """Random (params, x) for ``net``: W_l ~ N(0, weight_scale^2 / n_{l-1}) * sqrt(2) (V_l alike
+    with fan-in n_l),
 
     feedforward input x ~ U[0, 2)^n_in, LIF input spikes x[t] ~ Bernoulli(input_rate).
     Used to build families of test networks (claims, tests, figures).
     """
     keys = jax.random.split(key, len(net.sizes))
+    shapes = net.param_shapes()
+    wkeys = list(keys[1:]) + [jax.random.fold_in(key, 1000 + i) for i in range(len(shapes) - len(keys) + 1)]
     params = tuple(
         jax.random.normal(k, s) * weight_scale * math.sqrt(2.0 / s[1])
-        for k, s in zip(keys[1:], net.param_shapes(), strict=True)
+        for k, s in zip(wkeys, shapes, strict=True)
     )
     if net.kind == "feedforward":
         x = 2.0 * jax.random.uniform(keys[0], net.input_shape())
