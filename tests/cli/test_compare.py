@@ -1,4 +1,5 @@
-"""``sgtheory compare``: a shipped spec against the closed-form gradient, and a bad spec."""
+"""``sgtheory compare``: shipped specs against independent references (a closed form; naive
+loops for the recurrent LIF spec), and a bad spec."""
 
 import json
 
@@ -27,3 +28,30 @@ def test_compare_command_on_shipped_spec(tmp_path, capsys):
     bad.write_text('{"kind": "lif"}')
     assert main(["compare", str(bad)]) == 2
     assert "weights" in capsys.readouterr().err
+
+
+def test_compare_command_on_the_recurrent_lif_spec(tmp_path):
+    """The shipped recurrent spec: exact gradient = naive loops over all 2^18 configurations."""
+    from importlib.resources import files
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from analysis.stochastic import network_from_spec
+    from proofs_numeric.cli import main
+    from tests.stochastic.test_network_view import _naive_expected_loss
+
+    spec = json.loads((files("analysis.stochastic") / "specs" / "recurrent.json").read_text())
+    spec["estimators"] = ["coupled_flip", "disarm"]
+    spec_path = tmp_path / "recurrent.json"
+    spec_path.write_text(json.dumps(spec))
+    out = tmp_path / "cmp.json"
+    assert main(["compare", str(spec_path), "--samples", "1000", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["coordinates"][-4:] == ["V1[0, 0]", "V1[0, 1]", "V1[1, 0]", "V1[1, 1]"]
+    net, params, x, _ = network_from_spec(spec)
+    ref = jax.grad(_naive_expected_loss)(tuple(jnp.asarray(p, jnp.float64) for p in params), x, net)
+    ref = np.concatenate([np.ravel(r) for r in ref])
+    assert np.abs(ref).max() > 1e-3
+    np.testing.assert_allclose(data["exact_grad"], ref, rtol=1e-9, atol=1e-14)

@@ -202,18 +202,19 @@ def _small_instance():
 
 
 def _naive_expected_loss(params, x, net):
-    """E[L] over all 2^15 configurations, from the equations of THEORY.md sec. 6 in the
+    """E[L] over all 2^(3T) configurations (sizes (2, 2, 1)), from the equations of THEORY.md sec. 6 in the
     layout W_l S_{l-1}, V_l S_l (weight [i, j]: from j to i), loops over steps and neurons:
     S[t] ~ Bernoulli(sigmoid(beta (U[t] - theta))), I[t+1] = ls I[t] + W S_in[t] (+ V S[t]),
     U[t+1] = lm U[t] (1 - S[t]) + (1 - lm) I[t]; loss (mean_t O[t] - target)^2."""
     w1, w2, v1 = params
+    n_t = x.shape[0]
     lm, ls = np.exp(-net.dt / net.tau_mem), np.exp(-net.dt / net.tau_syn)
     beta, theta = net.noise.beta, net.theta
-    cfgs = np.array(list(itertools.product([0.0, 1.0], repeat=3 * SMALL_T))).reshape(-1, SMALL_T, 3)
+    cfgs = np.array(list(itertools.product([0.0, 1.0], repeat=3 * n_t))).reshape(-1, n_t, 3)
     H, O = cfgs[:, :, :2], cfgs[:, :, 2]
     sig = lambda a: 1.0 / (1.0 + jnp.exp(-a))
     i_h, u_h, i_o, u_o, log_p = [0.0, 0.0], [0.0, 0.0], 0.0, 0.0, 0.0
-    for t in range(SMALL_T):
+    for t in range(n_t):
         for j in range(2):
             p = sig(beta * (u_h[j] - theta))
             log_p = log_p + jnp.log(jnp.where(H[:, t, j] > 0, p, 1.0 - p))
