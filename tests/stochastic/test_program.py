@@ -130,7 +130,7 @@ def test_unbiased_estimators_pass(instance, name):
 
 def test_sg_bias_detected(instance):
     params, x, exact = instance
-    g = jax.jit(lambda k, p: program_estimate("sg", k, recurrent, SITES, p, x, 4000))(
+    g = jax.jit(lambda k, p: program_estimate("sg_stochastic", k, recurrent, SITES, p, x, 4000))(
         jax.random.key(12), params
     )
     report = check_unbiased(None, jax.random.key(0), params, 4000, reference=exact, samples=g)
@@ -158,7 +158,7 @@ def test_straight_through_is_hand_written_sg():
     n = 16
     u = draw_site_uniforms(jax.random.key(5), sites, n)
     params = {"w": jnp.asarray(w), "v": jnp.asarray(v)}
-    g = program_estimate_from_uniforms("sg", chain, sites, params, jnp.asarray(x), u)
+    g = program_estimate_from_uniforms("sg_stochastic", chain, sites, params, jnp.asarray(x), u)
     d = lambda a: _sig(a) * (1.0 - _sig(a))
     for i in range(n):
         a_h = w @ x
@@ -260,7 +260,7 @@ def test_bad_input(program, sites, params, kw, exc, match):
 def test_bad_estimator_arguments():
     prog, sites = _one("h", (2,), 0), {"h": (1, 2)}
     with pytest.raises(
-        ValueError, match="unknown estimator 'reinforce'; valid names: score, coupled_flip, sg"
+        ValueError, match="unknown estimator 'reinforce'; valid names: sg_stochastic, sg_deterministic, score"
     ):
         program_estimate("reinforce", jax.random.key(0), prog, sites, P, X, 4)
     with pytest.raises(ValueError, match="n must be a positive integer, got 0"):
