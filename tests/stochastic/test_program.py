@@ -194,6 +194,27 @@ def test_feedforward_network_as_program_matches_exact():
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["sg_stochastic", "linearised", "sg_deterministic", "mean_field"])
+def test_feedforward_program_estimators_match_network_estimators(name):
+    """Sample by sample, the program estimator equals the Network estimator of the same name
+    (independent implementations: the Network's linearised estimator is a coupled-flip sum
+    with c_k -> dL/dS_k, its sg_deterministic thresholds z at 0 with derivative f')."""
+    from analysis.stochastic import estimate_from_uniforms
+
+    noise = escape_noise("sigmoid", 3.0)
+    net = Network("feedforward", (2, 3, 2), noise, theta=0.4, loss="mse", target=(0.2, 0.9))
+    params, x = random_instance(jax.random.key(4), net, weight_scale=2.0)
+    program, sites = _feedforward_as_program(noise)
+    n = 50
+    u = draw_site_uniforms(jax.random.key(9), sites, n)
+    g = program_estimate_from_uniforms(name, program, sites, list(params), x, u)
+    flat = jnp.concatenate([u["layer0"].reshape(n, 3), u["layer1"].reshape(n, 2)], axis=1)
+    ref = estimate_from_uniforms(name, net, params, x, flat)
+    assert float(jnp.max(jnp.abs(ref[0]))) > 1e-2  # non-trivial estimates
+    for a, b in zip(g, ref, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=1e-12)
+
+
 def test_scan_program_under_jit_and_vmap():
     params, x = make_params(5)
     est = lambda k, p: program_estimate("coupled_flip", k, recurrent, SITES, p, x, 2)

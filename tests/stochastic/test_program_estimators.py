@@ -21,6 +21,7 @@ from analysis.stochastic import (
     draw_site_uniforms,
     program_estimate,
     program_estimate_from_uniforms,
+    program_estimator_memory,
     program_log_prob_and_loss,
     program_value_and_grad,
     snn_program,
@@ -266,3 +267,14 @@ def test_bad_names_and_sample_counts(walk_case):
     u = draw_site_uniforms(jax.random.key(0), WALK_SITES, 1)
     with pytest.raises(ValueError, match=r"^score_loo needs n >= 2"):
         program_estimate_from_uniforms("score_loo", walk, WALK_SITES, params, x, u)
+
+
+def test_memory_estimate_counts_the_flips(walk_case):
+    """coupled_flip_sub makes 1 + M runs per sample: 8 n (1 + M) (3 K + P) bytes (K = 7, P = 3)."""
+    params, _, _ = walk_case
+    mem = lambda name, **kw: program_estimator_memory(name, WALK_SITES, params, 10, **kw)
+    assert mem("coupled_flip_sub", n_flips=3) == 8 * 10 * 4 * (3 * 7 + 3)
+    assert mem("coupled_flip_sub") == 8 * 10 * 9 * (3 * 7 + 3)  # default n_flips = 8
+    assert mem("coupled_flip") == 8 * 10 * 8 * (3 * 7 + 3)
+    with pytest.raises(ValueError, match="n_flips"):
+        mem("coupled_flip_sub", n_flips=0)
