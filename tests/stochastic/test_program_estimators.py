@@ -131,9 +131,9 @@ def test_coupled_flip_sub_is_conditionally_unbiased_for_coupled_flip(walk_case):
 
 
 def test_coupled_flip_sub_flips_do_not_change_the_spikes(walk_case):
-    """Same key: the score estimator is unchanged whatever n_flips (the flip uniforms come
-    from fold_in of the key), and program_estimate equals program_estimate_from_uniforms
-    with flip_key = key."""
+    """program_estimate with a key equals program_estimate_from_uniforms with the spike
+    uniforms draw_site_uniforms(key) (the same as every other estimator's) and flip_key = key:
+    the flip-index uniforms come from fold_in of the key and leave the spikes alone."""
     params, x, _ = walk_case
     key = jax.random.key(8)
     a = program_estimate("coupled_flip_sub", key, walk, WALK_SITES, params, x, 5, n_flips=3)
@@ -143,9 +143,6 @@ def test_coupled_flip_sub_flips_do_not_change_the_spikes(walk_case):
     )
     for k in params:
         np.testing.assert_array_equal(np.asarray(a[k]), np.asarray(b[k]))
-    s1 = program_estimate("score", key, walk, WALK_SITES, params, x, 5, n_flips=1)
-    s2 = program_estimate("score", key, walk, WALK_SITES, params, x, 5, n_flips=7)
-    np.testing.assert_array_equal(np.asarray(s1["a"]), np.asarray(s2["a"]))
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True])
