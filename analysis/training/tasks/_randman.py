@@ -1,18 +1,28 @@
-"""Random-manifold ("randman") spike-timing data sets (Zenke & Vogels 2021).
+"""Random-manifold ("randman") spike-timing data sets as Zenke & Vogels (2021) define them.
 
-Each class c owns a smooth random manifold of dimension D embedded in the space of
-``n_units * n_spikes`` spike times. A coordinate x in [0, 1]^D is mapped component-wise by
+Each class c owns ``n_spikes`` smooth random manifolds of dimension D embedded in the space
+of the ``n_units`` input units. A manifold is, per embedding coordinate (unit) m, a product
+over the manifold dimensions of smooth random functions of one variable,
 
-    g_{c,m}(x) = sum_d sum_{k=1..K} k^(-alpha) a_{c,m,d,k} sin(2 pi (k b_{c,m,d,k} x_d + p_{c,m,d,k}))
+    g_m(x) = prod_{d=1..D} f_{m,d}(x_d),
+    f(x)   = sum_{i=0}^{F-1} a_i (i + 1)^(-alpha) sin(2 pi (i b_i x + c_i)),
 
-with a, b, p ~ U[0, 1) (a random Fourier-like series whose amplitudes decay as k^-alpha:
-larger ``alpha`` = smoother manifold). Each component is rescaled to [0, 1] by its range
-over a fixed set of reference points (clipped for the rare sample outside it) and becomes
-a spike time ``floor(g * step_frac * n_steps)``. A sample of class c is the spike raster
-for one uniform coordinate x: every input unit fires exactly ``n_spikes`` times (once for
-``n_spikes = 1``); two spikes of one unit in the same bin count as one bin with value 1.
-Classes differ only in their spike-time structure, not in rates, which is what makes the
-task a test of temporal credit assignment.
+with a, b, c ~ U(0, 1) (one set per class, spike, unit and dimension) and
+F = min(ceil(prec^(-1/alpha)), max_terms) terms (prec = 1e-3, at most 1000): the amplitudes
+fall off as (i + 1)^-alpha, so larger alpha = smoother manifold. Without ``offset`` (the
+default, as in the original) the constant term i = 0 has a_0 = 0. A sample of class c is
+one coordinate x ~ U[0, 1)^D mapped through the class's manifolds; each unit's values are
+standardised over the samples drawn (min-max over the data set, (g - min) / (max - min +
+1e-7), per class, spike and unit) and become the spike time floor(g * step_frac * n_steps):
+every unit fires ``n_spikes`` times per sample (two spikes of a unit in one bin count as one
+bin with value 1), only in the first ``step_frac`` of the bins. Classes differ only in
+spike timing, not in rates: a test of temporal credit assignment.
+
+The functions are evaluated in float64 with NumPy (F = 1000 terms of frequency up to 999 are
+too fine for float32 phases); the random numbers come from JAX keys, so a key fixes the
+data set on every machine. Because the spike times are standardised over the samples,
+training, validation and test sets are drawn together and split afterwards
+(:func:`randman_splits`), as the original does.
 
 Example
 -------
@@ -20,15 +30,14 @@ Example
 >>> from analysis.training.tasks import RandmanConfig, make_randman
 >>> cfg = RandmanConfig(n_classes=3, n_units=8, n_steps=20, n_samples=5)
 >>> x, y = make_randman(jax.random.key(0), cfg)
->>> x.shape, y.shape, int(x.sum(axis=1).max())
-((15, 20, 8), (15,), 1)
+>>> x.shape, y.shape, int(x.sum(axis=1).max()), cfg.n_terms
+((15, 20, 8), (15,), 1, 32)
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -36,7 +45,8 @@ import numpy as np
 
 from analysis import _validate
 
-_N_REFERENCE = 1024
+#: numbers per block of the float64 evaluation (bounds the temporary memory to ~64 MB)
+_BLOCK = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -44,7 +54,8 @@ class RandmanConfig:
     """Hyperparameters of a randman data set (defaults: a small 10-class problem).
 
     n_samples is per class; step_frac is the fraction of the ``n_steps`` bins that spike
-    times occupy (the rest lets the network respond); n_basis = K terms per series.
+    times occupy (the rest lets the network respond); alpha the smoothness; prec and
+    max_terms set the number of terms F (``n_terms``); offset keeps the constant term.
     """
 
     n_classes: int = 10
@@ -55,86 +66,128 @@ class RandmanConfig:
     n_spikes: int = 1
     n_samples: int = 100
     step_frac: float = 0.5
-    n_basis: int = 5
+    prec: float = 1e-3
+    max_terms: int = 1000
+    offset: bool = False
 
     def __post_init__(self):
-        for name in ("n_classes", "n_units", "n_steps", "dim", "n_spikes", "n_samples", "n_basis"):
+        for name in ("n_classes", "n_units", "n_steps", "dim", "n_spikes", "n_samples", "max_terms"):
             _validate.positive_int(getattr(self, name), name)
         _validate.positive_scalar(self.alpha, "alpha")
         if not 0.0 < float(self.step_frac) <= 1.0:
             raise ValueError(f"step_frac must lie in (0, 1], got {self.step_frac!r}")
+        if not 0.0 < float(self.prec) < 1.0:
+            raise ValueError(f"prec must lie in (0, 1), got {self.prec!r}")
+        if not isinstance(self.offset, bool):
+            raise TypeError(f"offset must be True or False, got {self.offset!r}")
+
+    @property
+    def n_terms(self) -> int:
+        """F = min(ceil(prec^(-1/alpha)), max_terms), the number of terms of each series."""
+        return int(min(math.ceil(self.prec ** (-1.0 / self.alpha)), self.max_terms))
+
+    @property
+    def n_used_steps(self) -> float:
+        """step_frac * n_steps: spike times lie in [0, n_used_steps)."""
+        return self.step_frac * self.n_steps
 
 
-def _uniform(key, shape):
-    """U[0, 1) float32 drawn flat and reshaped (XLA compiles 1-D draws much faster)."""
-    return jax.random.uniform(key, (math.prod(shape),), dtype=jnp.float32).reshape(shape)
+def manifold_coefficients(key: jax.Array, cfg: RandmanConfig) -> np.ndarray:
+    """(a, b, c) of every series, float64 [3, C, n_spikes, n_units, D, F]; a_0 = 0 unless
+    ``cfg.offset``."""
+    shape = (3, cfg.n_classes, cfg.n_spikes, cfg.n_units, cfg.dim, cfg.n_terms)
+    coef = np.asarray(jax.random.uniform(key, (math.prod(shape),), jnp.float32), np.float64).reshape(shape)
+    if not cfg.offset:
+        coef[0, ..., 0] = 0.0
+    return coef
 
 
-def _coefficients(key, cfg: RandmanConfig):
-    a, b, p = _uniform(key, (3, cfg.n_classes, cfg.n_units * cfg.n_spikes, cfg.dim, cfg.n_basis))
-    return a, b, p
+def manifold_values(coef: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
+    """g(x) = prod_d f_d(x_d) for coefficients (a, b, c) [3, E, D, F] (E embedding
+    coordinates) at points x [S, D]; returns float64 [S, E]."""
+    a, b, c = (np.asarray(v, np.float64) for v in coef)
+    x = np.asarray(x, np.float64)
+    n_emb, dim, n_terms = a.shape
+    i = np.arange(n_terms, dtype=np.float64)
+    amp = a * (i + 1.0) ** (-alpha)  # [E, D, F]
+    out = np.ones((x.shape[0], n_emb))
+    rows = max(1, _BLOCK // (n_emb * n_terms))
+    for d in range(dim):
+        for s0 in range(0, x.shape[0], rows):
+            xs = x[s0 : s0 + rows, d]
+            phase = (i * b[:, d])[None] * xs[:, None, None] + c[:, d][None]  # [s, E, F]
+            out[s0 : s0 + rows] *= np.einsum("ef,sef->se", amp[:, d], np.sin(2.0 * np.pi * phase))
+    return out
 
 
-def manifold_values(coef: jax.Array, x: jax.Array, alpha: float) -> jax.Array:
-    """Raw series g_{c,m}(x) for per-class coordinates x [C, S, D] -> [C, S, M]."""
-    a, b, p = coef  # each [C, M, D, K]
-    k = jnp.arange(1, a.shape[-1] + 1, dtype=jnp.float32)
-    amp = a * k ** (-alpha)
-    phase = 2 * jnp.pi * (k * b[:, None] * x[:, :, None, :, None] + p[:, None])  # [C,S,M,D,K]
-    return jnp.einsum("cmdk,csmdk->csm", amp, jnp.sin(phase))
+def _standardize(g: np.ndarray) -> np.ndarray:
+    lo, hi = g.min(axis=0, keepdims=True), g.max(axis=0, keepdims=True)
+    return (g - lo) / (hi - lo + 1e-7)
 
 
-def _spike_times(key_ref, coef, x, cfg: RandmanConfig) -> jax.Array:
-    ref = _uniform(key_ref, (1, _N_REFERENCE, cfg.dim))
-    g_ref = manifold_values(coef, jnp.broadcast_to(ref, (cfg.n_classes,) + ref.shape[1:]), cfg.alpha)
-    lo, hi = g_ref.min(axis=1, keepdims=True), g_ref.max(axis=1, keepdims=True)
-    g = jnp.clip((manifold_values(coef, x, cfg.alpha) - lo) / (hi - lo), 0.0, 1.0)
-    n_used = max(1, int(cfg.step_frac * cfg.n_steps))
-    return jnp.minimum(jnp.floor(g * n_used), n_used - 1).astype(jnp.int32)  # [C, S, M]
-
-
-def make_randman(
-    key: jax.Array,
-    cfg: RandmanConfig = RandmanConfig(),
-    n_samples: int | None = None,
-    sample_key: jax.Array | None = None,
-) -> tuple[jax.Array, jax.Array]:
-    """Draw a randman data set: (inputs [C*S, n_steps, n_units] float32, labels [C*S] int32).
-
-    ``key`` fixes the manifolds (the task); ``sample_key`` (default: derived from ``key``)
-    draws the coordinates, so a validation set with the same manifolds is
-    ``make_randman(key, cfg, sample_key=other_key)``. Samples are ordered by class.
-    """
+def randman_spike_times(key: jax.Array, cfg: RandmanConfig, n_samples: int | None = None) -> np.ndarray:
+    """Spike bins [C, S, n_spikes, n_units] (int) of a data set; ``key`` fixes manifolds and
+    coordinates. S = ``n_samples`` (default ``cfg.n_samples``) per class."""
     _validate.prng_key(key)
     if not isinstance(cfg, RandmanConfig):
         raise TypeError(f"cfg must be a RandmanConfig, got {type(cfg).__name__}")
-    if sample_key is not None:
-        _validate.prng_key(sample_key, "sample_key")
     s = cfg.n_samples if n_samples is None else _validate.positive_int(n_samples, "n_samples")
-    k_coef, k_ref, k_x = jax.random.split(key, 3)
-    return _draw(k_coef, k_ref, k_x if sample_key is None else sample_key, cfg, s)
+    k_coef, k_x = jax.random.split(key)
+    coef = manifold_coefficients(k_coef, cfg)
+    xs = np.asarray(jax.random.uniform(k_x, (cfg.n_classes * s * cfg.dim,), jnp.float32), np.float64)
+    xs = xs.reshape(cfg.n_classes, s, cfg.dim)
+    times = np.empty((cfg.n_classes, s, cfg.n_spikes, cfg.n_units), np.int32)
+    for cl in range(cfg.n_classes):
+        for sp in range(cfg.n_spikes):
+            y = _standardize(manifold_values(coef[:, cl, sp], xs[cl], cfg.alpha))
+            times[cl, :, sp] = np.minimum(np.floor(y * cfg.n_used_steps), cfg.n_steps - 1)
+    return times
 
 
-@partial(jax.jit, static_argnums=(3, 4))
-def _draw(k_coef, k_ref, k_x, cfg: RandmanConfig, s: int):
-    coef = _coefficients(k_coef, cfg)
-    x = _uniform(k_x, (cfg.n_classes, s, cfg.dim))
-    times = _spike_times(k_ref, coef, x, cfg)  # [C, S, M]
-    times = times.reshape(cfg.n_classes * s, cfg.n_spikes, cfg.n_units)
-    onehot = jax.nn.one_hot(times, cfg.n_steps, axis=-2, dtype=jnp.float32)  # [B, n_spikes, T, N]
-    inputs = jnp.minimum(onehot.sum(axis=1), 1.0)
-    labels = jnp.repeat(jnp.arange(cfg.n_classes, dtype=jnp.int32), s)
-    return inputs, labels
+def make_randman(
+    key: jax.Array, cfg: RandmanConfig = RandmanConfig(), n_samples: int | None = None
+) -> tuple[jax.Array, jax.Array]:
+    """Draw a randman data set: (inputs [C*S, n_steps, n_units] float32, labels [C*S] int32).
+
+    ``key`` fixes the manifolds and the coordinates (the whole data set); S = ``n_samples``
+    (default ``cfg.n_samples``) per class. Samples are ordered by class; split with
+    :func:`randman_splits` (the standardisation uses all samples drawn together).
+    """
+    times = randman_spike_times(key, cfg, n_samples)
+    c, s = times.shape[:2]
+    raster = np.zeros((c * s, cfg.n_steps, cfg.n_units), np.float32)
+    flat = times.reshape(c * s, cfg.n_spikes, cfg.n_units)
+    rows = np.repeat(np.arange(c * s), cfg.n_spikes * cfg.n_units)
+    units = np.tile(np.arange(cfg.n_units), c * s * cfg.n_spikes)
+    raster[rows, flat.reshape(-1), units] = 1.0
+    labels = np.repeat(np.arange(c, dtype=np.int32), s)
+    return jnp.asarray(raster), jnp.asarray(labels)
+
+
+def randman_splits(
+    key: jax.Array, cfg: RandmanConfig, fractions: tuple[float, ...] = (0.8, 0.1, 0.1)
+) -> tuple[tuple[jax.Array, jax.Array], ...]:
+    """One data set of ``cfg.n_samples`` per class, randomly split by ``fractions`` (summing
+    to 1; the paper: 0.8 / 0.1 / 0.1 train / validation / test). Returns one (x, y) per
+    fraction; the permutation comes from ``fold_in(key, 1)``."""
+    fr = tuple(float(f) for f in fractions)
+    if not fr or any(not 0.0 < f <= 1.0 for f in fr) or abs(sum(fr) - 1.0) > 1e-9:
+        raise ValueError(f"fractions must be numbers in (0, 1] summing to 1, got {fractions!r}")
+    x, y = make_randman(key, cfg)
+    n = len(y)
+    perm = np.asarray(jax.random.permutation(jax.random.fold_in(key, 1), n))
+    cuts = np.round(np.cumsum((0.0,) + fr) * n).astype(int)
+    if np.any(np.diff(cuts) == 0):
+        raise ValueError(f"a split of {n} samples by {fractions!r} is empty; draw more samples")
+    return tuple((x[perm[a:b]], y[perm[a:b]]) for a, b in zip(cuts[:-1], cuts[1:], strict=True))
 
 
 def train_valid_split(
     key: jax.Array, cfg: RandmanConfig, n_valid: int | None = None
 ) -> tuple[tuple[jax.Array, jax.Array], tuple[jax.Array, jax.Array]]:
-    """((x_train, y_train), (x_valid, y_valid)) on the same manifolds, independent samples.
-
-    ``cfg.n_samples`` training and ``n_valid`` (default n_samples // 4) validation samples
-    per class, drawn in one call and split per class.
-    """
+    """((x_train, y_train), (x_valid, y_valid)): ``cfg.n_samples`` training and ``n_valid``
+    (default n_samples // 4) validation samples per class, drawn together (one
+    standardisation) and split per class."""
     n_valid = max(1, cfg.n_samples // 4) if n_valid is None else _validate.positive_int(n_valid, "n_valid")
     s = cfg.n_samples + n_valid
     x, y = make_randman(key, cfg, n_samples=s)
