@@ -66,6 +66,8 @@ class SNNConfig:
     n_in : input units; hidden : units (dense) or channels (conv1d) per hidden layer;
     n_out : readout units; connectivity : ``dense`` | ``conv1d``; in_channels, kernel_size,
     stride : conv1d geometry (int or one per layer); recurrent : add recurrent weights;
+    recurrent_kernel_size : kernel of the stride-1 'SAME' recurrent conv (int or one per
+    layer; None = ``kernel_size``; odd sizes keep the layer length);
     readout : ``integrator`` | ``lif``; lif / readout_lif : :class:`LIFParams` (readout
     defaults to ``lif``); checkpoint : rematerialise blocks of ``checkpoint_block`` steps in
     the backward pass (0 = about sqrt(T)); event_driven : form synaptic currents from the
@@ -82,6 +84,7 @@ class SNNConfig:
     kernel_size: tuple | int = 5
     stride: tuple | int = 1
     recurrent: bool = False
+    recurrent_kernel_size: tuple | int | None = None
     readout: str = "integrator"
     lif: LIFParams = field(default_factory=LIFParams)
     readout_lif: LIFParams | None = None
@@ -110,6 +113,8 @@ class SNNConfig:
         n = len(self.hidden)
         object.__setattr__(self, "kernel_size", _tuple(self.kernel_size, n, "kernel_size"))
         object.__setattr__(self, "stride", _tuple(self.stride, n, "stride"))
+        rk = self.kernel_size if self.recurrent_kernel_size is None else self.recurrent_kernel_size
+        object.__setattr__(self, "recurrent_kernel_size", _tuple(rk, n, "recurrent_kernel_size"))
         if self.connectivity == "conv1d":
             if self.event_driven:
                 raise ValueError("event_driven is implemented for connectivity='dense' only")
@@ -179,8 +184,8 @@ def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
             n_prev = cfg.n_in if l == 0 else cfg.layer_sizes[l - 1]
             wshape, vshape, n_rec = (n_prev, h), (h, h), h
         else:
-            k = cfg.kernel_size[l]
-            wshape, vshape, n_rec = (k, c_in, h), (k, h, h), k * h
+            k, kr = cfg.kernel_size[l], cfg.recurrent_kernel_size[l]
+            wshape, vshape, n_rec = (k, c_in, h), (kr, h, h), kr * h
         specs.append(("w", l, wshape, sw))
         if cfg.recurrent:
             sv = fluctuation_sigma_w(cfg.lif, n_rec, nu_hidden, sigma_u) * math.sqrt(frac)

@@ -9,7 +9,9 @@ from analysis.training import tasks
 from analysis.training._experiments import (
     ClassifierRun,
     SpikeTrainRun,
+    classifier_method,
     classifier_network,
+    evaluate_classifier,
     randman_preset,
     repeated_trials,
     shd_preset,
@@ -30,6 +32,7 @@ from analysis.training._fit import (
     load_checkpoint,
     max_over_time_cross_entropy,
     optimizer,
+    population_upper_bound_regularizer,
     read_checkpoint,
     smorms3,
     upper_bound_regularizer,
@@ -49,11 +52,14 @@ from analysis.training._metrics import (
 from analysis.training._run import TASKS, ExperimentResult, default_run_folder, run_experiment
 
 __all__ = [
+    "classifier_method",
+    "evaluate_classifier",
     "smorms3",
     "optimizer",
     "OPTIMIZER_NAMES",
     "max_over_time_cross_entropy",
     "accuracy_max_over_time",
+    "population_upper_bound_regularizer",
     "upper_bound_regularizer",
     "TrainConfig",
     "TrainResult",

@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from dataclasses import asdict, dataclass
@@ -28,7 +29,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from analysis.neuron import escape_noise
+from analysis import _validate
+from analysis.neuron import escape_noise, surrogate
 from analysis.snn import METHOD_NAMES, LIFParams, Method, SNNConfig, init_params, simulate
 from analysis.training import _metrics as metrics
 from analysis.training._fit import (
@@ -39,6 +41,7 @@ from analysis.training._fit import (
     check_run_folder,
     fit,
     max_over_time_cross_entropy,
+    population_upper_bound_regularizer,
     upper_bound_regularizer,
 )
 from analysis.training.tasks import make_spike_train_task
@@ -188,36 +191,93 @@ def _check_folder(out_dir, resume, force, tcfg, info) -> None:
         check_resumable(out_dir, tcfg, info)
 
 
+REG_KINDS = ("neuron", "population")
+SURROGATE_CHOICES = ("matched", "superspike")
+
+
 @dataclass(frozen=True)
 class ClassifierRun:
-    """Classification run: dense LIF hidden layers, leaky-integrator readout, max over time.
+    """Classification run: LIF hidden layers (dense or conv1d, optionally recurrent), a
+    leaky-integrator readout, max-over-time cross-entropy.
 
-    tau_mem 20 ms, tau_syn 10 ms as in the paper's classification experiments; the
-    regulariser penalises hidden neurons above ``reg_bound`` spikes per sample.
+    hidden : units (dense) or filters (conv1d) per layer; kernel_size, stride,
+    recurrent_kernel_size : conv1d geometry (see :class:`analysis.snn.SNNConfig`).
+    tau_mem, tau_syn, dt : LIF time constants and bin (seconds; the paper: 20 ms, 10 ms, 2 ms).
+    reg_kind : ``neuron`` (per neuron, counts averaged over the batch) or ``population``
+    (per sample, counts averaged over the layer: the paper's 0.1 mean_b relu(c_b - 7)^2);
+    reg_bound, reg_strength : its bound and weight, applied to every hidden layer.
+    nu_in, sigma_u, sigma_u_stochastic, recurrent_fraction : fluctuation-driven init
+    (input rate in Hz, target membrane SD for deterministic / stochastic training (None =
+    sigma_u), share of the membrane variance from recurrent weights).
+    surrogate : backward pass of *deterministic* training: ``matched`` (sigma'_beta of the
+    escape noise, beta 10) or ``superspike`` (fast sigmoid, beta 10; the paper's default);
+    stochastic training always uses the matched surrogate.
     """
 
     hidden: tuple = (128,)
     recurrent: bool = False
+    connectivity: str = "dense"
+    kernel_size: tuple | int = 5
+    stride: tuple | int = 1
+    recurrent_kernel_size: tuple | int | None = None
     epochs: int = 20
     batch_size: int = 64
     learning_rate: float = 2e-3
     optimizer: str = "adam"
+    reg_kind: str = "neuron"
     reg_bound: float = 10.0
     reg_strength: float = 1e-3
     nu_in: float = 10.0
+    sigma_u: float = 1.0
+    sigma_u_stochastic: float | None = None
+    recurrent_fraction: float = 0.1
+    tau_mem: float = 20e-3
+    tau_syn: float = 10e-3
+    dt: float = 1e-3
+    surrogate: str = "matched"
     seed: int = 0
+
+    def __post_init__(self):
+        if self.reg_kind not in REG_KINDS:
+            raise ValueError(f"unknown reg_kind {self.reg_kind!r}; valid: {', '.join(REG_KINDS)}")
+        if self.surrogate not in SURROGATE_CHOICES:
+            raise ValueError(f"unknown surrogate {self.surrogate!r}; valid: {', '.join(SURROGATE_CHOICES)}")
+        for name in ("sigma_u", "nu_in", "tau_mem", "tau_syn", "dt"):
+            _validate.positive_scalar(getattr(self, name), name)
+        if self.sigma_u_stochastic is not None:
+            _validate.positive_scalar(self.sigma_u_stochastic, "sigma_u_stochastic")
+
+    def sigma_u_for(self, method_name: str) -> float:
+        """Target membrane SD of the init for a training method."""
+        if method_name != "deterministic" and self.sigma_u_stochastic is not None:
+            return self.sigma_u_stochastic
+        return self.sigma_u
 
 
 def classifier_network(run: ClassifierRun, n_in: int, n_classes: int) -> SNNConfig:
-    lif = LIFParams(tau_mem=20e-3, tau_syn=10e-3)
+    """The network of a :class:`ClassifierRun`: its LIF layers and an integrator readout."""
+    lif = LIFParams(tau_mem=run.tau_mem, tau_syn=run.tau_syn, dt=run.dt)
     return SNNConfig(
         n_in=n_in,
         hidden=tuple(run.hidden),
         n_out=n_classes,
+        connectivity=run.connectivity,
+        kernel_size=run.kernel_size,
+        stride=run.stride,
         recurrent=run.recurrent,
+        recurrent_kernel_size=run.recurrent_kernel_size,
         readout="integrator",
         lif=lif,
     )
+
+
+def classifier_method(method_name: str, run: ClassifierRun) -> Method:
+    """The training method of a run: sigmoid escape noise beta 10 / 100; a deterministic run
+    with ``surrogate="superspike"`` uses SuperSpike (fast sigmoid) beta 10 backward."""
+    m = sigmoid_method(method_name)
+    if method_name == "deterministic" and run.surrogate == "superspike":
+        m = dataclasses.replace(m, surrogate=surrogate("superspike", 10.0))
+    return m
 
 
 @partial(jax.jit, static_argnums=(3, 5))
@@ -226,11 +286,12 @@ def _accuracies(params, x, y, cfg, key, prefix):
     for mode, tag in (("deterministic", "det"), ("stochastic", "stoch")):
         sim = simulate(params, x, cfg, sigmoid_method(mode), key)
         out[f"{tag}_{prefix}_acc"] = accuracy_max_over_time(sim.output, y)
+        out[f"{tag}_{prefix}_loss"] = max_over_time_cross_entropy(sim.output, y)
         out[f"{tag}_{prefix}_hidden_rate_hz"] = jnp.mean(metrics.firing_rates(sim.spikes[-1]))
     return out
 
 
-def _chunked_accuracies(params, x, y, cfg, key, chunk: int) -> dict:
+def _chunked_accuracies(params, x, y, cfg, key, chunk: int, prefix: str = "valid") -> dict:
     """:func:`_accuracies` over chunks of at most ``chunk`` samples, weighted by size."""
     total: dict = {}
     for i in range(0, len(y), chunk):
@@ -240,7 +301,7 @@ def _chunked_accuracies(params, x, y, cfg, key, chunk: int) -> dict:
             y[i : i + chunk],
             cfg,
             jax.random.fold_in(key, i),
-            "valid",
+            prefix,
         )
         for k, v in part.items():
             total[k] = total.get(k, 0.0) + v * len(y[i : i + chunk]) / len(y)
@@ -248,13 +309,14 @@ def _chunked_accuracies(params, x, y, cfg, key, chunk: int) -> dict:
 
 
 @functools.lru_cache(maxsize=16)
-def _classifier_loss(cfg, method, reg_bound, reg_strength):
+def _classifier_loss(cfg, method, reg_bound, reg_strength, reg_kind="neuron"):
     """Max-over-time CE + upper-bound regulariser; cached like :func:`_spike_train_loss`."""
+    reg_fn = population_upper_bound_regularizer if reg_kind == "population" else upper_bound_regularizer
 
     def loss_fn(params, key, x, y):
         sim = simulate(params, x.astype(jnp.float32), cfg, method, key)
         ce = max_over_time_cross_entropy(sim.output, y)
-        reg = sum(upper_bound_regularizer(s, reg_bound, reg_strength) for s in sim.spikes)
+        reg = sum(reg_fn(s, reg_bound, reg_strength) for s in sim.spikes)
         acc = accuracy_max_over_time(sim.output, y)
         return ce + reg, {"cross_entropy": ce, "regularizer": reg, "train_acc": acc}
 
@@ -280,7 +342,7 @@ def train_classifier(
     ``train_acc`` is the accuracy on the training minibatches during the epoch, in the
     training mode (the usual running training accuracy). Inputs may be uint8 (SHD: saves
     memory); batches are cast to float32. Validation runs in chunks of ``eval_chunk``."""
-    method = sigmoid_method(method_name)
+    method = classifier_method(method_name, run)
     x_tr, y_tr = jnp.asarray(train[0]), jnp.asarray(train[1], jnp.int32)  # uint8 inputs stay
     x_va, y_va = jnp.asarray(valid[0]), jnp.asarray(valid[1], jnp.int32)  # uint8 (memory)
     if x_tr.ndim != 3 or x_va.shape[1:] != x_tr.shape[1:] or len(y_tr) != len(x_tr):
@@ -307,9 +369,15 @@ def train_classifier(
     _check_folder(out_dir, resume, force, tcfg, info)
     n_classes = n_classes or int(max(int(y_tr.max()), int(y_va.max())) + 1)
     cfg = classifier_network(run, x_tr.shape[2], n_classes)
-    params0 = init_params(jax.random.key(run.seed), cfg, nu=run.nu_in)
+    params0 = init_params(
+        jax.random.key(run.seed),
+        cfg,
+        nu=run.nu_in,
+        sigma_u=run.sigma_u_for(method_name),
+        recurrent_fraction=run.recurrent_fraction,
+    )
 
-    loss_fn = _classifier_loss(cfg, method, run.reg_bound, run.reg_strength)
+    loss_fn = _classifier_loss(cfg, method, run.reg_bound, run.reg_strength, run.reg_kind)
     evaluate = lambda params, key: _chunked_accuracies(params, x_va, y_va, cfg, key, eval_chunk)
 
     return fit(
@@ -324,6 +392,29 @@ def train_classifier(
         progress=progress,
         run_info=info,
     )
+
+
+def evaluate_classifier(
+    params: Any,
+    data: tuple[ArrayLike, ArrayLike],
+    run: ClassifierRun,
+    n_classes: int,
+    *,
+    prefix: str = "test",
+    seed: int = 0,
+    chunk: int = 512,
+) -> dict:
+    """Accuracy, max-over-time cross-entropy and hidden rate of a trained classifier on
+    ``data`` = (x [B, T, n_in], labels [B]) in BOTH modes: ``det_{prefix}_acc`` with the
+    deterministic network, ``stoch_{prefix}_acc`` with the stochastic one (spikes from
+    ``key(seed)``), whatever mode the network was trained in (Gygax & Zenke 2025, Fig. 7:
+    test accuracy with the training activation and with the other one swapped in)."""
+    x, y = jnp.asarray(data[0]), jnp.asarray(data[1], jnp.int32)
+    if x.ndim != 3 or len(y) != len(x) or len(y) == 0:
+        raise ValueError(f"data must be (x [B, T, N], labels [B]) with B >= 1, got {x.shape}, {y.shape}")
+    cfg = classifier_network(run, x.shape[2], n_classes)
+    out = _chunked_accuracies(params, x, y, cfg, jax.random.key(seed), chunk, prefix)
+    return {k: float(v) for k, v in out.items()}
 
 
 def spike_train_preset(profile: str = "quick", **overrides) -> SpikeTrainRun:
@@ -347,19 +438,59 @@ def spike_train_preset(profile: str = "quick", **overrides) -> SpikeTrainRun:
     return SpikeTrainRun(**{**_preset(presets, profile), **overrides})
 
 
+#: the paper's classification training (Gygax & Zenke 2025; their published configuration):
+#: SMORMS3, lr 0.01, batch 400, 200 epochs, tau_mem 20 ms, tau_syn 10 ms, dt 2 ms, population
+#: upper-bound regulariser 0.1 relu(c - 7)^2 per hidden layer, fluctuation-driven init with
+#: 90 % feedforward share and target sigma_U 1 (deterministic) / 1.3 (stochastic), SuperSpike
+#: surrogate beta 10 for the deterministic network
+PAPER_TRAINING = dict(
+    epochs=200,
+    batch_size=400,
+    learning_rate=0.01,
+    optimizer="smorms3",
+    reg_kind="population",
+    reg_bound=7.0,
+    reg_strength=0.1,
+    sigma_u=1.0,
+    sigma_u_stochastic=1.3,
+    recurrent_fraction=0.1,
+    tau_mem=20e-3,
+    tau_syn=10e-3,
+    dt=2e-3,
+    surrogate="superspike",
+)
+
+
 def randman_preset(profile: str = "quick", **overrides: Any) -> tuple[RandmanConfig, ClassifierRun]:
     """(RandmanConfig, ClassifierRun): ``quick`` 4 classes x 100 samples, 30 units, 40 steps,
     48 hidden, 40 epochs; ``full`` 10 classes x 500 samples, 50 units, 100 steps, manifold
-    dimension 3 (dimension 1 at this size is solved in ~5 epochs), 128 hidden, 60 epochs."""
+    dimension 3 (dimension 1 at this size is solved in ~5 epochs), 128 hidden, 60 epochs;
+    ``paper`` the published experiment: 15 classes x 1000 samples, 20 units, manifold
+    dimension 1, alpha 0.5, one spike per unit in the first 50 of 100 bins of 2 ms (split
+    0.8 / 0.1 / 0.1), three conv1d LIF layers of 32 / 64 / 128 filters, kernels 11 / 5 / 5,
+    stride 1, no recurrence (32 x 10, 64 x 6, 128 x 2 neurons), input rate 5 Hz, and
+    :data:`PAPER_TRAINING`."""
     from analysis.training.tasks import RandmanConfig
 
     data = {
         "quick": RandmanConfig(n_classes=4, n_units=30, n_steps=40, n_samples=100),
         "full": RandmanConfig(n_classes=10, n_units=50, n_steps=100, dim=3, n_samples=500),
+        "paper": RandmanConfig(
+            n_classes=15, n_units=20, n_steps=100, dim=1, alpha=0.5, n_spikes=1, n_samples=1000, step_frac=0.5
+        ),
     }
     runs = {
         "quick": dict(hidden=(48,), epochs=40, batch_size=32, learning_rate=5e-3),
         "full": dict(hidden=(128,), epochs=60, batch_size=64, learning_rate=2e-3),
+        "paper": dict(
+            PAPER_TRAINING,
+            hidden=(32, 64, 128),
+            connectivity="conv1d",
+            kernel_size=(11, 5, 5),
+            stride=1,
+            recurrent=False,
+            nu_in=5.0,
+        ),
     }
     _preset(runs, profile)
     return data[profile], ClassifierRun(**{**runs[profile], **overrides})
@@ -367,10 +498,28 @@ def randman_preset(profile: str = "quick", **overrides: Any) -> tuple[RandmanCon
 
 def shd_preset(profile: str = "quick", **overrides: Any) -> tuple[int, int, ClassifierRun]:
     """(max train samples, max test samples, ClassifierRun) for SHD: ``quick`` uses 512 /
-    256 samples and 5 epochs; ``full`` all samples, a recurrent 128-unit layer, 40 epochs."""
+    256 samples and 5 epochs; ``full`` all samples, a recurrent 128-unit layer, 40 epochs;
+    ``paper`` the published experiment: 700 channels, 0.7 s in 2 ms bins, three conv1d LIF
+    layers (16 filters kernel 21 stride 10, 32 kernel 7 stride 3, 64 kernel 7 stride 3;
+    16 x 68, 32 x 21, 64 x 5 neurons), each with a recurrent stride-1 conv of kernel 5,
+    input rate 15.8 Hz, and :data:`PAPER_TRAINING` (a GPU run)."""
     presets = {
         "quick": (512, 256, dict(hidden=(64,), epochs=5, batch_size=64, nu_in=5.0)),
         "full": (None, None, dict(hidden=(128,), recurrent=True, epochs=40, batch_size=128, nu_in=5.0)),
+        "paper": (
+            None,
+            None,
+            dict(
+                PAPER_TRAINING,
+                hidden=(16, 32, 64),
+                connectivity="conv1d",
+                kernel_size=(21, 7, 7),
+                stride=(10, 3, 3),
+                recurrent=True,
+                recurrent_kernel_size=5,
+                nu_in=15.8,
+            ),
+        ),
     }
     n_tr, n_te, run = _preset(presets, profile)
     return n_tr, n_te, ClassifierRun(**{**run, **overrides})

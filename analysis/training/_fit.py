@@ -115,6 +115,20 @@ def upper_bound_regularizer(spikes: jax.Array, bound: float, strength: float = 1
     return strength * jnp.mean(jax.nn.relu(counts - bound) ** 2)
 
 
+def population_upper_bound_regularizer(spikes: jax.Array, bound: float, strength: float = 1.0) -> jax.Array:
+    """strength * mean_b relu(c_b - bound)^2, c_b = sample b's spike count per neuron averaged
+    over the layer's neurons (the population mean; the form of the paper's experiments).
+
+    ``spikes`` [B, T, N]. Penalises samples whose layer fires more than ``bound`` spikes per
+    neuron on average (Gygax & Zenke 2025, classification experiments).
+    """
+    s = jnp.asarray(spikes)
+    if s.ndim != 3:
+        raise ValueError(f"spikes must be [batch, time, neurons], got shape {s.shape}")
+    c = jnp.sum(s, axis=1).mean(axis=-1)
+    return strength * jnp.mean(jax.nn.relu(c - bound) ** 2)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Loop hyperparameters; ``batch_size`` larger than the data means full batch."""

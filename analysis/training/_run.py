@@ -27,7 +27,7 @@ from analysis.training import _experiments as exp
 from analysis.training._fit import OPTIMIZER_NAMES, check_run_folder
 
 TASKS = ("spike-train", "randman", "shd")
-PROFILES = ("quick", "full")
+PROFILES = ("quick", "full", "paper")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class ExperimentResult:
     history: list
     out_dir: Path | None
     summary_path: Path | None
+    test: dict | None = None
 
     @property
     def final(self) -> dict:
@@ -109,31 +110,51 @@ def run_experiment(
         if val is not None:
             over[key] = val
     kw: dict[str, Any] = dict(out_dir=out_dir, resume=resume, force=force, progress=progress)
+    test_metrics = None
     if task == "spike-train":
         run = exp.spike_train_preset(profile, **over, **({"image": str(image)} if image else {}))
         res = exp.train_spike_train(method, run, **kw)
     else:
-        train, valid, run, extra = _classification_data(task, profile, over, shd_path)
-        res = exp.train_classifier(method, train, valid, run, task_name=task, **kw, **extra)
+        train, valid, test, run, n_classes = _classification_data(task, profile, over, shd_path)
+        res = exp.train_classifier(method, train, valid, run, task_name=task, n_classes=n_classes, **kw)
+        if test is not None:
+            test_metrics = exp.evaluate_classifier(res.params, test, run, n_classes, seed=seed)
     summary = None
     if out_dir is not None:
         final = {"task": task, "method": method, "profile": profile, "final": res.history[-1]}
+        if test_metrics is not None:
+            final["test"] = test_metrics
         summary = write_json(Path(out_dir) / "summary.json", final, seeds=[seed], profile=profile)
-    return ExperimentResult(task, method, profile, seed, res.params, res.history, out_dir, summary)
+    return ExperimentResult(
+        task, method, profile, seed, res.params, res.history, out_dir, summary, test_metrics
+    )
 
 
 def _classification_data(task, profile, over, shd_path):
+    """(train, valid, test or None, run, n_classes). ``paper``: randman split 0.8 / 0.1 / 0.1
+    of one data set; SHD: a random 90 % / 10 % train / validation split of the training
+    file, the test file for testing. Other profiles: randman train / validation from one
+    draw, SHD validated on (a part of) the test file, no separate test set."""
     import jax
     import numpy as np
 
-    from analysis.training.tasks import N_CLASSES, load_shd, train_valid_split
+    from analysis.training.tasks import N_CLASSES, load_shd, randman_splits, train_valid_split
 
+    key = jax.random.key(over["seed"])
     if task == "randman":
         data_cfg, run = exp.randman_preset(profile, **over)
-        train, valid = train_valid_split(jax.random.key(over["seed"]), data_cfg)
-        return train, valid, run, {}
+        if profile == "paper":
+            train, valid, test = randman_splits(key, data_cfg, (0.8, 0.1, 0.1))
+            return train, valid, test, run, data_cfg.n_classes
+        train, valid = train_valid_split(key, data_cfg)
+        return train, valid, None, run, data_cfg.n_classes
     n_tr, n_te, run = exp.shd_preset(profile, **over)
     path = "data/shd" if shd_path is None else shd_path
     train = load_shd(path, "train", max_samples=n_tr, dtype=np.uint8)
-    valid = load_shd(path, "test", max_samples=n_te, dtype=np.uint8)
-    return train, valid, run, {"n_classes": N_CLASSES}
+    test = load_shd(path, "test", max_samples=n_te, dtype=np.uint8)
+    if profile != "paper":
+        return train, test, None, run, N_CLASSES
+    perm = np.asarray(jax.random.permutation(jax.random.fold_in(key, 7), len(train[1])))
+    cut = int(round(0.9 * len(perm)))
+    split = lambda idx: (train[0][np.sort(idx)], train[1][np.sort(idx)])  # noqa: E731
+    return split(perm[:cut]), split(perm[cut:]), test, run, N_CLASSES

@@ -26,9 +26,10 @@ def add_arguments(p) -> None:
     )
     p.add_argument(
         "--profile",
-        choices=("quick", "full"),
+        choices=("quick", "full", "paper"),
         default="quick",
-        help="problem and network size preset (default quick)",
+        help="problem and network size preset (default quick; paper: the published "
+        "randman / SHD experiment, conv LIF layers, 200 epochs: a GPU run)",
     )
     p.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
     p.add_argument("--lr", type=float, default=None, help="override the learning rate")
@@ -74,5 +75,7 @@ def run(args) -> int:
         progress=not args.quiet,
     )
     print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in res.final.items()))
+    if res.test is not None:
+        print("test: " + "  ".join(f"{k}={v:.4g}" for k, v in res.test.items()))
     print(f"wrote {res.out_dir}")
     return 0

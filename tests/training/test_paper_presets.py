@@ -1,0 +1,94 @@
+"""The paper's classification configuration (issue: the experiment as published): presets,
+network geometry, surrogate choice, the population regulariser against a naive loop, the
+data splits of the paper profile, and test evaluation in both modes."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from analysis.training import (
+    ClassifierRun,
+    classifier_method,
+    classifier_network,
+    evaluate_classifier,
+    population_upper_bound_regularizer,
+    randman_preset,
+    shd_preset,
+    train_classifier,
+)
+from analysis.training.tasks import RandmanConfig, train_valid_split
+from tests.helpers import write_shd
+
+
+def test_paper_presets_have_the_published_geometry():
+    data, run = randman_preset("paper")
+    assert (data.n_classes, data.n_units, data.dim, data.alpha, data.n_samples) == (15, 20, 1, 0.5, 1000)
+    assert (data.n_steps, data.step_frac, data.n_terms) == (100, 0.5, 1000)
+    cfg = classifier_network(run, data.n_units, data.n_classes)
+    assert cfg.layer_sizes == (32 * 10, 64 * 6, 128 * 2) and not cfg.recurrent
+    assert (run.optimizer, run.learning_rate, run.batch_size, run.epochs) == ("smorms3", 0.01, 400, 200)
+    assert cfg.lif.dt == 2e-3 and cfg.lif.tau_mem == 20e-3 and cfg.lif.tau_syn == 10e-3
+    assert (run.sigma_u_for("deterministic"), run.sigma_u_for("stochastic"), run.nu_in) == (1.0, 1.3, 5.0)
+    _, _, shd = shd_preset("paper")
+    cfg = classifier_network(shd, 700, 20)
+    assert cfg.layer_sizes == (16 * 68, 32 * 21, 64 * 5) and cfg.recurrent
+    assert cfg.recurrent_kernel_size == (5, 5, 5) and shd.nu_in == 15.8
+
+
+def test_surrogate_choice_applies_to_deterministic_training_only():
+    run = ClassifierRun(surrogate="superspike")
+    det, sto = classifier_method("deterministic", run), classifier_method("stochastic", run)
+    assert det.surrogate is not None and det.surrogate.name == "superspike" and det.surrogate.beta == 10.0
+    assert sto.surrogate is None  # matched sigma'_10
+    assert classifier_method("deterministic", ClassifierRun()).surrogate is None
+    with pytest.raises(ValueError, match="surrogate"):
+        ClassifierRun(surrogate="tanh")
+    with pytest.raises(ValueError, match="reg_kind"):
+        ClassifierRun(reg_kind="l1")
+
+
+def test_population_regulariser_equals_a_naive_loop():
+    s = (jax.random.uniform(jax.random.key(0), (5, 30, 4)) < 0.35).astype(jnp.float32)
+    got = float(population_upper_bound_regularizer(s, 7.0, 0.1))
+    a = np.asarray(s)
+    terms = []
+    for b in range(a.shape[0]):
+        c = sum(a[b, :, n].sum() for n in range(a.shape[2])) / a.shape[2]
+        terms.append(max(c - 7.0, 0.0) ** 2)
+    ref = 0.1 * sum(terms) / len(terms)
+    assert ref > 0 and got == pytest.approx(ref, rel=1e-6)
+
+
+def test_evaluate_classifier_reports_both_modes_on_held_out_data():
+    cfg = RandmanConfig(n_classes=2, n_units=6, n_steps=12, n_samples=8)
+    train, valid = train_valid_split(jax.random.key(0), cfg)
+    run = ClassifierRun(hidden=(3,), connectivity="conv1d", kernel_size=3, epochs=1, batch_size=8)
+    res = train_classifier("deterministic", train, valid, run, progress=False)
+    out = evaluate_classifier(res.params, valid, run, 2, prefix="valid")
+    for k in ("det_valid_acc", "stoch_valid_acc", "det_valid_loss", "stoch_valid_loss"):
+        assert k in out
+    last = res.history[-1]
+    assert out["det_valid_acc"] == pytest.approx(last["det_valid_acc"], abs=1e-6)  # same network, same data
+    assert out["det_valid_loss"] == pytest.approx(last["det_valid_loss"], rel=1e-5)
+    with pytest.raises(ValueError, match="data must be"):
+        evaluate_classifier(res.params, (valid[0][:0], valid[1][:0]), run, 2)
+
+
+def test_paper_profile_splits(tmp_path):
+    pytest.importorskip("h5py")
+    from analysis.training._run import _classification_data
+
+    rng = np.random.default_rng(0)
+    n = 20
+    times = [list(np.sort(rng.random(3) * 0.6)) for _ in range(n)]
+    units = [list(rng.integers(0, 700, 3)) for _ in range(n)]
+    write_shd(tmp_path / "shd_train.h5", times, units, list(rng.integers(0, 20, n)))
+    write_shd(tmp_path / "shd_test.h5", times[:5], units[:5], [1, 2, 3, 4, 5])
+    train, valid, test, run, n_classes = _classification_data("shd", "paper", {"seed": 0}, tmp_path)
+    assert (len(train[1]), len(valid[1]), len(test[1]), n_classes) == (18, 2, 5, 20)
+    rows = {r.tobytes() for r in np.concatenate([train[0], valid[0]])}
+    assert len(rows) == len({r.tobytes() for r in np.asarray(train[0])}) + len(
+        {r.tobytes() for r in np.asarray(valid[0])}
+    )  # disjoint
+    assert run.connectivity == "conv1d" and run.recurrent
