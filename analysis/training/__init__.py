@@ -20,6 +20,7 @@ from analysis.training._experiments import (
     spike_train_preset,
     train_classifier,
     train_spike_train,
+    trial_variability,
 )
 from analysis.training._fit import (
     OPTIMIZER_NAMES,
@@ -48,10 +49,13 @@ from analysis.training._metrics import (
     spike_counts,
     van_rossum_distance,
     van_rossum_loss,
+    windowed_fano_factor,
 )
 from analysis.training._run import TASKS, ExperimentResult, default_run_folder, run_experiment
 
 __all__ = [
+    "windowed_fano_factor",
+    "trial_variability",
     "classifier_method",
     "evaluate_classifier",
     "smorms3",

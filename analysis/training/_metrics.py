@@ -111,6 +111,28 @@ def mean_fano_factor(trials: ArrayLike) -> jax.Array:
     return jnp.nanmean(fano_factor(trials))
 
 
+def windowed_fano_factor(trials: ArrayLike, window: int = 10) -> jax.Array:
+    """Trial-to-trial Fano factor of spike counts in sliding windows, averaged.
+
+    ``trials`` [R, T, N] (R >= 2 repeats of one input): counts c[r, w, n] in the windows
+    [w, w + window) for w = 0 .. T - window (stride 1); F[w, n] = Var_r c / E_r c (unbiased
+    variance); the mean over the (w, n) with E_r c > 0 (NaN if there are none). As in the
+    variability analysis of Gygax & Zenke (2025, classification experiments).
+    """
+    s = jnp.asarray(trials)
+    window = _validate.positive_int(window, "window")
+    if s.ndim != 3 or s.shape[0] < 2:
+        raise ValueError(f"trials must have shape [R >= 2, T, N], got {s.shape}")
+    if s.shape[1] < window:
+        raise ValueError(f"window {window} is longer than the {s.shape[1]} time bins")
+    cum = jnp.concatenate([jnp.zeros_like(s[:, :1]), jnp.cumsum(s, axis=1)], axis=1)
+    c = cum[:, window:] - cum[:, :-window]  # [R, T - window + 1, N]
+    mean = c.mean(axis=0)
+    var = c.var(axis=0, ddof=1)
+    f = jnp.where(mean > 0, var / jnp.where(mean > 0, mean, 1.0), jnp.nan)
+    return jnp.nanmean(f)
+
+
 def interspike_intervals(train: npt.ArrayLike) -> np.ndarray:
     """ISIs (in bins) of one spike train [T] of 0/1 values, as a NumPy array."""
     t = np.flatnonzero(np.asarray(train) > 0)

@@ -60,7 +60,8 @@ CASES = [
     (
         "train-unknown-profile",
         ["train", "randman", "--profile", "huge"],
-        r"invalid choice: 'huge' \(choose from '?quick'?, '?full'?, '?paper'?\) \(see sgtheory train --help\)",
+        r"invalid choice: 'huge' \(choose from '?quick'?, '?full'?, '?paper'?\) "
+        r"\(see sgtheory train --help\)",
     ),
     # --- train: numbers ---
     (
@@ -326,7 +327,11 @@ CASES = [
         r"--json: cannot create",
     ),
     # --- bench ---
-    ("bench-unknown", ["bench", "gpu"], r"unknown benchmark\(s\) gpu; available: cfsub, exact, fields, snn, spikes"),
+    (
+        "bench-unknown",
+        ["bench", "gpu"],
+        r"unknown benchmark\(s\) gpu; available: cfsub, exact, fields, snn, spikes",
+    ),
     ("bench-twice", ["bench", "spikes", "spikes"], r"benchmark spikes named twice"),
     ("bench-unknown-profile", ["bench", "--profile", "x"], r"invalid choice: 'x'"),
     ("bench-json-folder", ["bench", "spikes", "--json", "{dir}"], r"--json: .*empty is a folder"),

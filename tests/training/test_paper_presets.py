@@ -92,3 +92,37 @@ def test_paper_profile_splits(tmp_path):
         {r.tobytes() for r in np.asarray(valid[0])}
     )  # disjoint
     assert run.connectivity == "conv1d" and run.recurrent
+
+
+def test_windowed_fano_factor_equals_naive_loops():
+    from analysis.training import windowed_fano_factor
+
+    s = np.asarray(jax.random.uniform(jax.random.key(1), (6, 25, 3)) < 0.3, np.float32)
+    s[:, :, 2] = 0.0  # a silent neuron is left out
+    got = float(windowed_fano_factor(s, 10))
+    vals = []
+    for w in range(25 - 10 + 1):
+        for n in range(3):
+            c = s[:, w : w + 10, n].sum(axis=1)
+            if c.mean() > 0:
+                vals.append(c.var(ddof=1) / c.mean())
+    assert len(vals) == 32 and got == pytest.approx(np.mean(vals), rel=1e-5)
+    with pytest.raises(ValueError, match="R >= 2"):
+        windowed_fano_factor(s[:1], 10)
+    with pytest.raises(ValueError, match="longer"):
+        windowed_fano_factor(s, 30)
+
+
+def test_trial_variability_of_deterministic_and_stochastic_networks():
+    from analysis.training import trial_variability
+
+    cfg = RandmanConfig(n_classes=2, n_units=6, n_steps=20, n_samples=8)
+    train, valid = train_valid_split(jax.random.key(0), cfg)
+    run = ClassifierRun(hidden=(8, 6), epochs=1, batch_size=8, nu_in=40.0)
+    params = train_classifier("stochastic", train, valid, run, progress=False).params
+    det = trial_variability(params, valid[0][0], run, 2, "deterministic", jax.random.key(2), n_trials=50)
+    sto = trial_variability(params, valid[0][0], run, 2, "stochastic", jax.random.key(2), n_trials=50)
+    assert len(det["fano"]) == 2 and det["rasters"].shape == (50, 20, 5)
+    # identical trials: zero variance wherever a neuron fires; stochastic trials vary
+    assert all(f == 0.0 or np.isnan(f) for f in det["fano"])
+    assert any(f > 0.05 for f in sto["fano"]) and max(sto["rate_hz"]) > 0
