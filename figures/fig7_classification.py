@@ -1,11 +1,13 @@
-"""Figure 7: classification with deterministic and stochastic SG (Gygax & Zenke 2025).
+"""Figure 7: classification with deterministic and stochastic SG (Gygax & Zenke 2025, Fig. 7).
 
-Left: randman accuracy vs epoch (running training accuracy and validation accuracy, each
-network in its own mode), mean over seeds with the min-max spread shaded. Middle: final
-validation accuracy in both test modes (a stochastically trained network tested
-deterministically and vice versa). Right: rasters of hidden neurons of the trained
-networks across repeated trials of one input (stochastic: varies; deterministic: every
-trial identical). Computation: :mod:`analysis.training`.
+randman as Zenke & Vogels (2021) define it, split 0.8 / 0.1 / 0.1 (``randman_preset``).
+A: accuracy vs epoch, training (running, dashed) and validation (solid), each network in
+its own mode, mean +- SD over seeds, chance level dotted. B: test accuracy with the
+training activation and with the other one swapped in (bars: mean over seeds, error bars:
+SD, dots: seeds). C: trial-to-trial Fano factor per hidden layer (spike counts in sliding
+10-step windows, one test sample repeated). D, E: rasters of the most active neurons of the
+second hidden layer across the repeated trials (stochastic network: varies; deterministic:
+identical). Computation: :mod:`analysis.training`.
 """
 
 from __future__ import annotations
@@ -18,101 +20,130 @@ import numpy as np
 from figures._style import figure, save
 
 METHODS = (("deterministic", "det", "C0"), ("stochastic", "stoch", "C3"))
-SEEDS = {"quick": (0, 1), "full": (0, 1, 2)}
-N_TRIALS = 20
-
-
-def _trial_rasters(params, x, run, n_classes, name, neurons):
-    import jax
-
-    from analysis.training import classifier_network, repeated_trials, sigmoid_method
-
-    cfg = classifier_network(run, x.shape[-1], n_classes)
-    sim = repeated_trials(params, x[None], cfg, sigmoid_method(name), jax.random.key(7), N_TRIALS)
-    return np.asarray(sim.spikes[0][:, 0][:, :, neurons]).transpose(2, 0, 1)  # [neuron, trial, T]
-
-
-def _most_active(params, x, run, n_classes, k=3):
-    import jax
-
-    from analysis.snn import simulate
-    from analysis.training import classifier_network, sigmoid_method
-
-    cfg = classifier_network(run, x.shape[-1], n_classes)
-    s = simulate(params, x[None], cfg, sigmoid_method("deterministic"), jax.random.key(0)).spikes[0]
-    return [int(i) for i in np.argsort(-np.asarray(s[0].sum(0)), kind="stable")[:k]]
+SEEDS = {"quick": (0, 1, 2), "full": (0, 1, 2, 3, 4)}
+N_TRIALS = {"quick": 100, "full": 400}
 
 
 def _compute(profile: str) -> dict:
     import jax
 
-    from analysis.training import randman_preset, train_classifier
-    from analysis.training.tasks import train_valid_split
+    from analysis.training import evaluate_classifier, randman_preset, train_classifier, trial_variability
+    from analysis.training.tasks import randman_splits
 
     data_cfg, run0 = randman_preset(profile)
-    train, valid = train_valid_split(jax.random.key(0), data_cfg)
-    out = {"profile": profile, "seeds": SEEDS[profile], "history": {}, "rasters": {}}
+    n_classes = data_cfg.n_classes
+    train, valid, test = randman_splits(jax.random.key(0), data_cfg, (0.8, 0.1, 0.1))
+    out: dict = {
+        "profile": profile,
+        "seeds": SEEDS[profile],
+        "chance": 1.0 / n_classes,
+        "dt_ms": run0.dt * 1e3,
+        "n_test": len(test[1]),
+        "history": {},
+        "test": {},
+        "variability": {},
+    }
     for name, tag, _ in METHODS:
-        hists = []
+        hists, tests = [], []
         for seed in SEEDS[profile]:
+            run = replace(run0, seed=seed)
             res = train_classifier(
-                name, train, valid, replace(run0, seed=seed), progress=False, task_name="randman"
+                name, train, valid, run, progress=False, task_name="randman", n_classes=n_classes
             )
             hists.append(res.history)
+            tests.append(evaluate_classifier(res.params, test, run, n_classes, seed=seed))
         out["history"][tag] = hists
-        x0 = valid[0][0]
-        neurons = _most_active(res.params, x0, run0, data_cfg.n_classes)
-        out["rasters"][tag] = {
-            "neurons": neurons,
-            "trials": _trial_rasters(res.params, x0, run0, data_cfg.n_classes, name, neurons),
-        }
+        out["test"][tag] = tests
+        var = trial_variability(
+            res.params, test[0][0], run0, n_classes, name, jax.random.key(7), n_trials=N_TRIALS[profile]
+        )
+        var["rasters"] = np.asarray(var["rasters"]).transpose(2, 0, 1)  # [neuron, trial, T]
+        out["variability"][tag] = var
     return out
 
 
 def _band(ax, hists, key, color, label, ls="-"):
     y = np.array([[h[key] for h in hist] for hist in hists])
     ep = np.arange(1, y.shape[1] + 1)
-    ax.plot(ep, y.mean(0), color=color, ls=ls, lw=1, label=label)
-    ax.fill_between(ep, y.min(0), y.max(0), color=color, alpha=0.2, lw=0)
+    m, sd = y.mean(0), y.std(0, ddof=1) if len(y) > 1 else np.zeros(y.shape[1])
+    ax.plot(ep, m, color=color, ls=ls, lw=1, label=label)
+    ax.fill_between(ep, m - sd, m + sd, color=color, alpha=0.2, lw=0)
+
+
+def _letter(ax, s):
+    ax.text(-0.02, 1.04, s, transform=ax.transAxes, fontweight="bold", fontsize=11, ha="right", va="bottom")
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     data = _compute(profile)
-    fig, axes = figure(1, 5, size=(11.5, 2.8), gridspec_kw={"width_ratios": [2.2, 1.2, 1, 1, 1]})
+    fig, axes = figure(1, 5, size=(13.0, 2.9), gridspec_kw={"width_ratios": [2.0, 1.3, 1.0, 1.1, 1.1]})
+    ax = axes[0]
     for name, tag, color in METHODS:
-        _band(axes[0], data["history"][tag], "train_acc", color, f"{name} train", ls=":")
-        _band(axes[0], data["history"][tag], f"{tag}_valid_acc", color, f"{name} valid")
-    axes[0].set(xlabel="epoch", ylabel="accuracy", title=f"randman, {len(data['seeds'])} seeds")
-    axes[0].legend(frameon=False, loc="lower right")
-    _cross_mode(axes[1], data["history"])
-    panels = (("stoch", 0), ("stoch", 1), ("det", 0))
-    for ax, (tag, i) in zip(axes[2:], panels, strict=True):
-        r = data["rasters"][tag]
-        n_tr, n_t = r["trials"][i].shape
-        ax.imshow(
-            r["trials"][i],
-            aspect="auto",
-            cmap="Greys",
-            interpolation="nearest",
-            vmin=0,
-            vmax=1,
-            extent=(0, n_t, n_tr + 0.5, 0.5),
-        )
-        ax.set(
-            xlabel="time (ms)",
-            ylabel="trial",
-            yticks=[1, n_tr // 2, n_tr],
-            title=f"{'stoch.' if tag == 'stoch' else 'det.'} net, neuron {r['neurons'][i]}",
-        )
+        _band(ax, data["history"][tag], "train_acc", color, f"{name}, train", ls="--")
+        _band(ax, data["history"][tag], f"{tag}_valid_acc", color, f"{name}, validation")
+    ax.axhline(data["chance"], color="0.5", ls=":", lw=1, label="chance")
+    ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title=f"randman, {len(data['seeds'])} seeds")
+    ax.legend(frameon=False, loc="lower right", fontsize=6)
+    _test_bars(axes[1], data)
+    _fano_bars(axes[2], data)
+    for ax, (name, tag, _) in zip(axes[3:], METHODS[::-1], strict=True):
+        _rasters(ax, data["variability"][tag], data["dt_ms"], name)
+    for ax, s in zip(axes, "ABCDE", strict=True):
+        _letter(ax, s)
     return save(fig, out_dir, "fig7_classification", data, profile=profile, seeds=list(SEEDS[profile]))
 
 
-def _cross_mode(ax, hist):
-    """Final validation accuracy (mean over seeds) by training method x test mode."""
+def _rasters(ax, var, dt_ms, name, k=3, trials=30):
+    """The first ``trials`` trials of the ``k`` most active second-layer neurons, stacked."""
+    r = np.asarray(var["rasters"])[:k, :trials]  # [k, trials, T]
+    n_t = r.shape[-1]
+    ax.imshow(
+        r.reshape(-1, n_t),
+        aspect="auto",
+        cmap="Greys",
+        interpolation="nearest",
+        vmin=0,
+        vmax=1,
+        extent=(0, n_t * dt_ms, len(r) * trials, 0),
+    )
+    for i in range(1, len(r)):
+        ax.axhline(i * trials, color="C1", lw=0.8)
+    ticks = [(i + 0.5) * trials for i in range(len(r))]
+    ax.set_yticks(ticks, [f"n{j}" for j in var["raster_neurons"][: len(r)]])
+    ax.set(xlabel="time (ms)", ylabel=f"neuron ({trials} trials each)")
+    ax.set_title(f"{name[:5]}. net, hidden layer 2")
+
+
+def _test_bars(ax, data):
+    """Test accuracy by training method x test mode: mean over seeds, SD bars, seed dots."""
     width = 0.35
     for j, (test, color) in enumerate((("det", "C0"), ("stoch", "C3"))):
-        vals = [np.mean([h[-1][f"{test}_valid_acc"] for h in hist[tag]]) for _, tag, _ in METHODS]
-        ax.bar(np.arange(2) + (j - 0.5) * width, vals, width, color=color, alpha=0.8, label=f"tested {test}.")
+        for i, (_, tag, _) in enumerate(METHODS):
+            vals = np.array([t[f"{test}_test_acc"] for t in data["test"][tag]])
+            x = i + (j - 0.5) * width
+            ax.bar(x, vals.mean(), width, color=color, alpha=0.7, label=f"tested {test}." if i == 0 else None)
+            ax.errorbar(x, vals.mean(), yerr=vals.std(ddof=1), color="k", lw=0.8, capsize=2)
+            ax.plot(np.full(len(vals), x), vals, "k.", ms=2)
+    ax.axhline(data["chance"], color="0.5", ls=":", lw=1)
     ax.set_xticks(range(2), ["trained det.", "trained stoch."])
-    ax.set(ylim=(0, 1.3), yticks=np.linspace(0, 1, 6), title="final valid accuracy")
+    ax.set(
+        ylim=(0, 1.25),
+        yticks=np.linspace(0, 1, 6),
+        ylabel="test accuracy",
+        title=f"test (n = {data['n_test']})",
+    )
     ax.legend(frameon=False, loc="upper center", ncol=2, fontsize=6)
+
+
+def _fano_bars(ax, data):
+    """Trial-to-trial Fano factor per hidden layer, each network in its own mode."""
+    width = 0.35
+    for j, (name, tag, color) in enumerate(METHODS):
+        f = np.nan_to_num(np.asarray(data["variability"][tag]["fano"], float))
+        x = np.arange(len(f)) + (j - 0.5) * width
+        bars = ax.bar(x, f, width, color=color, alpha=0.8, label=name[:5] + ".")
+        ax.bar_label(bars, fmt="%.2f", fontsize=6)
+    n = len(data["variability"]["det"]["fano"])
+    ax.set_xticks(range(n), [f"layer {k + 1}" for k in range(n)])
+    ax.set(ylabel="Fano factor (10-step windows)", title="trial-to-trial variability")
+    ax.legend(frameon=False, fontsize=6)

@@ -1,58 +1,88 @@
-"""Claim: on randman, deterministic and stochastic SG networks both reach high accuracy,
-the stochastic one within a few points of the deterministic one.
+"""Claim: on randman, stochastic SG networks classify about as well as deterministic ones,
+in a setting where neither is at the ceiling.
 
-THEORY.md sec. 6; Gygax & Zenke 2025, Fig. 7 (there on SHD and randman). One hidden LIF
-layer, leaky-integrator readout, max-over-time cross-entropy, upper-bound activity
-regulariser, Adam. The validation set holds fresh samples of the same manifolds. Reference:
-chance level 1 / n_classes and the deterministic network's accuracy. Criteria: each
-network's validation accuracy in its own mode >= MIN_ACC; |det - stoch| <= MAX_GAP. With
-100 validation samples one sample is one point, so MAX_GAP = 0.05 allows ~2 binomial SE
-of evaluation noise at accuracy ~0.95; both numbers are reported whatever they are.
+THEORY.md sec. 6; Gygax & Zenke 2025, Fig. 7. The data set is randman as Zenke & Vogels
+(2021) define it, split 0.8 / 0.1 / 0.1; two LIF layers, leaky-integrator readout,
+max-over-time cross-entropy, upper-bound activity regulariser (``randman_preset``). Each
+method is trained with N_SEEDS seeds; each network is tested on the held-out test set in
+its own mode (and, reported, in the other one).
+
+Criteria, fixed before the runs: (1) no ceiling and learning: chance + 0.3 <= mean test
+accuracy <= 0.97 for both methods; (2) comparable: |mean_det - mean_stoch| <= MARGIN =
+0.05. Reference: chance 1 / n_classes and the deterministic networks. The false-failure
+rate of (2) if the two methods are in truth equally accurate is 2 (1 - Phi(MARGIN / SE)),
+SE = sqrt(sd_det^2 / n + sd_stoch^2 / n) from the seed-to-seed SDs measured here (which
+include the binomial noise of the test set); it is reported with the result. Quick profile
+(measured: det 0.878 +- 0.009, stoch 0.850 +- 0.015 over 4 seeds, gap 0.028): about 1e-8;
+the SDs from 4 seeds are themselves uncertain, and with SDs twice as large the rate would
+be 0.5 %.
 """
 
 from __future__ import annotations
 
+import math
+
 from proofs_numeric._registry import register, result
 
 NAME = "snn_randman_accuracy"
-MIN_ACC = 0.85
-MAX_GAP = 0.05
+N_SEEDS = 4
+MARGIN = 0.05
+CEILING = 0.97
+ABOVE_CHANCE = 0.3
 
 
 @register(
     NAME,
-    "On randman, deterministic and stochastic SG networks both reach high "
-    "validation accuracy, the stochastic one within a few points of the "
-    "deterministic one.",
+    "On randman (Zenke & Vogels 2021) stochastic and deterministic SG networks reach test "
+    "accuracies within 0.05 of each other, both clearly above chance and below the ceiling.",
 )
 def check(profile: str = "quick"):
-    import jax
+    from dataclasses import replace
 
-    from analysis.training import randman_preset, train_classifier
-    from analysis.training.tasks import train_valid_split
+    import jax
+    import numpy as np
+
+    from analysis.training import evaluate_classifier, randman_preset, train_classifier
+    from analysis.training.tasks import randman_splits
 
     data_cfg, run = randman_preset(profile)
-    train, valid = train_valid_split(jax.random.key(0), data_cfg)
-    acc, cross, curves = {}, {}, {}
+    train, valid, test = randman_splits(jax.random.key(0), data_cfg, (0.8, 0.1, 0.1))
+    n_classes = data_cfg.n_classes
+    acc: dict = {"deterministic": [], "stochastic": []}
+    cross: dict = {"deterministic": [], "stochastic": []}
     for method, tag, other in (("deterministic", "det", "stoch"), ("stochastic", "stoch", "det")):
-        hist = train_classifier(method, train, valid, run, progress=False).history
-        acc[method] = hist[-1][f"{tag}_valid_acc"]
-        cross[method] = hist[-1][f"{other}_valid_acc"]
-        curves[method] = [h[f"{tag}_valid_acc"] for h in hist]
-    gap = acc["deterministic"] - acc["stochastic"]
-    passed = min(acc.values()) >= MIN_ACC and abs(gap) <= MAX_GAP
+        for seed in range(N_SEEDS):
+            r = replace(run, seed=seed)
+            params = train_classifier(method, train, valid, r, progress=False, n_classes=n_classes).params
+            ev = evaluate_classifier(params, test, r, n_classes, seed=seed)
+            acc[method].append(ev[f"{tag}_test_acc"])
+            cross[method].append(ev[f"{other}_test_acc"])
+    mean = {m: float(np.mean(v)) for m, v in acc.items()}
+    sd = {m: float(np.std(v, ddof=1)) for m, v in acc.items()}
+    gap = mean["deterministic"] - mean["stochastic"]
+    se = math.sqrt(sum(s**2 for s in sd.values()) / N_SEEDS)
+    false_failure = math.erfc(MARGIN / (se * math.sqrt(2))) if se > 0 else 0.0
+    chance = 1.0 / n_classes
+    in_range = all(chance + ABOVE_CHANCE <= m <= CEILING for m in mean.values())
+    passed = in_range and abs(gap) <= MARGIN
     return result(
         NAME,
-        {"det_valid_acc": acc["deterministic"], "stoch_valid_acc": acc["stochastic"], "gap": gap},
-        {"chance": 1.0 / data_cfg.n_classes, "min_acc": MIN_ACC},
-        MAX_GAP,
+        {"det_test_acc": mean["deterministic"], "stoch_test_acc": mean["stochastic"], "gap": gap},
+        {"chance": chance, "ceiling": CEILING},
+        MARGIN,
         passed,
         profile=profile,
-        criterion="both >= 0.85 and |det - stoch| <= 0.05",
-        cross_mode_valid_acc={
-            "det_trained_tested_stoch": cross["deterministic"],
-            "stoch_trained_tested_det": cross["stochastic"],
+        criterion=(
+            f"chance + {ABOVE_CHANCE} <= mean test acc <= {CEILING} for both, "
+            f"|det - stoch| <= {MARGIN} (mean over {N_SEEDS} seeds)"
+        ),
+        test_acc_per_seed={k: [float(a) for a in v] for k, v in acc.items()},
+        test_acc_sd=sd,
+        cross_mode_test_acc={
+            "det_trained_tested_stoch": float(np.mean(cross["deterministic"])),
+            "stoch_trained_tested_det": float(np.mean(cross["stochastic"])),
         },
-        valid_acc_curves=curves,
-        n_valid=len(valid[1]),
+        gap_se=se,
+        false_failure_rate_of_comparison=false_failure,
+        n_test=len(test[1]),
     )

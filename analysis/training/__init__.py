@@ -20,6 +20,7 @@ from analysis.training._experiments import (
     spike_train_preset,
     train_classifier,
     train_spike_train,
+    training_step_memory,
     trial_variability,
 )
 from analysis.training._fit import (
@@ -56,6 +57,7 @@ from analysis.training._run import TASKS, ExperimentResult, default_run_folder, 
 __all__ = [
     "windowed_fano_factor",
     "trial_variability",
+    "training_step_memory",
     "classifier_method",
     "evaluate_classifier",
     "smorms3",

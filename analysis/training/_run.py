@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jax
+import numpy as np
+
 from analysis import _validate
 from analysis.runtime import write_json
 from analysis.snn import METHOD_NAMES
@@ -28,6 +31,8 @@ from analysis.training._fit import OPTIMIZER_NAMES, check_run_folder
 
 TASKS = ("spike-train", "randman", "shd")
 PROFILES = ("quick", "full", "paper")
+#: repeats of one held-out sample for the trial-to-trial variability of a trained classifier
+N_VARIABILITY_TRIALS = 400
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class ExperimentResult:
     out_dir: Path | None
     summary_path: Path | None
     test: dict | None = None
+    variability: dict | None = None
 
     @property
     def final(self) -> dict:
@@ -110,7 +116,7 @@ def run_experiment(
         if val is not None:
             over[key] = val
     kw: dict[str, Any] = dict(out_dir=out_dir, resume=resume, force=force, progress=progress)
-    test_metrics = None
+    test_metrics = variability = None
     if task == "spike-train":
         run = exp.spike_train_preset(profile, **over, **({"image": str(image)} if image else {}))
         res = exp.train_spike_train(method, run, **kw)
@@ -119,35 +125,46 @@ def run_experiment(
         res = exp.train_classifier(method, train, valid, run, task_name=task, n_classes=n_classes, **kw)
         if test is not None:
             test_metrics = exp.evaluate_classifier(res.params, test, run, n_classes, seed=seed)
+        held_out = test if test is not None else valid
+        variability = exp.trial_variability(
+            res.params,
+            held_out[0][0],
+            run,
+            n_classes,
+            method,
+            jax.random.fold_in(jax.random.key(seed), 400),
+            n_trials=N_VARIABILITY_TRIALS,
+            raster_layer=min(1, len(run.hidden) - 1),
+        )
     summary = None
     if out_dir is not None:
         final = {"task": task, "method": method, "profile": profile, "final": res.history[-1]}
         if test_metrics is not None:
             final["test"] = test_metrics
+        if variability is not None:
+            final["variability"] = {k: v for k, v in variability.items() if k != "rasters"}
+            np.savez_compressed(Path(out_dir) / "variability.npz", rasters=np.asarray(variability["rasters"]))
         summary = write_json(Path(out_dir) / "summary.json", final, seeds=[seed], profile=profile)
     return ExperimentResult(
-        task, method, profile, seed, res.params, res.history, out_dir, summary, test_metrics
+        task, method, profile, seed, res.params, res.history, out_dir, summary, test_metrics, variability
     )
 
 
 def _classification_data(task, profile, over, shd_path):
-    """(train, valid, test or None, run, n_classes). ``paper``: randman split 0.8 / 0.1 / 0.1
-    of one data set; SHD: a random 90 % / 10 % train / validation split of the training
-    file, the test file for testing. Other profiles: randman train / validation from one
-    draw, SHD validated on (a part of) the test file, no separate test set."""
+    """(train, valid, test or None, run, n_classes). randman: a random 0.8 / 0.1 / 0.1 split
+    of one data set (every profile). SHD ``paper``: a random 90 % / 10 % train /
+    validation split of the training file, the test file for testing; other SHD profiles
+    validate on (a part of) the test file, without a separate test set."""
     import jax
     import numpy as np
 
-    from analysis.training.tasks import N_CLASSES, load_shd, randman_splits, train_valid_split
+    from analysis.training.tasks import N_CLASSES, load_shd, randman_splits
 
     key = jax.random.key(over["seed"])
     if task == "randman":
         data_cfg, run = exp.randman_preset(profile, **over)
-        if profile == "paper":
-            train, valid, test = randman_splits(key, data_cfg, (0.8, 0.1, 0.1))
-            return train, valid, test, run, data_cfg.n_classes
-        train, valid = train_valid_split(key, data_cfg)
-        return train, valid, None, run, data_cfg.n_classes
+        train, valid, test = randman_splits(key, data_cfg, (0.8, 0.1, 0.1))
+        return train, valid, test, run, data_cfg.n_classes
     n_tr, n_te, run = exp.shd_preset(profile, **over)
     path = "data/shd" if shd_path is None else shd_path
     train = load_shd(path, "train", max_samples=n_tr, dtype=np.uint8)

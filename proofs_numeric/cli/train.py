@@ -59,6 +59,8 @@ def run(args) -> int:
 
     out = args.out if args.out is not None else training.default_run_folder(args.task, args.method, args.seed)
     check_output_dir(out, "--out")
+    if args.profile == "paper" and args.task == "shd":
+        _print_memory(training, args.method)
     res = training.run_experiment(
         args.task,
         args.method,
@@ -77,5 +79,20 @@ def run(args) -> int:
     print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in res.final.items()))
     if res.test is not None:
         print("test: " + "  ".join(f"{k}={v:.4g}" for k, v in res.test.items()))
+    if res.variability is not None:
+        v = res.variability
+        fano = ", ".join(f"{f:.3g}" for f in v["fano"])
+        rate = ", ".join(f"{r:.3g}" for r in v["rate_hz"])
+        print(f"variability (one held-out sample, 400 trials): Fano per layer {fano}; rates {rate} Hz")
     print(f"wrote {res.out_dir}")
     return 0
+
+
+def _print_memory(training, method: str) -> None:
+    """The SHD paper network's training-step memory at batch 400 (XLA's buffer assignment)."""
+    _, _, run = training.shd_preset("paper")
+    for ck in (False, True):
+        mem = training.training_step_memory(run, method, 700, 349, 20, checkpoint=ck)
+        name = "checkpointed" if ck else "layer-wise"
+        gib = mem["temp_gib"]
+        print(f"memory of one training step ({name} simulator, batch {run.batch_size}): {gib:.2f} GiB")

@@ -126,3 +126,15 @@ def test_trial_variability_of_deterministic_and_stochastic_networks():
     # identical trials: zero variance wherever a neuron fires; stochastic trials vary
     assert all(f == 0.0 or np.isnan(f) for f in det["fano"])
     assert any(f > 0.05 for f in sto["fano"]) and max(sto["rate_hz"]) > 0
+
+
+def test_training_step_memory_of_the_shd_paper_network_fits_16_gib():
+    """XLA's buffer assignment for one training step at batch 400 (compiled, not run)."""
+    from analysis.training import training_step_memory
+
+    _, _, run = shd_preset("paper")
+    lw = training_step_memory(run, "stochastic", 700, 349, 20, input_dtype=jnp.uint8)
+    ck = training_step_memory(run, "stochastic", 700, 349, 20, checkpoint=True, input_dtype=jnp.uint8)
+    assert 0 < ck["temp_gib"] < lw["temp_gib"] and ck["temp_gib"] < 16.0
+    # lower bound for the layer-wise simulator: spikes of the three layers [B, T, N] in float32
+    assert lw["temp_gib"] > 400 * 349 * (1088 + 672 + 320) * 4 / 2**30
