@@ -19,6 +19,8 @@ pytrees like ``params``. With S the K spike variables and P(S) = prod_k p_k^S_k 
   score             grad log P(S) * L(S) + dL/dparams|_S  (REINFORCE; Williams) yes
   coupled_flip      dL/dparams|_S + sum_k grad p_k|_S * (L(S_k<-1) - L(S_k<-0)) yes
                     (stochastic AD, Arya et al. NeurIPS 2022; THEORY.md sec. 4)
+  coupled_flip_sub  dL/dparams|_S + sum_m grad p_{k_m}|_S c_{k_m} / (M q_{k_m})     yes
+                    (M = n_flips flips k_m ~ q i.i.d.; importance sampling)
   disarm            dL/dparams|_S + sum_k grad logit p_k|_S * ghat_k            yes
                     (antithetic pair per draw; Dong, Mnih & Tucker NeurIPS 2020)
   sg                jax.grad under the straight-through source (ds/dp = 1)      no
@@ -31,6 +33,14 @@ pytrees like ``params``. With S the K spike variables and P(S) = prod_k p_k^S_k 
   teacher-forced spike probabilities with cotangent c_k (vmapped re-simulations; K + 2
   program runs per sample). Unbiased because, given everything before k, each of L(S_k<-1),
   L(S_k<-0) is an unbiased sample of E[L | S_k = v] (Gygax & Zenke 2025 sec. 4).
+
+  ``coupled_flip_sub`` replaces the sum over all K flips by M = ``n_flips`` indices drawn
+  i.i.d. (with replacement) from q_k = mix/K + (1 - mix) w_k / sum_j w_j, w_k = p_k (1 - p_k)
+  from the recorded trace, mix = 1/2 (:func:`flip_proposal`): the cotangent
+  sum_m c_{k_m} e_{k_m} / (M q_{k_m}) has mean c given S (q_k > 0), so the estimator stays
+  unbiased; its cost is one traced run, M vmapped coupled re-simulations and one
+  forward + backward for the direct term and the VJP, about M + 2 program evaluations
+  (the program version of ``subsampled_coupled_flip_gradient``).
 
   In ``disarm`` each draw (site, index) is one group: its elements are conditionally
   independent given everything drawn before. Group g re-runs the program from the uniforms
@@ -273,6 +283,48 @@ def _coupled_flip(program, spec, params, inputs, u):
     return jax.vmap(lambda ui: _coupled_flip_one(program, spec, params, inputs, ui))(u)
 
 
+#: mixing weight of the uniform part of the flip proposal of ``coupled_flip_sub``
+FLIP_MIX = 0.5
+#: ``fold_in`` constant that derives the flip-index uniforms of ``coupled_flip_sub`` from the key
+_FLIP_TAG = 0x5F11B
+
+
+def flip_proposal(p: jax.Array, mix: float = FLIP_MIX) -> jax.Array:
+    """q_k = mix/K + (1 - mix) w_k / sum_j w_j with w_k = p_k (1 - p_k) (uniform if all w = 0).
+
+    ``p``: the K spike probabilities (flat). Every q_k >= mix/K > 0, so importance sampling
+    from q is unbiased; w_k = p_k (1 - p_k) is f'(z_k) for the sigmoid (the weight of the
+    Network estimator ``subsampled_coupled_flip_gradient``), and a program only knows p.
+    """
+    w = p * (1.0 - p)
+    total = jnp.sum(w)
+    q = mix / p.shape[-1] + (1.0 - mix) * w / jnp.maximum(total, jnp.finfo(p.dtype).tiny)
+    return jnp.where(total > 0, q, 1.0 / p.shape[-1])
+
+
+def _coupled_flip_sub_one(program, spec, params, inputs, ui, vi):
+    loss, tr = trace_program(program, spec, params, inputs, Bernoulli(spec, u=ui), record=("probs", "spikes"))
+    loss, s = jax.lax.stop_gradient(loss), tr.spikes
+    flat = join_flat(s, spec)
+    K, M = flat.shape[0], vi.shape[0]
+    q = flip_proposal(jax.lax.stop_gradient(join_flat(tr.probs, spec)))
+    idx = jnp.minimum(jnp.searchsorted(jnp.cumsum(q), vi * jnp.sum(q), side="right"), K - 1)
+    value = split_flat(1.0 - flat, spec)
+
+    def flipped(k):
+        mask = split_flat(jnp.arange(K) == k, spec)
+        src = CoupledFlip(spec, u=ui, mask=mask, value=value)
+        return trace_program(program, spec, params, inputs, src, record=())[0]
+
+    c = (2.0 * flat[idx] - 1.0) * (loss - jax.vmap(flipped)(idx))  # L(S_k<-1) - L(S_k<-0), k = k_m
+    cot = jnp.zeros((K,), flat.dtype).at[idx].add(c / (M * q[idx]))
+    return _direct_plus_vjp(program, spec, params, inputs, s, split_flat(jax.lax.stop_gradient(cot), spec))
+
+
+def _coupled_flip_sub(program, spec, params, inputs, u, v):
+    return jax.vmap(lambda ui, vi: _coupled_flip_sub_one(program, spec, params, inputs, ui, vi))(u, v)
+
+
 def _draw_masks(spec) -> tuple[int, dict[str, np.ndarray]]:
     """G (total number of draws) and {site: bool (G, n_draws)}, True where group g is the draw
     (site, index); groups are numbered site by site in declaration (sorted) order."""
@@ -337,9 +389,10 @@ PROGRAM_ESTIMATORS: dict[str, Callable] = {
     "sg": _sg,
     "mean_field": _mean_field,
     "disarm": _disarm,
+    "coupled_flip_sub": _coupled_flip_sub,
 }
 #: estimators whose mean is grad E[L] for every program
-PROGRAM_UNBIASED = ("score", "coupled_flip", "disarm")
+PROGRAM_UNBIASED = ("score", "coupled_flip", "coupled_flip_sub", "disarm")
 
 
 def _check_name(name: Any) -> str:
@@ -348,20 +401,23 @@ def _check_name(name: Any) -> str:
     return name
 
 
-def program_estimator_memory(name: str, sites: Any, params: Any, n: int, itemsize: int = 8) -> int:
+def program_estimator_memory(
+    name: str, sites: Any, params: Any, n: int, itemsize: int = 8, *, n_flips: int = 8
+) -> int:
     """Rough lower estimate (bytes) of the memory of ``program_estimate(name, ..., n)``.
 
     Per run of the program: its recorded trace (uniforms, probabilities and spikes of the K
     spike variables) and a gradient of the P parameters, about 3 K + P numbers; the program's
     own intermediates are not known and come on top. ``coupled_flip`` makes K re-runs per
-    sample, ``disarm`` G (the number of declared draws); everything is vmapped over the n
-    samples at once.
+    sample, ``coupled_flip_sub`` ``n_flips``, ``disarm`` G (the number of declared draws);
+    everything is vmapped over the n samples at once.
     """
     name = _check_name(name)
+    n_flips = _validate.positive_int(n_flips, "n_flips")
     K = n_spike_variables(sites)
     P = sum(int(jnp.size(leaf)) for leaf in jax.tree_util.tree_leaves(params))
     G = sum(shape[0] for _, shape in normalize_sites(sites))
-    runs = 1 + {"coupled_flip": K, "disarm": G}.get(name, 0)
+    runs = 1 + {"coupled_flip": K, "coupled_flip_sub": n_flips, "disarm": G}.get(name, 0)
     return int(itemsize * int(n) * runs * (3 * K + P))
 
 
@@ -374,25 +430,51 @@ def program_estimate(
     inputs: Any,
     n: int,
     *,
+    n_flips: int = 8,
     max_memory_gib: float = _validate.DEFAULT_MAX_MEMORY_GIB,
 ) -> Any:
     """Per-sample estimates of grad E[L] by estimator ``name`` (``PROGRAM_ESTIMATORS``).
 
     Returns a pytree like ``params`` whose leaves have a leading sample axis of length n.
     Sample i uses the uniforms ``draw_site_uniforms(key, sites, n)[site][i]``; estimators
-    called with the same key see the same spikes. Let the caller jit. Refuses (ValueError,
-    with the estimate) when :func:`program_estimator_memory` exceeds ``max_memory_gib``.
+    called with the same key see the same spikes. ``n_flips`` (M, a positive int) is the
+    number of importance-sampled flips per sample of ``coupled_flip_sub`` (ignored by the
+    others); its flip-index uniforms come from ``fold_in(key, _FLIP_TAG)``, so the spike
+    uniforms do not depend on it. Let the caller jit. Refuses (ValueError, with the estimate)
+    when :func:`program_estimator_memory` exceeds ``max_memory_gib``.
     """
     name = _check_name(name)
     n = _validate.positive_int(n, "n")
+    n_flips = _validate.positive_int(n_flips, "n_flips")
     spec = check_program(program, sites, params, inputs)
+    _check_n(name, n)
     _validate.memory_guard(
-        program_estimator_memory(name, sites, params, n),
+        program_estimator_memory(name, sites, params, n, n_flips=n_flips),
         f"estimator {name} with n = {n} samples (K = {n_spike_variables(sites)} spike variables)",
         max_memory_gib,
     )
     u = draw_site_uniforms(key, spec, n, _dtype(params))
-    return PROGRAM_ESTIMATORS[name](program, spec, params, inputs, u)
+    return _run(name, program, spec, params, inputs, u, key, n_flips)
+
+
+def _check_n(name: str, n: int) -> None:
+    if name == "score_loo" and n < 2:
+        raise ValueError(
+            f"score_loo needs n >= 2 samples (leave-one-out baseline over the others), got n = {n}"
+        )
+
+
+def _run(name, program, spec, params, inputs, u, flip_key, n_flips):
+    """Dispatch: ``coupled_flip_sub`` also gets its flip-index uniforms (n, n_flips)."""
+    fn = PROGRAM_ESTIMATORS[name]
+    if name != "coupled_flip_sub":
+        return fn(program, spec, params, inputs, u)
+    if flip_key is None:
+        raise ValueError("coupled_flip_sub needs flip_key (the key of its flip-index uniforms)")
+    n = jax.tree_util.tree_leaves(u)[0].shape[0]
+    dtype = jax.tree_util.tree_leaves(u)[0].dtype
+    v = jax.random.uniform(jax.random.fold_in(flip_key, _FLIP_TAG), (n, n_flips), dtype)
+    return fn(program, spec, params, inputs, u, v)
 
 
 def program_estimate_from_uniforms(
@@ -403,9 +485,18 @@ def program_estimate_from_uniforms(
     inputs: Any,
     u: dict,
     dtype: DTypeLike | None = None,
+    *,
+    n_flips: int = 8,
+    flip_key: jax.Array | None = None,
 ) -> Any:
-    """Like :func:`program_estimate` with the uniforms given: u = {site: (n, n_draws, *shape)}."""
+    """Like :func:`program_estimate` with the uniforms given: u = {site: (n, n_draws, *shape)}.
+
+    ``coupled_flip_sub`` also needs ``flip_key``: its M = ``n_flips`` flip-index uniforms per
+    sample are ``uniform(fold_in(flip_key, _FLIP_TAG), (n, M))`` (with flip_key = key this
+    reproduces :func:`program_estimate`).
+    """
     name = _check_name(name)
+    n_flips = _validate.positive_int(n_flips, "n_flips")
     spec = check_program(program, sites, params, inputs)
     if not isinstance(u, dict) or set(u) != {nm for nm, _ in spec}:
         raise ValueError(f"u must be a dict with one entry per site {[nm for nm, _ in spec]}")
@@ -415,5 +506,6 @@ def program_estimate_from_uniforms(
         if len(sh) != len(shape) + 1 or sh[1:] != shape or (n is not None and sh[0] != n):
             raise ValueError(f"u[{nm!r}] must have shape (n,) + {shape}, got {sh}")
         n = sh[0]
+    _check_n(name, int(n))  # type: ignore[arg-type]  # spec is non-empty
     u = {k: jnp.asarray(v, dtype or _dtype(params)) for k, v in u.items()}
-    return PROGRAM_ESTIMATORS[name](program, spec, params, inputs, u)
+    return _run(name, program, spec, params, inputs, u, flip_key, n_flips)
