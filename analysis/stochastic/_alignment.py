@@ -47,7 +47,7 @@ METHODS = ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched")
 
 #: the program estimators used: the unbiased reference (subsampled coupled flips, about M + 2
 #: runs per sample) and the SG of the stochastic network with the matched surrogate
-REFERENCE = "coupled_flip_sub" if "coupled_flip_sub" in PROGRAM_ESTIMATORS else "coupled_flip"
+REFERENCE = "coupled_flip_sub"
 SG_STOCHASTIC = "sg_stochastic" if "sg_stochastic" in PROGRAM_ESTIMATORS else "sg"
 
 _JACKKNIFE_BATCHES = 10
@@ -60,7 +60,7 @@ class AlignmentConfig:
     Network: ``depth`` hidden LIF layers of ``width`` neurons (dense) or ``channels``
     channels (conv1d: input of length ``width``, kernel ``kernel_size``, stride 1), optional
     ``recurrent`` weights, a ``readout`` (``lif``: spiking, its spikes are spike variables
-    too; ``integrator``) of ``n_out`` units; tau_mem 10 ms, tau_syn 5 ms, dt 1 ms; sigmoid
+    too; ``integrator``) of ``n_out`` units; ``tau_mem``, ``tau_syn`` in seconds, dt 1 ms; sigmoid
     escape noise of steepness ``beta`` (hidden and readout); fluctuation-driven
     initialisation (membrane std ``sigma_u``). Data: ``batch`` samples of ``steps`` bins of
     Bernoulli(``input_rate``) input spikes. Loss: mean over readout units of (mean over batch
@@ -84,25 +84,31 @@ class AlignmentConfig:
     n_out: int = 4
     channels: int = 2
     kernel_size: int = 3
-    batch: int = 1
+    batch: int = 2
     input_rate: float = 0.2
-    sigma_u: float = 1.0
+    sigma_u: float = 2.0
+    tau_mem: float = 10e-3
+    tau_syn: float = 5e-3
     seed: int = 0
 
     def __post_init__(self):
         for name in ("depth", "width", "steps", "n_ref", "n_flips", "n_sg", "chunk", "n_out", "batch"):
             _validate.positive_int(getattr(self, name), name)
         if self.n_ref < 2 * _JACKKNIFE_BATCHES:
-            raise ValueError(f"n_ref must be at least {2 * _JACKKNIFE_BATCHES} (jackknife batches), got {self.n_ref}")
+            raise ValueError(
+                f"n_ref must be at least {2 * _JACKKNIFE_BATCHES} (jackknife batches), got {self.n_ref}"
+            )
         _validate.positive_scalar(self.beta, "beta")
         _validate.positive_scalar(self.beta_mismatch, "beta_mismatch")
         _validate.seed(self.seed)
         if not 0.0 < self.input_rate < 1.0:
-            raise ValueError(f"input_rate must lie in (0, 1) (spike probability per bin), got {self.input_rate}")
+            raise ValueError(
+                f"input_rate must lie in (0, 1) (spike probability per bin), got {self.input_rate}"
+            )
 
     def snn(self) -> SNNConfig:
         """The network as an :class:`analysis.snn.SNNConfig`."""
-        lif = LIFParams(tau_mem=10e-3, tau_syn=5e-3, dt=1e-3)
+        lif = LIFParams(tau_mem=self.tau_mem, tau_syn=self.tau_syn, dt=1e-3)
         conv = self.connectivity == "conv1d"
         return SNNConfig(
             n_in=self.width,
@@ -190,6 +196,15 @@ def _moments(sample: Callable, args: Any, n: int, chunk: int):
     return sums, sumsq
 
 
+def _reference_stats(sums, sumsq, n):
+    """(mean, standard error, split-half cosine, (batch sums, batch sizes)) from the moments."""
+    batch_sums, batch_sizes = sums[:_JACKKNIFE_BATCHES], np.bincount(_segments(n)[0])
+    ref = batch_sums.sum(0) / n
+    var = np.maximum(sumsq - n * ref**2, 0.0) / (n - 1)  # sample variance (ddof 1)
+    first, second = sums[_JACKKNIFE_BATCHES] / (n // 2), sums[_JACKKNIFE_BATCHES + 1] / (n - n // 2)
+    return ref, np.sqrt(var / n), cosine(first, second), (batch_sums, batch_sizes)
+
+
 def _jackknife_cos(g, batch_sums, batch_sizes):
     """Jackknife SE of cosine(g, reference mean) over the reference's batches."""
     total, n = batch_sums.sum(0), batch_sizes.sum()
@@ -202,11 +217,11 @@ def _jackknife_cos(g, batch_sums, batch_sizes):
 
 
 def _reference_sampler(program, sites, key, chunk, n_flips):
-    kw = {"n_flips": n_flips} if REFERENCE == "coupled_flip_sub" else {}
-
     def sample(args, c):
         params, inputs = args
-        g = program_estimate(REFERENCE, jax.random.fold_in(key, c), program, sites, params, inputs, chunk, **kw)
+        g = program_estimate(
+            REFERENCE, jax.random.fold_in(key, c), program, sites, params, inputs, chunk, n_flips=n_flips
+        )
         return flatten_jnp(g)
 
     return sample
@@ -225,7 +240,9 @@ def _sg_sampler(cfg, method, loss_fn, key, chunk):
     estimator SG_STOCHASTIC (stochastic network, matched surrogate) on the uniforms
     snn_uniforms(key_i) -- the spikes of the training path with that key."""
     if method is None:
-        program = snn_program(cfg, Method("stochastic", loss_fn.hidden_noise, loss_fn.output_noise), loss_fn.loss)
+        program = snn_program(
+            cfg, Method("stochastic", loss_fn.hidden_noise, loss_fn.output_noise), loss_fn.loss
+        )
 
         def sample(args, c):
             params, inputs = args
@@ -234,7 +251,9 @@ def _sg_sampler(cfg, method, loss_fn, key, chunk):
             sites = snn_sites(cfg, B, T)
             keys = _sample_keys(key, c, chunk)
             u = jax.vmap(lambda k: snn_uniforms(k, cfg, B, T, x.dtype))(keys)
-            return flatten_jnp(program_estimate_from_uniforms(SG_STOCHASTIC, program, sites, params, inputs, u))
+            return flatten_jnp(
+                program_estimate_from_uniforms(SG_STOCHASTIC, program, sites, params, inputs, u)
+            )
 
         return sample
 
@@ -282,6 +301,7 @@ def snn_alignment(
     n_flips: int = 8,
     n_sg: int = 256,
     chunk: int = 250,
+    reference: Any = None,
 ) -> dict:
     """Alignment of SG variants with the unbiased reference on an :mod:`analysis.snn` network.
 
@@ -295,14 +315,20 @@ def snn_alignment(
     gradient. Returns a row: K, n_ref, n_flips, ref_seconds, ref_snr, significant_fraction,
     ceiling, rate (mean hidden spike probability per bin of one stochastic run), and per
     variant cos_<name>, cos_se_<name> (jackknife over 10 reference batches), sign_<name>.
+    ``reference``: a gradient (pytree like params) to use instead of the sampled reference,
+    e.g. the exact grad E[L] by enumeration of a small network (then SE 0, ceiling nan).
     """
     if not isinstance(method, Method) or not method.stochastic:
-        raise ValueError(f"method must be a stochastic analysis.snn.Method (the reference network), got {method!r}")
+        raise ValueError(
+            f"method must be a stochastic analysis.snn.Method (the reference network), got {method!r}"
+        )
     _validate.prng_key(key)
     n_ref = _validate.positive_int(n_ref, "n_ref")
     if n_ref < 2 * _JACKKNIFE_BATCHES:
         raise ValueError(f"n_ref must be at least {2 * _JACKKNIFE_BATCHES} (jackknife batches), got {n_ref}")
-    n_flips, n_sg, chunk = (_validate.positive_int(v, k) for v, k in ((n_flips, "n_flips"), (n_sg, "n_sg"), (chunk, "chunk")))
+    n_flips, n_sg, chunk = (
+        _validate.positive_int(v, k) for v, k in ((n_flips, "n_flips"), (n_sg, "n_sg"), (chunk, "chunk"))
+    )
     if variants is None:
         variants = default_variants(method, surrogate_mismatch or surrogate("superspike", 20.0))
     for name, m in variants.items():
@@ -315,27 +341,26 @@ def snn_alignment(
     k_ref, k_sg = jax.random.split(key)
 
     t0 = time.perf_counter()
-    sample = _reference_sampler(program, sites, k_ref, min(chunk, n_ref), n_flips)
-    sums, sumsq = _moments(sample, (params, inputs), n_ref, min(chunk, n_ref))
+    if reference is None:
+        sample = _reference_sampler(program, sites, k_ref, min(chunk, n_ref), n_flips)
+        sums, sumsq = _moments(sample, (params, inputs), n_ref, min(chunk, n_ref))
+        ref, se, ceiling, jack = _reference_stats(sums, sumsq, n_ref)
+    else:  # a given (e.g. exact) reference: no sampling error
+        ref = np.asarray(flatten_jnp(jax.tree_util.tree_map(lambda v: jnp.asarray(v)[None], reference)))[0]
+        se, ceiling, jack = np.zeros_like(ref), float("nan"), None
     ref_seconds = time.perf_counter() - t0
-    n = n_ref
-    batch_sums, batch_sizes = sums[:_JACKKNIFE_BATCHES], np.bincount(_segments(n)[0])
-    ref = batch_sums.sum(0) / n
-    var = np.maximum(sumsq - n * ref**2, 0.0) / (n - 1)  # sample variance (ddof 1)
-    se = np.sqrt(var / n)
-    first, second = sums[_JACKKNIFE_BATCHES] / (n // 2), sums[_JACKKNIFE_BATCHES + 1] / (n - n // 2)
     sig = np.abs(ref) > 2 * se
     spikes = simulate(params, x, cfg, ref_method, jax.random.fold_in(key, 7)).spikes
     row: dict = {
         "K": int(sum(math.prod(s) for s in sites.values())),
         "n_ref": n_ref,
-        "n_flips": n_flips if REFERENCE == "coupled_flip_sub" else None,
+        "n_flips": n_flips,
         "n_sg": n_sg,
-        "reference": REFERENCE,
+        "reference": REFERENCE if reference is None else "given",
         "ref_seconds": ref_seconds,
-        "ref_snr": float(np.linalg.norm(ref) / max(np.sqrt(np.sum(se**2)), 1e-300)),
+        "ref_snr": float(np.linalg.norm(ref) / np.sqrt(np.sum(se**2))) if se.any() else float("inf"),
         "significant_fraction": float(sig.mean()),
-        "ceiling": cosine(first, second),
+        "ceiling": ceiling,
         "rate": float(np.mean([np.mean(s) for s in spikes])) if spikes else float("nan"),
     }
     wrapped = _Loss(loss_fn, method.hidden_noise, method.output_noise)
@@ -344,8 +369,10 @@ def snn_alignment(
         sampler = _sg_sampler(cfg, m, wrapped, k_sg, min(chunk, n_s))
         g = _moments(sampler, (params, inputs), n_s, min(chunk, n_s))[0][:_JACKKNIFE_BATCHES].sum(0) / n_s
         row[f"cos_{name}"] = cosine(g, ref)
-        row[f"cos_se_{name}"] = _jackknife_cos(g, batch_sums, batch_sizes)
-        row[f"sign_{name}"] = float(np.mean(np.sign(g[sig]) == np.sign(ref[sig]))) if sig.any() else float("nan")
+        row[f"cos_se_{name}"] = _jackknife_cos(g, *jack) if jack else 0.0
+        row[f"sign_{name}"] = (
+            float(np.mean(np.sign(g[sig]) == np.sign(ref[sig]))) if sig.any() else float("nan")
+        )
     return row
 
 
@@ -367,7 +394,10 @@ def alignment_point(cfg: AlignmentConfig) -> dict:
         n_sg=cfg.n_sg,
         chunk=cfg.chunk,
     )
-    head = {k: getattr(cfg, k) for k in ("depth", "width", "steps", "beta", "connectivity", "recurrent", "readout")}
+    head = {
+        k: getattr(cfg, k)
+        for k in ("depth", "width", "steps", "beta", "connectivity", "recurrent", "readout")
+    }
     return {**head, **row}
 
 
