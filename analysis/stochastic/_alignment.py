@@ -170,7 +170,8 @@ def flatten_jnp(tree):
 
 def _moments(sample: Callable, args: Any, n: int, chunk: int):
     """Moments of n per-sample gradients drawn in chunks: ``sample(args, c)`` (jittable, c the
-    chunk index; ``args`` traced arguments, e.g. (params, inputs)) returns the [chunk, P] gradients of samples c*chunk ... (c+1)*chunk - 1.
+    chunk index; ``args`` traced arguments, e.g. (params, inputs)) returns the [chunk, P]
+    gradients of samples c*chunk ... (c+1)*chunk - 1.
 
     Returns (segment sums [12, P], sum of squares [P]): rows 0-9 are the sums over the
     10 jackknife batches, rows 10-11 over the two halves. Only these are kept, so memory is
