@@ -187,7 +187,8 @@ def _moments(sample: Callable, args: Any, n: int, chunk: int):
         sums = jax.ops.segment_sum(g, ids_b, n_seg) + jax.ops.segment_sum(g, ids_h, n_seg)
         return sums, jnp.sum(g * g, axis=0)
 
-    sums = sumsq = 0.0
+    sums: Any = 0.0
+    sumsq: Any = 0.0
     for c in range(max(1, math.ceil(n / chunk))):
         idx = np.arange(c * chunk, (c + 1) * chunk)
         valid = idx < n  # the last chunk is drawn whole and its tail masked
@@ -279,12 +280,12 @@ class _Loss:
 def default_variants(method: Method, mismatch: Surrogate) -> dict[str, Method | None]:
     """The four SG variants of :data:`METHODS` for the stochastic network ``method``:
     None stands for the program estimator (stochastic SG with the matched surrogate)."""
-    kw = {"hidden_noise": method.hidden_noise, "output_noise": method.output_noise}
+    h, o = method.hidden_noise, method.output_noise
     return {
         "stoch_matched": None,
-        "stoch_mismatched": Method("stochastic", surrogate=mismatch, **kw),
-        "det_matched": Method("deterministic", **kw),
-        "det_mismatched": Method("deterministic", surrogate=mismatch, **kw),
+        "stoch_mismatched": Method("stochastic", h, o, mismatch),
+        "det_matched": Method("deterministic", h, o),
+        "det_mismatched": Method("deterministic", h, o, mismatch),
     }
 
 
