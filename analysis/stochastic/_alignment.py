@@ -26,6 +26,7 @@ accumulated chunk by chunk (memory O(P) whatever the number of samples).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -168,16 +169,8 @@ def flatten_jnp(tree):
     return jnp.concatenate([v.reshape(v.shape[0], -1) for v in leaves], axis=1)
 
 
-def _moments(sample: Callable, args: Any, n: int, chunk: int):
-    """Moments of n per-sample gradients drawn in chunks: ``sample(args, c)`` (jittable, c the
-    chunk index; ``args`` traced arguments, e.g. (params, inputs)) returns the [chunk, P]
-    gradients of samples c*chunk ... (c+1)*chunk - 1.
-
-    Returns (segment sums [12, P], sum of squares [P]): rows 0-9 are the sums over the
-    10 jackknife batches, rows 10-11 over the two halves. Only these are kept, so memory is
-    O(P) whatever n (the per-sample gradients of a chunk live on the device only).
-    """
-    batch, half = _segments(n)
+@functools.lru_cache(maxsize=64)
+def _moments_jit(sample: Callable) -> Callable:
     n_seg = _JACKKNIFE_BATCHES + 2
 
     @jax.jit
@@ -187,6 +180,21 @@ def _moments(sample: Callable, args: Any, n: int, chunk: int):
         sums = jax.ops.segment_sum(g, ids_b, n_seg) + jax.ops.segment_sum(g, ids_h, n_seg)
         return sums, jnp.sum(g * g, axis=0)
 
+    return moments
+
+
+def _moments(sample: Callable, args: Any, n: int, chunk: int):
+    """Moments of n per-sample gradients drawn in chunks: ``sample(args, c)`` (jittable, c the
+    chunk index; ``args`` traced arguments (params, inputs, key)) returns the [chunk, P]
+    gradients of samples c*chunk ... (c+1)*chunk - 1. The compiled step is cached per
+    ``sample`` (the samplers are cached), so e.g. the epochs of a run compile once.
+
+    Returns (segment sums [12, P], sum of squares [P]): rows 0-9 are the sums over the
+    10 jackknife batches, rows 10-11 over the two halves. Only these are kept, so memory is
+    O(P) whatever n (the per-sample gradients of a chunk live on the device only).
+    """
+    batch, half = _segments(n)
+    moments = _moments_jit(sample)
     sums: Any = 0.0
     sumsq: Any = 0.0
     for c in range(max(1, math.ceil(n / chunk))):
@@ -218,9 +226,13 @@ def _jackknife_cos(g, batch_sums, batch_sizes):
 # ---------------------------------------------------------------- the estimators on an snn
 
 
-def _reference_sampler(program, sites, key, chunk, n_flips):
+@functools.lru_cache(maxsize=64)
+def _reference_sampler(program, sites, chunk, n_flips):
+    """Chunk c of the reference samples; ``sites`` a tuple of (name, shape) items."""
+    sites = dict(sites)
+
     def sample(args, c):
-        params, inputs = args
+        params, inputs, key = args
         g = program_estimate(
             REFERENCE, jax.random.fold_in(key, c), program, sites, params, inputs, chunk, n_flips=n_flips
         )
@@ -237,7 +249,8 @@ def _sample_keys(key, c, chunk):
     return jax.vmap(lambda i: jax.random.fold_in(key, i))(c * chunk + jnp.arange(chunk))
 
 
-def _sg_sampler(cfg, method, loss_fn, key, chunk):
+@functools.lru_cache(maxsize=64)
+def _sg_sampler(cfg, method, loss_fn, chunk):
     """Per-sample SGs; sample i uses key fold_in(key, i). ``method`` None: the program
     estimator SG_STOCHASTIC (stochastic network, matched surrogate) on the uniforms
     snn_uniforms(key_i) -- the spikes of the training path with that key."""
@@ -247,7 +260,7 @@ def _sg_sampler(cfg, method, loss_fn, key, chunk):
         )
 
         def sample(args, c):
-            params, inputs = args
+            params, inputs, key = args
             x = _x(inputs)
             B, T = x.shape[0], x.shape[1]
             sites = snn_sites(cfg, B, T)
@@ -260,7 +273,7 @@ def _sg_sampler(cfg, method, loss_fn, key, chunk):
         return sample
 
     def sample(args, c):
-        params, inputs = args
+        params, inputs, key = args
 
         def one(k):
             return jax.grad(lambda p: loss_fn.loss(simulate(p, _x(inputs), cfg, method, k), inputs))(params)
@@ -344,8 +357,8 @@ def snn_alignment(
 
     t0 = time.perf_counter()
     if reference is None:
-        sample = _reference_sampler(program, sites, k_ref, min(chunk, n_ref), n_flips)
-        sums, sumsq = _moments(sample, (params, inputs), n_ref, min(chunk, n_ref))
+        sample = _reference_sampler(program, tuple(sites.items()), min(chunk, n_ref), n_flips)
+        sums, sumsq = _moments(sample, (params, inputs, k_ref), n_ref, min(chunk, n_ref))
         ref, se, ceiling, jack = _reference_stats(sums, sumsq, n_ref)
     else:  # a given (e.g. exact) reference: no sampling error
         ref = np.asarray(flatten_jnp(jax.tree_util.tree_map(lambda v: jnp.asarray(v)[None], reference)))[0]
@@ -368,8 +381,11 @@ def snn_alignment(
     wrapped = _Loss(loss_fn, method.hidden_noise, method.output_noise)
     for name, m in variants.items():
         n_s = 1 if (m is not None and not m.stochastic) else n_sg
-        sampler = _sg_sampler(cfg, m, wrapped, k_sg, min(chunk, n_s))
-        g = _moments(sampler, (params, inputs), n_s, min(chunk, n_s))[0][:_JACKKNIFE_BATCHES].sum(0) / n_s
+        sampler = _sg_sampler(cfg, m, wrapped, min(chunk, n_s))
+        g = (
+            _moments(sampler, (params, inputs, k_sg), n_s, min(chunk, n_s))[0][:_JACKKNIFE_BATCHES].sum(0)
+            / n_s
+        )
         row[f"cos_{name}"] = cosine(g, ref)
         row[f"cos_se_{name}"] = _jackknife_cos(g, *jack) if jack else 0.0
         row[f"sign_{name}"] = (

@@ -59,8 +59,9 @@ def test_sampled_reference_agrees_with_enumeration(kind):
     gradient by enumeration: every coordinate within 4.5 SE (Bonferroni over the <= 20
     coordinates: false-failure rate < 20 * 6.8e-6 = 1.4e-4 per network), up to round-off."""
     cfg, net, params, x, loss, program, sites, exact = _case(kind)
-    sample = _reference_sampler(program, sites, jax.random.key(5), 1000, cfg.n_flips)
-    ref, se, ceiling, _ = _reference_stats(*_moments(sample, (params, x), cfg.n_ref, 1000), cfg.n_ref)
+    sample = _reference_sampler(program, tuple(sites.items()), 1000, cfg.n_flips)
+    moments = _moments(sample, (params, x, jax.random.key(5)), cfg.n_ref, 1000)
+    ref, se, ceiling, _ = _reference_stats(*moments, cfg.n_ref)
     ex = _flat(exact)
     assert np.abs(ex).max() > 1e-3 and se.max() > 0
     assert REFERENCE == "coupled_flip_sub"
@@ -111,8 +112,8 @@ def test_program_sg_sees_the_spikes_of_the_training_path(kind):
 
     wrapped = _Loss(loss, cfg.method().hidden_noise, cfg.method().output_noise)
     key = jax.random.key(4)
-    prog = jax.jit(lambda a: _sg_sampler(net, None, wrapped, key, 8)(a, 1))((params, x))
-    train = jax.jit(lambda a: _sg_sampler(net, cfg.method(), wrapped, key, 8)(a, 1))((params, x))
+    prog = jax.jit(lambda a: _sg_sampler(net, None, wrapped, 8)(a, 1))((params, x, key))
+    train = jax.jit(lambda a: _sg_sampler(net, cfg.method(), wrapped, 8)(a, 1))((params, x, key))
     assert np.abs(np.asarray(prog)).max() > 0
     np.testing.assert_allclose(prog, train, rtol=1e-9, atol=1e-12)
 
@@ -122,9 +123,9 @@ def test_streamed_moments_equal_per_sample_statistics():
     statistics of the stored per-sample gradients (n not a multiple of the chunk or of 10)."""
     cfg, net, params, x, loss, program, sites, _ = _case("recurrent")
     key, n, chunk = jax.random.key(2), 133, 40
-    sample = _reference_sampler(program, sites, key, chunk, 3)
-    sums, sumsq = _moments(sample, (params, x), n, chunk)
-    per_sample = np.concatenate([np.asarray(jax.jit(sample)((params, x), c)) for c in range(4)])[:n]
+    sample = _reference_sampler(program, tuple(sites.items()), chunk, 3)
+    sums, sumsq = _moments(sample, (params, x, key), n, chunk)
+    per_sample = np.concatenate([np.asarray(jax.jit(sample)((params, x, key), c)) for c in range(4)])[:n]
     batch, half = _segments(n)
     for b in range(10):
         np.testing.assert_allclose(sums[b], per_sample[batch == b].sum(0), rtol=1e-12, atol=1e-12)
