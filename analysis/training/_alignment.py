@@ -117,14 +117,14 @@ def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: 
                 f"{where} has no summary.json with the profile of this randman run; finish the run"
             )
         data_cfg, _ = randman_preset(profile, seed=crun.seed)
-        data: tuple[Any, Any] = train_valid_split(jax.random.key(crun.seed), data_cfg)[0]
+        pair: tuple[Any, Any] = train_valid_split(jax.random.key(crun.seed), data_cfg)[0]
         n_classes = data_cfg.n_classes
     else:
         from analysis.training.tasks import N_CLASSES, load_shd
 
-        data = load_shd("data/shd" if shd_path is None else shd_path, "train", max_samples=batch)
+        pair = load_shd("data/shd" if shd_path is None else shd_path, "train", max_samples=batch)
         n_classes = N_CLASSES
-    x, y = data
+    x, y = pair
     pick = np.unique(
         np.linspace(0, len(y) - 1, min(batch, len(y))).round().astype(int)
     )  # spread over classes
