@@ -206,6 +206,22 @@ def _moments(sample: Callable, args: Any, n: int, chunk: int):
     return sums, sumsq
 
 
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _rates(params, x, cfg, method, key):
+    return jnp.stack([jnp.mean(s) for s in simulate(params, x, cfg, method, key).spikes])
+
+
+def _hidden_rate(params, x, cfg, method, key) -> float:
+    """Mean spike probability per neuron and bin of the hidden layers (layers averaged)."""
+    return float(np.mean(np.asarray(_rates(params, x, cfg, method, key))))
+
+
+def _balanced(n: int, chunk: int) -> int:
+    """The chunk size <= ``chunk`` that splits n samples into the fewest, equal chunks (the
+    last chunk is computed whole, so 256 samples go as 2 x 128 rather than 250 + 250)."""
+    return math.ceil(n / math.ceil(n / chunk))
+
+
 def _reference_stats(sums, sumsq, n):
     """(mean, standard error, split-half cosine, (batch sums, batch sizes)) from the moments."""
     batch_sums, batch_sizes = sums[:_JACKKNIFE_BATCHES], np.bincount(_segments(n)[0])
@@ -357,15 +373,15 @@ def snn_alignment(
 
     t0 = time.perf_counter()
     if reference is None:
-        sample = _reference_sampler(program, tuple(sites.items()), min(chunk, n_ref), n_flips)
-        sums, sumsq = _moments(sample, (params, inputs, k_ref), n_ref, min(chunk, n_ref))
+        c_ref = _balanced(n_ref, chunk)
+        sample = _reference_sampler(program, tuple(sites.items()), c_ref, n_flips)
+        sums, sumsq = _moments(sample, (params, inputs, k_ref), n_ref, c_ref)
         ref, se, ceiling, jack = _reference_stats(sums, sumsq, n_ref)
     else:  # a given (e.g. exact) reference: no sampling error
         ref = np.asarray(flatten_jnp(jax.tree_util.tree_map(lambda v: jnp.asarray(v)[None], reference)))[0]
         se, ceiling, jack = np.zeros_like(ref), float("nan"), None
     ref_seconds = time.perf_counter() - t0
     sig = np.abs(ref) > 2 * se
-    spikes = simulate(params, x, cfg, ref_method, jax.random.fold_in(key, 7)).spikes
     row: dict = {
         "K": int(sum(math.prod(s) for s in sites.values())),
         "n_ref": n_ref,
@@ -376,16 +392,16 @@ def snn_alignment(
         "ref_snr": float(np.linalg.norm(ref) / np.sqrt(np.sum(se**2))) if se.any() else float("inf"),
         "significant_fraction": float(sig.mean()),
         "ceiling": ceiling,
-        "rate": float(np.mean([np.mean(s) for s in spikes])) if spikes else float("nan"),
+        "rate": _hidden_rate(params, x, cfg, ref_method, jax.random.fold_in(key, 7))
+        if cfg.hidden
+        else float("nan"),
     }
     wrapped = _Loss(loss_fn, method.hidden_noise, method.output_noise)
     for name, m in variants.items():
         n_s = 1 if (m is not None and not m.stochastic) else n_sg
-        sampler = _sg_sampler(cfg, m, wrapped, min(chunk, n_s))
-        g = (
-            _moments(sampler, (params, inputs, k_sg), n_s, min(chunk, n_s))[0][:_JACKKNIFE_BATCHES].sum(0)
-            / n_s
-        )
+        c_sg = _balanced(n_s, chunk)
+        sampler = _sg_sampler(cfg, m, wrapped, c_sg)
+        g = _moments(sampler, (params, inputs, k_sg), n_s, c_sg)[0][:_JACKKNIFE_BATCHES].sum(0) / n_s
         row[f"cos_{name}"] = cosine(g, ref)
         row[f"cos_se_{name}"] = _jackknife_cos(g, *jack) if jack else 0.0
         row[f"sign_{name}"] = (
