@@ -15,15 +15,15 @@ Recurrent part (issue 11): the tiny recurrent LIF network of analysis.snn used b
 estimators_unbiased (2 inputs, 2 hidden neurons with recurrent weights V, 1 LIF readout, 5
 steps: K = 15 spike variables; first instance with all spike probabilities in [0.01, 0.99]),
 run as a stochastic program (analysis.stochastic.snn_program). E[SG] of the program estimator
-"sg" (straight-through source: matched surrogate) is computed exactly by enumeration: the SG
-of a sample depends on its uniforms only through its spikes S, so E[SG] = sum over all 2^15
-configurations of P(S) (teacher forced) times the SG run with uniforms 0 where S = 1 and 1
-where S = 0 (which reproduce S because every p lies in (0, 1)). Per layer (hidden W,
-recurrent V, readout W): relative error ||E[SG] - g|| / ||g|| and cosine against the exact
-gradient g (program_value_and_grad). Nothing about their size is assumed or tested. Checked:
-sum_S P(S) = 1 to 1000 machine epsilons and the Monte-Carlo mean of the "sg" estimator (n samples) agrees
-with the exact E[SG] (Holm-corrected z tests). The alpha of 1e-3 is split over the three MC
-checks (two resets, one recurrent network).
+"sg_stochastic" (straight-through source: matched surrogate) is computed exactly by
+enumeration: the SG of a sample depends on its uniforms only through its spikes S, so E[SG] =
+sum over all 2^15 configurations of P(S) (teacher forced) times the SG run with uniforms 0
+where S = 1 and 1 where S = 0 (which reproduce S because every p lies in (0, 1)). Per layer
+(hidden W, recurrent V, readout W): relative error ||E[SG] - g|| / ||g|| and cosine against the
+exact gradient g (program_value_and_grad). Nothing about their size is assumed or tested.
+Checked: sum_S P(S) = 1 to 1000 machine epsilons and the Monte-Carlo mean of the
+"sg_stochastic" estimator (n samples) agrees with the exact E[SG] (Holm-corrected z tests). The
+alpha of 1e-3 is split over the three MC checks (two resets, one recurrent network).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def check(profile: str = "quick"):
 
 
 def exact_program_sg_mean(program, sites, params, inputs):
-    """(E[SG], sum_S P(S)) of the program estimator "sg" by enumeration of all 2^K spike
+    """(E[SG], sum_S P(S)) of the program estimator "sg_stochastic" by enumeration of all 2^K spike
     configurations. Requires every spike probability in (0, 1) (uniforms 0 / 1 reproduce S)."""
     import itertools
     import math
@@ -164,7 +164,9 @@ def _check_recurrent(n: int) -> dict:
     cfg, program, sites, params, x, info = recurrent_instance(30)
     exact = program_value_and_grad(program, sites, params, x)[1]
     sg_mean, p_sum = exact_program_sg_mean(program, sites, params, x)
-    mc = jax.jit(lambda p: program_estimate("sg", jax.random.key(41), program, sites, p, x, n))(params)
+    mc = jax.jit(lambda p: program_estimate("sg_stochastic", jax.random.key(41), program, sites, p, x, n))(
+        params
+    )
     rep = check_unbiased(None, jax.random.key(0), params, n, reference=sg_mean, samples=mc, alpha=ALPHA / 3)
     layers = {
         "hidden W": (lambda t: t["hidden"][0]["w"]),

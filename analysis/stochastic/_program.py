@@ -17,14 +17,24 @@ pytrees like ``params``. With S the K spike variables and P(S) = prod_k p_k^S_k 
   name              per-sample value                                            unbiased
   ================  ==========================================================  ========
   score             grad log P(S) * L(S) + dL/dparams|_S  (REINFORCE; Williams) yes
+  score_loo         score with L(S_i) - mean_{j != i} L(S_j) (leave-one-out     yes
+                    baseline over the n samples, n >= 2; Kool, van Hoof &
+                    Welling 2019)
   coupled_flip      dL/dparams|_S + sum_k grad p_k|_S * (L(S_k<-1) - L(S_k<-0)) yes
                     (stochastic AD, Arya et al. NeurIPS 2022; THEORY.md sec. 4)
-  coupled_flip_sub  dL/dparams|_S + sum_m grad p_{k_m}|_S c_{k_m} / (M q_{k_m})     yes
+  coupled_flip_sub  dL/dparams|_S + sum_m grad p_{k_m}|_S c_{k_m} / (M q_{k_m}) yes
                     (M = n_flips flips k_m ~ q i.i.d.; importance sampling)
   disarm            dL/dparams|_S + sum_k grad logit p_k|_S * ghat_k            yes
                     (antithetic pair per draw; Dong, Mnih & Tucker NeurIPS 2020)
-  sg                jax.grad under the straight-through source (ds/dp = 1)      no
-                    = surrogate gradient with the matched surrogate
+  sg_stochastic     jax.grad under the straight-through source (ds/dp = 1)      no
+                    = surrogate gradient of the stochastic network, matched
+                    surrogate
+  linearised        the same function as sg_stochastic: the linearised          no
+                    (smoothed) stochastic derivative, c_k -> dL/dS_k, equals
+                    the SG sample by sample (Gygax & Zenke 2025 sec. 4)
+  sg_deterministic  jax.grad under the Heaviside source (s = 1[p > 1/2],        no
+                    ds/dp = 1): SG of the deterministic network, matched
+                    surrogate; identical samples, tiled to n
   mean_field        jax.grad with s = p                                         no
   ================  ==========================================================  ========
 
@@ -80,6 +90,7 @@ from analysis.stochastic._sources import (
     Bernoulli,
     CoupledFlip,
     Forced,
+    Heaviside,
     MeanField,
     StraightThrough,
     Trace,
@@ -372,27 +383,56 @@ def _disarm(program, spec, params, inputs, u):
     return jax.vmap(lambda ui: _disarm_one(program, spec, params, inputs, ui))(u)
 
 
-def _sg(program, spec, params, inputs, u):
+def _score_loo(program, spec, params, inputs, u):
+    """Score function with the leave-one-out baseline b_i = mean_{j != i} L(S_j): b_i is
+    independent of S_i, so E[grad log P(S_i) b_i] = 0 and the estimator stays unbiased."""
+    losses, s = jax.vmap(lambda ui: _sampled(program, spec, params, inputs, ui))(u)
+    n = losses.shape[0]
+    centred = losses - (jnp.sum(losses) - losses) / (n - 1)
+
+    def one(si, ci):
+        def objective(pp):
+            lp, loss_f = program_log_prob_and_loss(program, spec, pp, inputs, si)
+            return lp * ci + loss_f
+
+        return jax.grad(objective)(params)
+
+    return jax.vmap(one)(s, jax.lax.stop_gradient(centred))
+
+
+def _sg_stochastic(program, spec, params, inputs, u):
     loss = lambda pp, ui: trace_program(program, spec, pp, inputs, StraightThrough(spec, u=ui), record=())[0]
     return jax.vmap(jax.grad(loss), in_axes=(None, 0))(params, u)
 
 
-def _mean_field(program, spec, params, inputs, u):
+def _tiled(u, g):
     n = jax.tree_util.tree_leaves(u)[0].shape[0]
-    g = jax.grad(lambda pp: trace_program(program, spec, pp, inputs, MeanField(spec), record=())[0])(params)
     return jax.tree_util.tree_map(lambda v: jnp.broadcast_to(v, (n,) + jnp.shape(v)), g)
 
 
+def _sg_deterministic(program, spec, params, inputs, u):
+    src = Heaviside(spec)
+    return _tiled(u, jax.grad(lambda pp: trace_program(program, spec, pp, inputs, src, record=())[0])(params))
+
+
+def _mean_field(program, spec, params, inputs, u):
+    src = MeanField(spec)
+    return _tiled(u, jax.grad(lambda pp: trace_program(program, spec, pp, inputs, src, record=())[0])(params))
+
+
 PROGRAM_ESTIMATORS: dict[str, Callable] = {
+    "sg_stochastic": _sg_stochastic,
+    "sg_deterministic": _sg_deterministic,
     "score": _score,
+    "score_loo": _score_loo,
     "coupled_flip": _coupled_flip,
-    "sg": _sg,
-    "mean_field": _mean_field,
-    "disarm": _disarm,
     "coupled_flip_sub": _coupled_flip_sub,
+    "disarm": _disarm,
+    "linearised": _sg_stochastic,  # = sg_stochastic sample by sample (Gygax & Zenke 2025 sec. 4)
+    "mean_field": _mean_field,
 }
 #: estimators whose mean is grad E[L] for every program
-PROGRAM_UNBIASED = ("score", "coupled_flip", "coupled_flip_sub", "disarm")
+PROGRAM_UNBIASED = ("score", "score_loo", "coupled_flip", "coupled_flip_sub", "disarm")
 
 
 def _check_name(name: Any) -> str:

@@ -22,6 +22,9 @@ source               s = src.bernoulli(site, p, index)
 ``StraightThrough``  1[u < p] forward, ds/dp = 1 (straight-through weighting,
                      smoothed; Arya et al. 2022; Gygax & Zenke 2025 sec. 4)
 ``MeanField()``      p
+``Heaviside()``      1[p > 1/2] forward, ds/dp = 1: the deterministic neuron
+                     Theta(z) when p = f(z) with f(0) = 1/2, and ds/dz = f'(z)
+                     (surrogate gradient with the matched surrogate)
 ===================  ==============================================================
 
 Sources are frozen dataclasses registered as pytrees (pass them through ``jax.jit`` and
@@ -292,12 +295,29 @@ class MeanField(SpikeSource):
         return p
 
 
+@dataclass(frozen=True)
+class Heaviside(SpikeSource):
+    """s = 1[p > 1/2] forward with derivative ds/dp = 1 (deterministic, no uniforms).
+
+    For p = f(z) with an increasing escape noise f and f(0) = 1/2 (the sigmoid), 1[p > 1/2]
+    is the deterministic neuron Theta(z) (1 iff z > 0, as :func:`analysis.neuron.heaviside_spike`)
+    and ds/dz = f'(z): ``jax.grad`` of a program under this source is the surrogate gradient of
+    the deterministic network with the matched surrogate (Neftci, Mostafa & Zenke 2019;
+    Gygax & Zenke 2025 sec. 4). Caveat: a z > 0 so small that f(z) rounds to 1/2 reads as 0.
+    """
+
+    def _draw(self, site, p, index):
+        s = (p > 0.5).astype(p.dtype)
+        return jax.lax.stop_gradient(s) + (p - jax.lax.stop_gradient(p))
+
+
 for _cls, _data in (
     (Bernoulli, ["u"]),
     (Forced, ["spikes"]),
     (CoupledFlip, ["u", "mask", "value"]),
     (StraightThrough, ["u"]),
     (MeanField, []),
+    (Heaviside, []),
 ):
     jax.tree_util.register_dataclass(_cls, data_fields=[*_data, "recorder"], meta_fields=["sites"])
 

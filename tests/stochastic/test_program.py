@@ -130,7 +130,7 @@ def test_unbiased_estimators_pass(instance, name):
 
 def test_sg_bias_detected(instance):
     params, x, exact = instance
-    g = jax.jit(lambda k, p: program_estimate("sg", k, recurrent, SITES, p, x, 4000))(
+    g = jax.jit(lambda k, p: program_estimate("sg_stochastic", k, recurrent, SITES, p, x, 4000))(
         jax.random.key(12), params
     )
     report = check_unbiased(None, jax.random.key(0), params, 4000, reference=exact, samples=g)
@@ -158,7 +158,7 @@ def test_straight_through_is_hand_written_sg():
     n = 16
     u = draw_site_uniforms(jax.random.key(5), sites, n)
     params = {"w": jnp.asarray(w), "v": jnp.asarray(v)}
-    g = program_estimate_from_uniforms("sg", chain, sites, params, jnp.asarray(x), u)
+    g = program_estimate_from_uniforms("sg_stochastic", chain, sites, params, jnp.asarray(x), u)
     d = lambda a: _sig(a) * (1.0 - _sig(a))
     for i in range(n):
         a_h = w @ x
@@ -191,6 +191,27 @@ def test_feedforward_network_as_program_matches_exact():
     ref_value, ref_grad = exact_value_and_grad(net, params, x)
     assert abs(float(value) - float(ref_value)) < 1e-12
     for a, b in zip(grad, ref_grad, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["sg_stochastic", "linearised", "sg_deterministic", "mean_field"])
+def test_feedforward_program_estimators_match_network_estimators(name):
+    """Sample by sample, the program estimator equals the Network estimator of the same name
+    (independent implementations: the Network's linearised estimator is a coupled-flip sum
+    with c_k -> dL/dS_k, its sg_deterministic thresholds z at 0 with derivative f')."""
+    from analysis.stochastic import estimate_from_uniforms
+
+    noise = escape_noise("sigmoid", 3.0)
+    net = Network("feedforward", (2, 3, 2), noise, theta=0.4, loss="mse", target=(0.2, 0.9))
+    params, x = random_instance(jax.random.key(4), net, weight_scale=2.0)
+    program, sites = _feedforward_as_program(noise)
+    n = 50
+    u = draw_site_uniforms(jax.random.key(9), sites, n)
+    g = program_estimate_from_uniforms(name, program, sites, list(params), x, u)
+    flat = jnp.concatenate([u["layer0"].reshape(n, 3), u["layer1"].reshape(n, 2)], axis=1)
+    ref = estimate_from_uniforms(name, net, params, x, flat)
+    assert float(jnp.max(jnp.abs(ref[0]))) > 1e-2  # non-trivial estimates
+    for a, b in zip(g, ref, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=1e-12)
 
 
@@ -260,7 +281,7 @@ def test_bad_input(program, sites, params, kw, exc, match):
 def test_bad_estimator_arguments():
     prog, sites = _one("h", (2,), 0), {"h": (1, 2)}
     with pytest.raises(
-        ValueError, match="unknown estimator 'reinforce'; valid names: score, coupled_flip, sg"
+        ValueError, match="unknown estimator 'reinforce'; valid names: sg_stochastic, sg_deterministic, score"
     ):
         program_estimate("reinforce", jax.random.key(0), prog, sites, P, X, 4)
     with pytest.raises(ValueError, match="n must be a positive integer, got 0"):

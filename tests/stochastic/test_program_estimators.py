@@ -12,15 +12,22 @@ import numpy as np
 import pytest
 
 from analysis.neuron import escape_noise
-from analysis.snn import init_params, method
+from analysis.snn import init_params, method, simulate
 from analysis.stochastic import (
+    PROGRAM_ESTIMATORS,
+    Bernoulli,
+    Heaviside,
     check_unbiased,
     draw_site_uniforms,
     program_estimate,
     program_estimate_from_uniforms,
+    program_estimator_memory,
+    program_log_prob_and_loss,
     program_value_and_grad,
     snn_program,
     snn_sites,
+    snn_uniforms,
+    trace_program,
 )
 from tests.helpers import tiny_recurrent_snn_config
 
@@ -53,7 +60,7 @@ def walk_case():
 
 # ---------------------------------------------------------------- a tiny recurrent LIF network
 
-SNN_T = 4  # K = 3 T = 12
+SNN_T = 5  # K = 3 T = 15
 SNN_CFG = tiny_recurrent_snn_config()
 SNN_METHOD = method(
     "stochastic", hidden_noise=escape_noise("sigmoid", 5.0), output_noise=escape_noise("sigmoid", 5.0)
@@ -85,7 +92,8 @@ def _check(name, key, program, sites, params, inputs, exact, **kw):
 
 
 @pytest.mark.parametrize(
-    "name,kw", [("coupled_flip_sub", {"n_flips": 2}), ("coupled_flip_sub", {"n_flips": 9})]
+    "name,kw",
+    [("coupled_flip_sub", {"n_flips": 2}), ("coupled_flip_sub", {"n_flips": 9}), ("score_loo", {})],
 )
 def test_unbiased_on_random_walk(walk_case, name, kw):
     params, x, exact = walk_case
@@ -93,7 +101,7 @@ def test_unbiased_on_random_walk(walk_case, name, kw):
     assert report.passed, str(report)
 
 
-@pytest.mark.parametrize("name,kw", [("coupled_flip_sub", {"n_flips": 3})])
+@pytest.mark.parametrize("name,kw", [("coupled_flip_sub", {"n_flips": 3}), ("score_loo", {})])
 def test_unbiased_on_recurrent_lif(snn_case, name, kw):
     params, program, sites, exact = snn_case
     assert max(float(np.abs(np.asarray(a)).max()) for a in jax.tree_util.tree_leaves(exact)) > 1e-3
@@ -123,9 +131,9 @@ def test_coupled_flip_sub_is_conditionally_unbiased_for_coupled_flip(walk_case):
 
 
 def test_coupled_flip_sub_flips_do_not_change_the_spikes(walk_case):
-    """Same key: the score estimator is unchanged whatever n_flips (the flip uniforms come
-    from fold_in of the key), and program_estimate equals program_estimate_from_uniforms
-    with flip_key = key."""
+    """program_estimate with a key equals program_estimate_from_uniforms with the spike
+    uniforms draw_site_uniforms(key) (the same as every other estimator's) and flip_key = key:
+    the flip-index uniforms come from fold_in of the key and leave the spikes alone."""
     params, x, _ = walk_case
     key = jax.random.key(8)
     a = program_estimate("coupled_flip_sub", key, walk, WALK_SITES, params, x, 5, n_flips=3)
@@ -135,9 +143,6 @@ def test_coupled_flip_sub_flips_do_not_change_the_spikes(walk_case):
     )
     for k in params:
         np.testing.assert_array_equal(np.asarray(a[k]), np.asarray(b[k]))
-    s1 = program_estimate("score", key, walk, WALK_SITES, params, x, 5, n_flips=1)
-    s2 = program_estimate("score", key, walk, WALK_SITES, params, x, 5, n_flips=7)
-    np.testing.assert_array_equal(np.asarray(s1["a"]), np.asarray(s2["a"]))
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True])
@@ -152,3 +157,121 @@ def test_coupled_flip_sub_from_uniforms_needs_flip_key(walk_case):
     u = draw_site_uniforms(jax.random.key(0), WALK_SITES, 2)
     with pytest.raises(ValueError, match="flip_key"):
         program_estimate_from_uniforms("coupled_flip_sub", walk, WALK_SITES, params, x, u)
+
+
+def test_sg_stochastic_rejected_on_random_walk(walk_case):
+    """The walk's loss is nonlinear downstream of the coins, so the straight-through SG is
+    biased there; check_unbiased must reject it."""
+    params, x, exact = walk_case
+    report = _check("sg_stochastic", jax.random.key(33), walk, WALK_SITES, params, x, exact)
+    assert not report.passed, str(report)
+    assert report.min_p_value < 1e-8, str(report)  # not a borderline rejection (measured 4e-12)
+
+
+def test_score_loo_is_score_with_leave_one_out_baseline(walk_case):
+    """score_loo_i = score_i - grad log P(S_i) b_i, b_i = mean_{j != i} L(S_j), with grad log P
+    from teacher forcing and L from a Bernoulli run, sample by sample (same key: same spikes)."""
+    params, x, _ = walk_case
+    key, n = jax.random.key(9), 5
+    loo = program_estimate("score_loo", key, walk, WALK_SITES, params, x, n)
+    score = program_estimate("score", key, walk, WALK_SITES, params, x, n)
+    u = draw_site_uniforms(key, WALK_SITES, n)
+    losses, glp = [], []
+    for i in range(n):
+        src = Bernoulli(WALK_SITES, u={k: v[i] for k, v in u.items()})
+        loss, tr = trace_program(walk, WALK_SITES, params, x, src, record=("spikes",))
+        losses.append(float(loss))
+        log_p = lambda p, s=tr.spikes: program_log_prob_and_loss(walk, WALK_SITES, p, x, s)[0]
+        glp.append(jax.grad(log_p)(params))
+    assert len(set(losses)) > 1  # the baseline differs from sample to sample
+    for i in range(n):
+        b = (sum(losses) - losses[i]) / (n - 1)
+        for k in params:
+            ref = float(score[k][i]) - float(glp[i][k]) * b
+            assert abs(float(loo[k][i]) - ref) < 1e-12
+
+
+def test_sg_deterministic_is_grad_under_heaviside(walk_case):
+    params, x, _ = walk_case
+    g = program_estimate("sg_deterministic", jax.random.key(0), walk, WALK_SITES, params, x, 3)
+    src = Heaviside(WALK_SITES)
+    ref = jax.grad(lambda p: trace_program(walk, WALK_SITES, p, x, src, record=())[0])(params)
+    for k in params:
+        assert g[k].shape == (3,)
+        assert abs(float(ref[k])) > 1e-3
+        np.testing.assert_array_equal(np.asarray(g[k]), np.broadcast_to(np.asarray(ref[k]), (3,)))
+    # forward: the spikes are 1[p > 1/2]
+    _, tr = trace_program(walk, WALK_SITES, params, x, src)
+    np.testing.assert_array_equal(np.asarray(tr.spikes["step"]), np.asarray(tr.probs["step"] > 0.5, float))
+
+
+def test_sg_deterministic_is_sg_bptt_of_the_deterministic_network(snn_case):
+    """Independent reference: the training path, simulate(..., method("deterministic")) with
+    the matched surrogate (surrogate=None), Theta(U - theta) forward."""
+    params, program, sites, _ = snn_case
+    det = method("deterministic", hidden_noise=SNN_METHOD.hidden_noise, output_noise=SNN_METHOD.output_noise)
+    ref = jax.grad(lambda p: _snn_loss(simulate(p, SNN_X, SNN_CFG, det, record="spikes"), SNN_X))(params)
+    g = program_estimate("sg_deterministic", jax.random.key(0), program, sites, params, SNN_X, 2)
+    leaves = jax.tree_util.tree_leaves(ref)
+    assert max(float(np.abs(np.asarray(a)).max()) for a in leaves) > 1e-3
+    for a, b in zip(leaves, jax.tree_util.tree_leaves(g), strict=True):
+        for i in range(2):
+            np.testing.assert_allclose(np.asarray(b[i]), np.asarray(a), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["sg_stochastic", "linearised"])
+def test_sg_stochastic_and_linearised_are_training_sg_sample_by_sample(snn_case, name):
+    """With the training path's uniforms (snn_uniforms), each sample equals jax.grad of
+    simulate(..., method("stochastic"), key) to float64 round-off."""
+    params, program, sites, _ = snn_case
+    keys = [jax.random.key(s) for s in (51, 52, 53, 54)]
+    u = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[snn_uniforms(k, SNN_CFG, 1, SNN_T) for k in keys])
+    g = program_estimate_from_uniforms(name, program, sites, params, SNN_X, u)
+    train = jax.jit(
+        jax.grad(lambda p, k: _snn_loss(simulate(p, SNN_X, SNN_CFG, SNN_METHOD, k, record="spikes"), SNN_X))
+    )
+    largest = 0.0
+    for i, k in enumerate(keys):
+        ref = jax.tree_util.tree_leaves(train(params, k))
+        largest = max(largest, *(float(np.abs(np.asarray(a)).max()) for a in ref))
+        for a, b in zip(ref, jax.tree_util.tree_leaves(g), strict=True):
+            np.testing.assert_allclose(np.asarray(b[i]), np.asarray(a), rtol=0, atol=1e-12)
+    assert largest > 1e-3  # a sample may have zero SG (e.g. sum of outputs = target), not all
+
+
+def test_estimator_names():
+    assert set(PROGRAM_ESTIMATORS) == {
+        "sg_stochastic",
+        "sg_deterministic",
+        "score",
+        "score_loo",
+        "coupled_flip",
+        "coupled_flip_sub",
+        "disarm",
+        "linearised",
+        "mean_field",
+    }
+    assert PROGRAM_ESTIMATORS["linearised"] is PROGRAM_ESTIMATORS["sg_stochastic"]
+
+
+def test_bad_names_and_sample_counts(walk_case):
+    params, x, _ = walk_case
+    for bad in ("sg", "reinforce", 3):
+        with pytest.raises(ValueError, match=r"^unknown estimator .*; valid names: sg_stochastic"):
+            program_estimate(bad, jax.random.key(0), walk, WALK_SITES, params, x, 2)
+    with pytest.raises(ValueError, match=r"^score_loo needs n >= 2 samples .* got n = 1$"):
+        program_estimate("score_loo", jax.random.key(0), walk, WALK_SITES, params, x, 1)
+    u = draw_site_uniforms(jax.random.key(0), WALK_SITES, 1)
+    with pytest.raises(ValueError, match=r"^score_loo needs n >= 2"):
+        program_estimate_from_uniforms("score_loo", walk, WALK_SITES, params, x, u)
+
+
+def test_memory_estimate_counts_the_flips(walk_case):
+    """coupled_flip_sub makes 1 + M runs per sample: 8 n (1 + M) (3 K + P) bytes (K = 7, P = 3)."""
+    params, _, _ = walk_case
+    mem = lambda name, **kw: program_estimator_memory(name, WALK_SITES, params, 10, **kw)
+    assert mem("coupled_flip_sub", n_flips=3) == 8 * 10 * 4 * (3 * 7 + 3)
+    assert mem("coupled_flip_sub") == 8 * 10 * 9 * (3 * 7 + 3)  # default n_flips = 8
+    assert mem("coupled_flip") == 8 * 10 * 8 * (3 * 7 + 3)
+    with pytest.raises(ValueError, match="n_flips"):
+        mem("coupled_flip_sub", n_flips=0)

@@ -134,7 +134,9 @@ def test_straight_through_gradient_is_sg_bptt_sample_by_sample(name, reset):
     )
     program = snn_program(cfg, STOCHASTIC, _mse)
     sites = snn_sites(cfg, B, T)
-    g_sg = jax.jit(lambda p: program_estimate_from_uniforms("sg", program, sites, p, (x, target), u))(params)
+    g_sg = jax.jit(
+        lambda p: program_estimate_from_uniforms("sg_stochastic", program, sites, p, (x, target), u)
+    )(params)
     grad_train = jax.jit(jax.grad(lambda p, k: _training_loss(cfg, p, x, target, k)[0]))
     for i, k in enumerate(keys):
         g = grad_train(params, k)
@@ -252,7 +254,7 @@ def test_unbiased_estimators_pass_on_recurrent_lif(tiny, name):
 
 def test_sg_rejected_on_hidden_layer_of_recurrent_lif(tiny):
     params, program, sites, _, exact = tiny
-    g = jax.jit(lambda k, p: program_estimate("sg", k, program, sites, p, TINY_X, N_SAMPLES))(
+    g = jax.jit(lambda k, p: program_estimate("sg_stochastic", k, program, sites, p, TINY_X, N_SAMPLES))(
         jax.random.key(22), params
     )
     hidden, ref = g["hidden"][0], exact["hidden"][0]
