@@ -14,7 +14,8 @@ coordinates where the reference is significant, |mean| > 2 SE) of
   training path: ``jax.grad`` of :func:`analysis.snn.simulate`, keys whose uniforms are those
   of the matched samples, :func:`analysis.stochastic.snn_uniforms`),
 * ``det_matched`` / ``det_mismatched`` -- the SG of the deterministic network (Theta
-  forward, ``Method("deterministic")``) with the same two surrogates,
+  forward, ``Method("deterministic")``, the training path) with the same two surrogates
+  (``det_matched`` equals the program estimator ``sg_deterministic``),
 
 (Gygax & Zenke 2025, secs. 4-5). The reference is noisy, which lowers every cosine; the
 ``ceiling`` column is the cosine between the means of two independent halves of the
@@ -41,7 +42,7 @@ from analysis import _validate
 from analysis.neuron import Surrogate, escape_noise, surrogate
 from analysis.snn import LIFParams, Method, SimResult, SNNConfig, init_params, simulate
 from analysis.stochastic._compare import cosine
-from analysis.stochastic._program import PROGRAM_ESTIMATORS, program_estimate, program_estimate_from_uniforms
+from analysis.stochastic._program import program_estimate, program_estimate_from_uniforms
 from analysis.stochastic._snn_program import snn_program, snn_sites, snn_uniforms
 
 METHODS = ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched")
@@ -49,7 +50,7 @@ METHODS = ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched")
 #: the program estimators used: the unbiased reference (subsampled coupled flips, about M + 2
 #: runs per sample) and the SG of the stochastic network with the matched surrogate
 REFERENCE = "coupled_flip_sub"
-SG_STOCHASTIC = "sg_stochastic" if "sg_stochastic" in PROGRAM_ESTIMATORS else "sg"
+SG_STOCHASTIC = "sg_stochastic"
 
 _JACKKNIFE_BATCHES = 10
 

@@ -118,6 +118,22 @@ def test_program_sg_sees_the_spikes_of_the_training_path(kind):
     np.testing.assert_allclose(prog, train, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", sorted(TINY))
+def test_deterministic_variant_equals_the_program_estimator(kind):
+    """det_matched (jax.grad through simulate with Method('deterministic')) equals the program
+    estimator sg_deterministic (Heaviside source 1[p > 1/2], ds/dp = 1) on the same network."""
+    from analysis.stochastic import program_estimate
+
+    cfg, net, params, x, loss, program, sites, _ = _case(kind)
+    det = default_variants(cfg.method(), surrogate("superspike", 20.0))["det_matched"]
+    g = _flat(jax.grad(lambda p: loss(simulate(p, x, net, det), x))(params))
+    prog = np.asarray(
+        flatten_jnp(program_estimate("sg_deterministic", jax.random.key(0), program, sites, params, x, 1))
+    )
+    assert np.abs(g).max() > 0
+    np.testing.assert_allclose(prog[0], g, rtol=1e-9, atol=1e-12)
+
+
 def test_streamed_moments_equal_per_sample_statistics():
     """_moments keeps only segment sums and the sum of squares (O(P) memory); they equal the
     statistics of the stored per-sample gradients (n not a multiple of the chunk or of 10)."""
