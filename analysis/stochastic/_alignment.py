@@ -107,6 +107,7 @@ class AlignmentConfig:
             raise ValueError(
                 f"input_rate must lie in (0, 1) (spike probability per bin), got {self.input_rate}"
             )
+        self.snn()  # connectivity, readout and conv1d geometry
 
     def snn(self) -> SNNConfig:
         """The network as an :class:`analysis.snn.SNNConfig`."""
@@ -258,6 +259,16 @@ def _reference_sampler(program, sites, chunk, n_flips):
     return sample
 
 
+def _cached(builder, *args):
+    """``builder(*args)`` from its cache; built anew when an argument (e.g. the user's loss
+    function) is not hashable."""
+    try:
+        hash(args)
+    except TypeError:
+        return builder.__wrapped__(*args)
+    return builder(*args)
+
+
 def _x(inputs):
     return inputs[0] if isinstance(inputs, tuple) else inputs
 
@@ -375,7 +386,7 @@ def snn_alignment(
     t0 = time.perf_counter()
     if reference is None:
         c_ref = _balanced(n_ref, chunk)
-        sample = _reference_sampler(program, tuple(sites.items()), c_ref, n_flips)
+        sample = _cached(_reference_sampler, program, tuple(sites.items()), c_ref, n_flips)
         sums, sumsq = _moments(sample, (params, inputs, k_ref), n_ref, c_ref)
         ref, se, ceiling, jack = _reference_stats(sums, sumsq, n_ref)
     else:  # a given (e.g. exact) reference: no sampling error
@@ -401,7 +412,7 @@ def snn_alignment(
     for name, m in variants.items():
         n_s = 1 if (m is not None and not m.stochastic) else n_sg
         c_sg = _balanced(n_s, chunk)
-        sampler = _sg_sampler(cfg, m, wrapped, c_sg)
+        sampler = _cached(_sg_sampler, cfg, m, wrapped, c_sg)
         g = _moments(sampler, (params, inputs, k_sg), n_s, c_sg)[0][:_JACKKNIFE_BATCHES].sum(0) / n_s
         row[f"cos_{name}"] = cosine(g, ref)
         row[f"cos_se_{name}"] = _jackknife_cos(g, *jack) if jack else 0.0
