@@ -164,6 +164,8 @@ def run_alignment(
         )
     for v, k in ((n_ref, "n_ref"), (n_flips, "n_flips"), (n_sg, "n_sg"), (chunk, "chunk"), (batch, "batch")):
         _validate.positive_int(v, k)
+    if n_ref < 20:
+        raise ValueError(f"n_ref must be at least 20 (10 jackknife batches of 2), got {n_ref}")
     _validate.seed(seed)
     files = epoch_checkpoints(run_dir)
     if not files:
