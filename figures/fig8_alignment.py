@@ -1,5 +1,6 @@
 """Figure 8 (alignment at scale): cosine similarity of surrogate gradients with the unbiased
-coupled-flip stochastic-AD reference in LIF networks too large to enumerate, against depth,
+coupled-flip stochastic-AD reference in LIF networks too large to enumerate (the analysis.snn
+networks that are trained: dense hidden layers, LIF readout), against depth (hidden layers),
 width, time steps and escape-noise steepness beta (analysis.stochastic._alignment; Gygax & Zenke 2025,
 sec. 4; Arya et al. 2022). Stochastic network: matched psi = f' vs SuperSpike; deterministic
 network with the same two surrogates. Grey: cosine between the two halves of the reference samples
@@ -64,7 +65,7 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path, *, profile: str | No
                 label=label,
             )
         ax.plot(xs, [r["ceiling"] for r in sel], color="0.6", lw=1, label="reference split-half cosine")
-        ax.set_xlabel(axis + (" (escape noise)" if axis == "beta" else ""))
+        ax.set_xlabel(axis + {"beta": " (escape noise)", "depth": " (hidden layers)"}.get(axis, ""))
         if axis in ("width", "steps"):
             ax.set_xscale("log", base=2)
         ax.set_xticks(xs, [f"{v:g}" for v in xs])
@@ -72,7 +73,7 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path, *, profile: str | No
     axs[0].set_ylabel("cosine with unbiased reference")
     axs[0].legend(fontsize=6, loc="lower left")
     fig.suptitle(
-        f"SG alignment in LIF networks (base: depth {base.depth}, width {base.width}, "
+        f"SG alignment in LIF networks (base: {base.depth} hidden layers of {base.width}, "
         f"{base.steps} steps, beta {base.beta:g}; reference: {base.n_ref} coupled-flip samples, "
         f"M={base.n_flips})",
         fontsize=8,

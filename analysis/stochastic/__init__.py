@@ -15,6 +15,7 @@ from analysis.stochastic._alignment import (
     AlignmentConfig,
     alignment_point,
     alignment_sweep,
+    snn_alignment,
 )
 from analysis.stochastic._bias import (
     DEFAULT_SIZES,
@@ -149,6 +150,7 @@ __all__ = [
     "AlignmentConfig",
     "alignment_point",
     "alignment_sweep",
+    "snn_alignment",
     "PROFILES",
     "METHODS",
     "network_from_spec",

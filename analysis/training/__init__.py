@@ -6,6 +6,7 @@ Gygax & Zenke 2025, sec. 6; THEORY.md sec. 6.
 """
 
 from analysis.training import tasks
+from analysis.training._alignment import run_alignment
 from analysis.training._experiments import (
     ClassifierRun,
     SpikeTrainRun,
@@ -24,14 +25,17 @@ from analysis.training._experiments import (
     trial_variability,
 )
 from analysis.training._fit import (
+    EPOCH_CHECKPOINTS,
     OPTIMIZER_NAMES,
     RUN_FILES,
     TrainConfig,
     TrainResult,
     accuracy_max_over_time,
     check_run_folder,
+    epoch_checkpoints,
     fit,
     load_checkpoint,
+    load_epoch_params,
     max_over_time_cross_entropy,
     optimizer,
     population_upper_bound_regularizer,
@@ -100,4 +104,8 @@ __all__ = [
     "RUN_FILES",
     "check_run_folder",
     "read_checkpoint",
+    "EPOCH_CHECKPOINTS",
+    "epoch_checkpoints",
+    "load_epoch_params",
+    "run_alignment",
 ]

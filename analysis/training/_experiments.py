@@ -39,6 +39,7 @@ from analysis.training._fit import (
     accuracy_max_over_time,
     check_resumable,
     check_run_folder,
+    check_save_every,
     fit,
     max_over_time_cross_entropy,
     population_upper_bound_regularizer,
@@ -141,6 +142,7 @@ def train_spike_train(
     force: bool = False,
     progress: bool = True,
     return_setup: bool = False,
+    save_every: int | None = None,
 ) -> Any:
     """Train on the dithered-image target; loss = mean squared van Rossum distance.
 
@@ -157,6 +159,7 @@ def train_spike_train(
         seed=run.seed,
     )
     info = {"task": "spike-train", "method": method_name, **asdict(run)}
+    check_save_every(save_every, out_dir)
     _check_folder(out_dir, resume, force, tcfg, info)
     k_task, k_init = jax.random.split(jax.random.key(run.seed))
     task = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps, run.rate_hz)
@@ -179,6 +182,7 @@ def train_spike_train(
         force=force,
         progress=progress,
         run_info=info,
+        save_every=save_every,
     )
     return (res, (task, cfg, params0)) if return_setup else res
 
@@ -336,12 +340,14 @@ def train_classifier(
     task_name: str = "classification",
     n_classes: int | None = None,
     eval_chunk: int = 512,
+    save_every: int | None = None,
 ) -> TrainResult:
     """Train on ``train`` = (x [B, T, n_in] float32, labels [B]); evaluate on ``valid`` in
     both modes each epoch (``det_valid_acc``, ``stoch_valid_acc``, hidden rates).
     ``train_acc`` is the accuracy on the training minibatches during the epoch, in the
     training mode (the usual running training accuracy). Inputs may be uint8 (SHD: saves
-    memory); batches are cast to float32. Validation runs in chunks of ``eval_chunk``."""
+    memory); batches are cast to float32. Validation runs in chunks of ``eval_chunk``.
+    ``save_every``: see :func:`fit`."""
     method = classifier_method(method_name, run)
     x_tr, y_tr = jnp.asarray(train[0]), jnp.asarray(train[1], jnp.int32)  # uint8 inputs stay
     x_va, y_va = jnp.asarray(valid[0]), jnp.asarray(valid[1], jnp.int32)  # uint8 (memory)
@@ -366,6 +372,7 @@ def train_classifier(
         "n_valid": len(y_va),
         **asdict(run),
     }
+    check_save_every(save_every, out_dir)
     _check_folder(out_dir, resume, force, tcfg, info)
     n_classes = n_classes or int(max(int(y_tr.max()), int(y_va.max())) + 1)
     cfg = classifier_network(run, x_tr.shape[2], n_classes)
@@ -391,6 +398,7 @@ def train_classifier(
         force=force,
         progress=progress,
         run_info=info,
+        save_every=save_every,
     )
 
 

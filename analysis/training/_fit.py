@@ -40,6 +40,8 @@ from analysis.runtime import atomic_write_bytes, check_output_dir, to_jsonable
 
 RUN_FILES = ("checkpoint.npz", "metrics.jsonl", "metrics.csv", "summary.json")
 CHECKPOINT = "checkpoint.npz"
+#: folder of the params kept every ``save_every`` epochs: ``epoch_XXXX.npz``
+EPOCH_CHECKPOINTS = "checkpoints"
 
 
 class SMORMS3State(NamedTuple):
@@ -198,6 +200,7 @@ def fit(
     force: bool = False,
     progress: bool = True,
     run_info: dict | None = None,
+    save_every: int | None = None,
 ) -> TrainResult:
     """Train ``params`` on ``data`` = (x [B, ...], y [B, ...]) for ``cfg.epochs`` epochs.
 
@@ -209,22 +212,31 @@ def fit(
     ``resume`` or ``force`` (start over, replacing its files) is given.
     ``run_info`` (JSON-able dict: task, method, sizes) is stored with the checkpoint and
     must match on resume, as must ``cfg`` apart from ``epochs``. All of this is checked
-    before the first step.
+    before the first step. ``save_every`` (a positive int K, needs ``out_dir``) also keeps
+    the params of epoch 0 (the initialisation), of every K-th epoch and of the last epoch in
+    ``out_dir``/checkpoints/epoch_XXXX.npz (:func:`epoch_checkpoints`, :func:`load_epoch_params`;
+    written atomically, before the run's checkpoint, so a resumed run rewrites the same files).
+    Starting over with ``force`` removes the epoch files of the replaced run.
     Returns the trained params and the per-epoch metric history.
     """
     from tqdm import tqdm
 
     _check_fit_args(loss_fn, data, cfg, evaluate)
+    save_every = check_save_every(save_every, out_dir)
     if out_dir is not None or resume:
         check_run_folder(out_dir, resume=resume, force=force)
     if resume:
         check_resumable(out_dir, cfg, run_info)
+    elif out_dir is not None and force:
+        _remove_epoch_checkpoints(out_dir)
     opt_state = optimizer(cfg.optimizer, cfg.learning_rate).init(params)
     history: list[dict]
     history, start = [], 0
     if resume and out_dir is not None:  # check_run_folder refused resume without out_dir
         params, opt_state, history = load_checkpoint(out_dir, params, opt_state, cfg, run_info)
         start = len(history)
+    if save_every and start == 0:
+        _save_epoch(out_dir, 0, params, run_info)
     step, root = _step_fn(loss_fn, cfg.optimizer, cfg.learning_rate), jax.random.key(cfg.seed)
     bar = tqdm(
         range(start, cfg.epochs),
@@ -241,9 +253,79 @@ def fit(
             row.update({k: float(v) for k, v in evaluate(params, jax.random.fold_in(key, 2**30)).items()})
         history.append({"epoch": epoch + 1, **row})
         bar.set_postfix(loss=f"{row['loss']:.4g}")
+        if save_every and ((epoch + 1) % save_every == 0 or epoch + 1 == cfg.epochs):
+            _save_epoch(out_dir, epoch + 1, params, run_info)
         if out_dir is not None:
             _save(out_dir, params, opt_state, history, cfg, run_info)
     return TrainResult(params, history)
+
+
+def check_save_every(save_every: Any, out_dir: Any) -> int | None:
+    """``save_every`` as an int (None: no epoch checkpoints); ValueError when it is not a
+    positive int or when there is no ``out_dir`` to keep the checkpoints in."""
+    if save_every is None:
+        return None
+    save_every = _validate.positive_int(save_every, "save_every")
+    if out_dir is None:
+        raise ValueError("save_every needs out_dir, the run folder that keeps the checkpoints")
+    return save_every
+
+
+def _npz_bytes(arrays: dict, meta: dict) -> bytes:
+    arrays = dict(arrays, meta=np.frombuffer(json.dumps(to_jsonable(meta)).encode(), dtype=np.uint8))
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _save_epoch(out_dir, epoch: int, params, run_info) -> None:
+    arrays: dict = {}
+    _leaves_npz("p", params, arrays)
+    folder = Path(out_dir) / EPOCH_CHECKPOINTS
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"epoch": epoch, "run": run_info or {}}
+    atomic_write_bytes(folder / f"epoch_{epoch:04d}.npz", _npz_bytes(arrays, meta))
+
+
+def _remove_epoch_checkpoints(out_dir) -> None:
+    for path, _ in _epoch_files(out_dir):
+        path.unlink()
+
+
+def _epoch_files(out_dir) -> list[tuple[Path, int]]:
+    folder = Path(out_dir) / EPOCH_CHECKPOINTS
+    if not folder.is_dir():
+        return []
+    out = []
+    for p in folder.glob("epoch_*.npz"):
+        tail = p.stem[len("epoch_") :]
+        if tail.isdigit():
+            out.append((p, int(tail)))
+    return sorted(out, key=lambda t: t[1])
+
+
+def epoch_checkpoints(out_dir: str | os.PathLike) -> dict[int, Path]:
+    """{epoch: path} of the params kept by ``fit(..., save_every=K)`` in ``out_dir``, by epoch."""
+    return {epoch: path for path, epoch in _epoch_files(out_dir)}
+
+
+def load_epoch_params(path: str | os.PathLike, template: Any) -> tuple[Any, dict]:
+    """(params, meta) of an epoch checkpoint, with ``template`` (e.g. the initial params) as
+    the structure (None: only the meta, params None); ValueError naming the file when it is
+    damaged or does not match."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: np.asarray(z[k]) for k in z.files}
+        meta = json.loads(arrays.pop("meta").tobytes().decode())
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, AttributeError) as exc:
+        raise ValueError(f"epoch checkpoint {path} is damaged ({type(exc).__name__}: {exc})") from None
+    if template is None:
+        return None, meta
+    try:
+        return _restore("p", template, arrays), meta
+    except ValueError as exc:
+        raise ValueError(f"epoch checkpoint {path} does not match the network: {exc}") from None
 
 
 def _leaves_npz(prefix, tree, store):
@@ -257,10 +339,7 @@ def _save(out_dir, params, opt_state, history, cfg, run_info=None) -> None:
     _leaves_npz("p", params, arrays)
     _leaves_npz("o", opt_state, arrays)
     meta = {"config": asdict(cfg), "run": to_jsonable(run_info or {}), "history": history}
-    arrays["meta"] = np.frombuffer(json.dumps(to_jsonable(meta)).encode(), dtype=np.uint8)
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(out / "checkpoint.npz", buf.getvalue())
+    atomic_write_bytes(out / "checkpoint.npz", _npz_bytes(arrays, meta))
     lines = "".join(json.dumps(to_jsonable(r)) + "\n" for r in history)
     atomic_write_bytes(out / "metrics.jsonl", lines.encode())
     text = io.StringIO()

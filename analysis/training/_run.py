@@ -27,7 +27,7 @@ from analysis import _validate
 from analysis.runtime import write_json
 from analysis.snn import METHOD_NAMES
 from analysis.training import _experiments as exp
-from analysis.training._fit import OPTIMIZER_NAMES, check_run_folder
+from analysis.training._fit import OPTIMIZER_NAMES, check_run_folder, check_save_every
 
 TASKS = ("spike-train", "randman", "shd")
 PROFILES = ("quick", "full", "paper")
@@ -96,6 +96,7 @@ def run_experiment(
     image: str | os.PathLike | None = None,
     shd_path: str | os.PathLike | None = None,
     progress: bool = True,
+    save_every: int | None = None,
 ) -> ExperimentResult:
     """Train ``task`` (:data:`TASKS`) with ``method`` under the ``profile`` preset
     (:func:`spike_train_preset`, :func:`randman_preset`, :func:`shd_preset`); ``epochs``,
@@ -105,10 +106,13 @@ def run_experiment(
     history row, with the provenance ``meta`` block) are written there; ``resume``
     continues the run in it, ``force`` replaces a run already there. ``image``: the
     spike-train target image; ``shd_path``: folder or file of the SHD data (default
-    ``data/shd``). Raises ValueError / TypeError / FileNotFoundError before computing
+    ``data/shd``). ``save_every`` (K, needs ``out_dir``): also keep the params of epoch 0,
+    every K-th and the last epoch in ``out_dir``/checkpoints/epoch_XXXX.npz (for
+    :func:`run_alignment`). Raises ValueError / TypeError / FileNotFoundError before computing
     for any bad input.
     """
     _check(task, method, profile, epochs, learning_rate, optimizer, seed, image, shd_path)
+    check_save_every(save_every, out_dir)
     if out_dir is not None or resume:
         out_dir = check_run_folder(out_dir, resume=resume, force=force)
     over: dict[str, Any] = {"seed": seed}
@@ -116,6 +120,7 @@ def run_experiment(
         if val is not None:
             over[key] = val
     kw: dict[str, Any] = dict(out_dir=out_dir, resume=resume, force=force, progress=progress)
+    kw["save_every"] = save_every
     test_metrics = variability = None
     if task == "spike-train":
         run = exp.spike_train_preset(profile, **over, **({"image": str(image)} if image else {}))

@@ -1,10 +1,15 @@
 """``sgtheory align --profile quick|full``: SG alignment with an unbiased stochastic-AD
-reference in LIF networks too large to enumerate (analysis.stochastic._alignment)."""
+reference in analysis.snn LIF networks too large to enumerate (analysis.stochastic._alignment);
+``sgtheory align --run DIR``: the same along a training run kept with ``--save-every``
+(analysis.training.run_alignment)."""
 
 from __future__ import annotations
 
 X64 = True
-HELP = "cosine / sign agreement of SGs with the unbiased coupled-flip reference vs depth, width, steps, beta"
+HELP = (
+    "cosine / sign agreement of SGs with the unbiased coupled-flip reference vs depth, width, "
+    "steps, beta, or along a training run (--run)"
+)
 
 _COLS = (
     "depth",
@@ -32,10 +37,79 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--json", metavar="OUT", help="write all rows as JSON")
     parser.add_argument("--figure", metavar="DIR", help="also draw figure 8 from these rows into DIR")
+    parser.add_argument(
+        "--run",
+        metavar="DIR",
+        help="a run folder of sgtheory train --save-every K: alignment at each kept epoch "
+        "(the run's SG and the matched stochastic SG) on a fixed batch of its training data",
+    )
+    parser.add_argument("--n-ref", type=int, default=1000, help="--run: reference samples (default 1000)")
+    parser.add_argument(
+        "--n-flips", type=int, default=8, help="--run: flips per reference sample (default 8)"
+    )
+    parser.add_argument(
+        "--n-sg", type=int, default=128, help="--run: samples of stochastic SGs (default 128)"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=8, help="--run: training samples (classification; default 8)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="--run: key of the samples (default 0)")
+    parser.add_argument(
+        "--shd-path", default=None, help="--run of an shd run: the SHD data (default data/shd)"
+    )
 
 
 def _fmt(v):
     return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+_RUN_COLS = (
+    "epoch",
+    "cos_trained",
+    "sign_trained",
+    "cos_stoch_matched",
+    "sign_stoch_matched",
+    "ref_snr",
+    "ceiling",
+)
+
+
+def _run_row(r) -> str:
+    cells = []
+    for c in _RUN_COLS:
+        se = r.get(c.replace("cos_", "cos_se_")) if c.startswith("cos_") else None
+        cells.append(f"{r[c]:.3f}+-{se:.3f}" if se is not None else _fmt(r[c]))
+    return "  ".join(f"{v:>16s}" for v in cells)
+
+
+def _run_alignment(args) -> int:
+    from analysis.runtime import write_json
+    from analysis.training import run_alignment
+
+    if args.figure is not None:
+        raise ValueError(
+            "--figure draws the sweep (figure 8); with --run use --json (figure 9: sgtheory figures fig9)"
+        )
+    header = ["  ".join(f"{c:>16s}" for c in _RUN_COLS)]  # printed with the first row (after the checks)
+
+    def show(r):
+        while header:
+            print(header.pop())
+        print(_run_row(r), flush=True)
+
+    res = run_alignment(
+        args.run,
+        n_ref=args.n_ref,
+        n_flips=args.n_flips,
+        n_sg=args.n_sg,
+        batch=args.batch,
+        seed=args.seed,
+        shd_path=args.shd_path,
+        progress=show,
+    )
+    if args.json is not None:
+        print(f"wrote {write_json(args.json, res, seeds=[args.seed])}")
+    return 0
 
 
 def run(args) -> int:
@@ -44,6 +118,8 @@ def run(args) -> int:
 
     if args.json is not None:
         check_output_file(args.json, "--json")
+    if args.run is not None:
+        return _run_alignment(args)
     if args.figure is not None:
         check_output_dir(args.figure, "--figure")
     print("  ".join(f"{c[:12]:>12s}" for c in _COLS))

@@ -2,7 +2,8 @@
 
 Writes into ``--out`` (default ``out/train/<task>-<method>-seed<seed>``): metrics.jsonl and
 metrics.csv (one row per epoch), checkpoint.npz (resumable with ``--resume``) and
-summary.json (the last row, with the provenance ``meta`` block). Refuses a folder that
+summary.json (the last row, with the provenance ``meta`` block); with ``--save-every K`` also
+checkpoints/epoch_XXXX.npz (params of epoch 0, every K-th and the last epoch). Refuses a folder that
 already holds a run unless ``--resume`` (continue it) or ``--force`` (replace it), and
 ``--resume`` without a checkpoint. Runs in float32 (the CLI leaves x64 off for ``train``).
 The work is :func:`analysis.training.run_experiment`; this module only parses and prints.
@@ -50,6 +51,14 @@ def add_arguments(p) -> None:
         default=None,
         help="shd: folder with shd_train.h5 and shd_test.h5 (default data/shd)",
     )
+    p.add_argument(
+        "--save-every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="also keep the params of epoch 0, every K-th and the last epoch in <out>/checkpoints/ "
+        "(for sgtheory align --run)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -75,6 +84,7 @@ def run(args) -> int:
         image=args.image,
         shd_path=args.shd_path,
         progress=not args.quiet,
+        save_every=args.save_every,
     )
     print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in res.final.items()))
     if res.test is not None:

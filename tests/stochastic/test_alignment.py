@@ -1,69 +1,147 @@
-"""Alignment at scale (analysis.stochastic._alignment): the reference is validated against enumeration."""
+"""Alignment at scale on analysis.snn networks (analysis.stochastic._alignment): the sampled
+reference is checked against exact enumeration, the cosines the tool reports against cosines
+computed directly from independently computed gradients, the matched stochastic SG of the
+program against the training path on the same spikes, and the streamed moments against the
+stored per-sample gradients."""
+
+import dataclasses
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
-from analysis.stochastic import check_unbiased, estimate, exact_value_and_grad, random_instance
-from analysis.stochastic._alignment import AlignmentConfig, _network, alignment_point, alignment_sweep
+from analysis.neuron import surrogate
+from analysis.snn import Method, simulate
+from analysis.stochastic import cosine, program_value_and_grad, snn_alignment, snn_program, snn_sites
+from analysis.stochastic._alignment import (
+    REFERENCE,
+    AlignmentConfig,
+    _moments,
+    _reference_sampler,
+    _reference_stats,
+    _segments,
+    _sg_sampler,
+    alignment_sweep,
+    default_variants,
+    flatten_jnp,
+    instance,
+)
+
+# Enumerable networks: K = T N_hidden = 6 x 2 = 12 spike variables each (integrator readout;
+# fast 2 ms time constants so that the input reaches the readout within the 6 bins).
+_SMALL = dict(depth=1, width=2, steps=6, n_out=1, batch=1, readout="integrator", input_rate=0.5)
+_SMALL.update(tau_mem=2e-3, tau_syn=2e-3, n_ref=4000)
+TINY = {
+    "dense": AlignmentConfig(**_SMALL),
+    "recurrent": AlignmentConfig(**_SMALL, recurrent=True),
+    "conv1d": AlignmentConfig(**{**_SMALL, "width": 4}, channels=1, kernel_size=3, connectivity="conv1d"),
+}
 
 
-def test_alignment_reference_is_unbiased_on_an_enumerable_network():
-    """The reference estimator of alignment_point (coupled_flip_sub, M flips) agrees with the
-    exact gradient on a network small enough to enumerate (Holm, alpha 1e-3)."""
-    cfg = AlignmentConfig(depth=1, width=2, steps=6, n_flips=3)
-    net = _network(cfg)
-    params, x = random_instance(jax.random.key(cfg.seed), net, cfg.weight_scale, 0.5)
-    exact = exact_value_and_grad(net, params, x)[1]
-    n = 4000
-    g = jax.jit(lambda p: estimate("coupled_flip_sub", jax.random.key(3), net, p, x, n, n_flips=3))(params)
-    rep = check_unbiased(None, jax.random.key(0), params, n, reference=exact, samples=g)
-    assert rep.passed, str(rep)
+def _flat(tree):
+    return np.asarray(flatten_jnp(jax.tree_util.tree_map(lambda v: jnp.asarray(v)[None], tree)))[0]
 
 
-@pytest.mark.slow
-def test_alignment_point_reports_bounded_cosines_and_signs():
-    row = alignment_point(AlignmentConfig(depth=1, width=4, steps=12, n_ref=300, n_sg=32, chunk=150))
-    for m in ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched"):
-        assert -1.0 <= row[f"cos_{m}"] <= 1.0 and row[f"cos_se_{m}"] >= 0.0
-    assert row["K"] == 4 * 12 and row["ref_snr"] > 0
+def _case(kind):
+    cfg = TINY[kind]
+    net, params, x, loss = instance(cfg)
+    program = snn_program(net, cfg.method(), loss)
+    sites = snn_sites(net, cfg.batch, cfg.steps)
+    assert sum(np.prod(s) for s in sites.values()) == 12
+    exact = program_value_and_grad(program, sites, params, x)[1]
+    return cfg, net, params, x, loss, program, sites, exact
 
 
-def test_alignment_sweep_rejects_bad_profile_and_axis():
-    with pytest.raises(ValueError, match="profile"):
-        alignment_sweep("medium")
-    with pytest.raises(ValueError, match="unknown axis"):
-        alignment_sweep("quick", axes={"colour": (1,)})
+@pytest.mark.parametrize("kind", sorted(TINY))
+def test_sampled_reference_agrees_with_enumeration(kind):
+    """The streamed reference (coupled_flip_sub, chunks of 1000, 4000 samples) vs the exact
+    gradient by enumeration: every coordinate within 4.5 SE (Bonferroni over the <= 20
+    coordinates: false-failure rate < 20 * 6.8e-6 = 1.4e-4 per network), up to round-off."""
+    cfg, net, params, x, loss, program, sites, exact = _case(kind)
+    sample = _reference_sampler(program, tuple(sites.items()), 1000, cfg.n_flips)
+    moments = _moments(sample, (params, x, jax.random.key(5)), cfg.n_ref, 1000)
+    ref, se, ceiling, _ = _reference_stats(*moments, cfg.n_ref)
+    ex = _flat(exact)
+    assert np.abs(ex).max() > 1e-3 and se.max() > 0
+    assert REFERENCE == "coupled_flip_sub"
+    # 1e-10: round-off where the gradient is exactly 0 (kernel taps that never see input)
+    np.testing.assert_array_less(np.abs(ref - ex), 4.5 * se + 1e-10)
+
+
+@pytest.mark.parametrize("kind", ["recurrent", pytest.param("conv1d", marks=pytest.mark.slow)])
+def test_reported_cosines_equal_direct_cosines(kind):
+    """With the exact gradient given as the reference, the tool's cos_det_* equal the cosine of
+    jax.grad through the deterministic simulator, and cos_stoch_mismatched the cosine of the
+    mean of jax.grad through the stochastic simulator over the same keys (fold_in of the SG key)."""
+    cfg, net, params, x, loss, program, sites, exact = _case(kind)
+    key, n_sg = jax.random.key(9), 6
+    mism = surrogate("superspike", cfg.beta_mismatch)
+    row = snn_alignment(
+        net,
+        params,
+        x,
+        loss,
+        key,
+        method=cfg.method(),
+        surrogate_mismatch=mism,
+        n_sg=n_sg,
+        chunk=4,
+        reference=exact,
+    )
+    ex = _flat(exact)
+    variants = default_variants(cfg.method(), mism)
+    for name in ("det_matched", "det_mismatched"):
+        g = _flat(jax.grad(lambda p, m=variants[name]: loss(simulate(p, x, net, m), x))(params))
+        assert row[f"cos_{name}"] == pytest.approx(cosine(g, ex), abs=1e-12)
+        assert row[f"sign_{name}"] == pytest.approx(np.mean(np.sign(g[ex != 0]) == np.sign(ex[ex != 0])))
+    k_sg = jax.random.split(key)[1]
+    m = variants["stoch_mismatched"]
+    keys = [jax.random.fold_in(k_sg, i) for i in range(n_sg)]
+    gs = [_flat(jax.grad(lambda p, k=k: loss(simulate(p, x, net, m, k), x))(params)) for k in keys]
+    assert row["cos_stoch_mismatched"] == pytest.approx(cosine(np.mean(gs, 0), ex), abs=1e-12)
+    assert row["reference"] == "given" and np.isnan(row["ceiling"]) and row["K"] == 12
+
+
+@pytest.mark.parametrize("kind", sorted(TINY))
+def test_program_sg_sees_the_spikes_of_the_training_path(kind):
+    """stoch_matched (program estimator, uniforms snn_uniforms(key_i)) equals jax.grad of the
+    training path simulate(..., Method('stochastic'), key_i) sample by sample."""
+    cfg, net, params, x, loss, *_ = _case(kind)
+    from analysis.stochastic._alignment import _Loss
+
+    wrapped = _Loss(loss, cfg.method().hidden_noise, cfg.method().output_noise)
+    key = jax.random.key(4)
+    prog = jax.jit(lambda a: _sg_sampler(net, None, wrapped, 8)(a, 1))((params, x, key))
+    train = jax.jit(lambda a: _sg_sampler(net, cfg.method(), wrapped, 8)(a, 1))((params, x, key))
+    assert np.abs(np.asarray(prog)).max() > 0
+    np.testing.assert_allclose(prog, train, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", sorted(TINY))
+def test_deterministic_variant_equals_the_program_estimator(kind):
+    """det_matched (jax.grad through simulate with Method('deterministic')) equals the program
+    estimator sg_deterministic (Heaviside source 1[p > 1/2], ds/dp = 1) on the same network."""
+    from analysis.stochastic import program_estimate
+
+    cfg, net, params, x, loss, program, sites, _ = _case(kind)
+    det = default_variants(cfg.method(), surrogate("superspike", 20.0))["det_matched"]
+    g = _flat(jax.grad(lambda p: loss(simulate(p, x, net, det), x))(params))
+    prog = np.asarray(
+        flatten_jnp(program_estimate("sg_deterministic", jax.random.key(0), program, sites, params, x, 1))
+    )
+    assert np.abs(g).max() > 0
+    np.testing.assert_allclose(prog[0], g, rtol=1e-9, atol=1e-12)
 
 
 def test_streamed_moments_equal_per_sample_statistics():
-    """_batched keeps only segment sums and the sum of squares (O(P) memory); they equal the
+    """_moments keeps only segment sums and the sum of squares (O(P) memory); they equal the
     statistics of the stored per-sample gradients (n not a multiple of the chunk or of 10)."""
-    import numpy as np
-
-    from analysis.stochastic import draw_uniforms, estimate_from_uniforms
-    from analysis.stochastic._alignment import _batched, _segments, flatten_jnp
-
-    cfg = AlignmentConfig(depth=2, width=4, steps=8, n_flips=3)
-    net = _network(cfg)
-    params, x = random_instance(jax.random.key(1), net, cfg.weight_scale, cfg.input_rate)
+    cfg, net, params, x, loss, program, sites, _ = _case("recurrent")
     key, n, chunk = jax.random.key(2), 133, 40
-    sums, sumsq = _batched("coupled_flip_sub", net, params, x, key, n, chunk, cfg.n_flips)
-    per_sample = np.concatenate(
-        [
-            np.asarray(
-                flatten_jnp(
-                    estimate_from_uniforms(
-                        "coupled_flip_sub",
-                        net,
-                        params,
-                        x,
-                        *draw_uniforms(jax.random.fold_in(key, c), net, chunk, 3, x.dtype),
-                    )
-                )
-            )
-            for c in range(4)
-        ]
-    )[:n]
+    sample = _reference_sampler(program, tuple(sites.items()), chunk, 3)
+    sums, sumsq = _moments(sample, (params, x, key), n, chunk)
+    per_sample = np.concatenate([np.asarray(jax.jit(sample)((params, x, key), c)) for c in range(4)])[:n]
     batch, half = _segments(n)
     for b in range(10):
         np.testing.assert_allclose(sums[b], per_sample[batch == b].sum(0), rtol=1e-12, atol=1e-12)
@@ -73,10 +151,46 @@ def test_streamed_moments_equal_per_sample_statistics():
     assert np.abs(per_sample).sum() > 0
 
 
+_SLOW = pytest.mark.slow
+
+
+@_SLOW
+@pytest.mark.parametrize("kind", ["dense", "recurrent", "conv1d"])
+def test_alignment_point_on_each_connectivity(kind):
+    """Mechanics of a full row on a small (not enumerable) network of each kind (10-20 s each)."""
+    from analysis.stochastic import alignment_point
+
+    extra = {"recurrent": {"recurrent": True}, "conv1d": {"connectivity": "conv1d", "width": 6}}.get(kind, {})
+    cfg = AlignmentConfig(
+        **{"depth": 2, "width": 4, "steps": 8, "n_ref": 100, "n_sg": 16, "chunk": 50, **extra}
+    )
+    row = alignment_point(cfg)
+    for m in ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched"):
+        assert -1.0 <= row[f"cos_{m}"] <= 1.0 and row[f"cos_se_{m}"] >= 0.0
+    per_bin = 2 * 4 + 4 if kind != "conv1d" else 2 * (6 - 2) + 2 * (6 - 4) + 4  # hidden + readout
+    assert row["K"] == cfg.batch * 8 * per_bin
+    assert row["ref_snr"] > 0 and row["connectivity"] == cfg.connectivity
+
+
+def test_alignment_sweep_and_config_reject_bad_input():
+    with pytest.raises(ValueError, match="profile"):
+        alignment_sweep("medium")
+    with pytest.raises(ValueError, match="unknown axis"):
+        alignment_sweep("quick", axes={"colour": (1,)})
+    with pytest.raises(ValueError, match="n_ref must be at least 20"):
+        AlignmentConfig(n_ref=10)
+    with pytest.raises(ValueError, match="input_rate"):
+        AlignmentConfig(input_rate=1.5)
+    with pytest.raises(ValueError, match="unknown connectivity"):
+        dataclasses.replace(AlignmentConfig(), connectivity="sparse").snn()
+    cfg, net, params, x, loss, *_ = _case("dense")
+    with pytest.raises(ValueError, match="stochastic analysis.snn.Method"):
+        snn_alignment(net, params, x, loss, jax.random.key(0), method=Method("deterministic"))
+
+
 def test_fig8_plot_draws_given_rows(tmp_path):
     """figures.fig8_alignment.plot (used by ``sgtheory align --figure``) draws rows it is
     given, without recomputing them, and stores them beside the figure."""
-    import dataclasses
     import json
 
     from analysis.stochastic import METHODS

@@ -134,3 +134,60 @@ def test_train_config_validation():
         train.TrainConfig(epochs=0)
     with pytest.raises(ValueError, match="unknown optimizer"):
         train.TrainConfig(optimizer="lion")
+
+
+def _epoch_params(out):
+    p0 = _noisy_regression()[1]
+    return {e: train.load_epoch_params(p, p0)[0] for e, p in train.epoch_checkpoints(out).items()}
+
+
+def test_save_every_keeps_initial_every_kth_and_last_epoch(tmp_path):
+    """save_every=2 over 5 epochs keeps epochs 0, 2, 4, 5; epoch 0 is the initialisation, the
+    last the returned params, and each equals the params of a run stopped at that epoch."""
+    loss_fn, p0, data = _noisy_regression()
+    cfg = lambda e: train.TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)  # noqa: E731
+    res = train.fit(loss_fn, p0, data, cfg(5), out_dir=tmp_path / "a", progress=False, save_every=2)
+    kept = _epoch_params(tmp_path / "a")
+    assert sorted(kept) == [0, 2, 4, 5]
+    assert sorted(p.name for p in (tmp_path / "a" / "checkpoints").iterdir()) == [
+        "epoch_0000.npz",
+        "epoch_0002.npz",
+        "epoch_0004.npz",
+        "epoch_0005.npz",
+    ]
+    for a, b in ((kept[0], p0), (kept[5], res.params)):
+        for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+            np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+    short = train.fit(loss_fn, p0, data, cfg(2), out_dir=tmp_path / "b", progress=False)
+    for u, v in zip(jax.tree.leaves(kept[2]), jax.tree.leaves(short.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+    assert not list((tmp_path / "a" / "checkpoints").glob(".*.tmp"))  # atomic writes
+
+
+def test_save_every_survives_resume_and_force_clears_old_epochs(tmp_path):
+    """A run interrupted after epoch 3 and resumed to 6 keeps the same files, with the same
+    params, as an uninterrupted one; --force (start over) removes the replaced run's epochs."""
+    loss_fn, p0, data = _noisy_regression()
+    cfg = lambda e: train.TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)  # noqa: E731
+    train.fit(loss_fn, p0, data, cfg(6), out_dir=tmp_path / "a", progress=False, save_every=2)
+    train.fit(loss_fn, p0, data, cfg(3), out_dir=tmp_path / "b", progress=False, save_every=2)
+    train.fit(loss_fn, p0, data, cfg(6), out_dir=tmp_path / "b", resume=True, progress=False, save_every=2)
+    a, b = _epoch_params(tmp_path / "a"), _epoch_params(tmp_path / "b")
+    assert sorted(a) == [0, 2, 4, 6] and sorted(b) == [0, 2, 3, 4, 6]  # 3: the last of the first leg
+    for e in a:
+        for u, v in zip(jax.tree.leaves(a[e]), jax.tree.leaves(b[e]), strict=True):
+            np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+    train.fit(loss_fn, p0, data, cfg(1), out_dir=tmp_path / "a", force=True, progress=False)
+    assert train.epoch_checkpoints(tmp_path / "a") == {}
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "3"])
+def test_save_every_must_be_a_positive_int_with_a_run_folder(tmp_path, bad):
+    loss_fn, p0, data = _noisy_regression()
+    with pytest.raises((ValueError, TypeError), match="save_every"):
+        train.fit(
+            loss_fn, p0, data, train.TrainConfig(epochs=1), out_dir=tmp_path, save_every=bad, progress=False
+        )
+    with pytest.raises(ValueError, match="save_every needs out_dir"):
+        train.fit(loss_fn, p0, data, train.TrainConfig(epochs=1), save_every=2, progress=False)
+    assert not (tmp_path / "checkpoint.npz").exists()

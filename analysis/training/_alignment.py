@@ -1,0 +1,217 @@
+"""Alignment along a training run: how well the surrogate gradient that trains a network
+points along the unbiased gradient of its stochastic version, epoch by epoch.
+
+A run trained with ``save_every=K`` (``sgtheory train ... --save-every K``) keeps its params
+at epoch 0, every K-th and the last epoch (``<run>/checkpoints/epoch_XXXX.npz``). For each of
+them, :func:`run_alignment` rebuilds the run's network and data from the run's own record
+(task, method, sizes, seed) and measures, on a fixed batch of the run's training data and the
+run's training loss, the cosine and sign agreement with the unbiased coupled-flip reference
+of grad E[L] of the *stochastic* network (same escape noise; Arya et al., NeurIPS 2022) of
+
+* ``trained``       -- the SG of the method the run was trained with (``deterministic``:
+  Theta forward, psi = f'; ``stochastic``: E[SG] of the stochastic network, identical in
+  distribution to ``stoch_matched``; ``multilayer_spiker``: its sampled-derivative rule),
+* ``stoch_matched`` -- E[SG] of the stochastic network with the matched surrogate psi = f'
+  (the smoothed stochastic derivative),
+
+with jackknife standard errors of the cosines (:func:`analysis.stochastic.snn_alignment`;
+Gygax & Zenke 2025, secs. 4-6).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from analysis import _validate
+from analysis.snn import Method, SimResult
+from analysis.stochastic import snn_alignment
+from analysis.training import _metrics as metrics
+from analysis.training._experiments import (
+    ClassifierRun,
+    SpikeTrainRun,
+    classifier_method,
+    classifier_network,
+    randman_preset,
+    sigmoid_method,
+    spike_train_network,
+)
+from analysis.training._fit import (
+    EPOCH_CHECKPOINTS,
+    epoch_checkpoints,
+    load_epoch_params,
+    max_over_time_cross_entropy,
+    population_upper_bound_regularizer,
+    upper_bound_regularizer,
+)
+
+_TASKS = ("spike-train", "randman", "shd")
+
+
+@dataclass(frozen=True)
+class _VanRossumLoss:
+    """The spike-train training loss: squared van Rossum distance to the target (inputs[1])."""
+
+    tau: float
+
+    def __call__(self, result: SimResult, inputs: Any) -> jax.Array:
+        target = jnp.broadcast_to(inputs[1], result.output.shape)
+        return jnp.mean(metrics.van_rossum_loss(result.output, target, self.tau))
+
+
+@dataclass(frozen=True)
+class _ClassifierLoss:
+    """The classification training loss: max-over-time cross-entropy + upper-bound regulariser."""
+
+    bound: float
+    strength: float
+    kind: str = "neuron"
+
+    def __call__(self, result: SimResult, inputs: Any) -> jax.Array:
+        ce = max_over_time_cross_entropy(result.output, inputs[1])
+        reg = population_upper_bound_regularizer if self.kind == "population" else upper_bound_regularizer
+        return ce + sum(reg(s, self.bound, self.strength) for s in result.spikes)
+
+
+def _fields(cls, record: dict) -> dict:
+    names = {f.name for f in fields(cls)}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in names}
+
+
+def _run_record(run_dir: Path, files: dict[int, Path]) -> tuple[dict, str | None]:
+    """(run_info stored with the epoch checkpoints, profile from summary.json or None)."""
+    _, meta = load_epoch_params(files[min(files)], None)
+    summary = run_dir / "summary.json"
+    profile = None
+    if summary.is_file():
+        try:
+            profile = json.loads(summary.read_text()).get("profile")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            profile = None
+    return dict(meta.get("run") or {}), profile
+
+
+def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: Path):
+    """(cfg, Method the run trained with, loss, inputs (x, y)) rebuilt from the run's record."""
+    task = record.get("task")
+    if task not in _TASKS:
+        raise ValueError(f"unknown task {task!r} in {where}; valid: {', '.join(_TASKS)}")
+    name = str(record.get("method"))
+    if task == "spike-train":
+        from analysis.training.tasks import make_spike_train_task
+
+        run = SpikeTrainRun(**_fields(SpikeTrainRun, record))
+        k_task, _ = jax.random.split(jax.random.key(run.seed))
+        data = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps, run.rate_hz)
+        method = sigmoid_method(name, run.hidden_beta, run.output_beta)
+        return spike_train_network(run), method, _VanRossumLoss(run.tau_vr), (data.inputs, data.target)
+    crun = ClassifierRun(**_fields(ClassifierRun, record))
+    if task == "randman":
+        from analysis.training.tasks import randman_splits
+
+        if profile is None:
+            raise ValueError(
+                f"{where} has no summary.json with the profile of this randman run; finish the run"
+            )
+        data_cfg, _ = randman_preset(profile, seed=crun.seed)
+        pair: tuple[Any, Any] = randman_splits(jax.random.key(crun.seed), data_cfg, (0.8, 0.1, 0.1))[0]
+        n_classes = data_cfg.n_classes
+    else:
+        from analysis.training.tasks import N_CLASSES, load_shd
+
+        pair = load_shd("data/shd" if shd_path is None else shd_path, "train", max_samples=batch)
+        n_classes = N_CLASSES
+    x, y = pair
+    pick = np.unique(
+        np.linspace(0, len(y) - 1, min(batch, len(y))).round().astype(int)
+    )  # spread over classes
+    xb, yb = jnp.asarray(np.asarray(x)[pick], jnp.float32), jnp.asarray(np.asarray(y)[pick], jnp.int32)
+    loss = _ClassifierLoss(crun.reg_bound, crun.reg_strength, crun.reg_kind)
+    return classifier_network(crun, xb.shape[2], n_classes), classifier_method(name, crun), loss, (xb, yb)
+
+
+def run_alignment(
+    run_dir: str | os.PathLike,
+    *,
+    n_ref: int = 1000,
+    n_flips: int = 8,
+    n_sg: int = 128,
+    chunk: int = 250,
+    batch: int = 8,
+    seed: int = 0,
+    shd_path: str | os.PathLike | None = None,
+    progress: Any = None,
+) -> dict:
+    """Alignment of the run's SG and the matched stochastic SG with the unbiased reference at
+    every epoch kept in ``run_dir``/checkpoints (see the module docstring).
+
+    ``batch``: ``batch`` training samples evenly spaced over the training set (classification;
+    spike-train has its one frozen input); ``seed``: the key of the reference and SG samples
+    (the same at every epoch);
+    ``progress(row)`` is called after each epoch. Computes in the default float (float64 under
+    x64). Returns {"run_dir", "task", "method", "seed" (the run's), "batch", "variants",
+    "rows": [{"epoch", cos_/cos_se_/sign_trained, ..._stoch_matched, ref_snr, ceiling, ...}]}.
+    Raises ValueError (one line) for a missing folder, a folder without epoch checkpoints
+    (train with --save-every) or an unknown task.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(
+            f"run folder {run_dir} does not exist" + (" (it is a file)" if run_dir.exists() else "")
+        )
+    for v, k in ((n_ref, "n_ref"), (n_flips, "n_flips"), (n_sg, "n_sg"), (chunk, "chunk"), (batch, "batch")):
+        _validate.positive_int(v, k)
+    if n_ref < 20:
+        raise ValueError(f"n_ref must be at least 20 (10 jackknife batches of 2), got {n_ref}")
+    _validate.seed(seed)
+    files = epoch_checkpoints(run_dir)
+    if not files:
+        raise ValueError(
+            f"run folder {run_dir} has no {EPOCH_CHECKPOINTS}/epoch_*.npz; train it with "
+            f"--save-every K (save_every=K) to keep the params along the run"
+        )
+    record, profile = _run_record(run_dir, files)
+    cfg, trained, loss, inputs = _setup(record, profile, batch, shd_path, run_dir)
+    dtype = jnp.result_type(float)
+    inputs = tuple(jnp.asarray(a, dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a for a in inputs)
+    from analysis.snn import init_params
+
+    template = init_params(jax.random.key(0), cfg, dtype=dtype)
+    noise = Method("stochastic", hidden_noise=trained.hidden_noise, output_noise=trained.output_noise)
+    variants: dict[str, Method | None] = {"trained": trained, "stoch_matched": None}
+    rows = []
+    for epoch, path in files.items():
+        params, _ = load_epoch_params(path, template)
+        params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), params)
+        row = snn_alignment(
+            cfg,
+            params,
+            inputs,
+            loss,
+            jax.random.key(seed),
+            method=noise,
+            variants=variants,
+            n_ref=n_ref,
+            n_flips=n_flips,
+            n_sg=n_sg,
+            chunk=chunk,
+        )
+        rows.append({"epoch": epoch, **row})
+        if progress is not None:
+            progress(rows[-1])
+    return {
+        "run_dir": str(run_dir),
+        "task": record["task"],
+        "method": record.get("method"),
+        "seed": record.get("seed"),
+        "batch": int(inputs[0].shape[0]),
+        "variants": list(variants),
+        "rows": rows,
+    }
