@@ -39,10 +39,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis import _validate
+from analysis._validate import DEFAULT_MAX_MEMORY_GIB
 from analysis.neuron import Surrogate, escape_noise, surrogate
 from analysis.snn import LIFParams, Method, SimResult, SNNConfig, init_params, simulate
 from analysis.stochastic._compare import cosine
-from analysis.stochastic._program import program_estimate, program_estimate_from_uniforms
+from analysis.stochastic._program import (
+    program_estimate,
+    program_estimate_from_uniforms,
+    program_estimator_memory,
+)
 from analysis.stochastic._snn_program import snn_program, snn_sites, snn_uniforms
 
 METHODS = ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched")
@@ -218,6 +223,13 @@ def _hidden_rate(params, x, cfg, method, key) -> float:
     return float(np.mean(np.asarray(_rates(params, x, cfg, method, key))))
 
 
+def _fitting_chunk(chunk: int, sites: dict, params: Any, n_flips: int) -> int:
+    """``chunk`` reduced so that one chunk of the reference estimator stays within the
+    memory guard of :func:`program_estimate` (large networks get smaller chunks, not an error)."""
+    per_sample = program_estimator_memory(REFERENCE, sites, params, 1, n_flips=n_flips)  # as the guard
+    return max(1, min(chunk, int(DEFAULT_MAX_MEMORY_GIB * 2**30 // per_sample)))
+
+
 def _balanced(n: int, chunk: int) -> int:
     """The chunk size <= ``chunk`` that splits n samples into the fewest, equal chunks (the
     last chunk is computed whole, so 256 samples go as 2 x 128 rather than 250 + 250)."""
@@ -385,7 +397,7 @@ def snn_alignment(
 
     t0 = time.perf_counter()
     if reference is None:
-        c_ref = _balanced(n_ref, chunk)
+        c_ref = _balanced(n_ref, _fitting_chunk(chunk, sites, params, n_flips))
         sample = _cached(_reference_sampler, program, tuple(sites.items()), c_ref, n_flips)
         sums, sumsq = _moments(sample, (params, inputs, k_ref), n_ref, c_ref)
         ref, se, ceiling, jack = _reference_stats(sums, sumsq, n_ref)
