@@ -138,3 +138,26 @@ def test_training_step_memory_of_the_shd_paper_network_fits_16_gib():
     assert 0 < ck["temp_gib"] < lw["temp_gib"] and ck["temp_gib"] < 16.0
     # lower bound for the layer-wise simulator: spikes of the three layers [B, T, N] in float32
     assert lw["temp_gib"] > 400 * 349 * (1088 + 672 + 320) * 4 / 2**30
+
+
+@pytest.mark.slow
+def test_shd_paper_profile_trains_end_to_end_on_a_written_file(tmp_path):
+    """`train shd --profile paper` for one epoch on small generated HDF5 files (about 30 s):
+    the paper network trains, the test set is evaluated in both modes and the variability
+    statistics of three hidden layers are written."""
+    pytest.importorskip("h5py")
+    from analysis.training import run_experiment
+
+    rng = np.random.default_rng(0)
+    n = 24
+    times = [list(np.sort(rng.random(40) * 0.69)) for _ in range(n)]
+    units = [list(rng.integers(0, 700, 40)) for _ in range(n)]
+    write_shd(tmp_path / "shd_train.h5", times, units, list(rng.integers(0, 20, n)))
+    write_shd(tmp_path / "shd_test.h5", times[:6], units[:6], [1, 2, 3, 4, 5, 6])
+    out = tmp_path / "run"
+    res = run_experiment(
+        "shd", "stochastic", "paper", epochs=1, shd_path=tmp_path, out_dir=out, progress=False
+    )
+    assert {"det_test_acc", "stoch_test_acc"} <= set(res.test)
+    assert len(res.variability["fano"]) == 3 and np.asarray(res.variability["rasters"]).shape[0] == 400
+    assert (out / "variability.npz").is_file() and (out / "summary.json").is_file()
