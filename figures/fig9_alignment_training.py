@@ -60,32 +60,25 @@ def plot(data: dict, out_dir: Path) -> list[Path]:
     for name, color in RUNS:
         rows = data[name]["alignment"]
         ep = [r["epoch"] for r in rows]
-        axes[0].errorbar(
-            ep,
-            [r["cos_trained"] for r in rows],
-            yerr=[r["cos_se_trained"] for r in rows],
-            color=color,
-            marker="o",
-            ms=3,
-            capsize=2,
-            label=f"{name} run: its SG",
-        )
-        axes[1].plot(
-            ep, [r["sign_trained"] for r in rows], color=color, marker="o", ms=3, label=f"{name} run: its SG"
-        )
+        variants = [("trained", "-", "o", "its SG", True)]
         if name == "deterministic":  # for the stochastic run the matched stochastic SG is its SG
+            variants.append(("stoch_matched", "--", "s", "stochastic SG ($\\psi=f'$)", False))
+        for key, ls, marker, what, sign_label in variants:
             axes[0].errorbar(
                 ep,
-                [r["cos_stoch_matched"] for r in rows],
-                yerr=[r["cos_se_stoch_matched"] for r in rows],
+                [r[f"cos_{key}"] for r in rows],
+                yerr=[r[f"cos_se_{key}"] for r in rows],
                 color=color,
-                ls="--",
-                marker="s",
+                ls=ls,
+                marker=marker,
                 ms=3,
                 capsize=2,
-                label=f"{name} run: stochastic SG ($\\psi=f'$)",
+                label=f"{name} run: {what}",
             )
-            axes[1].plot(ep, [r["sign_stoch_matched"] for r in rows], color=color, ls="--", marker="s", ms=3)
+            label = f"{name} run: {what}" if sign_label else None
+            axes[1].plot(
+                ep, [r[f"sign_{key}"] for r in rows], color=color, ls=ls, marker=marker, ms=3, label=label
+            )
         axes[0].plot(ep, [r["ceiling"] for r in rows], color=color, lw=0.8, alpha=0.4)
         hist = data[name]["history"]
         axes[2].plot([h["epoch"] for h in hist], [h["loss"] for h in hist], color=color, label=name)

@@ -90,17 +90,34 @@ def subsampled_coupled_flip_gradient(
     is unbiased for c (q_k > 0 for all k). Cost: one simulation, M re-simulations and one VJP,
     i.e. about M + 2 forward passes.
     """
-    K = net.n_spikes
     z, s = ex.simulate(net, params, x, "bernoulli", u=u)
     z, s = jax.lax.stop_gradient(z), jax.lax.stop_gradient(s)
-    d = net.noise.deriv(z)
-    q = mix / K + (1.0 - mix) * d / jnp.maximum(jnp.sum(d), jnp.finfo(d.dtype).tiny)
-    q = jnp.where(jnp.sum(d) > 0, q, 1.0 / K)
-    n_flips = v.shape[0]
-    idx = jnp.minimum(jnp.searchsorted(jnp.cumsum(q), v * jnp.sum(q), side="right"), K - 1)
+    idx, q = importance_flips(net.noise.deriv(z), v, mix)
     c = (2.0 * s[idx] - 1.0) * (ex.loss_of_spikes(net, s) - _flip_losses(net, params, x, u, s, idx))
-    cot = jnp.zeros((K,), z.dtype).at[idx].add(c / (n_flips * q[idx]))
+    cot = importance_cotangent(idx, q, c)
     return _add(_direct_term(net, params, x, s), _vjp_probs(net, params, x, s, cot))
+
+
+def flip_proposal(w: jax.Array, mix: float = 0.5) -> jax.Array:
+    """q_k = mix/K + (1 - mix) w_k / sum_j w_j over the K spike variables (uniform if all
+    w = 0); every q_k >= mix/K > 0, so importance sampling from q is unbiased."""
+    total = jnp.sum(w)
+    q = mix / w.shape[-1] + (1.0 - mix) * w / jnp.maximum(total, jnp.finfo(w.dtype).tiny)
+    return jnp.where(total > 0, q, 1.0 / w.shape[-1])
+
+
+def importance_flips(w: jax.Array, v: jax.Array, mix: float = 0.5) -> tuple[jax.Array, jax.Array]:
+    """(idx, q): M = len(v) flip indices drawn i.i.d. from q = :func:`flip_proposal` (w, mix)
+    by the inverse CDF of the uniforms ``v``."""
+    q = flip_proposal(w, mix)
+    idx = jnp.minimum(jnp.searchsorted(jnp.cumsum(q), v * jnp.sum(q), side="right"), w.shape[-1] - 1)
+    return idx, q
+
+
+def importance_cotangent(idx: jax.Array, q: jax.Array, c: jax.Array) -> jax.Array:
+    """sum_m c_m e_{idx_m} / (M q_{idx_m}): an unbiased estimate of the K cotangents c_k
+    from the M sampled flips (c_m = c_{idx_m})."""
+    return jnp.zeros(q.shape, c.dtype).at[idx].add(c / (idx.shape[0] * q[idx]))
 
 
 def _total_spike_derivative(net, params, x, u=None, mask=None, val=None):

@@ -85,6 +85,7 @@ import numpy as np
 from jax.typing import DTypeLike
 
 from analysis import _validate
+from analysis.stochastic import _coupled_flip as _cf
 from analysis.stochastic._exact import DEFAULT_MAX_K, _enumerate_sum
 from analysis.stochastic._sources import (
     Bernoulli,
@@ -307,19 +308,16 @@ def flip_proposal(p: jax.Array, mix: float = FLIP_MIX) -> jax.Array:
     from q is unbiased; w_k = p_k (1 - p_k) is f'(z_k) for the sigmoid (the weight of the
     Network estimator ``subsampled_coupled_flip_gradient``), and a program only knows p.
     """
-    w = p * (1.0 - p)
-    total = jnp.sum(w)
-    q = mix / p.shape[-1] + (1.0 - mix) * w / jnp.maximum(total, jnp.finfo(p.dtype).tiny)
-    return jnp.where(total > 0, q, 1.0 / p.shape[-1])
+    return _cf.flip_proposal(p * (1.0 - p), mix)
 
 
 def _coupled_flip_sub_one(program, spec, params, inputs, ui, vi):
     loss, tr = trace_program(program, spec, params, inputs, Bernoulli(spec, u=ui), record=("probs", "spikes"))
     loss, s = jax.lax.stop_gradient(loss), tr.spikes
     flat = join_flat(s, spec)
-    K, M = flat.shape[0], vi.shape[0]
-    q = flip_proposal(jax.lax.stop_gradient(join_flat(tr.probs, spec)))
-    idx = jnp.minimum(jnp.searchsorted(jnp.cumsum(q), vi * jnp.sum(q), side="right"), K - 1)
+    K = flat.shape[0]
+    p = jax.lax.stop_gradient(join_flat(tr.probs, spec))
+    idx, q = _cf.importance_flips(p * (1.0 - p), vi, FLIP_MIX)
     value = split_flat(1.0 - flat, spec)
 
     def flipped(k):
@@ -328,7 +326,7 @@ def _coupled_flip_sub_one(program, spec, params, inputs, ui, vi):
         return trace_program(program, spec, params, inputs, src, record=())[0]
 
     c = (2.0 * flat[idx] - 1.0) * (loss - jax.vmap(flipped)(idx))  # L(S_k<-1) - L(S_k<-0), k = k_m
-    cot = jnp.zeros((K,), flat.dtype).at[idx].add(c / (M * q[idx]))
+    cot = _cf.importance_cotangent(idx, q, c)
     return _direct_plus_vjp(program, spec, params, inputs, s, split_flat(jax.lax.stop_gradient(cot), spec))
 
 
@@ -410,14 +408,19 @@ def _tiled(u, g):
     return jax.tree_util.tree_map(lambda v: jnp.broadcast_to(v, (n,) + jnp.shape(v)), g)
 
 
-def _sg_deterministic(program, spec, params, inputs, u):
-    src = Heaviside(spec)
-    return _tiled(u, jax.grad(lambda pp: trace_program(program, spec, pp, inputs, src, record=())[0])(params))
+def _deterministic_grad(source_cls):
+    """Estimator: jax.grad of the program under a source without randomness, tiled to n."""
+
+    def estimator(program, spec, params, inputs, u):
+        src = source_cls(spec)
+        g = jax.grad(lambda pp: trace_program(program, spec, pp, inputs, src, record=())[0])(params)
+        return _tiled(u, g)
+
+    return estimator
 
 
-def _mean_field(program, spec, params, inputs, u):
-    src = MeanField(spec)
-    return _tiled(u, jax.grad(lambda pp: trace_program(program, spec, pp, inputs, src, record=())[0])(params))
+_sg_deterministic = _deterministic_grad(Heaviside)
+_mean_field = _deterministic_grad(MeanField)
 
 
 PROGRAM_ESTIMATORS: dict[str, Callable] = {

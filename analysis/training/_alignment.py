@@ -37,6 +37,7 @@ from analysis.training import _metrics as metrics
 from analysis.training._experiments import (
     ClassifierRun,
     SpikeTrainRun,
+    classification_terms,
     classifier_method,
     classifier_network,
     randman_preset,
@@ -47,9 +48,6 @@ from analysis.training._fit import (
     EPOCH_CHECKPOINTS,
     epoch_checkpoints,
     load_epoch_params,
-    max_over_time_cross_entropy,
-    population_upper_bound_regularizer,
-    upper_bound_regularizer,
 )
 
 _TASKS = ("spike-train", "randman", "shd")
@@ -75,9 +73,8 @@ class _ClassifierLoss:
     kind: str = "neuron"
 
     def __call__(self, result: SimResult, inputs: Any) -> jax.Array:
-        ce = max_over_time_cross_entropy(result.output, inputs[1])
-        reg = population_upper_bound_regularizer if self.kind == "population" else upper_bound_regularizer
-        return ce + sum(reg(s, self.bound, self.strength) for s in result.spikes)
+        ce, reg = classification_terms(result, inputs[1], self.bound, self.strength, self.kind)
+        return ce + reg
 
 
 def _fields(cls, record: dict) -> dict:

@@ -312,15 +312,24 @@ def _chunked_accuracies(params, x, y, cfg, key, chunk: int, prefix: str = "valid
     return total
 
 
+def classification_terms(
+    sim: SimResult, labels: jax.Array, reg_bound: float, reg_strength: float, reg_kind: str = "neuron"
+) -> tuple[jax.Array, Any]:
+    """(max-over-time cross-entropy, upper-bound regulariser summed over the hidden layers) of
+    a simulation: the classification training loss is their sum (``reg_kind``: see
+    :class:`ClassifierRun`)."""
+    reg_fn = population_upper_bound_regularizer if reg_kind == "population" else upper_bound_regularizer
+    ce = max_over_time_cross_entropy(sim.output, labels)
+    return ce, sum(reg_fn(s, reg_bound, reg_strength) for s in sim.spikes)
+
+
 @functools.lru_cache(maxsize=16)
 def _classifier_loss(cfg, method, reg_bound, reg_strength, reg_kind="neuron"):
     """Max-over-time CE + upper-bound regulariser; cached like :func:`_spike_train_loss`."""
-    reg_fn = population_upper_bound_regularizer if reg_kind == "population" else upper_bound_regularizer
 
     def loss_fn(params, key, x, y):
         sim = simulate(params, x.astype(jnp.float32), cfg, method, key)
-        ce = max_over_time_cross_entropy(sim.output, y)
-        reg = sum(reg_fn(s, reg_bound, reg_strength) for s in sim.spikes)
+        ce, reg = classification_terms(sim, y, reg_bound, reg_strength, reg_kind)
         acc = accuracy_max_over_time(sim.output, y)
         return ce + reg, {"cross_entropy": ce, "regularizer": reg, "train_acc": acc}
 

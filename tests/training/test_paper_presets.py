@@ -75,16 +75,21 @@ def test_evaluate_classifier_reports_both_modes_on_held_out_data():
         evaluate_classifier(res.params, (valid[0][:0], valid[1][:0]), run, 2)
 
 
+def _write_small_shd(folder, n, n_test, spikes, t_max):
+    """shd_train.h5 with n random samples (``spikes`` events before ``t_max`` s each) and
+    shd_test.h5 with the first ``n_test`` of them, labelled 1 .. n_test."""
+    rng = np.random.default_rng(0)
+    times = [list(np.sort(rng.random(spikes) * t_max)) for _ in range(n)]
+    units = [list(rng.integers(0, 700, spikes)) for _ in range(n)]
+    write_shd(folder / "shd_train.h5", times, units, list(rng.integers(0, 20, n)))
+    write_shd(folder / "shd_test.h5", times[:n_test], units[:n_test], list(range(1, n_test + 1)))
+
+
 def test_paper_profile_splits(tmp_path):
     pytest.importorskip("h5py")
     from analysis.training._run import _classification_data
 
-    rng = np.random.default_rng(0)
-    n = 20
-    times = [list(np.sort(rng.random(3) * 0.6)) for _ in range(n)]
-    units = [list(rng.integers(0, 700, 3)) for _ in range(n)]
-    write_shd(tmp_path / "shd_train.h5", times, units, list(rng.integers(0, 20, n)))
-    write_shd(tmp_path / "shd_test.h5", times[:5], units[:5], [1, 2, 3, 4, 5])
+    _write_small_shd(tmp_path, n=20, n_test=5, spikes=3, t_max=0.6)
     train, valid, test, run, n_classes = _classification_data("shd", "paper", {"seed": 0}, tmp_path)
     assert (len(train[1]), len(valid[1]), len(test[1]), n_classes) == (18, 2, 5, 20)
     rows = {r.tobytes() for r in np.concatenate([train[0], valid[0]])}
@@ -148,12 +153,7 @@ def test_shd_paper_profile_trains_end_to_end_on_a_written_file(tmp_path):
     pytest.importorskip("h5py")
     from analysis.training import run_experiment
 
-    rng = np.random.default_rng(0)
-    n = 24
-    times = [list(np.sort(rng.random(40) * 0.69)) for _ in range(n)]
-    units = [list(rng.integers(0, 700, 40)) for _ in range(n)]
-    write_shd(tmp_path / "shd_train.h5", times, units, list(rng.integers(0, 20, n)))
-    write_shd(tmp_path / "shd_test.h5", times[:6], units[:6], [1, 2, 3, 4, 5, 6])
+    _write_small_shd(tmp_path, n=24, n_test=6, spikes=40, t_max=0.69)
     out = tmp_path / "run"
     res = run_experiment(
         "shd", "stochastic", "paper", epochs=1, shd_path=tmp_path, out_dir=out, progress=False
