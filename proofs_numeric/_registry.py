@@ -17,7 +17,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-PROFILES = ("quick", "full")
+PROFILES = ("tiny", "quick", "full")
+"""Claim profiles. ``quick`` is what ``sgtheory verify`` runs by default (minutes for all),
+``full`` the paper-size versions. ``tiny`` is the stand-in profile of the default test suite:
+the same criterion at a smaller size, seconds per claim. A claim that does not declare
+``tiny`` (``register(..., tiny=False)``, the default) runs its quick profile under ``tiny``."""
 
 
 @dataclass
@@ -45,19 +49,23 @@ class Claim:
     statement: str
     check: Callable[[str], ClaimResult]
     module: str
+    tiny: bool = False
 
 
 _REGISTRY: dict[str, Claim] = {}
 _DISCOVERED = False
 
 
-def register(name: str, statement: str):
-    """Decorator: register ``check(profile='quick') -> ClaimResult`` as claim ``name``."""
+def register(name: str, statement: str, *, tiny: bool = False):
+    """Decorator: register ``check(profile='quick') -> ClaimResult`` as claim ``name``.
+
+    ``tiny=True`` declares that ``check`` has its own ``"tiny"`` size (a stand-in with the same
+    criterion, seconds to run); otherwise ``check`` is only ever called with quick or full."""
 
     def deco(fn):
         if name in _REGISTRY and _REGISTRY[name].module != fn.__module__:
             raise ValueError(f"claim {name!r} registered twice")
-        _REGISTRY[name] = Claim(name, statement, fn, fn.__module__)
+        _REGISTRY[name] = Claim(name, statement, fn, fn.__module__, tiny)
         return fn
 
     return deco
@@ -164,14 +172,16 @@ def run_claim(c: Claim, profile: str = "quick") -> ClaimResult:
 
     Claims compare to tolerances down to 1e-12, so float64 is switched on for the duration of
     the check (whatever the caller's setting, which is restored afterwards) and recorded in
-    ``details["x64"]``.
+    ``details["x64"]``. ``details["profile"]`` records the size that ran: ``tiny`` runs the
+    quick size of a claim that has no stand-in of its own.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    size = "quick" if profile == "tiny" and not c.tiny else profile
     with _float64() as x64:
         t0 = time.perf_counter()
         try:
-            r = c.check(profile)
+            r = c.check(size)
         except Exception as exc:  # any error is reported as a failed claim, not raised
             r = ClaimResult(
                 c.name,
@@ -185,15 +195,41 @@ def run_claim(c: Claim, profile: str = "quick") -> ClaimResult:
         r.seconds = time.perf_counter() - t0
     r.statement = r.statement or c.statement
     r.details["x64"] = x64
+    r.details["profile"] = size
     return r
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    if isinstance(v, (list, tuple)) and len(v) > 3:
-        return f"[{len(v)} values]"
+def format_value(v, digits: int = 4, max_items: int = 6) -> str:
+    """A claim value for people: floats to ``digits`` significant digits (``1.229e-05``,
+    ``0.8783``, ``1e-06``), integers and booleans as they are, sequences as ``[a, b, ...]`` (at most
+    ``max_items`` shown, then ``... (n values)``), dicts as ``key = value`` lists, None as
+    ``-``. Used by ``sgtheory verify``'s table and by the reproduction paper."""
+    import numpy as np
+
+    if v is None:
+        return "-"
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.{digits}g}"
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, dict):
+        items = list(v.items())
+        body = ", ".join(f"{k} = {format_value(x, digits, max_items)}" for k, x in items[:max_items])
+        return body + (f", ... ({len(items)} entries)" if len(items) > max_items else "")
+    if isinstance(v, (list, tuple)):
+        body = ", ".join(format_value(x, digits, max_items) for x in v[:max_items])
+        return "[" + body + (f", ... ({len(v)} values)]" if len(v) > max_items else "]")
     return str(v)
+
+
+def criterion(r: ClaimResult) -> str:
+    """The claim's pass criterion in words: ``details['criterion']`` when the claim states one,
+    else ``|measured - reference| <= tolerance``."""
+    return str(r.details.get("criterion") or "|measured - reference| <= tolerance")
 
 
 def format_table(results: list[ClaimResult]) -> str:
@@ -203,9 +239,9 @@ def format_table(results: list[ClaimResult]) -> str:
         (
             r.name,
             "pass" if r.passed else "FAIL",
-            _fmt(r.measured),
-            _fmt(r.reference),
-            _fmt(r.tolerance),
+            format_value(r.measured, 3, 3),
+            format_value(r.reference, 3, 3),
+            format_value(r.tolerance, 3, 3),
             f"{r.seconds:.1f}",
         )
         for r in results

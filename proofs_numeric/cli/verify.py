@@ -10,7 +10,15 @@ X64 = True
 
 def add_arguments(p) -> None:
     p.add_argument("names", nargs="*", help="claim names (default: all); see --list")
-    p.add_argument("--profile", choices=("quick", "full"), default="quick")
+    from proofs_numeric._registry import PROFILES
+
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="quick",
+        help="quick (default, minutes for all), full (paper sizes) or tiny (the test suite's "
+        "stand-ins: same criteria at smaller sizes, seconds per claim)",
+    )
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--list", action="store_true", help="list claim names and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
