@@ -53,6 +53,9 @@ from analysis.stochastic._estimators import (
     estimator_names,
     exact_sg_mean,
 )
+from analysis.stochastic._intervals import (
+    proportion_interval,
+)
 from analysis.stochastic._exact import (
     DEFAULT_MAX_K,
     enumeration_cost,
@@ -107,6 +110,7 @@ from analysis.stochastic._sources import (
 )
 
 __all__ = [
+    "proportion_interval",
     "Network",
     "NETWORK_KINDS",
     "LOSSES",
