@@ -53,15 +53,15 @@ from analysis.stochastic._estimators import (
     estimator_names,
     exact_sg_mean,
 )
-from analysis.stochastic._intervals import (
-    proportion_interval,
-)
 from analysis.stochastic._exact import (
     DEFAULT_MAX_K,
     enumeration_cost,
     exact_mean,
     exact_value_and_grad,
     spike_probability_range,
+)
+from analysis.stochastic._intervals import (
+    proportion_interval,
 )
 from analysis.stochastic._netspec import (
     BLOCK_KEYS,
