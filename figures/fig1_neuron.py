@@ -90,7 +90,8 @@ def _raster_panel(ax_r, ax_u, t, u, spikes, title):
     ax_r.set(title=title, ylabel="trial", xticks=[], xlim=(t[0], t[-1]))
     ax_r.set_ylim(-1, len(spikes))
     ax_u.plot(t, u, color="C0", lw=1)
-    ax_u.axhline(THETA, color="C3", ls="--", lw=0.8, label=r"threshold $\vartheta$")
+    ax_u.axhline(THETA, color="C3", ls="--", lw=0.8)
+    ax_u.text(t[-1], THETA + 0.03, r"threshold $\vartheta$", color="C3", fontsize=7, ha="right", va="bottom")
     ax_u.set(xlabel="time (ms)", ylabel="U (a.u.)", xlim=(t[0], t[-1]))
 
 
@@ -113,7 +114,6 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     )
     _raster_panel(ax["rd"], ax["ud"], t, u, det, "deterministic: $S=\\Theta(U-\\vartheta)$")
     _raster_panel(ax["rs"], ax["us"], t, u, sto, "stochastic: $S\\sim\\mathrm{Ber}(f(U-\\vartheta))$")
-    ax["ud"].legend(loc="lower right", frameon=False)
     _functions_panel(ax["fn"], c)
     _expectation_panels(ax["es"], ax["ds"], c)
     _count_panel(ax["cnt"], det, sto)

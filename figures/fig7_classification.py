@@ -80,7 +80,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
         _band(ax, data["history"][tag], f"{tag}_valid_acc", color, f"{name}, validation")
     ax.axhline(data["chance"], color="0.5", ls=":", lw=1, label="chance")
     ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title=f"randman, {len(data['seeds'])} seeds")
-    ax.legend(frameon=False, loc="lower right", fontsize=6)
+    ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 0.12), fontsize=6)
     _test_bars(axes[1], data)
     _fano_bars(axes[2], data)
     for ax, (name, tag, _) in zip(axes[3:], METHODS[::-1], strict=True):
@@ -130,7 +130,7 @@ def _rasters(ax, var, dt_ms, name, k=RASTER_NEURONS, trials=RASTER_TRIALS):
     ticks = [(i + 0.5) * trials for i in range(len(r))]
     ax.set_yticks(ticks, [f"n{j}" for j in var["raster_neurons"][: len(r)]])
     ax.set(xlabel="time (ms)", ylabel=f"neuron ({trials} trials each)")
-    ax.set_title(f"{name} network, hidden layer 2", fontsize=8)
+    ax.set_title(f"{name} network,\nhidden layer 2", fontsize=8)
 
 
 def _test_bars(ax, data):

@@ -90,6 +90,65 @@ def test_fig2_spread_over_several_networks(tmp_path, monkeypatch):
     assert data["b"] and all(len(r["cosines"]) >= 3 for r in data["b"])
 
 
+def test_fig6_plot_draws_given_data(tmp_path):
+    """figures.fig6_spike_train.plot draws given rasters and curves (no training)."""
+    from figures.fig6_spike_train import plot
+
+    rng = np.random.default_rng(0)
+    run = dict(n_inputs=6, n_hidden=5, n_neurons=4, n_steps=30, epochs=3, eval_trials=2)
+    run.update(hidden_beta=10.0, output_beta=10.0, seed=0)
+    hist = {
+        tag: [
+            {
+                "epoch": e,
+                **{f"{tag}_{k}": 1.0 / e for k in ("van_rossum", "l2", "output_rate_hz", "hidden_rate_hz")},
+            }
+            | {f"{tag}_hidden_fano": 0.5}
+            for e in (1, 2, 3)
+        ]
+        for tag in ("det", "stoch")
+    }
+    rasters = {
+        k: rng.random((4, 30)) < 0.2
+        for k in ("det_before", "det_after", "stoch_before", "stoch_after", "target")
+    }
+    rasters["input"] = rng.random((6, 30)) < 0.2
+    data = {"profile": "quick", "run": run, "history": hist, "rasters": rasters, "isi_cv": {"input": 1.0}}
+    paths = plot(data, tmp_path)
+    assert {p.suffix for p in paths} == {".svg", ".pdf", ".png", ".json"}
+    caption = json.loads(paths[-1].read_text())["caption"]
+    assert caption["eval_trials"] == 2 and caption["network"] == "6 -> 5 -> 4 LIF"
+
+
+def test_fig7_draws_given_data(tmp_path, monkeypatch):
+    """figures.fig7_classification.make draws given training results (no training)."""
+    import figures.fig7_classification as fig7
+
+    rng = np.random.default_rng(1)
+    seeds = fig7.SEEDS["quick"]
+
+    def hist(tag):
+        return [{"train_acc": 0.1 * e, f"{tag}_valid_acc": 0.1 * e} for e in range(1, 5)]
+
+    def var():
+        return {"fano": [1.0, 0.8], "rate_hz": [5.0, 4.0], "rasters": rng.random((5, 40, 20)) < 0.2}
+
+    data = {
+        "profile": "quick",
+        "seeds": seeds,
+        "chance": 0.1,
+        "dt_ms": 2.0,
+        "n_test": 50,
+        "history": {t: [hist(t) for _ in seeds] for t in ("det", "stoch")},
+        "test": {t: [{"det_test_acc": 0.5, "stoch_test_acc": 0.6} for _ in seeds] for t in ("det", "stoch")},
+        "variability": {t: var() | {"raster_neurons": [0, 1, 2, 3, 4]} for t in ("det", "stoch")},
+    }
+    monkeypatch.setattr(fig7, "_compute", lambda profile: data)
+    paths = fig7.make(tmp_path, "quick")
+    caption = json.loads(paths[-1].read_text())["caption"]
+    assert caption["n_seeds"] == len(seeds) and "SD" in caption["a_band"] and caption["n_test"] == 50
+
+
 def test_unknown_figure_exit_code_2(tmp_path, capsys):
     assert main(["figures", "fig99", "--out", str(tmp_path)]) == 2
     assert "unknown figure(s) fig99" in capsys.readouterr().err
