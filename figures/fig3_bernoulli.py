@@ -79,7 +79,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     ps_mc = np.linspace(0.06, 0.94, n_p)
     ps = np.linspace(0.02, 0.98, 197)
     key = jax.random.key(3)
-    fig, (a, b, c) = figure(1, 3, size=(7.4, 3.6))
+    fig, (a, b, c) = figure(1, 3, size=(8.0, 3.7))
     data = {"p_line": ps, "p_mc": ps_mc, "n_samples": n, "mc": {}, "closed_form": {}}
     for j, con in enumerate(SHOWN):
         m, sm, v, sv = _mc(jax.random.fold_in(key, j), ps_mc, con, n)
@@ -118,6 +118,8 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     )
     b.text(0.5, 1.6e-4, "straight-through: 0", ha="center", fontsize=7)
     data["nonlinear"] = _nonlinear_panel(c, jax.random.fold_in(key, 99), ps, ps_mc, n)
+    for ax in (a, b, c):
+        ax.title.set_fontsize(8)
     letters((a, b, c))
     caption = {
         "n_samples": n,
@@ -158,7 +160,7 @@ def _nonlinear_panel(ax, key, ps, ps_mc, n):
         ax.plot(ps, pred, ls="--", lw=0.9, color=COLORS[con])
         out[con] = {"mc_mean": m, "se": sm, "predicted": pred}
     ax.set(
-        title="nonlinear $g$: the 4 triples unbiased,\nsmoothed biased (dashed: predicted)",
+        title="nonlinear $g$: the 4 triples unbiased,\nsmoothed ones biased (dashed: predicted)",
         xlabel="p",
         ylabel="mean of estimate of $d/dp\\,E[g(X)]$",
         ylim=(0.0, 1.85),

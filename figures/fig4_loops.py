@@ -90,7 +90,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
         ylabel="cumulative line integral",
         xlim=(0, 360),
     )
-    ax.legend(ncol=3, loc="lower left", frameon=False)
+    ax.legend(ncol=2, loc="lower left", frameon=False, fontsize=6.5)
     ax = axes[1, 3]
     vals = [abs(nums[b]["sg_loop_integral"]) for b in BETA_SGS]
     errs = [nums[b]["sg_quad_error"] for b in BETA_SGS]

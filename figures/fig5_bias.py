@@ -59,9 +59,9 @@ def _sweep_panels(axes, sweeps, colors):
         ("derivative vs w", "dy/dw or SG (symlog)"),
         ("integrated SG vs w", "value - minimum"),
     )
-    for ax, (t, yl) in zip(axes, labels, strict=True):
+    for ax, (t, yl), loc in zip(axes, labels, ("lower left", "upper left", "upper right"), strict=True):
         ax.set(xlabel="weight w", ylabel=yl, title=t)
-        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
+        ax.legend(fontsize=6, loc=loc, frameon=False)
 
 
 def _landscape(ax, land, bs, fig):
@@ -70,7 +70,7 @@ def _landscape(ax, land, bs, fig):
     open circle marked as a vanishing gradient. Returns |SG| at the point."""
     v = land["v"]
     im = ax.imshow(land["integrated_sg"].T, origin="lower", extent=[v[0], v[-1]] * 2, cmap="magma")
-    fig.colorbar(im, ax=ax, shrink=0.8, label="integrated SG")
+    fig.colorbar(im, ax=ax, shrink=0.75, label="integrated SG")
     i = np.argmin(np.abs(v - PLATEAU[0]))
     j = np.argmin(np.abs(v - PLATEAU[1]))
     g = land["sg"][i, j]
@@ -89,7 +89,14 @@ def _landscape(ax, land, bs, fig):
         ax.plot(*PLATEAU, "o", ms=6, mfc="none", mec="c", mew=1.5)
         text = f"|SG| = {norm:.0e}\nvanishes"
     ax.text(
-        PLATEAU[0], PLATEAU[1] - 0.25, text, color="c", fontsize=7, ha="center", va="top", fontweight="bold"
+        PLATEAU[0] - 0.2,
+        PLATEAU[1],
+        text,
+        color="c",
+        fontsize=7,
+        ha="right",
+        va="center",
+        bbox=dict(boxstyle="round,pad=0.2", fc="k", alpha=0.6, ec="none"),
     )
     ax.set(xlabel="$v_1$", ylabel="$v_2$", title=f"integrated SG, {BETA_SG} = {bs:g}")
     return norm
@@ -113,7 +120,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     sweeps = {bs: sign_flip_sweep(bs, beta=SWEEP_BETA) for bs in SWEEP_BSG}
     n = LAND_N[profile]
     lands = {bs: plateau_landscape(bs, beta=LAND_BETA, n=n) for bs in LAND_BSG}
-    fig, axes = figure(2, 4, size=(12.0, 6.8))
+    fig, axes = figure(2, 4, size=(12.0, 6.0))
     colors = {15.0: "tab:blue", 30.0: "tab:red"}
     _sweep_panels(axes[0, :3], sweeps, colors)
     ax = axes[0, 3]
@@ -123,13 +130,14 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     for bs in SWEEP_BSG:
         ax.plot(w[zoom], sweeps[bs]["sg"][zoom], color=colors[bs], label=f"SG, {BETA_SG} = {bs:g}")
     ax.axhline(0, color="0.5", lw=0.5)
-    ax.set(xlabel="weight w", ylabel="dy/dw or SG (linear)", title="derivative near the sign flip")
-    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
+    ax.set(xlabel="weight w", ylabel="dy/dw or SG (linear)", title="zoom: near the sign flip")
+    ax.set_xticks([-0.02, 0.0, 0.02])
+    ax.legend(fontsize=6, loc="upper left", frameon=False)
     sg_norm = {bs: _landscape(ax, lands[bs], bs, fig) for ax, bs in zip(axes[1, :3], LAND_BSG, strict=True)}
     v = lands[2.0]["v"]
     im = axes[1, 3].imshow(lands[2.0]["loss"].T, origin="lower", extent=[v[0], v[-1]] * 2, cmap="viridis")
     axes[1, 3].plot(*PLATEAU, "co", ms=3)
-    fig.colorbar(im, ax=axes[1, 3], shrink=0.8, label="loss y")
+    fig.colorbar(im, ax=axes[1, 3], shrink=0.75, label="loss y")
     axes[1, 3].set(xlabel="$v_1$", ylabel="$v_2$", title=f"loss y, $\\beta$ = {LAND_BETA:g}")
     letters(axes.ravel())
     nums = {
