@@ -160,7 +160,7 @@ def _nonlinear_panel(ax, key, ps, ps_mc, n):
         ax.plot(ps, pred, ls="--", lw=0.9, color=COLORS[con])
         out[con] = {"mc_mean": m, "se": sm, "predicted": pred}
     ax.set(
-        title="nonlinear $g$: the 4 triples unbiased,\nsmoothed ones biased (dashed: predicted)",
+        title="nonlinear $g$: all 4 triples unbiased;\nsmoothed biased (dashed: predicted)",
         xlabel="p",
         ylabel="mean of estimate of $d/dp\\,E[g(X)]$",
         ylim=(0.0, 1.85),

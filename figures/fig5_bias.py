@@ -59,9 +59,11 @@ def _sweep_panels(axes, sweeps, colors):
         ("derivative vs w", "dy/dw or SG (symlog)"),
         ("integrated SG vs w", "value - minimum"),
     )
-    for ax, (t, yl), loc in zip(axes, labels, ("lower left", "upper left", "upper right"), strict=True):
+    axes[1].set_ylim(bottom=-300)  # room for the legend below the curves
+    axes[2].set_ylim(top=1.05)  # room for the legend above the curves
+    for ax, (t, yl), loc in zip(axes, labels, ("upper right", "lower right", "upper right"), strict=True):
         ax.set(xlabel="weight w", ylabel=yl, title=t)
-        ax.legend(fontsize=6, loc=loc, frameon=False)
+        ax.legend(fontsize=5.5, loc=loc, frameon=False)
 
 
 def _landscape(ax, land, bs, fig):
