@@ -23,7 +23,7 @@ STYLE = {
     "legend.fontsize": 7,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "svg.fonttype": "none",  # text stays text in the SVG (searchable, typeset by the viewer)
+    "svg.fonttype": "path",  # glyphs as paths: the SVG looks the same wherever it is embedded
     "pdf.fonttype": 42,
 }
 
