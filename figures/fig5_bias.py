@@ -24,6 +24,7 @@ LAND_BSG = (2.0, 4.0, 20.0)
 PLATEAU = (1.7, -1.3)
 SWEEP_BETA, LAND_BETA = 100.0, 20.0
 LAND_N = {"quick": 201, "full": 801}
+SWEEP_N = 10001
 VANISHING = 1e-12
 """|SG| below which the landscapes mark the gradient as vanishing instead of drawing an arrow."""
 
@@ -119,7 +120,7 @@ def _thin(land):
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     from analysis.fields import plateau_landscape, sign_flip_sweep
 
-    sweeps = {bs: sign_flip_sweep(bs, beta=SWEEP_BETA) for bs in SWEEP_BSG}
+    sweeps = {bs: sign_flip_sweep(bs, beta=SWEEP_BETA, n=SWEEP_N) for bs in SWEEP_BSG}
     n = LAND_N[profile]
     lands = {bs: plateau_landscape(bs, beta=LAND_BETA, n=n) for bs in LAND_BSG}
     fig, axes = figure(2, 4, size=(12.0, 6.0))

@@ -53,13 +53,14 @@ def test_save_moves_big_arrays_to_npz_and_round_trips(tmp_path):
 @pytest.mark.parametrize(
     ("fig", "module", "sizes"),
     [
-        ("fig4", "figures.fig4_loops", {"GRID_N": {"quick": 24}}),
-        ("fig5", "figures.fig5_bias", {"LAND_N": {"quick": 21}}),
+        ("fig4", "figures.fig4_loops", {"GRID_N": {"quick": 24}, "LOOP_N": 200, "FINAL_N": 2000}),
+        ("fig5", "figures.fig5_bias", {"LAND_N": {"quick": 21}, "SWEEP_N": 1001}),
     ],
 )
 def test_grid_figures_keep_json_small(tmp_path, monkeypatch, fig, module, sizes):
-    """fig4 and fig5 (at tiny grids: the JSON does not grow with them) write their arrays
-    to the npz; the JSON stays far below 200 KB and carries the caption facts."""
+    """fig4 and fig5 (at tiny sizes: arrays go to the npz whatever their size, so the JSON
+    does not grow with them) write their arrays to the npz; the JSON stays far below 200 KB
+    and carries the caption facts."""
     import importlib
 
     mod = importlib.import_module(module)
@@ -73,7 +74,7 @@ def test_grid_figures_keep_json_small(tmp_path, monkeypatch, fig, module, sizes)
     assert caption and all(v is not None for v in caption.values())
     data = load(js)
     grids = data["grids"] if fig == "fig4" else {k: v["integrated_sg"] for k, v in data["landscapes"].items()}
-    n = next(iter(sizes.values()))["quick"]
+    n = next(iter(sizes.values()))["quick"]  # the grid size comes first
     assert all(np.asarray(g).shape == (n, n) for g in grids.values())
 
 
@@ -83,6 +84,8 @@ def test_fig2_spread_over_several_networks(tmp_path, monkeypatch):
 
     monkeypatch.setattr(fig2, "N_SAMPLES", {"quick": 300})
     monkeypatch.setattr(fig2, "DEPTHS", (1,))
+    monkeypatch.setattr(fig2, "_panel_a", lambda *a: {})  # panels A and C are not under test
+    monkeypatch.setattr(fig2, "_panel_c", lambda *a: [])
     paths = fig2.make(tmp_path, "quick")
     data = load(paths[-1])
     assert fig2.N_NETS["quick"] >= 3 and data["caption"]["b_n_networks_per_depth"] == fig2.N_NETS["quick"]
