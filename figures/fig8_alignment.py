@@ -84,7 +84,7 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path, *, profile: str | No
     letters(axs)
     fig.suptitle(
         f"SG alignment in LIF networks (base: {base.depth} hidden layers of {base.width}, "
-        f"{base.steps} steps, beta {base.beta:g}; reference: {base.n_ref} coupled-flip samples, "
+        f"{base.steps} steps, $\\beta$ = {base.beta:g}; reference: {base.n_ref} coupled-flip samples, "
         f"M={base.n_flips})",
         fontsize=8,
     )
