@@ -30,7 +30,7 @@ STYLE = {
 BETA_SG = r"$\beta_{\mathrm{SG}}$"
 """Math-text name of the surrogate steepness, for labels and legends."""
 
-ARRAY_LIMIT = 256
+ARRAY_LIMIT = 128
 """Arrays with more elements than this go to the ``.npz`` file instead of the JSON."""
 
 
