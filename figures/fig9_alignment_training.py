@@ -88,7 +88,9 @@ def plot(data: dict, out_dir: Path) -> list[Path]:
     for ax in axes:
         ax.set_xlabel("epoch")
     letters(axes)
-    axes[0].legend(fontsize=6, loc="lower left")
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False, fontsize=7
+    )
     axes[2].legend(fontsize=6)
     a = data["align"]
     fig.suptitle(
