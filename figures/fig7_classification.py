@@ -165,4 +165,6 @@ def _fano_bars(ax, data):
     n = len(data["variability"]["det"]["fano"])
     ax.set_xticks(range(n), [f"layer {k + 1}" for k in range(n)])
     ax.set(ylabel="Fano factor (10-step windows)", title="trial-to-trial variability")
-    ax.legend(frameon=False, fontsize=6)
+    top = max(np.nanmax(np.asarray(data["variability"][t]["fano"], float)) for _, t, _ in METHODS)
+    ax.set_ylim(0, 1.35 * top if top > 0 else 1.0)  # room for the legend above the bars
+    ax.legend(frameon=False, fontsize=6, loc="upper center", ncol=2)
