@@ -118,7 +118,7 @@ def test_fig6_plot_draws_given_data(tmp_path):
     rasters["input"] = rng.random((6, 30)) < 0.2
     data = {"profile": "quick", "run": run, "history": hist, "rasters": rasters, "isi_cv": {"input": 1.0}}
     paths = plot(data, tmp_path)
-    assert {p.suffix for p in paths} == {".svg", ".pdf", ".png", ".json"}
+    assert {p.suffix for p in paths} == {".svg", ".pdf", ".png", ".npz", ".json"}  # rasters in the npz
     caption = json.loads(paths[-1].read_text())["caption"]
     assert caption["eval_trials"] == 2 and caption["network"] == "6 -> 5 -> 4 LIF"
 
