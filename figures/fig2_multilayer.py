@@ -51,7 +51,7 @@ def _panel_a(ax, net, params, x, n):
     ax.set_xticks(range(len(names)), [n.replace("_", "\n") for n in names], fontsize=7)
     ax.set_ylabel(r"per-sample $\partial L/\partial W^{(1)}_{0,1}$ (1-99% range)")
     ax.set_title("estimators vs exact (dots: mean $\\pm$2 SE)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False, fontsize=6)
     return {"exact": exact, "estimators": data, "samples": n}
 
 
