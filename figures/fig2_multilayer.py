@@ -83,7 +83,7 @@ def _panel_b(ax, n_nets):
     ax.set_xlabel("depth (layers)")
     ax.set_ylabel(r"cos(E[SG], $\nabla$E[L])")
     ax.set_xticks(list(DEPTHS))
-    ax.set_title(f"SG alignment, noise $\\beta$ = 2, {n_nets} networks per depth")
+    ax.set_title(f"SG alignment (noise $\\beta$ = 2; {n_nets} nets per depth)")
     ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     return rows
 
