@@ -1,7 +1,7 @@
 """One module per figure of Gygax & Zenke (2025): ``figN_<topic>.py`` with
 ``make(out_dir, profile) -> list[Path]``. Figures compute with :mod:`analysis` only and
-write PNG, PDF and the plotted data as JSON (see :func:`figures._style.save`).
-"""
+write SVG, PDF, PNG and the plotted data as a small JSON (arrays in an npz beside it; see
+:func:`figures._style.save`)."""
 
 from __future__ import annotations
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from figures._style import figure, save
+from figures._style import figure, letters, save
 
 METHODS = (("deterministic", "det", "C0"), ("stochastic", "stoch", "C3"))
 SEEDS = {"quick": (0, 1, 2), "full": (0, 1, 2, 3, 4)}
 N_TRIALS = {"quick": 100, "full": 400}
+RASTER_NEURONS, RASTER_TRIALS = 3, 30
 
 
 def _compute(profile: str) -> dict:
@@ -70,10 +71,6 @@ def _band(ax, hists, key, color, label, ls="-"):
     ax.fill_between(ep, m - sd, m + sd, color=color, alpha=0.2, lw=0)
 
 
-def _letter(ax, s):
-    ax.text(-0.02, 1.04, s, transform=ax.transAxes, fontweight="bold", fontsize=11, ha="right", va="bottom")
-
-
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     data = _compute(profile)
     fig, axes = figure(1, 5, size=(13.0, 2.9), gridspec_kw={"width_ratios": [2.0, 1.3, 1.0, 1.1, 1.1]})
@@ -83,17 +80,39 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
         _band(ax, data["history"][tag], f"{tag}_valid_acc", color, f"{name}, validation")
     ax.axhline(data["chance"], color="0.5", ls=":", lw=1, label="chance")
     ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title=f"randman, {len(data['seeds'])} seeds")
-    ax.legend(frameon=False, loc="lower right", fontsize=6)
+    ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 0.12), fontsize=6)
     _test_bars(axes[1], data)
     _fano_bars(axes[2], data)
     for ax, (name, tag, _) in zip(axes[3:], METHODS[::-1], strict=True):
         _rasters(ax, data["variability"][tag], data["dt_ms"], name)
-    for ax, s in zip(axes, "ABCDE", strict=True):
-        _letter(ax, s)
-    return save(fig, out_dir, "fig7_classification", data, profile=profile, seeds=list(SEEDS[profile]))
+    letters(axes)
+    n_seeds = len(data["seeds"])
+    caption = {
+        "profile": profile,
+        "n_seeds": n_seeds,
+        "n_test": data["n_test"],
+        "split": "0.8 / 0.1 / 0.1 (train / validation / test)",
+        "chance": data["chance"],
+        "a_band": f"+-1 SD over n = {n_seeds} seeds (line: mean)",
+        "b_errorbars": f"+-1 SD over n = {n_seeds} seeds (bar: mean, dots: seeds)",
+        "c_fano": f"counts in sliding 10-step windows, one test sample repeated {N_TRIALS[profile]} times",
+        "n_trials_variability": N_TRIALS[profile],
+        "raster_neurons": RASTER_NEURONS,
+        "raster_trials": RASTER_TRIALS,
+        "dt_ms": data["dt_ms"],
+    }
+    return save(
+        fig,
+        out_dir,
+        "fig7_classification",
+        data,
+        profile=profile,
+        seeds=list(SEEDS[profile]),
+        caption=caption,
+    )
 
 
-def _rasters(ax, var, dt_ms, name, k=3, trials=30):
+def _rasters(ax, var, dt_ms, name, k=RASTER_NEURONS, trials=RASTER_TRIALS):
     """The first ``trials`` trials of the ``k`` most active second-layer neurons, stacked."""
     r = np.asarray(var["rasters"])[:k, :trials]  # [k, trials, T]
     n_t = r.shape[-1]
@@ -111,7 +130,7 @@ def _rasters(ax, var, dt_ms, name, k=3, trials=30):
     ticks = [(i + 0.5) * trials for i in range(len(r))]
     ax.set_yticks(ticks, [f"n{j}" for j in var["raster_neurons"][: len(r)]])
     ax.set(xlabel="time (ms)", ylabel=f"neuron ({trials} trials each)")
-    ax.set_title(f"{name[:5]}. net, hidden layer 2")
+    ax.set_title(f"{name} network,\nhidden layer 2", fontsize=8)
 
 
 def _test_bars(ax, data):
@@ -146,4 +165,6 @@ def _fano_bars(ax, data):
     n = len(data["variability"]["det"]["fano"])
     ax.set_xticks(range(n), [f"layer {k + 1}" for k in range(n)])
     ax.set(ylabel="Fano factor (10-step windows)", title="trial-to-trial variability")
-    ax.legend(frameon=False, fontsize=6)
+    top = max(np.nanmax(np.asarray(data["variability"][t]["fano"], float)) for _, t, _ in METHODS)
+    ax.set_ylim(0, 1.35 * top if top > 0 else 1.0)  # room for the legend above the bars
+    ax.legend(frameon=False, fontsize=6, loc="upper center", ncol=2)

@@ -4,7 +4,8 @@ networks that are trained: dense hidden layers, LIF readout), against depth (hid
 width, time steps and escape-noise steepness beta (analysis.stochastic._alignment; Gygax & Zenke 2025,
 sec. 4; Arya et al. 2022). Stochastic network: matched psi = f' vs SuperSpike; deterministic
 network with the same two surrogates. Grey: cosine between the two halves of the reference samples
-(a measure of the reference's own noise).
+(a measure of the reference's own noise). Error bars: +-2 jackknife SE (ten reference
+batches). Panels are lettered A-D.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from figures._style import figure, save
+from figures._style import figure, letters, save
 
 NAME = "fig8_alignment"
+XLABELS = {
+    "depth": "depth (hidden layers)",
+    "width": "width (neurons per layer)",
+    "steps": "time steps (1 ms each)",
+    "beta": "escape-noise steepness $\\beta$",
+}
 _STYLE = {
     "stoch_matched": ("C0", "-", "stochastic, matched $\\psi=f'$"),
     "stoch_mismatched": ("C1", "-", "stochastic, SuperSpike"),
@@ -44,7 +51,7 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path, *, profile: str | No
     axis of ``axes`` varied at a time); ``sgtheory align --figure DIR`` uses it."""
     from analysis.stochastic import METHODS
 
-    fig, axs = figure(1, 4, size=(11.0, 3.0), sharey=True)
+    fig, axs = figure(1, 4, size=(11.0, 3.5), sharey=True)
     for ax, axis in zip(axs, ("depth", "width", "steps", "beta"), strict=True):
         others = [a for a in ("depth", "width", "steps", "beta") if a != axis]
         sel = sorted(
@@ -65,18 +72,34 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path, *, profile: str | No
                 label=label,
             )
         ax.plot(xs, [r["ceiling"] for r in sel], color="0.6", lw=1, label="reference split-half cosine")
-        ax.set_xlabel(axis + {"beta": " (escape noise)", "depth": " (hidden layers)"}.get(axis, ""))
+        ax.set_xlabel(XLABELS[axis])
         if axis in ("width", "steps"):
             ax.set_xscale("log", base=2)
         ax.set_xticks(xs, [f"{v:g}" for v in xs])
         ax.minorticks_off()
     axs[0].set_ylabel("cosine with unbiased reference")
-    axs[0].legend(fontsize=6, loc="lower left")
+    fig.legend(
+        *axs[0].get_legend_handles_labels(), loc="outside lower center", ncol=5, frameon=False, fontsize=7
+    )
+    letters(axs)
     fig.suptitle(
         f"SG alignment in LIF networks (base: {base.depth} hidden layers of {base.width}, "
-        f"{base.steps} steps, beta {base.beta:g}; reference: {base.n_ref} coupled-flip samples, "
+        f"{base.steps} steps, $\\beta$ = {base.beta:g}; reference: {base.n_ref} coupled-flip samples, "
         f"M={base.n_flips})",
         fontsize=8,
     )
     data = {"base": dataclasses.asdict(base), "axes": axes, "rows": rows}
-    return save(fig, out_dir, NAME, data, profile=profile, seeds=[base.seed, base.seed + 1])
+    caption = {
+        "base_depth": base.depth,
+        "base_width": base.width,
+        "base_steps": base.steps,
+        "base_beta": base.beta,
+        "axes": {k: list(v) for k, v in axes.items()},
+        "n_ref": base.n_ref,
+        "n_flips": base.n_flips,
+        "n_sg": base.n_sg,
+        "beta_mismatch": base.beta_mismatch,
+        "errorbars": "+-2 jackknife SE over 10 batches of the reference samples",
+        "ceiling": "cosine between the means of two independent halves of the reference samples",
+    }
+    return save(fig, out_dir, NAME, data, profile=profile, seeds=[base.seed, base.seed + 1], caption=caption)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from figures._style import figure, save
+from figures._style import figure, letters, save
 
 NAME = "fig9_alignment_training"
 RUNS = (("deterministic", "C0"), ("stochastic", "C3"))
@@ -56,7 +56,7 @@ def _compute(profile: str) -> dict:
 
 def plot(data: dict, out_dir: Path) -> list[Path]:
     """Draw the data of :func:`_compute` (cosine and sign agreement vs epoch, loss)."""
-    fig, axes = figure(1, 3, size=(10.0, 3.0))
+    fig, axes = figure(1, 3, size=(10.0, 3.4))
     for name, color in RUNS:
         rows = data[name]["alignment"]
         ep = [r["epoch"] for r in rows]
@@ -85,10 +85,12 @@ def plot(data: dict, out_dir: Path) -> list[Path]:
     axes[0].set_ylabel("cosine with unbiased reference")
     axes[1].set_ylabel("sign agreement (significant coords)")
     axes[2].set_ylabel("training loss (van Rossum$^2$)")
-    for ax, letter in zip(axes, "ABC", strict=True):
+    for ax in axes:
         ax.set_xlabel("epoch")
-        ax.set_title(letter, loc="left", fontweight="bold")
-    axes[0].legend(fontsize=6, loc="lower left")
+    letters(axes)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False, fontsize=7
+    )
     axes[2].legend(fontsize=6)
     a = data["align"]
     fig.suptitle(
@@ -96,7 +98,21 @@ def plot(data: dict, out_dir: Path) -> list[Path]:
         f"samples, M={a['n_flips']}; bars: 1 jackknife SE; faint: split-half ceiling)",
         fontsize=8,
     )
-    return save(fig, out_dir, NAME, data, profile=data["profile"], seeds=[data["run"]["seed"], 0])
+    run = data["run"]
+    caption = {
+        "profile": data["profile"],
+        "network": f"{run.get('n_inputs')} -> {run.get('n_hidden')} -> {run.get('n_neurons')} LIF",
+        "n_steps": run.get("n_steps"),
+        "epochs": run.get("epochs"),
+        "training_seeds": 1,
+        "save_every": data["save_every"],
+        "n_ref": a["n_ref"],
+        "n_flips": a["n_flips"],
+        "n_sg": a.get("n_sg"),
+        "errorbars": "+-1 jackknife SE (10 batches of the reference samples)",
+        "ceiling": "faint lines: cosine between the means of two halves of the reference samples",
+    }
+    return save(fig, out_dir, NAME, data, profile=data["profile"], seeds=[run["seed"], 0], caption=caption)
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:

@@ -60,6 +60,9 @@ from analysis.stochastic._exact import (
     exact_value_and_grad,
     spike_probability_range,
 )
+from analysis.stochastic._intervals import (
+    proportion_interval,
+)
 from analysis.stochastic._netspec import (
     BLOCK_KEYS,
     SPEC_KEYS,
@@ -107,6 +110,7 @@ from analysis.stochastic._sources import (
 )
 
 __all__ = [
+    "proportion_interval",
     "Network",
     "NETWORK_KINDS",
     "LOSSES",

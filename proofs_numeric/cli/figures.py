@@ -1,8 +1,8 @@
-"""``sgtheory figures``: the paper's figures (PNG, PDF and the plotted data as JSON)."""
+"""``sgtheory figures``: the paper's figures (SVG, PDF, PNG and the plotted data: JSON + npz)."""
 
 from __future__ import annotations
 
-HELP = "make the paper's figures (PNG, PDF and JSON data)"
+HELP = "make the paper's figures (SVG, PDF, PNG and JSON + npz data)"
 X64 = True
 
 

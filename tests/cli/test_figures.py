@@ -1,20 +1,155 @@
-"""``sgtheory figures``: fig1 written as PNG, PDF and JSON; an unknown figure exits 2."""
+"""``sgtheory figures``: every figure written as SVG, PDF, PNG and a small JSON (big arrays
+in an npz beside it) with a caption dict; fig1's binomial band, fig2's several networks per
+depth; an unknown figure exits 2."""
 
 import json
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
+from figures._style import ARRAY_LIMIT, load, save
 from proofs_numeric.cli import main
 
 
-def test_figures_fig1_writes_png_pdf_json(tmp_path, capsys):
+def test_figures_fig1_writes_all_formats(tmp_path, capsys):
     assert main(["figures", "fig1", "--out", str(tmp_path)]) == 0
-    for ext in ("png", "pdf", "json"):
+    for ext in ("svg", "pdf", "png", "json", "npz"):
         p = tmp_path / f"fig1_neuron.{ext}"
         assert p.exists() and p.stat().st_size > 1000
-    data = json.loads((tmp_path / "fig1_neuron.json").read_text())
-    assert len(data["u"]) == len(data["mean"]) == len(data["fprime"])
+    data = load(tmp_path / "fig1_neuron.json")
+    assert len(data["u"]) == len(data["mean"]) == len(data["fprime"]) == len(data["ci_low"])
+    # the band of E[S] is a binomial interval: inside [0, 1] and around the mean
+    lo, hi, m = (np.asarray(data[k]) for k in ("ci_low", "ci_high", "mean"))
+    assert np.all((0 <= lo) & (lo <= m) & (m <= hi) & (hi <= 1))
+    assert np.asarray(data["raster_stochastic"]).shape == (20, 200)
+    assert data["caption"]["n_samples"] == 400 and "Wilson" in data["caption"]["mean_band"]
     assert (tmp_path / "fig1_neuron.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "fig1_neuron.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_save_moves_big_arrays_to_npz_and_round_trips(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    big = np.arange(3 * ARRAY_LIMIT, dtype=float).reshape(3, -1)
+    data = {"grid": {"1.0": big}, "x": [0.5] * (ARRAY_LIMIT + 1), "small": [1, 2, 3], "rows": [{"a": 1.5}]}
+    paths = save(fig, tmp_path, "demo", data, profile="quick", seeds=[7], caption={"n": 3})
+    assert [p.name for p in paths] == ["demo.svg", "demo.pdf", "demo.png", "demo.npz", "demo.json"]
+    raw = json.loads(paths[-1].read_text())
+    assert list(raw)[:2] == ["meta", "caption"] and raw["caption"] == {"n": 3}
+    assert raw["meta"]["seeds"] == [7] and raw["meta"]["profile"] == "quick"
+    assert raw["grid"]["1.0"] == {
+        "npz": "demo.npz",
+        "key": "grid/1.0",
+        "shape": [3, ARRAY_LIMIT],
+        "dtype": "float64",
+    }
+    assert raw["small"] == [1, 2, 3] and raw["rows"] == [{"a": 1.5}]
+    back = load(paths[-1])
+    np.testing.assert_array_equal(back["grid"]["1.0"], big)
+    np.testing.assert_array_equal(back["x"], np.full(ARRAY_LIMIT + 1, 0.5))
+
+
+@pytest.mark.parametrize(
+    ("fig", "module", "sizes"),
+    [
+        ("fig4", "figures.fig4_loops", {"GRID_N": {"quick": 24}, "LOOP_N": 200, "FINAL_N": 2000}),
+        ("fig5", "figures.fig5_bias", {"LAND_N": {"quick": 21}, "SWEEP_N": 1001}),
+    ],
+)
+def test_grid_figures_keep_json_small(tmp_path, monkeypatch, fig, module, sizes):
+    """fig4 and fig5 (at tiny sizes: arrays go to the npz whatever their size, so the JSON
+    does not grow with them) write their arrays to the npz; the JSON stays far below 200 KB
+    and carries the caption facts."""
+    import importlib
+
+    mod = importlib.import_module(module)
+    for name, value in sizes.items():
+        monkeypatch.setattr(mod, name, value)
+    paths = mod.make(tmp_path, "quick")
+    assert {p.suffix for p in paths} == {".svg", ".pdf", ".png", ".npz", ".json"}
+    js = [p for p in paths if p.suffix == ".json"][0]
+    assert js.stat().st_size < 200_000
+    caption = json.loads(js.read_text())["caption"]
+    assert caption and all(v is not None for v in caption.values())
+    data = load(js)
+    grids = data["grids"] if fig == "fig4" else {k: v["integrated_sg"] for k, v in data["landscapes"].items()}
+    n = next(iter(sizes.values()))["quick"]  # the grid size comes first
+    assert all(np.asarray(g).shape == (n, n) for g in grids.values())
+
+
+def test_fig2_spread_over_several_networks(tmp_path, monkeypatch):
+    """fig2(b) shows mean +- SD over >= 3 networks per depth and says so in the caption."""
+    import figures.fig2_multilayer as fig2
+
+    monkeypatch.setattr(fig2, "N_SAMPLES", {"quick": 300})
+    monkeypatch.setattr(fig2, "DEPTHS", (1,))
+    monkeypatch.setattr(fig2, "_panel_a", lambda *a: {})  # panels A and C are not under test
+    monkeypatch.setattr(fig2, "_panel_c", lambda *a: [])
+    paths = fig2.make(tmp_path, "quick")
+    data = load(paths[-1])
+    assert fig2.N_NETS["quick"] >= 3 and data["caption"]["b_n_networks_per_depth"] == fig2.N_NETS["quick"]
+    assert "SD" in data["caption"]["b_errorbars"]
+    assert data["b"] and all(len(r["cosines"]) >= 3 for r in data["b"])
+
+
+def test_fig6_plot_draws_given_data(tmp_path):
+    """figures.fig6_spike_train.plot draws given rasters and curves (no training)."""
+    from figures.fig6_spike_train import plot
+
+    rng = np.random.default_rng(0)
+    run = dict(n_inputs=6, n_hidden=5, n_neurons=4, n_steps=30, epochs=3, eval_trials=2)
+    run.update(hidden_beta=10.0, output_beta=10.0, seed=0)
+    hist = {
+        tag: [
+            {
+                "epoch": e,
+                **{f"{tag}_{k}": 1.0 / e for k in ("van_rossum", "l2", "output_rate_hz", "hidden_rate_hz")},
+            }
+            | {f"{tag}_hidden_fano": 0.5}
+            for e in (1, 2, 3)
+        ]
+        for tag in ("det", "stoch")
+    }
+    rasters = {
+        k: rng.random((4, 30)) < 0.2
+        for k in ("det_before", "det_after", "stoch_before", "stoch_after", "target")
+    }
+    rasters["input"] = rng.random((6, 30)) < 0.2
+    data = {"profile": "quick", "run": run, "history": hist, "rasters": rasters, "isi_cv": {"input": 1.0}}
+    paths = plot(data, tmp_path)
+    assert {p.suffix for p in paths} == {".svg", ".pdf", ".png", ".npz", ".json"}  # rasters in the npz
+    caption = json.loads(paths[-1].read_text())["caption"]
+    assert caption["eval_trials"] == 2 and caption["network"] == "6 -> 5 -> 4 LIF"
+
+
+def test_fig7_draws_given_data(tmp_path, monkeypatch):
+    """figures.fig7_classification.make draws given training results (no training)."""
+    import figures.fig7_classification as fig7
+
+    rng = np.random.default_rng(1)
+    seeds = fig7.SEEDS["quick"]
+
+    def hist(tag):
+        return [{"train_acc": 0.1 * e, f"{tag}_valid_acc": 0.1 * e} for e in range(1, 5)]
+
+    def var():
+        return {"fano": [1.0, 0.8], "rate_hz": [5.0, 4.0], "rasters": rng.random((5, 40, 20)) < 0.2}
+
+    data = {
+        "profile": "quick",
+        "seeds": seeds,
+        "chance": 0.1,
+        "dt_ms": 2.0,
+        "n_test": 50,
+        "history": {t: [hist(t) for _ in seeds] for t in ("det", "stoch")},
+        "test": {t: [{"det_test_acc": 0.5, "stoch_test_acc": 0.6} for _ in seeds] for t in ("det", "stoch")},
+        "variability": {t: var() | {"raster_neurons": [0, 1, 2, 3, 4]} for t in ("det", "stoch")},
+    }
+    monkeypatch.setattr(fig7, "_compute", lambda profile: data)
+    paths = fig7.make(tmp_path, "quick")
+    caption = json.loads(paths[-1].read_text())["caption"]
+    assert caption["n_seeds"] == len(seeds) and "SD" in caption["a_band"] and caption["n_test"] == 50
 
 
 def test_unknown_figure_exit_code_2(tmp_path, capsys):
@@ -56,7 +191,7 @@ def test_fig9_plot_draws_given_data(tmp_path):
         },
     }
     paths = plot(data, tmp_path)
-    assert {p.suffix for p in paths} == {".png", ".pdf", ".json"} and all(
+    assert {p.suffix for p in paths} == {".svg", ".png", ".pdf", ".json"} and all(
         p.stat().st_size > 1000 for p in paths
     )
     saved = json.loads(paths[-1].read_text())

@@ -215,7 +215,9 @@ def test_fig8_plot_draws_given_rows(tmp_path):
         for c in cfgs
     ]
     paths = plot(rows, base, axes, tmp_path)
-    assert {p.suffix for p in paths} == {".png", ".pdf", ".json"} and all(p.stat().st_size > 0 for p in paths)
+    assert {p.suffix for p in paths} == {".svg", ".png", ".pdf", ".json"} and all(
+        p.stat().st_size > 0 for p in paths
+    )
     saved = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
     assert saved["rows"] == rows
     assert build_parser().parse_args(["align", "--figure", str(tmp_path)]).figure == str(tmp_path)
