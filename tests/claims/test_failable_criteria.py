@@ -1,0 +1,58 @@
+"""The criteria of claims that must be able to fail (issue 13, sec. 2): their helpers against
+hand-worked cases, and mutations (the thing the claim rules out, fed in) that the same
+criterion rejects."""
+
+import numpy as np
+import pytest
+
+from proofs_numeric import fields_sg_descent_bias as descent_bias
+from proofs_numeric import fields_sign_flip as sign_flip
+
+
+def test_argmin_uncertainty_is_the_radius_of_the_near_minimal_set():
+    i = np.arange(101.0)
+    F = 0.5 * (i - 40.0) ** 2  # F <= min + 2 eps  <=>  |i - 40| <= 2 sqrt(eps)
+    assert sign_flip.argmin_uncertainty_steps(F, 0.0) == 0
+    assert sign_flip.argmin_uncertainty_steps(F, 0.24) == 0
+    assert sign_flip.argmin_uncertainty_steps(F, 0.25) == 1
+    assert sign_flip.argmin_uncertainty_steps(F, 4.0) == 4
+
+
+@pytest.fixture(scope="module")
+def sweep30():
+    return sign_flip.sweep(30.0)
+
+
+def test_sign_flip_rejects_the_true_gradient_in_place_of_the_sg(sweep30):
+    """Mutation: the true gradient's own zero and integral are within k steps of themselves."""
+    from analysis.fields import cumulative_integral
+
+    s = dict(sweep30)
+    s["sg"] = s["true_grad"]
+    s["integrated_sg"], _, s["integrated_sg_error"] = cumulative_integral(s["w"], s["true_grad"])
+    true_cross = sign_flip._crossings(s["w"], s["true_grad"])
+    sep = sign_flip._separations(s, sign_flip._crossings(s["w"], s["sg"]), true_cross)
+    assert sep["crossing_separation_steps"] <= sep["k_steps"]
+    assert sep["argmin_separation_steps"] <= sep["k_steps"]
+
+
+def test_sign_flip_records_that_the_sg_has_no_zero_at_beta_sg_15():
+    r = sign_flip.check("quick")
+    assert r.passed, r.details
+    assert r.details["sg_zero_crossing_absent_for"] == [15.0]
+    row15 = r.details["sweeps"][0]
+    assert row15["crossing_separation_is_lower_bound"] and row15["sg_zero_crossings"] == []
+
+
+def test_descent_on_the_true_gradient_stops_within_the_tolerance(sweep30):
+    """Mutation: descent on the exact gradient ends within the claim's k grid steps of w_min,
+    which the claim's criterion would reject. The loss is flat near its minimum (exponential
+    sigmoid tail), so exact descent at the claim's learning rate needs 5x its steps."""
+    from analysis import fields
+
+    g = fields.exact_field(fields.FIVE_WEIGHT, descent_bias.BETA)
+    theta0 = fields.sign_flip_thetas(np.array([0.0]))[0]
+    end = np.asarray(fields.descend(g, theta0, descent_bias.LR, 5 * descent_bias.STEPS, np.eye(5)[0]))
+    w = sweep30["w"]
+    w_min = sign_flip._crossings(w, sweep30["true_grad"])[0]
+    assert abs(end[0] - w_min) <= descent_bias.K_STEPS * (w[1] - w[0])
