@@ -56,3 +56,28 @@ def test_descent_on_the_true_gradient_stops_within_the_tolerance(sweep30):
     w = sweep30["w"]
     w_min = sign_flip._crossings(w, sweep30["true_grad"])[0]
     assert abs(end[0] - w_min) <= descent_bias.K_STEPS * (w[1] - w[0])
+
+
+def test_predicted_z_is_the_exact_bias_over_the_standard_error():
+    """Synthetic layers: the first layer's coordinate 1 carries a bias of 3 SE; z_obs follows
+    the samples, z_pred the stated bias, z_crit Holm's smallest rejectable z among 4."""
+    from scipy import stats
+
+    from proofs_numeric.sg_bias_feedforward import predicted_z
+
+    rng = np.random.default_rng(0)
+    n = 10_000
+    g = (np.zeros(2), np.zeros(2))
+    bias = (np.array([0.0, 0.03]), np.array([0.5, 0.0]))  # the last layer's is not counted
+    samples = tuple(b + rng.normal(size=(n, 2)) for b in bias)
+    z = predicted_z(samples, g, bias, 1e-3)
+    se = samples[0][:, 1].std(ddof=1) / np.sqrt(n)
+    assert z["coordinate"] == "[0][1]"
+    assert z["z_pred"] == pytest.approx(0.03 / se)
+    assert z["z_obs"] == pytest.approx(abs(samples[0][:, 1].mean()) / se)
+    assert abs(z["z_obs"] - z["z_pred"]) < 4
+    assert z["z_crit"] == pytest.approx(stats.norm.isf(1e-3 / 8))
+    # a stated bias the samples do not carry is caught by |z_obs - z_pred| <= 4
+    wrong = (np.array([0.0, 0.3]), np.array([0.5, 0.0]))
+    z_wrong = predicted_z(samples, g, wrong, 1e-3)
+    assert abs(z_wrong["z_obs"] - z_wrong["z_pred"]) > 4
