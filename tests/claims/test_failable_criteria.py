@@ -81,3 +81,26 @@ def test_predicted_z_is_the_exact_bias_over_the_standard_error():
     wrong = (np.array([0.0, 0.3]), np.array([0.5, 0.0]))
     z_wrong = predicted_z(samples, g, wrong, 1e-3)
     assert abs(z_wrong["z_obs"] - z_wrong["z_pred"]) > 4
+
+
+def test_estimators_unbiased_power_and_positive_control():
+    """An unbiased synthetic estimator: the detectable bias is atol + (z_crit + 1.28) SE over
+    |grad|, and the control (a known offset) is rejected; so is it for an estimator of zero
+    variance (tested at atol)."""
+    from scipy import stats
+
+    from proofs_numeric.estimators_unbiased import ATOL, Z_POWER, power_and_control
+
+    rng = np.random.default_rng(1)
+    exact = (np.array([0.5, -0.2]), np.array([[0.1]]))
+    n, level = 4000, 1e-4
+    samples = tuple(e + rng.normal(0.0, 1.0, (n,) + e.shape) for e in exact)
+    out = power_and_control(samples, exact, level)
+    z_crit = stats.norm.isf(level / (2 * 3))
+    se = np.concatenate([s.reshape(n, -1) for s in samples], 1).std(0, ddof=1) / np.sqrt(n)
+    norm = np.sqrt(0.5**2 + 0.2**2 + 0.1**2)
+    assert out["z_crit"] == pytest.approx(z_crit)
+    assert out["detectable_bias_rel_min"] == pytest.approx((ATOL + (z_crit + Z_POWER) * se.min()) / norm)
+    assert out["control_rejected"]
+    exact_copies = tuple(np.broadcast_to(e, (n,) + e.shape) for e in exact)
+    assert power_and_control(exact_copies, exact, level)["control_rejected"]
