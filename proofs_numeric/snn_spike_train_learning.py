@@ -17,7 +17,7 @@ network that is deterministic but for a stray spike has Fano 0 up to that spike;
 smallest nonzero unbiased count variance over R trials is 1 / R (R - 1 trials with count c,
 one with c + 1), i.e. the Fano factor 1 / R of a neuron of mean count about 1 that changes by
 one spike in one trial of R. Requiring the mean Fano to exceed it asks for more trial-to-
-trial variability than that, in every neuron on average. History: the threshold was 0.05,
+trial variability than that, on average over the firing neurons. History: the threshold was 0.05,
 then lowered to 0.02 after a run of the paper-size network that ended near 0.045; it is
 restored to 0.05 with this derivation (the full profile has since measured 0.071 +- 0.010,
 quick near 0.1). The tiny profile (the default suite's stand-in) trains a 20 -> 20 -> 20

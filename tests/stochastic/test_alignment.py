@@ -184,6 +184,11 @@ def test_alignment_sweep_and_config_reject_bad_input():
         AlignmentConfig(input_rate=1.5)
     with pytest.raises(ValueError, match="unknown connectivity"):
         dataclasses.replace(AlignmentConfig(), connectivity="sparse").snn()
+    from analysis.stochastic import alignment_point
+
+    for methods in (("stoch_matched", "nope"), ()):
+        with pytest.raises(ValueError, match="methods must be a non-empty subset"):
+            alignment_point(AlignmentConfig(), methods)
     cfg, net, params, x, loss, *_ = _case("dense")
     with pytest.raises(ValueError, match="stochastic analysis.snn.Method"):
         snn_alignment(net, params, x, loss, jax.random.key(0), method=Method("deterministic"))
