@@ -481,11 +481,17 @@ def snn_alignment(
     return row
 
 
-def alignment_point(cfg: AlignmentConfig) -> dict:
-    """Alignment of the four SG variants (:data:`METHODS`) with the reference for ``cfg``."""
+def alignment_point(cfg: AlignmentConfig, methods: tuple[str, ...] = METHODS) -> dict:
+    """Alignment of the SG variants ``methods`` (a subset of :data:`METHODS`, default all
+    four) with the reference for ``cfg``."""
     if not isinstance(cfg, AlignmentConfig):
         raise TypeError(f"cfg must be an AlignmentConfig, got {type(cfg).__name__}")
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {methods!r}")
     net, params, x, loss = instance(cfg)
+    mismatch = surrogate("superspike", cfg.beta_mismatch)
+    variants = {k: v for k, v in default_variants(cfg.method(), mismatch).items() if k in methods}
     row = snn_alignment(
         net,
         params,
@@ -493,7 +499,7 @@ def alignment_point(cfg: AlignmentConfig) -> dict:
         loss,
         jax.random.key(cfg.seed + 1),
         method=cfg.method(),
-        surrogate_mismatch=surrogate("superspike", cfg.beta_mismatch),
+        variants=variants,
         n_ref=cfg.n_ref,
         n_flips=cfg.n_flips,
         n_sg=cfg.n_sg,
