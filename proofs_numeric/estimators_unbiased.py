@@ -29,11 +29,11 @@ Phi(|b_j| / SE_j - z_crit), z_crit = Phi^-1(1 - alpha_t / (2 m)); so the smalles
 detects with probability 0.9 is atol + (z_crit + 1.2816) SE_j, reported relative to |grad E[L]|
 (the best- and the worst-measured coordinate). Positive control, per (network, estimator):
 the same samples plus a known offset 2 atol + (z_crit + 3.719) SE_j (atol = 1e-10, the z
-tests' round-off allowance) in the coordinate j of the
-largest exact gradient entry, an estimator with a known bias, must be rejected by the same
-test at the same level; it is missed only if that coordinate's noise is below -3.719 SE
-(probability 1e-4 per control, <= 2.5e-3 over the 25 quick controls). The claim passes when
-no unbiased estimator is rejected and every control is.
+tests' round-off allowance) in the coordinate j of the largest exact gradient entry, an
+estimator with a known bias, must be rejected by the same test at the same level; it is
+missed only if that coordinate's noise is below -3.719 SE (probability 1e-4 per control,
+<= 2.5e-3 over the 25 quick controls). The claim passes when no unbiased estimator is
+rejected and every control is.
 
 Profiles: quick n = 4000 on four networks plus the recurrent one; full n = 20000 on eight plus
 the recurrent one; tiny (the default suite's stand-in) the same test and controls with n =
@@ -327,7 +327,7 @@ def check(profile: str = "quick"):
         criterion=(
             f"no (network, estimator) pair of {len(rows)} rejects H0: unbiased (Holm z tests, "
             f"level {ALPHA:g} / {len(rows)} each) and every positive control (the same samples "
-            f"plus a bias of (z_crit + {Z_CONTROL}) SE in one coordinate) is rejected; power: a "
+            f"plus a bias of 2 atol + (z_crit + {Z_CONTROL}) SE in one coordinate) is rejected; power: a "
             f"bias of {power['best_coordinate_worst_test']:.2g} |grad E[L]| in the best-measured "
             f"coordinate ({power['worst_coordinate_worst_test']:.2g} in the worst) is detected "
             "with probability >= 0.9 in every test"
