@@ -7,12 +7,21 @@ on the squared van Rossum distance (tau = 10 ms). Reference: the distance of the
 network before training (epoch 1 evaluation; the metric itself is checked against a naive
 loop in tests/training/test_metrics.py). Criteria: final / initial distance <= MAX_RATIO for both
 networks in their own mode; the stochastic network's hidden-layer trial-to-trial Fano
-factor (mean over firing neurons, EVAL_TRIALS fresh trials of the trained network) is at
-least FANO_MIN (2% of the Poisson value 1; the paper-size network of the full profile
-ends near 0.045, quick near 0.1) and exceeds K_SE = 2 standard errors over
+factor (mean over firing neurons, EVAL_TRIALS = 20 fresh trials of the trained network) is
+at least FANO_MIN = 1 / EVAL_TRIALS = 0.05 and exceeds K_SE = 2 standard errors over
 neurons (the SE mostly measures how unequal neurons are, not trial noise, so it is a
-coarse guard; a deterministic network has Fano 0 and fails both); the deterministic
-network evaluated deterministically has Fano exactly 0.
+coarse guard); the deterministic network evaluated deterministically has Fano exactly 0.
+
+Why FANO_MIN = 1 / EVAL_TRIALS (fixed by the measurement's design, before any run): a
+network that is deterministic but for a stray spike has Fano 0 up to that spike; the
+smallest nonzero unbiased count variance over R trials is 1 / R (R - 1 trials with count c,
+one with c + 1), i.e. the Fano factor 1 / R of a neuron of mean count about 1 that changes by
+one spike in one trial of R. Requiring the mean Fano to exceed it asks for more trial-to-
+trial variability than that, on average over the firing neurons. History: the threshold was 0.05,
+then lowered to 0.02 after a run of the paper-size network that ended near 0.045; it is
+restored to 0.05 with this derivation (the full profile has since measured 0.071 +- 0.010,
+quick near 0.1). The tiny profile (the default suite's stand-in) trains a 20 -> 20 -> 20
+network for 150 epochs with the same criteria.
 """
 
 from __future__ import annotations
@@ -24,14 +33,15 @@ from proofs_numeric._registry import register, result
 NAME = "snn_spike_train_learning"
 MAX_RATIO = 0.5
 K_SE = 2.0
-FANO_MIN = 0.02
 EVAL_TRIALS = 20
+FANO_MIN = 1.0 / EVAL_TRIALS  # the smallest nonzero Fano of a unit-count neuron over EVAL_TRIALS trials
+TINY = dict(n_inputs=20, n_hidden=20, n_neurons=20, n_steps=40, epochs=150)
 
 
 def _train(method, profile):
     from analysis.training import spike_train_preset, train_spike_train
 
-    run = spike_train_preset(profile)
+    run = spike_train_preset("quick", **TINY) if profile == "tiny" else spike_train_preset(profile)
     res, (task, cfg, _) = train_spike_train(method, run, progress=False, return_setup=True)
     return run, res, task, cfg
 
@@ -54,6 +64,7 @@ def _hidden_fano(params, task, cfg, run, method_name, seed):
     "Deterministic and stochastic SG both learn the spike-train target (van Rossum "
     "distance falls well below its initial value) and the stochastic network's "
     "hidden Fano factor stays clearly above 0.",
+    tiny=True,
 )
 def check(profile: str = "quick"):
     ratios, details = {}, {}
@@ -85,6 +96,11 @@ def check(profile: str = "quick"):
         MAX_RATIO,
         passed,
         profile=profile,
-        criterion="ratios <= 0.5; stochastic Fano >= 0.02 and > 2 SE; deterministic Fano == 0",
+        fano_min_reason=f"1 / EVAL_TRIALS: the Fano of a neuron of mean count 1 that changes by one "
+        f"spike in one of {EVAL_TRIALS} trials (restored from 0.02, lowered after a run, to 0.05)",
+        criterion=(
+            f"van Rossum final / initial <= {MAX_RATIO:g} for both networks; stochastic hidden Fano "
+            f">= {FANO_MIN:g} (= 1 / {EVAL_TRIALS} trials) and > {K_SE:g} SE; deterministic Fano == 0"
+        ),
         **{f"{m}_first_last": d for m, d in details.items()},
     )

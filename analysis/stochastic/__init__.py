@@ -15,6 +15,9 @@ from analysis.stochastic._alignment import (
     AlignmentConfig,
     alignment_point,
     alignment_sweep,
+    jackknife_se,
+    leave_one_out_cosines,
+    paired_cos_difference,
     snn_alignment,
 )
 from analysis.stochastic._bias import (
@@ -155,6 +158,9 @@ __all__ = [
     "alignment_point",
     "alignment_sweep",
     "snn_alignment",
+    "jackknife_se",
+    "leave_one_out_cosines",
+    "paired_cos_difference",
     "PROFILES",
     "METHODS",
     "network_from_spec",

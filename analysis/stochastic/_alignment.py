@@ -245,12 +245,52 @@ def _reference_stats(sums, sumsq, n):
     return ref, np.sqrt(var / n), cosine(first, second), (batch_sums, batch_sizes)
 
 
-def _jackknife_cos(g, batch_sums, batch_sizes):
-    """Jackknife SE of cosine(g, reference mean) over the reference's batches."""
-    total, n = batch_sums.sum(0), batch_sizes.sum()
-    cs = [cosine(g, (total - s) / (n - m)) for s, m in zip(batch_sums, batch_sizes, strict=True)]
-    b = len(cs)
-    return float(np.sqrt((b - 1) / b * np.sum((np.array(cs) - np.mean(cs)) ** 2)))
+def jackknife_se(replicates: Any) -> float:
+    """Delete-one-group jackknife standard error from the b leave-one-out replicates
+    theta_(i) of a statistic: sqrt((b - 1) / b * sum_i (theta_(i) - mean_i theta_(i))^2)
+    (Efron & Tibshirani 1993, eq. 11.5)."""
+    r = np.asarray(replicates, float)
+    if r.ndim != 1 or r.size < 2:
+        raise ValueError(f"replicates must be a 1-D array of at least 2 values, got shape {r.shape}")
+    b = r.size
+    return float(np.sqrt((b - 1) / b * np.sum((r - r.mean()) ** 2)))
+
+
+def leave_one_out_cosines(
+    g: Any,
+    ref_batch_sums: Any,
+    ref_batch_sizes: Any,
+    g_batch_sums: Any = None,
+    g_batch_sizes: Any = None,
+) -> np.ndarray:
+    """cosine(g_(i), ref_(i)) for each batch i, ref_(i) the reference mean with batch i of its
+    samples deleted ([b, P] batch sums, [b] batch sizes) and g_(i) likewise when the batch
+    sums of g's samples are given (else g, [P], is a fixed vector). Deleting batch i of both
+    at once is the delete-one-group jackknife of a statistic of two independent samples
+    whose groups are paired by index."""
+    rs, rm = np.asarray(ref_batch_sums, float), np.asarray(ref_batch_sizes, float)
+    r_loo = (rs.sum(0) - rs) / (rm.sum() - rm)[:, None]
+    if g_batch_sums is None:
+        g_loo = np.broadcast_to(np.asarray(g, float), r_loo.shape)
+    else:
+        gs, gm = np.asarray(g_batch_sums, float), np.asarray(g_batch_sizes, float)
+        if gs.shape != rs.shape or gm.shape != rm.shape:
+            raise ValueError(f"g's batches {gs.shape} must match the reference's {rs.shape}")
+        g_loo = (gs.sum(0) - gs) / (gm.sum() - gm)[:, None]
+    return np.array([cosine(a, b) for a, b in zip(g_loo, r_loo, strict=True)])
+
+
+def paired_cos_difference(row: Mapping, a: str, b: str) -> tuple[float, float]:
+    """cos_a - cos_b of a :func:`snn_alignment` row and its jackknife standard error from the
+    PAIRED leave-one-out replicates (loo_cos_a - loo_cos_b batch by batch): the two cosines
+    share the reference (and, for the stochastic variants, the spikes of their SG samples),
+    so their errors are correlated and must not be combined as if independent. SE 0 for a
+    given (exact) reference."""
+    diff = float(row[f"cos_{a}"] - row[f"cos_{b}"])
+    la, lb = row[f"loo_cos_{a}"], row[f"loo_cos_{b}"]
+    if la is None or lb is None:
+        return diff, 0.0
+    return diff, jackknife_se(np.asarray(la) - np.asarray(lb))
 
 
 # ---------------------------------------------------------------- the estimators on an snn
@@ -369,7 +409,10 @@ def snn_alignment(
     whose spikes are those of the matched samples (same keys), a deterministic one is one
     gradient. Returns a row: K, n_ref, n_flips, ref_seconds, ref_snr, significant_fraction,
     ceiling, rate (mean hidden spike probability per bin of one stochastic run), and per
-    variant cos_<name>, cos_se_<name> (jackknife over 10 reference batches), sign_<name>.
+    variant cos_<name>, cos_se_<name> (jackknife over 10 reference batches), sign_<name>, and
+    loo_cos_<name>: the 10 leave-one-out cosines with batch i of the reference and (for a
+    variant of at least 20 samples) batch i of its SG samples deleted, from which
+    :func:`paired_cos_difference` computes the SE of a difference of two variants' cosines.
     ``reference``: a gradient (pytree like params) to use instead of the sampled reference,
     e.g. the exact grad E[L] by enumeration of a small network (then SE 0, ceiling nan).
     """
@@ -425,20 +468,30 @@ def snn_alignment(
         n_s = 1 if (m is not None and not m.stochastic) else n_sg
         c_sg = _balanced(n_s, chunk)
         sampler = _cached(_sg_sampler, cfg, m, wrapped, c_sg)
-        g = _moments(sampler, (params, inputs, k_sg), n_s, c_sg)[0][:_JACKKNIFE_BATCHES].sum(0) / n_s
+        g_batches = _moments(sampler, (params, inputs, k_sg), n_s, c_sg)[0][:_JACKKNIFE_BATCHES]
+        g = g_batches.sum(0) / n_s
         row[f"cos_{name}"] = cosine(g, ref)
-        row[f"cos_se_{name}"] = _jackknife_cos(g, *jack) if jack else 0.0
+        row[f"cos_se_{name}"] = jackknife_se(leave_one_out_cosines(g, *jack)) if jack else 0.0
+        sampled = n_s >= 2 * _JACKKNIFE_BATCHES  # batch i of its SG samples deleted with the ref's
+        g_jack = (g_batches, np.bincount(_segments(n_s)[0], minlength=_JACKKNIFE_BATCHES)) if sampled else ()
+        row[f"loo_cos_{name}"] = leave_one_out_cosines(g, *jack, *g_jack).tolist() if jack else None
         row[f"sign_{name}"] = (
             float(np.mean(np.sign(g[sig]) == np.sign(ref[sig]))) if sig.any() else float("nan")
         )
     return row
 
 
-def alignment_point(cfg: AlignmentConfig) -> dict:
-    """Alignment of the four SG variants (:data:`METHODS`) with the reference for ``cfg``."""
+def alignment_point(cfg: AlignmentConfig, methods: tuple[str, ...] = METHODS) -> dict:
+    """Alignment of the SG variants ``methods`` (a subset of :data:`METHODS`, default all
+    four) with the reference for ``cfg``."""
     if not isinstance(cfg, AlignmentConfig):
         raise TypeError(f"cfg must be an AlignmentConfig, got {type(cfg).__name__}")
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {methods!r}")
     net, params, x, loss = instance(cfg)
+    mismatch = surrogate("superspike", cfg.beta_mismatch)
+    variants = {k: v for k, v in default_variants(cfg.method(), mismatch).items() if k in methods}
     row = snn_alignment(
         net,
         params,
@@ -446,7 +499,7 @@ def alignment_point(cfg: AlignmentConfig) -> dict:
         loss,
         jax.random.key(cfg.seed + 1),
         method=cfg.method(),
-        surrogate_mismatch=surrogate("superspike", cfg.beta_mismatch),
+        variants=variants,
         n_ref=cfg.n_ref,
         n_flips=cfg.n_flips,
         n_sg=cfg.n_sg,

@@ -167,6 +167,7 @@ def test_alignment_point_on_each_connectivity(kind):
     row = alignment_point(cfg)
     for m in ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched"):
         assert -1.0 <= row[f"cos_{m}"] <= 1.0 and row[f"cos_se_{m}"] >= 0.0
+        assert len(row[f"loo_cos_{m}"]) == 10
     per_bin = 2 * 4 + 4 if kind != "conv1d" else 2 * (6 - 2) + 2 * (6 - 4) + 4  # hidden + readout
     assert row["K"] == cfg.batch * 8 * per_bin
     assert row["ref_snr"] > 0 and row["connectivity"] == cfg.connectivity
@@ -183,6 +184,11 @@ def test_alignment_sweep_and_config_reject_bad_input():
         AlignmentConfig(input_rate=1.5)
     with pytest.raises(ValueError, match="unknown connectivity"):
         dataclasses.replace(AlignmentConfig(), connectivity="sparse").snn()
+    from analysis.stochastic import alignment_point
+
+    for methods in (("stoch_matched", "nope"), ()):
+        with pytest.raises(ValueError, match="methods must be a non-empty subset"):
+            alignment_point(AlignmentConfig(), methods)
     cfg, net, params, x, loss, *_ = _case("dense")
     with pytest.raises(ValueError, match="stochastic analysis.snn.Method"):
         snn_alignment(net, params, x, loss, jax.random.key(0), method=Method("deterministic"))
@@ -221,3 +227,55 @@ def test_fig8_plot_draws_given_rows(tmp_path):
     saved = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
     assert saved["rows"] == rows
     assert build_parser().parse_args(["align", "--figure", str(tmp_path)]).figure == str(tmp_path)
+
+
+def _naive_cos(a, b):
+    return float(a @ b / np.sqrt((a @ a) * (b @ b)))
+
+
+def test_paired_jackknife_against_a_naive_one():
+    """leave_one_out_cosines / paired_cos_difference vs a loop that deletes batch i of the
+    per-sample reference and SG arrays and recomputes both cosines; jackknife_se of the
+    leave-one-out means of single-sample groups is the usual standard error of a mean."""
+    from analysis.stochastic import jackknife_se, leave_one_out_cosines, paired_cos_difference
+
+    rng = np.random.default_rng(3)
+    n_ref, n_sg, P = 53, 37, 6
+    R = rng.normal(1.0, 2.0, (n_ref, P))
+    Ga = R[:n_sg] * 0.3 + rng.normal(0.8, 1.0, (n_sg, P))  # correlated with each other
+    Gb = Ga + rng.normal(0.2, 0.5, (n_sg, P))
+    b_ref, b_sg = _segments(n_ref)[0], _segments(n_sg)[0]
+
+    def sums(X, ids):
+        out = np.zeros((10, X.shape[1]))
+        np.add.at(out, ids, X)
+        return out, np.bincount(ids, minlength=10)
+
+    loo = {
+        k: leave_one_out_cosines(G.mean(0), *sums(R, b_ref), *sums(G, b_sg))
+        for k, G in (("a", Ga), ("b", Gb))
+    }
+    naive = {
+        k: [_naive_cos(G[b_sg != i].mean(0), R[b_ref != i].mean(0)) for i in range(10)]
+        for k, G in (("a", Ga), ("b", Gb))
+    }
+    for k in loo:
+        np.testing.assert_allclose(loo[k], naive[k], rtol=1e-12)
+    d = np.subtract(naive["a"], naive["b"])
+    se_naive = np.sqrt(9 / 10 * np.sum((d - d.mean()) ** 2))
+    row = {
+        "cos_a": _naive_cos(Ga.mean(0), R.mean(0)),
+        "cos_b": _naive_cos(Gb.mean(0), R.mean(0)),
+        "loo_cos_a": list(loo["a"]),
+        "loo_cos_b": list(loo["b"]),
+    }
+    diff, se = paired_cos_difference(row, "a", "b")
+    assert diff == pytest.approx(row["cos_a"] - row["cos_b"]) and se == pytest.approx(se_naive, rel=1e-10)
+    # g fixed: only the reference's batches are deleted
+    fixed = leave_one_out_cosines(Ga.mean(0), *sums(R, b_ref))
+    np.testing.assert_allclose(fixed, [_naive_cos(Ga.mean(0), R[b_ref != i].mean(0)) for i in range(10)])
+    x = rng.normal(size=10)
+    assert jackknife_se([(x.sum() - v) / 9 for v in x]) == pytest.approx(x.std(ddof=1) / np.sqrt(10))
+    with pytest.raises(ValueError, match="at least 2"):
+        jackknife_se([1.0])
+    assert paired_cos_difference({**row, "loo_cos_b": None}, "a", "b")[1] == 0.0

@@ -1,0 +1,106 @@
+"""The criteria of claims that must be able to fail (issue 13, sec. 2): their helpers against
+hand-worked cases, and mutations (the thing the claim rules out, fed in) that the same
+criterion rejects."""
+
+import numpy as np
+import pytest
+
+from proofs_numeric import fields_sg_descent_bias as descent_bias
+from proofs_numeric import fields_sign_flip as sign_flip
+
+
+def test_argmin_uncertainty_is_the_radius_of_the_near_minimal_set():
+    i = np.arange(101.0)
+    F = 0.5 * (i - 40.0) ** 2  # F <= min + 2 eps  <=>  |i - 40| <= 2 sqrt(eps)
+    assert sign_flip.argmin_uncertainty_steps(F, 0.0) == 0
+    assert sign_flip.argmin_uncertainty_steps(F, 0.24) == 0
+    assert sign_flip.argmin_uncertainty_steps(F, 0.25) == 1
+    assert sign_flip.argmin_uncertainty_steps(F, 4.0) == 4
+
+
+@pytest.fixture(scope="module")
+def sweep30():
+    return sign_flip.sweep(30.0)
+
+
+def test_sign_flip_rejects_the_true_gradient_in_place_of_the_sg(sweep30):
+    """Mutation: the true gradient's own zero and integral are within k steps of themselves."""
+    from analysis.fields import cumulative_integral
+
+    s = dict(sweep30)
+    s["sg"] = s["true_grad"]
+    s["integrated_sg"], _, s["integrated_sg_error"] = cumulative_integral(s["w"], s["true_grad"])
+    true_cross = sign_flip._crossings(s["w"], s["true_grad"])
+    sep = sign_flip._separations(s, sign_flip._crossings(s["w"], s["sg"]), true_cross)
+    assert sep["crossing_separation_steps"] <= sep["k_steps"]
+    assert sep["argmin_separation_steps"] <= sep["k_steps"]
+
+
+def test_sign_flip_records_that_the_sg_has_no_zero_at_beta_sg_15():
+    r = sign_flip.check("quick")
+    assert r.passed, r.details
+    assert r.details["sg_zero_crossing_absent_for"] == [15.0]
+    row15 = r.details["sweeps"][0]
+    assert row15["crossing_separation_is_lower_bound"] and row15["sg_zero_crossings"] == []
+
+
+def test_descent_on_the_true_gradient_stops_within_the_tolerance(sweep30):
+    """Mutation: descent on the exact gradient ends within the claim's k grid steps of w_min,
+    which the claim's criterion would reject. The loss is flat near its minimum (exponential
+    sigmoid tail), so exact descent at the claim's learning rate needs 5x its steps."""
+    from analysis import fields
+
+    g = fields.exact_field(fields.FIVE_WEIGHT, descent_bias.BETA)
+    theta0 = fields.sign_flip_thetas(np.array([0.0]))[0]
+    end = np.asarray(fields.descend(g, theta0, descent_bias.LR, 5 * descent_bias.STEPS, np.eye(5)[0]))
+    w = sweep30["w"]
+    w_min = sign_flip._crossings(w, sweep30["true_grad"])[0]
+    assert abs(end[0] - w_min) <= descent_bias.K_STEPS * (w[1] - w[0])
+
+
+def test_predicted_z_is_the_exact_bias_over_the_standard_error():
+    """Synthetic layers: the first layer's coordinate 1 carries a bias of 3 SE; z_obs follows
+    the samples, z_pred the stated bias, z_crit Holm's smallest rejectable z among 4."""
+    from scipy import stats
+
+    from proofs_numeric.sg_bias_feedforward import predicted_z
+
+    rng = np.random.default_rng(0)
+    n = 10_000
+    g = (np.zeros(2), np.zeros(2))
+    bias = (np.array([0.0, 0.03]), np.array([0.5, 0.0]))  # the last layer's is not counted
+    samples = tuple(b + rng.normal(size=(n, 2)) for b in bias)
+    z = predicted_z(samples, g, bias, 1e-3)
+    se = samples[0][:, 1].std(ddof=1) / np.sqrt(n)
+    assert z["coordinate"] == "[0][1]"
+    assert z["z_pred"] == pytest.approx(0.03 / se)
+    assert z["z_obs"] == pytest.approx(abs(samples[0][:, 1].mean()) / se)
+    assert abs(z["z_obs"] - z["z_pred"]) < 4
+    assert z["z_crit"] == pytest.approx(stats.norm.isf(1e-3 / 8))
+    # a stated bias the samples do not carry is caught by |z_obs - z_pred| <= 4
+    wrong = (np.array([0.0, 0.3]), np.array([0.5, 0.0]))
+    z_wrong = predicted_z(samples, g, wrong, 1e-3)
+    assert abs(z_wrong["z_obs"] - z_wrong["z_pred"]) > 4
+
+
+def test_estimators_unbiased_power_and_positive_control():
+    """An unbiased synthetic estimator: the detectable bias is atol + (z_crit + 1.28) SE over
+    |grad|, and the control (a known offset) is rejected; so is it for an estimator of zero
+    variance (tested at atol)."""
+    from scipy import stats
+
+    from proofs_numeric.estimators_unbiased import ATOL, Z_POWER, power_and_control
+
+    rng = np.random.default_rng(1)
+    exact = (np.array([0.5, -0.2]), np.array([[0.1]]))
+    n, level = 4000, 1e-4
+    samples = tuple(e + rng.normal(0.0, 1.0, (n,) + e.shape) for e in exact)
+    out = power_and_control(samples, exact, level)
+    z_crit = stats.norm.isf(level / (2 * 3))
+    se = np.concatenate([s.reshape(n, -1) for s in samples], 1).std(0, ddof=1) / np.sqrt(n)
+    norm = np.sqrt(0.5**2 + 0.2**2 + 0.1**2)
+    assert out["z_crit"] == pytest.approx(z_crit)
+    assert out["detectable_bias_rel_min"] == pytest.approx((ATOL + (z_crit + Z_POWER) * se.min()) / norm)
+    assert out["control_rejected"]
+    exact_copies = tuple(np.broadcast_to(e, (n,) + e.shape) for e in exact)
+    assert power_and_control(exact_copies, exact, level)["control_rejected"]
