@@ -18,8 +18,18 @@ from proofs_numeric._registry import format_value
 from proofs_numeric.paper._keys import CLAIM_VALUES, FIGURE_KEYS, SECTIONS, describe, dig
 from proofs_numeric.paper._published import published_rows
 
-#: the Typst sources (main.typ, template.typ, sections/, refs.bib, published.json)
-SOURCES = Path(__file__).resolve().parents[2] / "paper"
+
+def _sources() -> Path:
+    """The Typst sources (main.typ, template.typ, sections/, refs.bib, published.json): the
+    checkout's ``paper/`` next to this package, else ``./paper`` (an installed package run
+    from the repository root)."""
+    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (base / "paper" / "main.typ").is_file():
+            return base / "paper"
+    return Path.cwd() / "paper"
+
+
+SOURCES = _sources()
 #: vector first; PNG is the fallback
 FIGURE_FORMATS = ("svg", "pdf", "png")
 _SOURCE_FILES = ("main.typ", "template.typ", "refs.bib")
@@ -129,8 +139,13 @@ def _claim_row(c: dict) -> dict:
     from proofs_numeric._registry import ClaimResult, criterion
 
     r = ClaimResult(
-        c.get("name", "?"), c.get("statement", ""), c.get("measured"), c.get("reference"), c.get("tolerance"),
-        bool(c.get("passed")), dict(c.get("details") or {}),
+        c.get("name", "?"),
+        c.get("statement", ""),
+        c.get("measured"),
+        c.get("reference"),
+        c.get("tolerance"),
+        bool(c.get("passed")),
+        dict(c.get("details") or {}),
     )
     return {
         "name": r.name,
@@ -152,8 +167,9 @@ def _provenance(meta: dict, metas: dict[str, dict | None], *, preview: bool, omi
         "commit": str(commit)[:12] if commit else "unknown (not run from a git checkout)",
         "date": str(meta.get("time_utc")),
         "profile": str(meta.get("profile")),
-        "machine": f"JAX {meta.get('jax')}, backend {meta.get('backend')}, {meta.get('device_count')} device(s)",
-        "x64": "on" if meta.get("x64") else "off",
+        "machine": f"JAX {meta.get('jax')}, backend {meta.get('backend')}, "
+        f"{meta.get('device_count')} device(s)",
+        "double": "on" if meta.get("x64") else "off",
         "preview": preview,
         "omitted": omitted,
         "sources": [
@@ -164,7 +180,7 @@ def _provenance(meta: dict, metas: dict[str, dict | None], *, preview: bool, omi
                 "date": str(m.get("time_utc")),
                 "profile": str(m.get("profile")),
                 "machine": f"{m.get('backend')} x {m.get('device_count')}",
-                "x64": "on" if m.get("x64") else "off",
+                "double": "on" if m.get("x64") else "off",
             }
             for what, m in metas.items()
             if m is not None
@@ -193,7 +209,10 @@ def assemble(
     if bench_doc is None and not preview:
         raise PaperError("bench results missing: run sgtheory bench --json FILE (or --preview)")
     figs: dict[str, dict] = {}
-    metas: dict[str, dict | None] = {"claims.json": claims_doc["meta"], "bench.json": (bench_doc or {}).get("meta")}
+    metas: dict[str, dict | None] = {
+        "claims.json": claims_doc["meta"],
+        "bench.json": (bench_doc or {}).get("meta"),
+    }
     for name, stem in figure_names().items():
         p = fig_dir / f"{stem}.json"
         if p.is_file():
@@ -203,20 +222,21 @@ def assemble(
         elif not preview:
             raise PaperError(f"figure data {p} missing: run sgtheory figures --out {fig_dir}")
     raw = claim_values(claims) | _derived(claim_values(claims), figs)
+    if not (sources / "published.json").is_file():
+        raise FileNotFoundError(f"paper sources not found in {sources}: run from the root of a checkout")
     spec = json.loads((sources / "published.json").read_text())
-    sections = {
-        sec: [_claim_row(claims[n]) for n in names if n in claims] for sec, names in SECTIONS.items()
-    }
+    sections = {sec: [_claim_row(claims[n]) for n in names if n in claims] for sec, names in SECTIONS.items()}
     listed = {n for names in SECTIONS.values() for n in names}
     sections["other"] = [_claim_row(c) for n, c in claims.items() if n not in listed]
     return {
         "provenance": _provenance(claims_doc["meta"], metas, preview=preview, omitted=omitted),
-        "summary": {"passed": str(sum(bool(c.get("passed")) for c in claims.values())), "total": str(len(claims))},
+        "summary": {
+            "passed": str(sum(bool(c.get("passed")) for c in claims.values())),
+            "total": str(len(claims)),
+        },
         "sections": sections,
         "values": {k: _fmt(v) for k, v in raw.items()},
-        "figures": {
-            n: {"file": f"figures/{p.name}" if p else None, "label": n} for n, p in files.items()
-        },
+        "figures": {n: {"file": f"figures/{p.name}" if p else None, "label": n} for n, p in files.items()},
         "bench": _bench_rows(bench_doc or {}),
         "published": published_rows(spec, raw),
         "read_from": {k: describe(name, path) for k, (name, path) in CLAIM_VALUES.items()},
@@ -229,7 +249,7 @@ def typeset(data: dict, fig_dir: Path, out_pdf: Path, *, sources: Path = SOURCES
     typst = typst_module()
     if not (sources / "main.typ").is_file():
         raise FileNotFoundError(
-            f"Typst sources not found in {sources}: build from a checkout of the repository"
+            f"Typst sources not found in {sources}: run from the root of a checkout of the repository"
         )
     build = Path(out_pdf).parent / "build"
     if build.exists():
@@ -260,4 +280,6 @@ def build_paper(
     bench_path = results / "bench.json"
     bench_doc = read_json(bench_path, "bench file") if (bench_path.is_file() or not preview) else None
     data = assemble(claims_doc, bench_doc, results / "figures", preview=preview, sources=sources)
-    return typeset(data, results / "figures", Path(out_pdf) if out_pdf else results / "paper.pdf", sources=sources)
+    return typeset(
+        data, results / "figures", Path(out_pdf) if out_pdf else results / "paper.pdf", sources=sources
+    )

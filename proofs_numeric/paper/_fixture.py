@@ -3,7 +3,7 @@
 Regenerate it from a real quick run (``sgtheory paper --profile quick --out out/paper-quick``
 or the three commands it runs) with::
 
-    python -c "from proofs_numeric.paper import write_fixture; write_fixture('out/paper-quick', 'tests/fixtures/paper')"
+    python -m proofs_numeric.paper._fixture out/paper-quick tests/fixtures/paper
 
 It keeps ``claims.json`` whole (minus tracebacks), ``bench.json`` whole and, of each
 figure's data JSON, only the ``meta`` block and the keys the paper reads
@@ -40,3 +40,12 @@ def write_fixture(results: str | Path, fixture: str | Path) -> list[Path]:
         written.append(fixture / "figures" / f"{stem}.json")
         _dump(written[-1], keep)
     return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3:
+        raise SystemExit("usage: python -m proofs_numeric.paper._fixture RESULTS_DIR FIXTURE_DIR")
+    for p in write_fixture(sys.argv[1], sys.argv[2]):
+        print(p)

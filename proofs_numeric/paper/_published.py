@@ -29,7 +29,7 @@ def _loop(v: dict, tag: str) -> Row:
         return _MISSING
     ratio = abs(value) / err if err else float("inf")
     return (
-        f"beta_SG = {fmt(beta)}: I = {fmt(value)} (quadrature error {fmt(err, 2)})",
+        f"β_SG = {fmt(beta)}: I = {fmt(value)} (quadrature error {fmt(err, 2)})",
         f"|I| / error = {fmt(ratio, 3)}",
         "agrees" if ratio > 100 else "differs",
     )
@@ -63,7 +63,8 @@ def _flip_b(v: dict) -> Row:
     if sg is None or true is None or agree is None:
         return _MISSING
     return (
-        f"beta_SG = {fmt(v['flip.b.beta_sg'])}: SG zero at w = {fmt(sg)}; signs agree on {fmt(agree, 3)} of the sweep",
+        f"β_SG = {fmt(v['flip.b.beta_sg'])}: SG zero at w = {fmt(sg)}; "
+        f"signs agree on {fmt(agree, 3)} of the sweep",
         f"SG zero - true zero = {fmt(sg - true, 3)}",
         _ok(agree < 1 and abs(sg - true) > 1e-3),
     )
@@ -75,9 +76,9 @@ def _flip_a(v: dict) -> Row:
         return _MISSING
     beta = fmt(v["flip.a.beta_sg"])
     if crossings:
-        return (f"beta_SG = {beta}: SG zero at w = {fmt(crossings[0])}", "", _ok(agree < 1))
+        return (f"β_SG = {beta}: SG zero at w = {fmt(crossings[0])}", "", _ok(agree < 1))
     return (
-        f"beta_SG = {beta}: no SG zero crossing on the sweep; signs agree on {fmt(agree, 3)} of it",
+        f"β_SG = {beta}: no SG zero crossing on the sweep; signs agree on {fmt(agree, 3)} of it",
         f"SG descent ends at w = {fmt(end)}, outside the sweep",
         "partly",
     )
@@ -105,7 +106,11 @@ def _chain(v: dict) -> Row:
     grad, esg = _num(v["chain.grad"]), _num(v["chain.esg"])
     if grad is None or esg is None:
         return _MISSING
-    return (f"exact gradient {fmt(grad)}; E[SG] {fmt(esg)} (both by enumeration)", fmt(esg - grad), _ok(abs(esg - grad) > 1e-6))
+    return (
+        f"exact gradient {fmt(grad)}; E[SG] {fmt(esg)} (both by enumeration)",
+        fmt(esg - grad),
+        _ok(abs(esg - grad) > 1e-6),
+    )
 
 
 def _limit(v: dict) -> Row:
@@ -123,7 +128,11 @@ def _train_learn(v: dict) -> Row:
     det, sto, cap = (_num(v[k]) for k in ("train.vr_det", "train.vr_stoch", "train.vr_max"))
     if det is None or sto is None or cap is None:
         return _MISSING
-    return (f"deterministic {fmt(det, 3)}, stochastic {fmt(sto, 3)}", f"criterion <= {fmt(cap)}", _ok(max(det, sto) <= cap))
+    return (
+        f"deterministic {fmt(det, 3)}, stochastic {fmt(sto, 3)}",
+        f"criterion <= {fmt(cap)}",
+        _ok(max(det, sto) <= cap),
+    )
 
 
 def _train_fano(v: dict) -> Row:
@@ -141,11 +150,19 @@ def _randman(v: dict) -> Row:
     det, sto, gap, tol = (_num(v[k]) for k in ("randman.det", "randman.stoch", "randman.gap", "randman.tol"))
     if det is None or sto is None or gap is None or tol is None:
         return _MISSING
-    return (f"deterministic {fmt(det, 3)}, stochastic {fmt(sto, 3)}", f"gap {fmt(gap, 2)} (allowed {fmt(tol)})", _ok(abs(gap) <= tol))
+    return (
+        f"deterministic {fmt(det, 3)}, stochastic {fmt(sto, 3)}",
+        f"gap {fmt(gap, 2)} (allowed {fmt(tol)})",
+        _ok(abs(gap) <= tol),
+    )
 
 
 def _shd(v: dict) -> Row:
-    return ("not run by this build (needs the SHD files: sgtheory train shd --profile paper)", "n/a", "not run")
+    return (
+        "not run by this build (needs the SHD files: sgtheory train shd --profile paper)",
+        "n/a",
+        "not run",
+    )
 
 
 RULES: dict[str, Callable[[dict], Row]] = {
