@@ -65,7 +65,6 @@ def run(args) -> int:
             reason = stale_reason(results / "claims.json", args.profile, args.max_age_days)
             if reason is not None:
                 raise ValueError(f"--from: {results / 'claims.json'}: {reason} (rerun, or use --preview)")
-    out.mkdir(parents=True, exist_ok=True)
     print("typesetting ...")
     pdf = build_paper(results, out / "paper.pdf", preview=args.preview)
     print(f"wrote {pdf} ({time.perf_counter() - t0:.1f} s)")
