@@ -10,6 +10,7 @@ Typst in one file, ``data.json``; the Typst sources in ``paper/`` contain no num
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -110,24 +111,43 @@ def _derived(raw: dict, figs: dict[str, dict]) -> dict[str, Any]:
             out[f"{name}.{key}"] = figs.get(name, {}).get(key)
     seeds7 = figs.get("fig7", {}).get("seeds")
     out["fig7.n_seeds"] = len(seeds7) if isinstance(seeds7, list) else None
+    sweeps5 = figs.get("fig5", {}).get("claim_numbers")
+    beta_b = raw.get("flip.b.beta_sg")
+    if isinstance(sweeps5, dict) and isinstance(beta_b, (int, float)):
+        drawn = (sweeps5.get(str(float(beta_b))) or {}).get("sg_zero_crossings")
+        claimed = raw.get("flip.b.sg_zero_crossings")
+        out["fig5.same_as_claim"] = (
+            isinstance(drawn, list)
+            and isinstance(claimed, list)
+            and len(drawn) == len(claimed)
+            and all(abs(a - b) < 1e-9 for a, b in zip(drawn, claimed, strict=True))
+        )
+    else:
+        out["fig5.same_as_claim"] = None
     align9 = figs.get("fig9", {}).get("align")
     out["fig9.n_ref"] = align9.get("n_ref") if isinstance(align9, dict) else None
     return out
 
 
+_RATIO_WORDS = {"ratio", "ratios", "speedup", "over", "vs"}
+
+
+def _is_ratio(path: list[str]) -> bool:
+    """A speed ratio: the key (or its parent's) has a word ratio / speedup / over / vs."""
+    words = lambda key: set(re.split(r"[_\s]+", key.lower()))
+    return bool(words(path[-1]) & _RATIO_WORDS) or (len(path) > 1 and "ratios" in words(path[-2]))
+
+
 def _bench_rows(bench: dict) -> list[dict]:
-    """Speed ratios (keys naming a ratio or speed-up) of each benchmark, formatted."""
+    """Speed ratios of each benchmark (see :func:`_is_ratio`), formatted."""
     rows: list[dict] = []
 
     def walk(name: str, obj: Any, path: list[str]) -> None:
         if isinstance(obj, dict) and len(path) < 3:
             for k, v in obj.items():
                 walk(name, v, [*path, str(k)])
-        elif isinstance(obj, (int, float)) and not isinstance(obj, bool) and path:
-            if any(w in path[-1].lower() for w in ("ratio", "speedup", "_vs_")) or any(
-                w in p.lower() for p in path[:-1] for w in ("ratio", "speedup")
-            ):
-                rows.append({"benchmark": name, "quantity": " / ".join(path), "value": format_value(obj, 3)})
+        elif isinstance(obj, (int, float)) and not isinstance(obj, bool) and path and _is_ratio(path):
+            rows.append({"benchmark": name, "quantity": " / ".join(path), "value": format_value(obj, 3)})
 
     for name, res in bench.items():
         if name != "meta":

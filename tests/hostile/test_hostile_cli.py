@@ -341,7 +341,11 @@ CASES = [
     # --- paper ---
     ("paper-unknown-profile", ["paper", "--profile", "paper"], r"invalid choice: 'paper'"),
     ("paper-preview-alone", ["paper", "--preview", "--out", "{new}"], r"--preview needs --from DIR"),
-    ("paper-from-and-rerun", ["paper", "--from", "{dir}", "--rerun", "--out", "{new}"], r"exclude each other"),
+    (
+        "paper-from-and-rerun",
+        ["paper", "--from", "{dir}", "--rerun", "--out", "{new}"],
+        r"exclude each other",
+    ),
     ("paper-max-age", ["paper", "--max-age-days", "-1", "--out", "{new}"], r"--max-age-days must be > 0"),
     ("paper-out-file", ["paper", "--out", "{file}"], r"--out: .*plain\.txt is a file, not a folder"),
     ("paper-from-missing", ["paper", "--from", "{new}", "--out", "{dir}"], r"--from: folder .*new not found"),
