@@ -146,7 +146,14 @@ FIGURE_KEYS: dict[str, tuple[str, ...]] = {
 
 
 def dig(obj: Any, path: tuple) -> Any:
-    """Follow ``path`` into ``obj``; ``None`` where a step does not resolve."""
+    """Follow ``path`` into ``obj``; ``None`` where a step does not resolve.
+
+    >>> doc = {"details": {"loops": [{"beta_sg": 1.0, "loop_integral": -0.5}]}}
+    >>> dig(doc, ("details", "loops", {"beta_sg": 1.0}, "loop_integral"))
+    -0.5
+    >>> dig(doc, ("details", "loops", 3, "loop_integral")) is None
+    True
+    """
     for step in path:
         if isinstance(step, dict):
             if not isinstance(obj, list):

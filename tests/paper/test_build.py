@@ -141,3 +141,43 @@ def test_pdf_with_figures_embeds_them(tmp_path):
     data = json.loads((tmp_path / "out" / "build" / "data.json").read_text())
     assert data["provenance"]["omitted"] == [] and not data["provenance"]["preview"]
     assert all(f["file"].endswith(".svg") for f in data["figures"].values())
+
+
+def _fresh_results(tmp_path):
+    """The fixture with today's time stamps and an image per figure: everything reusable."""
+    from datetime import UTC, datetime
+
+    from proofs_numeric.paper._build import figure_names
+
+    res = tmp_path / "res"
+    shutil.copytree(FIXTURE, res)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for p in [res / "claims.json", res / "bench.json", *(res / "figures").glob("*.json")]:
+        doc = json.loads(p.read_text())
+        doc["meta"]["time_utc"] = now
+        p.write_text(json.dumps(doc))
+    for stem in figure_names().values():
+        (res / "figures" / f"{stem}.png").write_bytes(b"")
+    return res
+
+
+def test_prepare_reuses_fresh_results_and_reruns_only_stale_ones(tmp_path, monkeypatch):
+    import figures
+    import proofs_numeric._registry as registry
+    import proofs_numeric.bench as bench
+    from proofs_numeric.paper import prepare
+
+    calls: list = []
+    monkeypatch.setattr(registry, "run_claims", lambda *a, **k: calls.append(("verify", a)) or [])
+    monkeypatch.setattr(figures, "make_figures", lambda names, *a: calls.append(("figures", names)) or [])
+    monkeypatch.setattr(bench, "run_benchmarks", lambda *a, **k: calls.append(("bench", a)) or {})
+    res = _fresh_results(tmp_path)
+    log: list[str] = []
+    prepare(res, "quick", log=log.append)
+    assert calls == [] and sum(line.startswith("reusing") for line in log) == 11
+    (res / "figures" / "fig4_loops.png").unlink()
+    prepare(res, "quick", log=log.append)
+    assert calls == [("figures", ["fig4"])]
+    calls.clear()
+    prepare(res, "full", log=log.append)
+    assert [c[0] for c in calls] == ["verify", "figures", "bench"] and len(calls[1][1]) == 9
