@@ -95,6 +95,15 @@ CLAIM_VALUES: dict[str, tuple[str, tuple]] = {
     "chain.esg": ("sg_bias_feedforward", ("details", "chain", "enum_E_sg_w")),
     "chain.single": ("sg_bias_feedforward", ("details", "single_neuron_bias")),
     "bias.samples": ("sg_bias_feedforward", ("details", "samples")),
+    "bias.last_binary": ("sg_bias_feedforward", ("details", "networks", -1, "max_abs_bias_per_layer", -1)),
+    "lif.last_detached": (
+        "sg_bias_lif_layers",
+        ("details", "layers", {"reset": "detached"}, "relative_bias_per_layer", -1),
+    ),
+    "lif.last_differentiable": (
+        "sg_bias_lif_layers",
+        ("details", "layers", {"reset": "differentiable"}, "relative_bias_per_layer", -1),
+    ),
     "limit.slope": ("sg_deterministic_limit", ("details", "fitted_log_slope")),
     "limit.measured": ("sg_deterministic_limit", ("measured",)),
     "limit.reference": ("sg_deterministic_limit", ("reference",)),

@@ -113,6 +113,20 @@ def _chain(v: dict) -> Row:
     )
 
 
+def _last_layer(v: dict) -> Row:
+    binary, det, diff = (
+        _num(v[k]) for k in ("bias.last_binary", "lif.last_detached", "lif.last_differentiable")
+    )
+    if binary is None or det is None or diff is None:
+        return _MISSING
+    return (
+        f"binary feedforward: last-layer bias {fmt(binary, 2)}; LIF in time: relative bias "
+        f"{fmt(det, 3)} (reset detached), {fmt(diff, 3)} (reset differentiated)",
+        "exact for binary networks, not in time",
+        "partly" if binary < 1e-12 else "differs",
+    )
+
+
 def _limit(v: dict) -> Row:
     m, r, slope = _num(v["limit.measured"]), _num(v["limit.reference"]), _num(v["limit.slope"])
     if m is None or r is None:
@@ -176,6 +190,7 @@ RULES: dict[str, Callable[[dict], Row]] = {
     "plateau_true": _plateau_true,
     "plateau_sg": _plateau_sg,
     "chain_bias": _chain,
+    "last_layer": _last_layer,
     "det_limit": _limit,
     "train_learn": _train_learn,
     "train_fano": _train_fano,
