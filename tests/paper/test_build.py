@@ -181,3 +181,12 @@ def test_prepare_reuses_fresh_results_and_reruns_only_stale_ones(tmp_path, monke
     calls.clear()
     prepare(res, "full", log=log.append)
     assert [c[0] for c in calls] == ["verify", "figures", "bench"] and len(calls[1][1]) == 9
+
+
+def test_every_value_the_sources_show_is_in_the_data_file():
+    values = _data()["values"]
+    shown = set()
+    for path in (REPO_ROOT / "paper").rglob("*.typ"):
+        shown |= set(re.findall(r'val\("([^"]+)"\)', path.read_text()))
+    assert shown and sorted(shown - set(values)) == []
+    assert [k for k in shown if values[k] == "n/a"] == []
