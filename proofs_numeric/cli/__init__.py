@@ -1,6 +1,6 @@
 """The ``sgtheory`` command line.
 
-One module per command in this package (``verify``, ``figures``, ``bench``, ``compare``,
+One module per command in this package (``verify``, ``figures``, ``bench``, ``paper``, ``compare``,
 ``loop``, ``train``, ``align``), each defining ``HELP``, ``X64`` (whether the command runs
 in float64), ``add_arguments(parser)`` and ``run(args) -> int``; a module may set
 ``MALLOC_TUNED = True`` for long CPU runs (freed host memory kept for reuse, see
@@ -18,7 +18,7 @@ import importlib
 import re
 import sys
 
-COMMANDS = ("verify", "figures", "bench", "compare", "loop", "train", "align")
+COMMANDS = ("verify", "figures", "bench", "paper", "compare", "loop", "train", "align")
 
 
 def _commands():

@@ -1,4 +1,4 @@
-"""Hostile input for ``sgtheory train``, ``align``, ``figures``, ``verify`` and ``bench``.
+"""Hostile input for ``sgtheory train``, ``align``, ``figures``, ``verify``, ``bench`` and ``paper``.
 
 Each case is a command line and the regex its one-line error must match. Every case must
 be refused before anything is computed: exit code 2, exactly one line on stderr, no
@@ -338,6 +338,22 @@ CASES = [
     ("bench-json-under-file", ["bench", "spikes", "--json", "{file}/b.json"], r"--json: .* lies under"),
     ("bench-json-empty", ["bench", "spikes", "--json", ""], r"--json: empty path"),
     ("bench-json-unwritable", ["bench", "spikes", "--json", UNWRITABLE], r"--json: cannot create"),
+    # --- paper ---
+    ("paper-unknown-profile", ["paper", "--profile", "paper"], r"invalid choice: 'paper'"),
+    ("paper-preview-alone", ["paper", "--preview", "--out", "{new}"], r"--preview needs --from DIR"),
+    (
+        "paper-from-and-rerun",
+        ["paper", "--from", "{dir}", "--rerun", "--out", "{new}"],
+        r"exclude each other",
+    ),
+    ("paper-max-age", ["paper", "--max-age-days", "-1", "--out", "{new}"], r"--max-age-days must be > 0"),
+    ("paper-out-file", ["paper", "--out", "{file}"], r"--out: .*plain\.txt is a file, not a folder"),
+    ("paper-from-missing", ["paper", "--from", "{new}", "--out", "{dir}"], r"--from: folder .*new not found"),
+    (
+        "paper-from-no-claims",
+        ["paper", "--from", "{dir}", "--preview", "--out", "{new}"],
+        r"claims file not found: .*empty/claims\.json",
+    ),
 ]
 
 

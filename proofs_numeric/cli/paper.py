@@ -1,0 +1,71 @@
+"""``sgtheory paper``: the reproduction paper (PDF, typeset with Typst) from the results of
+``verify``, ``figures`` and ``bench``, run here or reused (:mod:`proofs_numeric.paper`)."""
+
+from __future__ import annotations
+
+HELP = "typeset the reproduction paper (PDF) from verify, figures and bench results"
+X64 = True
+
+
+def add_arguments(p) -> None:
+    p.add_argument(
+        "--profile", choices=("quick", "full"), default="quick", help="profile of the runs (default quick)"
+    )
+    p.add_argument("--out", help="output folder (default out/paper-<profile>); paper.pdf is written there")
+    p.add_argument(
+        "--rerun", action="store_true", help="rerun verify, figures and bench even when fresh results exist"
+    )
+    p.add_argument(
+        "--max-age-days",
+        type=float,
+        default=7.0,
+        help="reuse result files at most this old (default 7; same version and profile required)",
+    )
+    p.add_argument(
+        "--from",
+        dest="results",
+        metavar="DIR",
+        help="build from the results in DIR (claims.json, bench.json, figures/) without running anything",
+    )
+    p.add_argument(
+        "--preview",
+        action="store_true",
+        help="with --from: draw labelled placeholders for missing figures and accept results of another "
+        "version or age (the title page says so); used for the committed test fixture",
+    )
+
+
+def run(args) -> int:
+    import time
+    from pathlib import Path
+
+    from analysis.runtime import check_output_dir
+    from proofs_numeric.paper import build_paper, prepare, typst_module
+
+    if args.preview and args.results is None:
+        raise ValueError("--preview needs --from DIR (a preview never runs the claims)")
+    if args.rerun and args.results is not None:
+        raise ValueError("--rerun and --from exclude each other")
+    if not args.max_age_days > 0:
+        raise ValueError(f"--max-age-days must be > 0, got {args.max_age_days}")
+    out = Path(args.out if args.out is not None else f"out/paper-{args.profile}")
+    check_output_dir(out, "--out")
+    typst_module()  # fail before hours of runs when typst is missing
+    t0 = time.perf_counter()
+    if args.results is None:
+        prepare(out, args.profile, rerun=args.rerun, max_age_days=args.max_age_days)
+        results = out
+    else:
+        results = Path(args.results)
+        if not results.is_dir():
+            raise FileNotFoundError(f"--from: folder {results} not found")
+        if not args.preview:
+            from proofs_numeric.paper._runs import stale_reason
+
+            reason = stale_reason(results / "claims.json", args.profile, args.max_age_days)
+            if reason is not None:
+                raise ValueError(f"--from: {results / 'claims.json'}: {reason} (rerun, or use --preview)")
+    print("typesetting ...")
+    pdf = build_paper(results, out / "paper.pdf", preview=args.preview)
+    print(f"wrote {pdf} ({time.perf_counter() - t0:.1f} s)")
+    return 0
