@@ -91,7 +91,7 @@ def _cdf(name, beta):
         "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
         "probit": ndtr,
         "arctan": lambda a: 0.5 + np.arctan(a) / np.pi,
-        "laplace": lambda a: np.where(a < 0, 0.5 * np.exp(np.minimum(a, 0)), 1 - 0.5 * np.exp(-np.maximum(a, 0))),
+        "laplace": lambda a: 0.5 + 0.5 * np.sign(a) * (1 - np.exp(-np.abs(a))),
     }
     return lambda z: forms[name](beta * np.asarray(z))
 
