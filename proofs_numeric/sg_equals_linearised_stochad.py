@@ -54,7 +54,8 @@ def _networks(profile="full"):
 
 
 # Samples per network; tiny (the default suite's stand-in) keeps the LIF network with the
-# mismatched arctan surrogate and the differentiable reset, the case with the most paths.
+# mismatched arctan surrogate and the differentiable reset, the case with the most paths
+# (6.5 s in the default suite on the shared 2-core CPU, 2026-12-02: mostly compilation).
 SAMPLES = {"tiny": 8, "quick": 32, "full": 512}
 
 
