@@ -33,10 +33,10 @@ ALPHA = 1e-3
 # Monte-Carlo samples and LIF steps of the feedforward-in-time networks (K = 3 x steps) per
 # profile; tiny is the default suite's stand-in (the recurrent network is the same in all).
 # Five steps are the fewest at which the hidden layer's weights reach the output (its input
-# reaches its spikes two steps later). Tiny took 21 s alone on the shared 2-core CPU (11 s
-# of it the recurrent network's enumeration and compilation), 78 s with other jobs running
-# (2026-12-02): above the default suite's aim of ~15 s, kept because every part of the
-# criterion (two resets, recurrent network, Monte-Carlo check) runs at its smallest size.
+# reaches its spikes two steps later). Tiny took 15 s on the 2-core CPU alone (about half
+# of it the recurrent network's enumeration and compilation), 44-78 s with other jobs
+# running (2026-12-02); every part of the criterion (two resets, the recurrent network, the
+# Monte-Carlo checks) runs, at its smallest size.
 SIZES = {
     "tiny": {"samples": 1000, "steps": 5},
     "quick": {"samples": 4000, "steps": 6},

@@ -18,7 +18,7 @@ from proofs_numeric._registry import register, result  # noqa: E402
 
 # Networks per depth and the grid of each profile; tiny (the default suite's stand-in) keeps
 # the matched surrogate (sigmoid_prime at beta_SG = 2) and one mismatched one at depths 1, 2
-# (5.8 s in the default suite on the shared 2-core CPU, 2026-12-02).
+# (2.1 s on the 2-core CPU alone, 5.8 s with other jobs running; 2026-12-02).
 SIZES: dict[str, dict] = {
     "tiny": {"n_nets": 1, "depths": (1, 2), "betas": (2.0, 8.0)},
     "quick": {"n_nets": 2, "depths": (1, 2, 3), "betas": (0.5, 2.0, 8.0)},

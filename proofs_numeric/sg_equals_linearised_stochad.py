@@ -55,7 +55,7 @@ def _networks(profile="full"):
 
 # Samples per network; tiny (the default suite's stand-in) keeps the LIF network with the
 # mismatched arctan surrogate and the differentiable reset, the case with the most paths
-# (6.5 s in the default suite on the shared 2-core CPU, 2026-12-02: mostly compilation).
+# (2.6 s on the 2-core CPU alone, 6.5 s with other jobs running; 2026-12-02).
 SAMPLES = {"tiny": 8, "quick": 32, "full": 512}
 
 

@@ -21,10 +21,9 @@ Tiny profile (the default suite's stand-in, same criteria): 5 classes x 300 samp
 150), 20 units, 30 steps, one LIF layer of 32, 20 epochs, 4 seeds per method. Smaller sizes
 failed the criterion honestly (5 x 100 samples, 10 epochs: test accuracy 0.33, chance 0.2)
 or made the comparison noisy (3 seeds on a test set of 50: false-failure rate ~40 %).
-Measured: det 0.928, stoch 0.910, gap 0.018. Time: mostly the compilation of the two
-methods' training and evaluation steps and the data generation (~35 s); 61 s in the
-default suite on the shared 2-core CPU under load ~5, 110 s under load ~9 (2026-12-02),
-well above the suite's aim of ~15 s.
+Measured: det 0.928, stoch 0.910, gap 0.018. Time: 16.5 s on the 2-core CPU alone, mostly
+the compilation of the two methods' training and evaluation steps and the data generation;
+53-110 s with other jobs running (load 5-9; 2026-12-02).
 """
 
 from __future__ import annotations

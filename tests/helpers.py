@@ -26,7 +26,8 @@ _MOST_COMPILATION = (
 )
 _TRAINS = "trains two small networks (~20-40 s on 2 free cores, longer on a loaded machine)"
 # Quick-profile times below: measured 2026-12-02 on the shared 2-core CPU, alone (load ~2) and
-# inside the slow set with -n 2 (load 7-10); the tiny stand-ins' times are in their modules.
+# inside the slow set with -n 2 (load 7-10); the tiny stand-ins' times are in their modules
+# (2-17 s each on the CPU alone).
 SLOW_CLAIMS = {
     "sg_equals_linearised_stochad": (
         "compiles SG and linearised estimators for two networks in float64 (7 s alone, 54 s "
