@@ -82,50 +82,136 @@ def test_lif_log_prob_matches_naive_loop_and_probabilities_sum_to_one():
     assert abs(float(jnp.sum(jnp.exp(lps))) - 1.0) < 1e-12
 
 
-@settings(max_examples=5)
-@given(
-    kind=st.sampled_from(["feedforward", "lif"]),
-    depth=st.integers(1, 3),
-    width=st.integers(1, 3),
-    steps=st.integers(1, 4),
-    noise=st.sampled_from(["sigmoid", "probit", "arctan", "laplace"]),
-    loss=st.sampled_from(["mean", "mse", "xent"]),
-    seed=st.integers(0, 1000),
-)
-def test_exact_gradient_is_derivative_of_exact_value(kind, depth, width, steps, noise, loss, seed):
-    """Hypothesis over network families: jax.grad of the enumeration equals central finite
-    differences of the enumerated value, and E[L] is a probability-weighted loss in range."""
-    if kind == "lif":
-        depth = min(depth, 2)
-        steps = min(steps, 12 // (width * depth))
-    sizes = (2,) + (width,) * depth
-    K = sum(sizes[1:]) * (steps if kind == "lif" else 1)
-    target = {"mean": None, "mse": (0.5,) * width, "xent": 0}[loss]
+def _cdf(name, beta):
+    """The escape-noise CDFs of the hypothesis test below, written out in numpy/scipy from
+    their definitions (independent of analysis.neuron)."""
+    from scipy.special import ndtr
+
+    forms = {
+        "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
+        "probit": ndtr,
+        "arctan": lambda a: 0.5 + np.arctan(a) / np.pi,
+        "laplace": lambda a: 0.5 + 0.5 * np.sign(a) * (1 - np.exp(-np.abs(a))),
+    }
+    return lambda z: forms[name](beta * np.asarray(z))
+
+
+def _naive_expected_loss(net, params, x, cdf):
+    """E[L] of a feedforward or LIF ``Network`` (recurrent hidden layers included) by
+    enumerating every configuration in numpy: one vectorised pass over all 2^K
+    configurations, a plain loop over steps and layers with the equations of THEORY.md
+    sec. 6 (the reset does not matter: every spike is teacher-forced)."""
+    sizes, steps = net.sizes[1:], net.steps
+    n_layers = len(sizes)
+    ws = [np.asarray(w, float) for w in params[:n_layers]]
+    vs = [np.asarray(v, float) for v in params[n_layers:]] + [None] * (n_layers - len(params[n_layers:]))
+    x = np.asarray(x, float)
+    k = net.n_spikes
+    bits = ((np.arange(2**k)[:, None] >> np.arange(k)) & 1).astype(float)  # every configuration
+    spikes = bits.reshape(len(bits), steps, sum(sizes))  # time-major, then layer, then neuron
+    edges = np.cumsum((0,) + tuple(sizes))
+    s = [spikes[:, :, a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]  # [C, T, n_l]
+    prob = np.ones(len(bits))
+
+    def weigh(z, s_now):
+        p = cdf(z - net.theta)
+        return np.prod(np.where(s_now > 0.5, p, 1.0 - p), axis=1)
+
+    if net.kind == "feedforward":
+        s_in = np.broadcast_to(x, (len(bits), len(x)))
+        for w, s_l in zip(ws, s, strict=True):
+            prob = prob * weigh(s_in @ w.T, s_l[:, 0])
+            s_in = s_l[:, 0]
+    else:
+        lm, ls = math.exp(-net.dt / net.tau_mem), math.exp(-net.dt / net.tau_syn)
+        cur = [np.zeros((len(bits), n)) for n in sizes]
+        pot = [np.zeros((len(bits), n)) for n in sizes]
+        for t in range(steps):
+            for l in range(n_layers):
+                s_now = s[l][:, t]
+                prob = prob * weigh(pot[l], s_now)
+                drive = (x[t][None, :] if l == 0 else s[l - 1][:, t]) @ ws[l].T
+                if vs[l] is not None:
+                    drive = drive + s_now @ vs[l].T
+                cur[l], pot[l] = ls * cur[l] + drive, lm * pot[l] * (1.0 - s_now) + (1.0 - lm) * cur[l]
+    r = s[-1].mean(axis=1)  # readout: the last layer's spikes, averaged over time
+    if net.loss == "mean":
+        loss = r.mean(axis=1)
+    elif net.loss == "mse":
+        loss = np.mean((r - np.asarray(net.target)) ** 2, axis=1)
+    else:
+        top = r.max(axis=1, keepdims=True)
+        loss = -(r[:, net.target] - top[:, 0] - np.log(np.exp(r - top).sum(axis=1)))
+    return float(np.sum(prob * loss)), float(np.sum(prob))
+
+
+@st.composite
+def _enumerable_networks(draw):
+    """A network small enough to enumerate (K <= 15) whose every weight acts on the loss: a
+    LIF layer's input reaches its spikes two steps later, so a LIF network of depth L gets
+    at least 2 L + 1 steps and an input spike at step 0 in every input channel; xent gets at
+    least two outputs (the cross-entropy of one output is constant) and mse a target other
+    than 1/2 (a single binary output is then at distance 1/2 from it whether it spikes or not)."""
+    kind = draw(st.sampled_from(["feedforward", "lif"]))
+    loss = draw(st.sampled_from(["mean", "mse", "xent"]))
+    low = 2 if loss == "xent" else 1
+    if kind == "feedforward":
+        depth = draw(st.integers(1, 3))
+        widths = [draw(st.integers(1, 3)) for _ in range(depth - 1)] + [draw(st.integers(low, 3))]
+        steps, recurrent = 1, False
+    else:  # widths with K = steps x sum(widths) <= 15 at 2 depth + 1 steps
+        layouts = [(1,), (2,), (1, 1), (2, 1), (1, 2)]
+        widths = list(draw(st.sampled_from([w for w in layouts if w[-1] >= low])))
+        depth = len(widths)
+        steps = draw(st.integers(2 * depth + 1, 15 // sum(widths)))
+        recurrent = depth > 1 and draw(st.booleans())
+    target = {"mean": None, "mse": (0.3,) * widths[-1], "xent": widths[-1] - 1}[loss]
     net = Network(
         kind,
-        sizes,
-        escape_noise(noise, 2.0),
+        (2, *widths),
+        escape_noise(draw(st.sampled_from(["sigmoid", "probit", "arctan", "laplace"])), 2.0),
         theta=0.2,
         loss=loss,
         target=target,
-        steps=steps if kind == "lif" else 1,
+        steps=steps,
         tau_mem=4.0,
         tau_syn=2.0,
+        reset=draw(st.sampled_from(["detached", "differentiable"])),
+        recurrent=recurrent,
     )
-    assert net.n_spikes == K
-    params, x = random_instance(jax.random.key(seed), net, weight_scale=1.5)
+    params, x = random_instance(jax.random.key(draw(st.integers(0, 1000))), net, weight_scale=1.5)
+    if kind == "lif":
+        x = x.at[0].set(1.0)
+    return net, params, x
+
+
+@settings(max_examples=6)
+@given(case=_enumerable_networks())
+def test_exact_gradient_of_every_layer_matches_a_naive_enumeration(case):
+    """Hypothesis over network families (feedforward depth 1-3; LIF depth 1-2 in time, with and
+    without recurrence): the enumerated E[L] equals a naive numpy enumeration, and every
+    coordinate of every layer's gradient (drawn so that none is identically zero, checked
+    first) equals central finite differences of that naive enumeration."""
+    net, params, x = case
+    cdf = _cdf(net.noise.name, net.noise.beta)
     value, grad = exact_value_and_grad(net, params, x)
-    h = 1e-6
-    w = np.array(params[-1])
-    i, j = seed % w.shape[0], (seed // 7) % w.shape[1]
-    shift = lambda d: tuple(
-        p if k < len(params) - 1 else jnp.asarray(w).at[i, j].add(d) for k, p in enumerate(params)
-    )
-    fd = (
-        float(exact_value_and_grad(net, shift(h), x)[0]) - float(exact_value_and_grad(net, shift(-h), x)[0])
-    ) / (2 * h)
-    assert abs(float(grad[-1][i, j]) - fd) < 1e-6 * max(1.0, abs(fd))
-    assert np.isfinite(float(value))
+    naive, total = _naive_expected_loss(net, params, x, cdf)
+    assert abs(total - 1.0) < 1e-12
+    assert abs(float(value) - naive) < 1e-12 * max(1.0, abs(naive))
+    for name, g in zip(net.param_names(), grad, strict=True):
+        assert float(np.max(np.abs(g))) > 1e-8, f"{name}: gradient identically zero {np.asarray(g)}"
+    h = 1e-5
+    for k, (name, g) in enumerate(zip(net.param_names(), grad, strict=True)):
+        fd = np.zeros(g.shape)
+        for idx in np.ndindex(*g.shape):
+
+            def at(d, k=k, idx=idx):
+                shifted = [np.array(p, float) for p in params]
+                shifted[k][idx] += d
+                return _naive_expected_loss(net, shifted, x, cdf)[0]
+
+            fd[idx] = (at(h) - at(-h)) / (2 * h)
+        np.testing.assert_allclose(np.asarray(g), fd, rtol=1e-6, atol=1e-9, err_msg=name)
 
 
 def test_sampler_matches_enumerated_distribution():
