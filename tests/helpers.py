@@ -20,11 +20,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # SGTHEORY_SLOW=1 and ``sgtheory verify`` run it), each with the reason; the default suite runs
 # their tiny stand-in instead. Every other registered claim runs at its quick profile in the
 # default suite (tests/claims/test_claims.py).
-_MOST_COMPILATION = (
-    "compiles the most of the estimator claims; the default suite covers it by the cheaper "
-    "tests in tests/stochastic/"
-)
-_TRAINS = "trains two small networks (~20-40 s on 2 free cores, longer on a loaded machine)"
 # Quick-profile times below: measured 2026-12-02 on the shared 2-core CPU, alone (load ~2) and
 # inside the slow set with -n 2 (load 7-10); the tiny stand-ins' times are in their modules
 # (2-17 s each on the CPU alone).
@@ -33,7 +28,10 @@ SLOW_CLAIMS = {
         "compiles SG and linearised estimators for two networks in float64 (7 s alone, 54 s "
         "in the loaded slow set); stand-in: one LIF network, 8 samples"
     ),
-    "estimators_unbiased": _MOST_COMPILATION,
+    "estimators_unbiased": (
+        "five estimators with positive controls on five networks (157-169 s); stand-in: one "
+        "two-layer network, n = 2000, controls included"
+    ),
     "sg_bias_lif_layers": (
         "three exact enumerations (K = 18, 18, 15) plus Monte-Carlo checks (22 s alone, 46 s "
         "loaded); stand-in: 5 steps, 1000 samples"
@@ -43,10 +41,13 @@ SLOW_CLAIMS = {
         "stand-in: 1 network, depths 1-2, 2 surrogate steepnesses"
     ),
     "alignment_matched_surrogate": (
-        "an alignment sweep at scale; the default suite checks its reference estimator on an "
-        "enumerable network (tests/stochastic/test_alignment.py)"
+        "alignment of four SGs with a 2000-sample reference on three networks (103-185 s); "
+        "stand-in: one feedforward network, the two stochastic SGs (paired jackknife test)"
     ),
-    "snn_spike_train_learning": _TRAINS,
+    "snn_spike_train_learning": (
+        "trains a deterministic and a stochastic network (56-70 s); stand-in: 20-20-20 "
+        "neurons, 40 steps, 150 epochs"
+    ),
     "snn_randman_accuracy": (
         "trains 8 networks of 2 LIF layers for 30 epochs (44 s on 2 free cores, 5.8 min in the "
         "loaded slow set); stand-in: 5 classes, one layer of 32, 20 epochs, 4 seeds"
