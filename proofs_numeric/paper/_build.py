@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from proofs_numeric._registry import format_value
-from proofs_numeric.paper._keys import CLAIM_VALUES, FIGURE_KEYS, SECTIONS, describe, dig
+from proofs_numeric.paper._keys import CLAIM_VALUES, FIGURE_KEYS, SECTIONS, describe, dig, error_note
 from proofs_numeric.paper._published import published_rows
 
 
@@ -108,7 +108,8 @@ def _derived(raw: dict, figs: dict[str, dict]) -> dict[str, Any]:
         out["align.min_cos_matched"] = min(cos) if cos else None
     for name, keys in FIGURE_KEYS.items():
         for key in keys:
-            out[f"{name}.{key}"] = figs.get(name, {}).get(key)
+            if key != "caption":  # the caption data goes to the figure entry (error_note)
+                out[f"{name}.{key}"] = figs.get(name, {}).get(key)
     seeds7 = figs.get("fig7", {}).get("seeds")
     out["fig7.n_seeds"] = len(seeds7) if isinstance(seeds7, list) else None
     sweeps5 = figs.get("fig5", {}).get("claim_numbers")
@@ -256,7 +257,14 @@ def assemble(
         },
         "sections": sections,
         "values": {k: _fmt(v) for k, v in raw.items()},
-        "figures": {n: {"file": f"figures/{p.name}" if p else None, "label": n} for n, p in files.items()},
+        "figures": {
+            n: {
+                "file": f"figures/{p.name}" if p else None,
+                "label": n,
+                "errors": error_note(figs.get(n, {}).get("caption")),
+            }
+            for n, p in files.items()
+        },
         "bench": _bench_rows(bench_doc or {}),
         "published": published_rows(spec, raw),
         "read_from": {k: describe(name, path) for k, (name, path) in CLAIM_VALUES.items()},

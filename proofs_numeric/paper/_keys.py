@@ -142,16 +142,39 @@ CLAIM_VALUES: dict[str, tuple[str, tuple]] = {
 
 #: figure -> keys of its data JSON that the paper reads (the fixture keeps only these)
 FIGURE_KEYS: dict[str, tuple[str, ...]] = {
-    "fig1": ("beta", "theta"),
-    "fig2": ("network",),
-    "fig3": ("n_samples",),
-    "fig4": ("claim_numbers", "grid_betas"),
-    "fig5": ("claim_numbers",),
-    "fig6": ("target_rate_hz",),
-    "fig7": ("seeds", "n_test", "chance"),
-    "fig8": ("axes",),
-    "fig9": ("align", "save_every"),
+    "fig1": ("beta", "theta", "caption"),
+    "fig2": ("network", "caption"),
+    "fig3": ("n_samples", "caption"),
+    "fig4": ("claim_numbers", "grid_betas", "caption"),
+    "fig5": ("claim_numbers", "caption"),
+    "fig6": ("target_rate_hz", "caption"),
+    "fig7": ("seeds", "n_test", "chance", "caption"),
+    "fig8": ("axes", "caption"),
+    "fig9": ("align", "save_every", "caption"),
 }
+"""Every figure's ``caption`` dict (written by figures._style.save) is kept: its error-bar
+and band entries become the last sentence of the figure's caption (:func:`error_note`)."""
+
+
+def error_note(caption: Any) -> str | None:
+    """How a figure's error bars and bands are defined, from the entries of its ``caption``
+    data whose key names error bars or a band (``a_errorbars`` -> "(A) ..."), joined by "; "
+    (``+-`` written as ``±``);
+    None when the figure states none.
+
+    >>> error_note({"a_band": "+-1 SD over n = 3 seeds", "errorbars": "+-1 SE", "n": 3})
+    '(A) ±1 SD over n = 3 seeds; ±1 SE'
+    """
+    if not isinstance(caption, dict):
+        return None
+    notes = []
+    for key, text in caption.items():
+        if not isinstance(text, str) or not (key.endswith("errorbars") or key.endswith("band")):
+            continue
+        panel, _, rest = key.partition("_")
+        text = text.replace("+-", "±")
+        notes.append(f"({panel.upper()}) {text}" if len(panel) == 1 and rest else text)
+    return "; ".join(notes) or None
 
 
 def dig(obj: Any, path: tuple) -> Any:
