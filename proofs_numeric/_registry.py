@@ -226,10 +226,11 @@ def format_value(v, digits: int = 4, max_items: int = 6) -> str:
     return str(v)
 
 
-def criterion(r: ClaimResult) -> str:
-    """The claim's pass criterion in words: ``details['criterion']`` when the claim states one,
+def criterion(details: dict) -> str:
+    """A claim's pass criterion in words, from its result's ``details`` (a ClaimResult's, or
+    the same dict read back from JSON): ``details['criterion']`` when the claim states one,
     else ``|measured - reference| <= tolerance``."""
-    return str(r.details.get("criterion") or "|measured - reference| <= tolerance")
+    return str(details.get("criterion") or "|measured - reference| <= tolerance")
 
 
 def format_table(results: list[ClaimResult]) -> str:

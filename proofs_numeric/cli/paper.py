@@ -8,9 +8,9 @@ X64 = True
 
 
 def add_arguments(p) -> None:
-    p.add_argument(
-        "--profile", choices=("quick", "full"), default="quick", help="profile of the runs (default quick)"
-    )
+    from proofs_numeric.paper._runs import PROFILES
+
+    p.add_argument("--profile", choices=PROFILES, default="quick", help="profile of the runs (default quick)")
     p.add_argument("--out", help="output folder (default out/paper-<profile>); paper.pdf is written there")
     p.add_argument(
         "--rerun", action="store_true", help="rerun verify, figures and bench even when fresh results exist"

@@ -157,27 +157,19 @@ def _bench_rows(bench: dict) -> list[dict]:
 
 
 def _claim_row(c: dict) -> dict:
-    from proofs_numeric._registry import ClaimResult, criterion
+    from proofs_numeric._registry import criterion
 
-    r = ClaimResult(
-        c.get("name", "?"),
-        c.get("statement", ""),
-        c.get("measured"),
-        c.get("reference"),
-        c.get("tolerance"),
-        bool(c.get("passed")),
-        dict(c.get("details") or {}),
-    )
+    details = c.get("details") or {}
     return {
-        "name": r.name,
-        "statement": r.statement,
-        "criterion": criterion(r),
-        "measured": format_value(r.measured),
-        "reference": format_value(r.reference),
-        "tolerance": format_value(r.tolerance),
-        "passed": r.passed,
+        "name": c.get("name", "?"),
+        "statement": c.get("statement", ""),
+        "criterion": criterion(details),
+        "measured": format_value(c.get("measured")),
+        "reference": format_value(c.get("reference")),
+        "tolerance": format_value(c.get("tolerance")),
+        "passed": bool(c.get("passed")),
         "seconds": format_value(c.get("seconds"), 2),
-        "error": str(r.details.get("error", "")),
+        "error": str(details.get("error", "")),
     }
 
 
@@ -242,7 +234,8 @@ def assemble(
             metas[f"figures/{stem}.json"] = doc["meta"]
         elif not preview:
             raise PaperError(f"figure data {p} missing: run sgtheory figures --out {fig_dir}")
-    raw = claim_values(claims) | _derived(claim_values(claims), figs)
+    values = claim_values(claims)
+    raw = values | _derived(values, figs)
     if not (sources / "published.json").is_file():
         raise FileNotFoundError(f"paper sources not found in {sources}: run from the root of a checkout")
     spec = json.loads((sources / "published.json").read_text())

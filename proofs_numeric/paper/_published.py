@@ -19,6 +19,13 @@ def _num(x) -> float | None:
     return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
 
 
+def _nums(v: dict, *keys: str) -> tuple[float, ...] | None:
+    """The values named ``keys`` as floats, or None when any of them is missing or not a
+    number (the rule then reports the row as not run)."""
+    xs = [_num(v[k]) for k in keys]
+    return tuple(x for x in xs if x is not None) if None not in xs else None
+
+
 def _first(x):
     return x[0] if isinstance(x, list) and x else None
 
@@ -36,9 +43,9 @@ def _loop(v: dict, tag: str) -> Row:
 
 
 def _loop_exact(v: dict) -> Row:
-    worst, tol = _num(v["exact.worst"]), _num(v["exact.tolerance"])
-    if worst is None or tol is None:
+    if (xs := _nums(v, "exact.worst", "exact.tolerance")) is None:
         return _MISSING
+    worst, tol = xs
     return (f"largest |I| or Jacobian asymmetry {fmt(worst, 2)}", f"tolerance {fmt(tol)}", _ok(worst <= tol))
 
 
@@ -85,9 +92,9 @@ def _flip_a(v: dict) -> Row:
 
 
 def _plateau_true(v: dict) -> Row:
-    g, drop = _num(v["plateau.true_grad"]), _num(v["plateau.true_drop"])
-    if g is None or drop is None:
+    if (xs := _nums(v, "plateau.true_grad", "plateau.true_drop")) is None:
         return _MISSING
+    g, drop = xs
     return (
         f"max |true gradient| = {fmt(g, 2)} at (v1, v2) = {fmt(v['plateau.start'])}",
         f"true-gradient descent lowers the loss by {fmt(drop, 2)}",
@@ -103,9 +110,9 @@ def _plateau_sg(v: dict) -> Row:
 
 
 def _chain(v: dict) -> Row:
-    grad, esg = _num(v["chain.grad"]), _num(v["chain.esg"])
-    if grad is None or esg is None:
+    if (xs := _nums(v, "chain.grad", "chain.esg")) is None:
         return _MISSING
+    grad, esg = xs
     return (
         f"exact gradient {fmt(grad)}; E[SG] {fmt(esg)} (both by enumeration)",
         fmt(esg - grad),
@@ -114,11 +121,9 @@ def _chain(v: dict) -> Row:
 
 
 def _last_layer(v: dict) -> Row:
-    binary, det, diff = (
-        _num(v[k]) for k in ("bias.last_binary", "lif.last_detached", "lif.last_differentiable")
-    )
-    if binary is None or det is None or diff is None:
+    if (xs := _nums(v, "bias.last_binary", "lif.last_detached", "lif.last_differentiable")) is None:
         return _MISSING
+    binary, det, diff = xs
     return (
         f"binary feedforward: last-layer bias {fmt(binary, 2)}; LIF in time: relative bias "
         f"{fmt(det, 3)} (reset detached), {fmt(diff, 3)} (reset differentiated)",
@@ -128,9 +133,9 @@ def _last_layer(v: dict) -> Row:
 
 
 def _limit(v: dict) -> Row:
-    m, r, slope = _num(v["limit.measured"]), _num(v["limit.reference"]), _num(v["limit.slope"])
-    if m is None or r is None:
+    if (xs := _nums(v, "limit.measured", "limit.reference")) is None:
         return _MISSING
+    (m, r), slope = xs, _num(v["limit.slope"])
     return (
         f"measured {fmt(m)} vs reference {fmt(r)}; fitted log-log slope {fmt(slope, 3)}",
         fmt(m - r, 2),
@@ -139,9 +144,9 @@ def _limit(v: dict) -> Row:
 
 
 def _train_learn(v: dict) -> Row:
-    det, sto, cap = (_num(v[k]) for k in ("train.vr_det", "train.vr_stoch", "train.vr_max"))
-    if det is None or sto is None or cap is None:
+    if (xs := _nums(v, "train.vr_det", "train.vr_stoch", "train.vr_max")) is None:
         return _MISSING
+    det, sto, cap = xs
     return (
         f"deterministic {fmt(det, 3)}, stochastic {fmt(sto, 3)}",
         f"criterion <= {fmt(cap)}",
@@ -150,9 +155,9 @@ def _train_learn(v: dict) -> Row:
 
 
 def _train_fano(v: dict) -> Row:
-    sto, se, det = (_num(v[k]) for k in ("train.fano_stoch", "train.fano_stoch_se", "train.fano_det"))
-    if sto is None or se is None or det is None:
+    if (xs := _nums(v, "train.fano_stoch", "train.fano_stoch_se", "train.fano_det")) is None:
         return _MISSING
+    sto, se, det = xs
     return (
         f"stochastic {fmt(sto, 3)} (SE {fmt(se, 2)}), deterministic {fmt(det)}",
         f"stochastic / SE = {fmt(sto / se if se else float('inf'), 3)}",
@@ -161,9 +166,9 @@ def _train_fano(v: dict) -> Row:
 
 
 def _randman(v: dict) -> Row:
-    det, sto, gap, tol = (_num(v[k]) for k in ("randman.det", "randman.stoch", "randman.gap", "randman.tol"))
-    if det is None or sto is None or gap is None or tol is None:
+    if (xs := _nums(v, "randman.det", "randman.stoch", "randman.gap", "randman.tol")) is None:
         return _MISSING
+    det, sto, gap, tol = xs
     return (
         f"deterministic {fmt(det, 3)}, stochastic {fmt(sto, 3)}",
         f"gap {fmt(gap, 2)} (allowed {fmt(tol)})",
