@@ -6,14 +6,11 @@ blocked: an outer scan over blocks of ``checkpoint_block`` steps whose body (an 
 scan) is wrapped in ``jax.checkpoint``, so the backward pass stores only the state at
 block boundaries and recomputes each block (memory ~ T/k + k states instead of T).
 
-With a spike ``source`` (any object with ``.bernoulli(site, p, index)``, e.g. the sources
-of :mod:`analysis.stochastic`), the spike of hidden layer l at step t is
-``source.bernoulli(f"layer{l}", f(U[t] - theta), t)`` (site ``"readout"`` for a LIF
-readout), f the method's escape noise, p and s of shape [B, N]; the method's own spike rule
-and uniforms are not used. A source that also has ``spike(site, z, noise, index)`` is given
-the potential z = U - theta and the escape noise instead (rules that need z itself: the
-Heaviside forward pass, a surrogate psi(z) that is not f'). The choice is made while
-tracing: the default path is unchanged.
+With a spike ``source`` (the spike sources of :mod:`analysis.stochastic`), the spike of
+hidden layer l at step t is ``source.bernoulli(f"layer{l}", f(z), t, z=z, surrogate=psi)``
+with z = U[t] - theta (site ``"readout"`` for a LIF readout), f the method's escape noise and
+psi its surrogate (None: matched), p and s of shape [B, N]; the method's own spike rule and
+uniforms are not used.
 """
 
 from __future__ import annotations
@@ -34,25 +31,23 @@ def _uniforms(keys, l, t, shape, dtype):
     return jax.random.uniform(jax.random.fold_in(keys[l], t), shape, dtype)
 
 
-def _source_spike(source, site, noise, z, t):
-    """The source's draw s = source.bernoulli(site, f(z), t) (z = U - theta, [B, N]), or
-    ``source.spike(site, z, noise, t)`` for a source that decides from the potential."""
-    spike = getattr(source, "spike", None)
-    if callable(spike):
-        return spike(site, z, noise, t)
-    return source.bernoulli(site, noise.prob(z), t)
+def _source_spike(source, site, noise, surrogate, z, t):
+    """The source's draw s = source.bernoulli(site, f(z), t, z=z, surrogate=psi) (z = U - theta,
+    [B, N]; psi the method's surrogate, None = matched)."""
+    return source.bernoulli(site, noise.prob(z), t, z=z, surrogate=surrogate)
 
 
 def _make_step(params, cfg, method, keys, record, source=None):
     hidden_spike, out_spike = method.spike_fn(False), method.spike_fn(True)
     n_hidden = len(cfg.hidden)
     if source is not None:
-        hidden_spike = lambda z, u, l, t: _source_spike(source, f"layer{l}", method.hidden_noise, z, t)  # noqa: E731
-        out_spike = lambda z, u, t: _source_spike(source, "readout", method.output_noise, z, t)  # noqa: E731
+        hn, on, psi = method.hidden_noise, method.output_noise, method.surrogate
+        hidden_spike = lambda z, u, l, t: _source_spike(source, f"layer{l}", hn, psi, z, t)
+        out_spike = lambda z, u, t: _source_spike(source, "readout", on, psi, z, t)
     else:
         h_rule, o_rule = hidden_spike, out_spike
-        hidden_spike = lambda z, u, l, t: h_rule(z, u)  # noqa: E731
-        out_spike = lambda z, u, t: o_rule(z, u)  # noqa: E731
+        hidden_spike = lambda z, u, l, t: h_rule(z, u)
+        out_spike = lambda z, u, t: o_rule(z, u)
 
     def step(carry, xs):
         x_t, t = xs

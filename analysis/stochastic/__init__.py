@@ -4,8 +4,7 @@ mean field, surrogate gradients), comparison tables and the unbiasedness check, 
 alignment at scale, JSON network specs, and the same exact gradients and estimators for a
 user's own stochastic program (any JAX function drawing its spikes from a spike source).
 
-Gygax & Zenke 2025, sec. 3-4; Arya, Schauer, Schaefer & Rackauckas, NeurIPS 2022;
-THEORY.md sec. 3-4.
+Gygax & Zenke 2025, sec. 3-4; Arya, Schauer, Schaefer & Rackauckas, NeurIPS 2022.
 """
 
 from analysis._validate import DEFAULT_MAX_MEMORY_GIB
@@ -20,10 +19,7 @@ from analysis.stochastic._alignment import (
     paired_cos_difference,
     snn_alignment,
 )
-from analysis.stochastic._bias import (
-    DEFAULT_SIZES,
-    sg_bias_table,
-)
+from analysis.stochastic._bias import DEFAULT_SIZES, sg_bias_table
 from analysis.stochastic._compare import (
     CompareReport,
     UnbiasednessReport,
@@ -37,62 +33,28 @@ from analysis.stochastic._compare import (
     summarize,
     write_csv,
 )
-from analysis.stochastic._coupled_flip import (
-    coupled_flip_gradient,
-    disarm_gradient,
-    linearised_coupled_flip_gradient,
-    linearised_given_spikes,
-    spike_groups,
-    subsampled_coupled_flip_gradient,
-)
 from analysis.stochastic._estimators import (
     ESTIMATORS,
     UNBIASED,
-    draw_uniforms,
     estimate,
     estimate_from_uniforms,
     estimate_many,
     estimator_memory,
-    estimator_names,
     exact_sg_mean,
+    flip_proposal,
+    sg_given_spikes,
 )
-from analysis.stochastic._exact import (
+from analysis.stochastic._intervals import proportion_interval
+from analysis.stochastic._netspec import BLOCK_KEYS, SPEC_KEYS, SpecError, load_spec, network_from_spec
+from analysis.stochastic._network import LOSSES, NETWORK_KINDS, Network, random_instance
+from analysis.stochastic._program import (
     DEFAULT_MAX_K,
-    enumeration_cost,
+    Program,
+    check_program,
     exact_mean,
     exact_value_and_grad,
-    spike_probability_range,
-)
-from analysis.stochastic._intervals import (
-    proportion_interval,
-)
-from analysis.stochastic._netspec import (
-    BLOCK_KEYS,
-    SPEC_KEYS,
-    SpecError,
-    load_spec,
-    network_from_spec,
-)
-from analysis.stochastic._network import (
-    LOSSES,
-    MODES,
-    NETWORK_KINDS,
-    Network,
     log_prob_and_loss,
-    loss_of_spikes,
-    random_instance,
-    sample_spikes,
-    simulate,
-)
-from analysis.stochastic._program import (
-    PROGRAM_ESTIMATORS,
-    PROGRAM_UNBIASED,
-    check_program,
-    program_estimate,
-    program_estimate_from_uniforms,
-    program_estimator_memory,
-    program_log_prob_and_loss,
-    program_value_and_grad,
+    spike_probability_range,
 )
 from analysis.stochastic._snn_program import snn_program, snn_sites, snn_uniforms
 from analysis.stochastic._sources import (
@@ -105,42 +67,41 @@ from analysis.stochastic._sources import (
     StraightThrough,
     Trace,
     draw_site_uniforms,
-    join_flat,
-    n_spike_variables,
-    normalize_sites,
-    split_flat,
     trace_program,
 )
 
 __all__ = [
-    "proportion_interval",
-    "Network",
-    "NETWORK_KINDS",
-    "LOSSES",
-    "MODES",
-    "simulate",
-    "loss_of_spikes",
-    "log_prob_and_loss",
-    "sample_spikes",
-    "random_instance",
+    # programs and spike sources
+    "Program",
+    "SpikeSource",
+    "Bernoulli",
+    "Forced",
+    "CoupledFlip",
+    "StraightThrough",
+    "MeanField",
+    "Heaviside",
+    "Trace",
+    "trace_program",
+    "draw_site_uniforms",
+    "check_program",
+    # exact enumeration
     "exact_value_and_grad",
     "exact_mean",
-    "enumeration_cost",
-    "DEFAULT_MAX_K",
+    "exact_sg_mean",
+    "sg_given_spikes",
+    "log_prob_and_loss",
     "spike_probability_range",
-    "coupled_flip_gradient",
-    "subsampled_coupled_flip_gradient",
-    "linearised_coupled_flip_gradient",
-    "linearised_given_spikes",
+    "DEFAULT_MAX_K",
+    # estimators
     "ESTIMATORS",
     "UNBIASED",
     "estimate",
-    "estimate_from_uniforms",
-    "estimator_names",
-    "estimator_memory",
-    "draw_uniforms",
     "estimate_many",
-    "exact_sg_mean",
+    "estimate_from_uniforms",
+    "estimator_memory",
+    "flip_proposal",
+    "DEFAULT_MAX_MEMORY_GIB",
+    # comparisons and tests
     "summarize",
     "compare_estimators",
     "compare_spec",
@@ -152,8 +113,23 @@ __all__ = [
     "flatten",
     "coordinate_names",
     "cosine",
+    "proportion_interval",
     "sg_bias_table",
     "DEFAULT_SIZES",
+    # program builders: small networks, JSON specs, analysis.snn networks
+    "Network",
+    "NETWORK_KINDS",
+    "LOSSES",
+    "random_instance",
+    "network_from_spec",
+    "load_spec",
+    "SPEC_KEYS",
+    "BLOCK_KEYS",
+    "SpecError",
+    "snn_program",
+    "snn_sites",
+    "snn_uniforms",
+    # alignment at scale
     "AlignmentConfig",
     "alignment_point",
     "alignment_sweep",
@@ -163,37 +139,4 @@ __all__ = [
     "paired_cos_difference",
     "PROFILES",
     "METHODS",
-    "network_from_spec",
-    "load_spec",
-    "SPEC_KEYS",
-    "BLOCK_KEYS",
-    "DEFAULT_MAX_MEMORY_GIB",
-    "SpecError",
-    "disarm_gradient",
-    "spike_groups",
-    "SpikeSource",
-    "Bernoulli",
-    "Forced",
-    "CoupledFlip",
-    "StraightThrough",
-    "MeanField",
-    "Heaviside",
-    "Trace",
-    "normalize_sites",
-    "n_spike_variables",
-    "draw_site_uniforms",
-    "split_flat",
-    "join_flat",
-    "trace_program",
-    "PROGRAM_ESTIMATORS",
-    "PROGRAM_UNBIASED",
-    "check_program",
-    "program_log_prob_and_loss",
-    "program_value_and_grad",
-    "program_estimate",
-    "program_estimator_memory",
-    "program_estimate_from_uniforms",
-    "snn_program",
-    "snn_sites",
-    "snn_uniforms",
 ]

@@ -43,12 +43,8 @@ from analysis._validate import DEFAULT_MAX_MEMORY_GIB
 from analysis.neuron import Surrogate, escape_noise, surrogate
 from analysis.snn import LIFParams, Method, SimResult, SNNConfig, init_params, simulate
 from analysis.stochastic._compare import cosine
-from analysis.stochastic._program import (
-    program_estimate,
-    program_estimate_from_uniforms,
-    program_estimator_memory,
-)
-from analysis.stochastic._snn_program import snn_program, snn_sites, snn_uniforms
+from analysis.stochastic._estimators import estimate, estimate_from_uniforms, estimator_memory
+from analysis.stochastic._snn_program import snn_program, snn_uniforms
 
 METHODS = ("stoch_matched", "stoch_mismatched", "det_matched", "det_mismatched")
 
@@ -223,10 +219,10 @@ def _hidden_rate(params, x, cfg, method, key) -> float:
     return float(np.mean(np.asarray(_rates(params, x, cfg, method, key))))
 
 
-def _fitting_chunk(chunk: int, sites: dict, params: Any, n_flips: int) -> int:
+def _fitting_chunk(chunk: int, program: Any, params: Any, n_flips: int) -> int:
     """``chunk`` reduced so that one chunk of the reference estimator stays within the
-    memory guard of :func:`program_estimate` (large networks get smaller chunks, not an error)."""
-    per_sample = program_estimator_memory(REFERENCE, sites, params, 1, n_flips=n_flips)  # as the guard
+    memory guard of :func:`estimate` (large networks get smaller chunks, not an error)."""
+    per_sample = estimator_memory(REFERENCE, program, params, 1, n_flips=n_flips)  # as the guard
     return max(1, min(chunk, int(DEFAULT_MAX_MEMORY_GIB * 2**30 // per_sample)))
 
 
@@ -297,14 +293,13 @@ def paired_cos_difference(row: Mapping, a: str, b: str) -> tuple[float, float]:
 
 
 @functools.lru_cache(maxsize=64)
-def _reference_sampler(program, sites, chunk, n_flips):
-    """Chunk c of the reference samples; ``sites`` a tuple of (name, shape) items."""
-    sites = dict(sites)
+def _reference_sampler(program, chunk, n_flips):
+    """Chunk c of the reference samples."""
 
     def sample(args, c):
         params, inputs, key = args
-        g = program_estimate(
-            REFERENCE, jax.random.fold_in(key, c), program, sites, params, inputs, chunk, n_flips=n_flips
+        g = estimate(
+            REFERENCE, program, params, inputs, chunk, key=jax.random.fold_in(key, c), n_flips=n_flips
         )
         return flatten_jnp(g)
 
@@ -335,20 +330,16 @@ def _sg_sampler(cfg, method, loss_fn, chunk):
     estimator SG_STOCHASTIC (stochastic network, matched surrogate) on the uniforms
     snn_uniforms(key_i) -- the spikes of the training path with that key."""
     if method is None:
-        program = snn_program(
-            cfg, Method("stochastic", loss_fn.hidden_noise, loss_fn.output_noise), loss_fn.loss
-        )
+        ref_method = Method("stochastic", loss_fn.hidden_noise, loss_fn.output_noise)
 
         def sample(args, c):
             params, inputs, key = args
             x = _x(inputs)
             B, T = x.shape[0], x.shape[1]
-            sites = snn_sites(cfg, B, T)
+            program = snn_program(cfg, ref_method, loss_fn.loss, B, T)
             keys = _sample_keys(key, c, chunk)
             u = jax.vmap(lambda k: snn_uniforms(k, cfg, B, T, x.dtype))(keys)
-            return flatten_jnp(
-                program_estimate_from_uniforms(SG_STOCHASTIC, program, sites, params, inputs, u)
-            )
+            return flatten_jnp(estimate_from_uniforms(SG_STOCHASTIC, program, params, inputs, u))
 
         return sample
 
@@ -435,13 +426,13 @@ def snn_alignment(
     x = jnp.asarray(_x(inputs))
     B, T = int(x.shape[0]), int(x.shape[1])
     ref_method = Method("stochastic", hidden_noise=method.hidden_noise, output_noise=method.output_noise)
-    program, sites = snn_program(cfg, ref_method, loss_fn), snn_sites(cfg, B, T)
+    program = snn_program(cfg, ref_method, loss_fn, B, T)
     k_ref, k_sg = jax.random.split(key)
 
     t0 = time.perf_counter()
     if reference is None:
-        c_ref = _balanced(n_ref, _fitting_chunk(chunk, sites, params, n_flips))
-        sample = _cached(_reference_sampler, program, tuple(sites.items()), c_ref, n_flips)
+        c_ref = _balanced(n_ref, _fitting_chunk(chunk, program, params, n_flips))
+        sample = _cached(_reference_sampler, program, c_ref, n_flips)
         sums, sumsq = _moments(sample, (params, inputs, k_ref), n_ref, c_ref)
         ref, se, ceiling, jack = _reference_stats(sums, sumsq, n_ref)
     else:  # a given (e.g. exact) reference: no sampling error
@@ -450,7 +441,7 @@ def snn_alignment(
     ref_seconds = time.perf_counter() - t0
     sig = np.abs(ref) > 2 * se
     row: dict = {
-        "K": int(sum(math.prod(s) for s in sites.values())),
+        "K": program.K,
         "n_ref": n_ref,
         "n_flips": n_flips,
         "n_sg": n_sg,

@@ -1,10 +1,11 @@
 """Exact alignment of surrogate gradients with the true gradient of E[L] (small networks).
 
-:func:`sg_bias_table` computes cosine(E[SG], grad E[L]) exactly (both by enumeration,
-analysis.stochastic._exact / analysis.stochastic.exact_sg_mean) over depth, backward steepness beta_SG and
-matched vs mismatched surrogate, for random feedforward binary networks with sigmoid escape
-noise (Gygax & Zenke 2025, secs. 3-4: the SG is the smoothed stochastic derivative; its bias
-is the gap between the secant and the tangent of the downstream network).
+:func:`sg_bias_table` computes cosine(E[SG], grad E[L]) exactly (both by enumeration:
+:func:`~analysis.stochastic.exact_value_and_grad`, :func:`~analysis.stochastic.exact_sg_mean`)
+over depth, backward steepness beta_SG and matched vs mismatched surrogate, for random
+feedforward binary networks with sigmoid escape noise (Gygax & Zenke 2025, secs. 3-4: the
+SG is the smoothed stochastic derivative; its bias is the gap between the secant and the
+tangent of the downstream network).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import numpy as np
 from analysis.neuron import escape_noise, surrogate
 from analysis.stochastic._compare import cosine, flatten
 from analysis.stochastic._estimators import exact_sg_mean
-from analysis.stochastic._exact import exact_value_and_grad
 from analysis.stochastic._network import Network, random_instance
+from analysis.stochastic._program import exact_value_and_grad
 
 DEFAULT_SIZES = {1: (3, 3), 2: (3, 3, 2), 3: (3, 3, 3, 2)}
 

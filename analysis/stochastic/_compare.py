@@ -91,28 +91,27 @@ def summarize(name: str, samples: Any, reference: Any, seconds: float | None = N
 
 
 def compare_estimators(
-    key: jax.Array,
-    net: Network,
-    params: Sequence[ArrayLike],
-    x: ArrayLike,
+    program: Any,
+    params: Any,
+    inputs: Any,
     names: Sequence[str],
     n: int,
-    reference: Any = None,
     *,
+    key: jax.Array,
+    reference: Any = None,
+    n_flips: int = 8,
     max_memory_gib: float = _validate.DEFAULT_MAX_MEMORY_GIB,
-    **options,
 ) -> list[dict]:
     """Rows of :func:`summarize` for estimators ``names`` (same key: common random numbers).
 
-    ``reference`` defaults to the exact gradient (:func:`analysis.stochastic.exact_value_and_grad`).
-    Cost is measured after compilation (second call), in seconds per sample. ``names``: a
-    non-empty list of distinct estimator names; ``n`` >= 2; options: ``n_flips``. Everything
-    (names, sizes, the memory of each estimator against ``max_memory_gib``) is checked
-    before anything is computed.
+    ``program``: a Program or a builder (a Network). ``reference`` defaults to the exact
+    gradient (:func:`analysis.stochastic.exact_value_and_grad`). Cost is measured after
+    compilation (second call), in seconds per sample. ``names``: a non-empty list of distinct
+    estimator names; ``n`` >= 2. Everything (names, sizes, the memory of each estimator
+    against ``max_memory_gib``) is checked before anything is computed.
     """
-    from analysis.stochastic._estimators import ESTIMATORS, _check_name, _memory_guard, estimate
-    from analysis.stochastic._exact import exact_value_and_grad
-    from analysis.stochastic._network import Network
+    from analysis.stochastic._estimators import ESTIMATORS, _check_name, _guard_memory, estimate
+    from analysis.stochastic._program import check_program, exact_value_and_grad
 
     if isinstance(names, str) or not isinstance(names, (list, tuple)):
         raise TypeError(f"names must be a list of estimator names, got {names!r}")
@@ -121,23 +120,19 @@ def compare_estimators(
     names = [_check_name(nm) for nm in names]
     if len(set(names)) != len(names):
         raise ValueError(f"names lists an estimator twice: {names}")
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a Network, got {type(net).__name__}")
     n = _validate.positive_int(n, "n")
     if n < 2:
         raise ValueError(f"n must be >= 2 (a standard error needs two samples), got {n}")
-    n_flips = _validate.positive_int(options.get("n_flips", 1), "n_flips")
-    if set(options) - {"n_flips"}:
-        raise TypeError(f"unknown option(s) {sorted(set(options) - {'n_flips'})}; valid: n_flips")
+    n_flips = _validate.positive_int(n_flips, "n_flips")
+    program = check_program(program, params, inputs)
     for name in names:  # run one at a time: the largest must fit
-        _memory_guard([name], net, n, n_flips, max_memory_gib)
+        _guard_memory([name], program, params, n, n_flips, max_memory_gib)
     if reference is None:
-        reference = exact_value_and_grad(net, params, x)[1]
+        reference = exact_value_and_grad(program, params, inputs)[1]
     rows = []
     for name in names:
-        opts = options if name == "coupled_flip_sub" else {}
-        kw = dict(max_memory_gib=max_memory_gib, **opts)
-        fn = jax.jit(lambda k, p, name=name, kw=kw: estimate(name, k, net, p, x, n, **kw))
+        kw = dict(n_flips=n_flips, max_memory_gib=max_memory_gib)
+        fn = jax.jit(lambda k, p, name=name, kw=kw: estimate(name, program, p, inputs, n, key=k, **kw))
         jax.block_until_ready(fn(key, params))
         t0 = time.perf_counter()
         g = jax.block_until_ready(fn(key, params))
@@ -228,9 +223,9 @@ def compare_spec(
     >>> r.K, round(r.exact_value, 6), [row["estimator"] for row in r.rows]
     (2, 0.797767, ['coupled_flip'])
     """
-    from analysis.stochastic._estimators import ESTIMATORS, _memory_guard
-    from analysis.stochastic._exact import DEFAULT_MAX_K, _guard, exact_value_and_grad
+    from analysis.stochastic._estimators import ESTIMATORS, _guard_memory
     from analysis.stochastic._netspec import load_spec, network_from_spec
+    from analysis.stochastic._program import DEFAULT_MAX_K, _guard, exact_value_and_grad
 
     samples = _validate.integer(samples, "samples", 2, 2**31 - 1)
     seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
@@ -243,22 +238,23 @@ def compare_spec(
         label = str(spec)
     names = opts["estimators"] or list(ESTIMATORS)
     _potential_bound(net, params, x)
-    _guard(net, max_k, 2**13)
+    program = net.program()
+    _guard(program, max_k)
     for name in names:
-        _memory_guard([name], net, samples, opts["n_flips"], max_memory_gib)
-    value, grad = exact_value_and_grad(net, params, x, max_k=max_k)
+        _guard_memory([name], program, params, samples, opts["n_flips"], max_memory_gib)
+    value, grad = exact_value_and_grad(program, params, x, max_k=max_k)
     flat = flatten(grad)
     if not (np.isfinite(float(value)) and np.isfinite(flat).all()):
         raise ValueError(
             "the exact E[L] or its gradient is not finite (overflow): use smaller weights, inputs or beta"
         )
     rows = compare_estimators(
-        jax.random.key(seed),
-        net,
+        program,
         params,
         x,
         names,
         samples,
+        key=jax.random.key(seed),
         reference=grad,
         max_memory_gib=max_memory_gib,
         n_flips=opts["n_flips"],
@@ -294,10 +290,6 @@ _COLS = (
 if TYPE_CHECKING:
     import os
     from collections.abc import Sequence
-
-    from jax.typing import ArrayLike
-
-    from analysis.stochastic._network import Network
 
 
 def format_table(rows: list[dict]) -> str:

@@ -1,11 +1,10 @@
-"""Small stochastic spiking networks: the enumeration view of the simulators.
+"""Small stochastic spiking networks as program builders (the networks of ``sgtheory compare``).
 
 A :class:`Network` is a frozen description of either
 
-* ``"feedforward"`` binary layers: S_l = spike(W_l S_{l-1} - theta), S_0 = x (the simplest
-  program over the spike rules below), or
-* ``"lif"`` layers in time (THEORY.md sec. 6; Gygax & Zenke 2025, sec. 5), zero initial
-  state, for t = 0 .. T-1 and every layer l (input S_0[t] = x[t]):
+* ``"feedforward"`` binary layers: S_l = spike(W_l S_{l-1} - theta), S_0 = x, or
+* ``"lif"`` layers in time (Gygax & Zenke 2025, sec. 5), zero initial state, for
+  t = 0 .. T-1 and every layer l (input S_0[t] = x[t]):
 
       S_l[t]   = spike(U_l[t] - theta)
       I_l[t+1] = l_syn I_l[t] + W_l S_{l-1}[t]  (+ V_l S_l[t] for hidden layers if recurrent)
@@ -14,30 +13,24 @@ A :class:`Network` is a frozen description of either
   with l_mem = exp(-dt/tau_mem), l_syn = exp(-dt/tau_syn); the reset is ``"detached"``
   (no derivative through (1 - S), default) or ``"differentiable"``.
 
-A LIF network is *not* simulated here: :func:`simulate` runs the training simulator
-:func:`analysis.snn.simulate` (batch 1, all-layers time loop) with a spike source that
-applies the chosen spike rule to the potential, so the theory tools and training share one
-LIF implementation. :func:`snn_view` gives the translation: an
-:class:`analysis.snn.SNNConfig` with dense hidden layers ``sizes[1:-1]`` and a spiking
-``"lif"`` readout of ``sizes[-1]`` units, LIFParams with the same tau_mem, tau_syn, dt,
-theta and reset (time constants in units of dt when dt = 1), and an
-:class:`analysis.snn.Method` with escape noise ``noise`` in every layer and surrogate
-``surrogate``. Weights here follow the layout of the equations and of ``sgtheory compare``
-specs: W_l of shape (n_l, n_{l-1}) acting as W_l S_{l-1}, V_l of shape (n_l, n_l) acting as
-V_l S_l; the snn layout is their transpose (S @ W), and :func:`to_snn_params` /
-:func:`from_snn_params` convert exactly.
+:meth:`Network.program` returns the network as a :class:`~analysis.stochastic.Program`
+(params: the tuple of weight matrices; inputs: x), so every tool of
+:mod:`analysis.stochastic` applies to it: exact enumeration, the estimators, E[SG]. Each
+spike is the draw ``src.bernoulli(site, f(z), index, z=z, surrogate=psi)`` with z the
+potential minus theta, f the escape noise ``noise`` and psi the network's ``surrogate``
+(None: matched). Feedforward sites are the layers ``{"layer{l}": (1, n_l)}``; a LIF network
+is not simulated here: its program runs the training simulator :func:`analysis.snn.simulate`
+(batch 1) with the sites ``{"layer{l}": (T, 1, n_l), "readout": (T, 1, n_L)}``, so the theory
+tools and training share one LIF implementation (:func:`snn_view` gives the translation).
+Weights here follow the layout of the equations and of ``sgtheory compare`` specs: W_l of
+shape (n_l, n_{l-1}) acting as W_l S_{l-1}, V_l of shape (n_l, n_l); the snn layout is their
+transpose (:func:`to_snn_params` / :func:`from_snn_params`).
 
 The readout r is the last layer's spikes (feedforward) or its mean over time (LIF); the loss
 is ``"mean"`` (mean of r), ``"mse"`` (mean (r - target)^2) or ``"xent"`` (cross-entropy of
-softmax(r) against class ``target``).
-
-All K spike variables (neurons x steps) live in one flat vector, ordered time-major then
-layer then neuron; :func:`simulate` serves every use: sampling (uniforms u), teacher forcing
-(a given configuration), coupled flips (some variables forced, the rest from shared
-uniforms), the deterministic network, mean field and the linearised stochastic-AD pass.
-:func:`log_prob_and_loss` gives log P(S | x) = sum_k S_k log f(z_k) + (1 - S_k) log(1 - f(z_k))
-(z_k computed with the configuration teacher-forced) and L(S). Exact expectations over all
-configurations: :mod:`analysis.stochastic._exact`.
+softmax(r) against class ``target``). The program's spike uniforms are drawn as one (n, K)
+array in time-major, then layer, then neuron order (the layout of earlier releases, so a
+seed gives the same samples).
 """
 
 from __future__ import annotations
@@ -54,22 +47,14 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from analysis import _validate
-from analysis.neuron import (
-    EscapeNoise,
-    Surrogate,
-    bernoulli_spike_from_uniform,
-    heaviside_spike,
-    matched_surrogate,
-    spike_uniforms,
-)
+from analysis.neuron import EscapeNoise, Surrogate, matched_surrogate, spike_uniforms
 from analysis.snn import LIFParams, Method, SNNConfig
 from analysis.snn import simulate as snn_simulate
+from analysis.stochastic._program import Program
 
 NETWORK_KINDS = ("feedforward", "lif")
 LOSSES = ("mean", "mse", "xent")
 RESETS = ("detached", "differentiable")
-#: spike rules of :func:`simulate`
-MODES = ("bernoulli", "heaviside", "mean_field", "forced", "linearised")
 
 
 @dataclass(frozen=True)
@@ -165,6 +150,11 @@ class Network:
     def input_shape(self):
         return (self.sizes[0],) if self.kind == "feedforward" else (self.steps, self.sizes[0])
 
+    def program(self) -> Program:
+        """The network as a :class:`~analysis.stochastic.Program` (params: the weight tuple,
+        inputs: x); the same network gives the same (cached) program."""
+        return _network_program(self)
+
 
 def _check_target(loss, target, n_out):
     if loss == "mean":
@@ -198,50 +188,6 @@ def _check_inputs(net: Network, params, x):
     if jnp.shape(x) != net.input_shape():
         raise ValueError(f"x has shape {jnp.shape(x)}, expected {net.input_shape()}")
     _validate.finite(x, "x")
-
-
-def _spike(net: Network, mode: str, z, a):
-    """One spike rule applied to z with per-variable arrays a = (u, mask, val, eps)."""
-    u, mask, val, eps = a
-    if mode == "forced":
-        return val
-    if mode == "linearised":  # sampled value + smoothed slope psi(z) + a probe eps
-        s0 = jax.lax.stop_gradient(jnp.where(mask, val, (u < net.noise.prob(z)).astype(z.dtype)))
-        slope = jax.lax.stop_gradient(net.sg(z))
-        return s0 + slope * (z - jax.lax.stop_gradient(z)) + eps
-    if mode == "bernoulli":
-        s = bernoulli_spike_from_uniform(z, u, net.noise, net.sg)
-    elif mode == "heaviside":
-        s = heaviside_spike(z, net.sg)
-    elif mode == "mean_field":
-        s = net.noise.prob(z)
-    else:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    return jnp.where(mask, val, s)
-
-
-def _aux(net: Network, u=None, mask=None, val=None, eps=None, dtype=None):
-    """Per-variable arrays (u, mask, val, eps), each flat of length K (defaults: inert)."""
-    K = net.n_spikes
-    dtype = dtype or jnp.result_type(float)
-    z = jnp.zeros((K,), dtype)
-    return (
-        z + 0.5 if u is None else u,
-        jnp.zeros((K,), bool) if mask is None else mask,
-        z if val is None else val,
-        z if eps is None else eps,
-    )
-
-
-def _feedforward(net, params, x, mode, a):
-    zs, ss, s, off = [], [], x, 0
-    for w in params:
-        n = w.shape[0]
-        z = w @ s - net.theta
-        s = _spike(net, mode, z, tuple(v[off : off + n] for v in a))
-        zs.append(z), ss.append(s)
-        off += n
-    return jnp.concatenate(zs), jnp.concatenate(ss)
 
 
 def snn_view(net: Network) -> tuple[SNNConfig, Method]:
@@ -292,70 +238,9 @@ def from_snn_params(net: Network, snn_params: dict) -> tuple[jax.Array, ...]:
     return ws + vs
 
 
-@dataclass(frozen=True, eq=False)
-class _RuleSource:
-    """Spike source applying one rule of ``MODES`` to the potential z (private).
-
-    ``aux`` = {site: (u, mask, val, eps)}, each of shape (T, 1, N) (batch 1).
-    """
-
-    net: Network
-    mode: str
-    aux: dict
-
-    def spike(self, site, z, noise, index):
-        return _spike(self.net, self.mode, z, tuple(v[index] for v in self.aux[site]))
-
-
-def _lif(net, params, x, mode, a):
-    """The LIF network run by the training simulator with the rule ``mode`` as its source."""
-    cfg, method = _snn_view(net)
-    widths = net.sizes[1:]
-    cuts = np.cumsum((0,) + widths)
-    names = [f"layer{l}" for l in range(len(widths) - 1)] + ["readout"]
-    a_t = [v.reshape(net.steps, sum(widths)) for v in a]
-    aux = {name: tuple(v[:, cuts[i] : cuts[i + 1]][:, None, :] for v in a_t) for i, name in enumerate(names)}
-    dtype = jnp.result_type(x, *params)
-    res = snn_simulate(
-        to_snn_params(net, [jnp.asarray(w, dtype) for w in params]),
-        jnp.asarray(x, dtype)[None],
-        cfg,
-        method,
-        record="all",
-        source=_RuleSource(net, mode, aux),
-    )
-    z = jnp.concatenate([m[0] for m in res.membranes] + [res.output_membrane[0]], axis=-1) - net.theta
-    s = jnp.concatenate([sp[0] for sp in res.spikes] + [res.output[0]], axis=-1)
-    return z.reshape(-1), s.reshape(-1)
-
-
-def simulate(
-    net: Network,
-    params: Sequence[ArrayLike],
-    x: ArrayLike,
-    mode: str = "bernoulli",
-    u: ArrayLike | None = None,
-    mask: ArrayLike | None = None,
-    val: ArrayLike | None = None,
-    eps: ArrayLike | None = None,
-) -> tuple[jax.Array, jax.Array]:
-    """Run the network once; returns (z, S), flat arrays of length K (time-major).
-
-    mode : spike rule (``MODES``): "bernoulli" S = 1[u < f(z)] with SG derivative psi;
-    "heaviside" S = Theta(z) with derivative psi; "mean_field" S = f(z); "forced" S = val
-    (teacher forcing); "linearised" S = sampled value whose derivative is psi(z) dz plus a
-    probe ``eps`` (d/d eps_k of the loss is the total derivative dL/dS_k).
-    mask, val : variables with mask True are forced to val (coupled flips).
-    """
-    a = _aux(net, u, mask, val, eps, jnp.result_type(x, *params))
-    run = _feedforward if net.kind == "feedforward" else _lif
-    return run(net, params, x, mode, a)
-
-
-def loss_of_spikes(net: Network, s: jax.Array) -> jax.Array:
-    """Loss L of a flat spike vector (readout of the last layer, see module docstring)."""
-    n_out = net.sizes[-1]
-    r = s.reshape(net.steps, -1)[:, -n_out:].mean(axis=0)
+def _readout_loss(net: Network, out: jax.Array) -> jax.Array:
+    """Loss of the readout spikes ``out`` (steps, n_L): r = mean over time."""
+    r = out.mean(axis=0)
     if net.loss == "mean":
         return r.mean()
     if net.loss == "mse":
@@ -363,27 +248,70 @@ def loss_of_spikes(net: Network, s: jax.Array) -> jax.Array:
     return -jax.nn.log_softmax(r)[net.target]
 
 
-def _log_q(net, z, s):
-    p = net.noise.prob(z)
-    q = jnp.where(s > 0.5, p, 1.0 - p)
-    return jnp.log(jnp.maximum(q, jnp.finfo(q.dtype).tiny))
+def _site_names(net: Network) -> list[str]:
+    n = len(net.sizes) - 1
+    if net.kind == "lif":
+        return [f"layer{l}" for l in range(n - 1)] + ["readout"]
+    width = len(str(n - 1))
+    return [f"layer{l:0{width}d}" for l in range(n)]
 
 
-def log_prob_and_loss(
-    net: Network, params: Sequence[ArrayLike], x: ArrayLike, s: jax.Array
-) -> tuple[jax.Array, jax.Array]:
-    """(log P(S = s | x; params), L(s)) with the configuration ``s`` teacher-forced.
-
-    ``s`` is a flat {0,1} vector of length K. Differentiable in ``params`` (jax.grad).
-    """
-    z, _ = simulate(net, params, x, "forced", val=s)
-    return jnp.sum(_log_q(net, z, s)), loss_of_spikes(net, s)
+def _sites(net: Network) -> dict:
+    lead = (net.steps, 1) if net.kind == "lif" else (1,)
+    return {name: lead + (n,) for name, n in zip(_site_names(net), net.sizes[1:], strict=True)}
 
 
-def sample_spikes(key: jax.Array, net: Network, params: Sequence[ArrayLike], x: ArrayLike) -> jax.Array:
-    """One sample S (flat, length K) of the stochastic network; uniforms drawn from ``key``."""
-    u = spike_uniforms(key, (net.n_spikes,), jnp.result_type(x, *params))
-    return simulate(net, params, x, "bernoulli", u=u)[1]
+@dataclass(frozen=True)
+class _NetworkFn:
+    """The network's program function (hashable by the network: compiled once per network)."""
+
+    net: Network
+
+    def __call__(self, params, x, src):
+        net = self.net
+        dtype = jnp.result_type(x, *params, float)
+        params = [jnp.asarray(w, dtype) for w in params]
+        x = jnp.asarray(x, dtype)
+        if net.kind == "lif":
+            cfg, method = _snn_view(net)
+            res = snn_simulate(to_snn_params(net, params), x[None], cfg, method, record="output", source=src)
+            return _readout_loss(net, res.output[0])
+        s = x
+        for name, w in zip(_site_names(net), params, strict=True):
+            z = w @ s - net.theta
+            s = src.bernoulli(name, net.noise.prob(z), 0, z=z, surrogate=net.surrogate)
+        return _readout_loss(net, s[None])
+
+
+@dataclass(frozen=True)
+class _NetworkUniforms:
+    """Spike uniforms of n samples: one (n, K) draw, time-major, then layer, then neuron."""
+
+    net: Network
+
+    def __call__(self, key, n, dtype=None):
+        net = self.net
+        u = spike_uniforms(key, (n, net.n_spikes), dtype or jnp.result_type(float))
+        u = u.reshape(n, net.steps, -1)
+        cuts = np.cumsum((0,) + net.sizes[1:])
+        out = {}
+        for l, name in enumerate(_site_names(net)):
+            part = u[:, :, cuts[l] : cuts[l + 1]]
+            out[name] = part[:, :, None, :] if net.kind == "lif" else part
+        return out
+
+
+@dataclass(frozen=True)
+class _NetworkCheck:
+    net: Network
+
+    def __call__(self, params, x):
+        _check_inputs(self.net, params, x)
+
+
+@functools.lru_cache(maxsize=256)
+def _network_program(net: Network) -> Program:
+    return Program(_NetworkFn(net), _sites(net), uniforms=_NetworkUniforms(net), check=_NetworkCheck(net))
 
 
 def random_instance(

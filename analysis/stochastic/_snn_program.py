@@ -1,12 +1,12 @@
 """The LIF networks of :mod:`analysis.snn` as stochastic programs.
 
 A network (:class:`analysis.snn.SNNConfig`, a :class:`analysis.snn.Method` for its escape
-noise) becomes a program ``program(params, inputs, src) -> loss`` (see
-:mod:`analysis.stochastic._program`) by running the training simulator
-:func:`analysis.snn.simulate` with the spike source ``src``: the spikes of hidden layer l at
-bin t are the draw ``src.bernoulli(f"layer{l}", f(U_l[t] - theta), t)`` of shape [B, N_l]
-(f the method's hidden escape noise), and those of a LIF readout the draw
-``src.bernoulli("readout", f_out(U_o[t] - theta_out), t)`` of shape [B, n_out]. The spike
+noise) becomes a :class:`~analysis.stochastic.Program` ``fn(params, inputs, src) -> loss``
+by running the training simulator :func:`analysis.snn.simulate` with the spike source
+``src``: the spikes of hidden layer l at bin t are the draw
+``src.bernoulli(f"layer{l}", f(z), t, z=z, surrogate=psi)``, z = U_l[t] - theta, of shape
+[B, N_l] (f the method's hidden escape noise, psi its surrogate), and those of a LIF readout
+the draw of site ``"readout"`` with the output noise, of shape [B, n_out]. The spike
 variables are S = {layer{l}: [T, B, N_l], (readout: [T, B, n_out])}, and
 
     P(S) = prod_{site, t, b, i} p^S (1 - p)^(1 - S),   p = f(U[t] - theta) given S[<t],
@@ -25,22 +25,21 @@ Example
 -------
 >>> import jax, jax.numpy as jnp
 >>> from analysis.snn import SNNConfig, init_params, method
->>> from analysis.stochastic._program import program_value_and_grad
->>> from analysis.stochastic._snn_program import snn_program, snn_sites
+>>> from analysis.stochastic import exact_value_and_grad, snn_program
 >>> cfg = SNNConfig(n_in=2, hidden=(2,), n_out=1, recurrent=True)
 >>> params = init_params(jax.random.key(0), cfg, nu=200.0, dtype=jnp.float64)
 >>> x = jnp.ones((1, 3, 2), jnp.float64)
 >>> loss = lambda res, inputs: jnp.sum(res.output[:, -1] ** 2)
->>> program = snn_program(cfg, method("stochastic"), loss)
->>> value, grad = program_value_and_grad(program, snn_sites(cfg, 1, 3), params, x)
+>>> program = snn_program(cfg, method("stochastic"), loss, batch=1, n_steps=3)
+>>> value, grad = exact_value_and_grad(program, params, x)
 >>> grad["hidden"][0]["v"].shape
 (2, 2)
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -49,6 +48,7 @@ from jax.typing import DTypeLike
 
 from analysis import _validate
 from analysis.snn import Method, SimResult, SNNConfig, simulate
+from analysis.stochastic._program import Program
 
 
 def _check_cfg(cfg: Any, method: Any = None) -> None:
@@ -102,30 +102,51 @@ def snn_program(
     cfg: SNNConfig,
     method: Method,
     loss_fn: Callable[[SimResult, Any], jax.Array],
+    batch: int,
+    n_steps: int,
+    *,
     record: str = "spikes",
-) -> Callable[[Any, Any, Any], jax.Array]:
-    """The network as a program ``program(params, inputs, src) -> loss_fn(result, inputs)``.
+) -> Program:
+    """The network as a :class:`~analysis.stochastic.Program` over ``batch`` examples of
+    ``n_steps`` bins: ``fn(params, inputs, src) = loss_fn(result, inputs)``.
 
     ``inputs`` is the input array [B, T, n_in] or a tuple whose first entry it is (the rest,
     e.g. targets, is for ``loss_fn``); ``result`` = ``simulate(params, x, cfg, method,
     record=record, source=src)``; ``loss_fn`` returns a scalar. Only the method's escape noise
-    (``hidden_noise``, ``output_noise``) is used: the source decides the spikes and their
-    derivative. Declare the sites with :func:`snn_sites`. The same arguments return the same
-    (cached) program, so exact gradients compile once.
+    (``hidden_noise``, ``output_noise``) and surrogate are used: the source decides the spikes
+    and their derivative. Sites: :func:`snn_sites`. The same arguments give equal programs,
+    so exact gradients and estimators compile once.
     """
     _check_cfg(cfg, method)
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a function (SimResult, inputs) -> scalar, got {loss_fn!r}")
-    try:
-        return _snn_program_cached(cfg, method, loss_fn, record)
-    except TypeError:  # unhashable loss_fn
-        return _snn_program_cached.__wrapped__(cfg, method, loss_fn, record)
+    sites = snn_sites(cfg, batch, n_steps)
+    return Program(_SNNFn(cfg, method, loss_fn, record), sites, check=_SNNCheck(cfg, batch, n_steps))
 
 
-@functools.lru_cache(maxsize=64)
-def _snn_program_cached(cfg, method, loss_fn, record):
-    def program(params: Any, inputs: Any, src: Any) -> jax.Array:
+@dataclass(frozen=True)
+class _SNNFn:
+    cfg: SNNConfig
+    method: Method
+    loss_fn: Callable
+    record: str
+
+    def __call__(self, params: Any, inputs: Any, src: Any) -> jax.Array:
         x = inputs[0] if isinstance(inputs, tuple) else inputs
-        return loss_fn(simulate(params, x, cfg, method, record=record, source=src), inputs)
+        res = simulate(params, x, self.cfg, self.method, record=self.record, source=src)
+        return self.loss_fn(res, inputs)
 
-    return program
+
+@dataclass(frozen=True)
+class _SNNCheck:
+    cfg: SNNConfig
+    batch: int
+    n_steps: int
+
+    def __call__(self, params: Any, inputs: Any) -> None:
+        x = inputs[0] if isinstance(inputs, tuple) else inputs
+        want = (self.batch, self.n_steps, self.cfg.n_in)
+        if jnp.shape(x) != want:
+            raise ValueError(
+                f"inputs of this program must have shape [B, T, n_in] = {want}, got {jnp.shape(x)}"
+            )

@@ -178,6 +178,35 @@ def _check_index(site: str, index: Any, n_draws: int) -> None:
         raise ValueError(f"index of a draw from site {site!r} must be an integer, got {index!r}")
 
 
+_VMAP_HINT = (
+    " (fewer dimensions than declared: is the draw inside a jax.vmap over the batch within the "
+    "program? Each draw must see the whole declared shape: declare the per-example shape and "
+    "draw once per example, or draw the batch at once without the inner vmap)"
+)
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """What a draw passed besides p: the potential z and the program's surrogate (or None)."""
+
+    z: jax.Array | None
+    surrogate: Any
+
+
+def _straight_through(s0, p, d: _Drawn, surrogate):
+    """s0 forward with derivative psi(z) dz (psi: the source's, else the draw's surrogate) or,
+    without a surrogate, ds/dp = 1 (ds/dz = f'(z): the matched surrogate)."""
+    psi = surrogate if surrogate is not None else d.surrogate
+    s0 = jax.lax.stop_gradient(s0)
+    if psi is None:
+        return s0 + (p - jax.lax.stop_gradient(p))
+    if d.z is None:
+        raise ValueError(
+            "a surrogate psi(z) needs the potential: draw with src.bernoulli(site, p, index, z=z)"
+        )
+    return s0 + jax.lax.stop_gradient(psi(d.z)) * (d.z - jax.lax.stop_gradient(d.z))
+
+
 @dataclass(frozen=True)
 class SpikeSource:
     """Base of the spike sources; subclasses define the rule ``_draw(site, p, index)``.
@@ -193,8 +222,17 @@ class SpikeSource:
     def __post_init__(self) -> None:
         object.__setattr__(self, "sites", normalize_sites(self.sites))
 
-    def bernoulli(self, site: str, p: ArrayLike, index: Any) -> jax.Array:
-        """A {0,1} spike array s with P(s = 1) = p elementwise (rule: see the class)."""
+    def bernoulli(
+        self, site: str, p: ArrayLike, index: Any, *, z: ArrayLike | None = None, surrogate: Any = None
+    ) -> jax.Array:
+        """A {0,1} spike array s with P(s = 1) = p elementwise (rule: see the class).
+
+        ``z`` (optional, the shape of p): the potential with p = f(z) for an increasing
+        escape noise f; the deterministic source thresholds it (s = 1[z > 0]) and surrogate
+        derivatives are evaluated at it. ``surrogate`` (optional, a callable psi(z), needs
+        ``z``): the program's surrogate for ds/dz in the surrogate-gradient sources (default
+        ds/dp = 1, i.e. the matched surrogate psi = f'); a source's own surrogate wins.
+        """
         spec = dict(self.sites)
         if not isinstance(site, str) or site not in spec:
             raise ValueError(f"program drew from undeclared site {site!r}; declared sites: {', '.join(spec)}")
@@ -205,10 +243,18 @@ class SpikeSource:
         if p.shape != shape:
             raise ValueError(
                 f"site {site!r} declares draws of shape {shape} (sites[{site!r}] = {spec[site]}), "
-                f"but the program drew p of shape {p.shape}"
+                f"but the program drew p of shape {p.shape}" + (_VMAP_HINT if p.ndim < len(shape) else "")
+            )
+        if z is not None:
+            z = jnp.asarray(z, p.dtype)
+            if z.shape != shape:
+                raise ValueError(f"site {site!r}: z must have the shape of p {shape}, got {z.shape}")
+        if surrogate is not None and (z is None or not callable(surrogate)):
+            raise ValueError(
+                f"site {site!r}: surrogate= must be a callable psi(z) and needs z= (the potential)"
             )
         _check_index(site, index, spec[site][0])
-        s = self._draw(site, p, index)
+        s = self._draw(site, p, index, _Drawn(z, surrogate))
         rec = self.recorder
         if rec is not None and rec.probs is not None:
             rec.probs[site][index] = p.astype(rec.probs[site].dtype)
@@ -218,7 +264,7 @@ class SpikeSource:
             rec.counts[site][index] += 1
         return s
 
-    def _draw(self, site: str, p: jax.Array, index: Any) -> jax.Array:
+    def _draw(self, site: str, p: jax.Array, index: Any, d: _Drawn) -> jax.Array:
         raise NotImplementedError
 
     def with_recorder(self, recorder: Any) -> SpikeSource:
@@ -237,7 +283,7 @@ class Bernoulli(SpikeSource):
 
     u: Any = None
 
-    def _draw(self, site, p, index):
+    def _draw(self, site, p, index, d):
         return jax.lax.stop_gradient(_threshold(self.u[site][index], p))
 
 
@@ -247,7 +293,7 @@ class Forced(SpikeSource):
 
     spikes: Any = None
 
-    def _draw(self, site, p, index):
+    def _draw(self, site, p, index, d):
         return jnp.asarray(self.spikes[site][index], p.dtype)
 
 
@@ -264,7 +310,7 @@ class CoupledFlip(SpikeSource):
     mask: Any = None
     value: Any = None
 
-    def _draw(self, site, p, index):
+    def _draw(self, site, p, index, d):
         s = _threshold(self.u[site][index], p)
         return jax.lax.stop_gradient(
             jnp.where(self.mask[site][index], jnp.asarray(self.value[site][index], p.dtype), s)
@@ -273,53 +319,68 @@ class CoupledFlip(SpikeSource):
 
 @dataclass(frozen=True)
 class StraightThrough(SpikeSource):
-    """s = 1[u < p] forward with derivative ds/dp = 1 (smoothed straight-through weighting).
+    """s = 1[u < p] (or the given ``spikes``) forward, with a surrogate derivative.
 
-    Then ds/dz = f'(z) for p = f(z), so ``jax.grad`` of a program run under this source is the
-    surrogate gradient with the matched surrogate (Gygax & Zenke 2025, sec. 4, central
-    result; THEORY.md sec. 4). Biased unless everything downstream of the spikes is linear.
+    The derivative is ds/dz = psi(z) for the source's ``surrogate`` psi (else the draw's,
+    see :meth:`SpikeSource.bernoulli`), and ds/dp = 1 without one. For p = f(z), ds/dp = 1 is
+    ds/dz = f'(z), so ``jax.grad`` of a program run under this source is the surrogate
+    gradient with the matched surrogate: the smoothed stochastic derivative of the
+    stochastic network (Gygax & Zenke 2025, sec. 4). Biased unless everything downstream of
+    the spikes is linear. With ``spikes`` (teacher forcing) it gives the SG of a given
+    configuration, whose mean over P(S) is E[SG].
     """
 
     u: Any = None
+    spikes: Any = None
+    surrogate: Any = None
 
-    def _draw(self, site, p, index):
-        # thr + (p - p): the forward value is exactly the spike, the derivative ds/dp = 1
-        return jax.lax.stop_gradient(_threshold(self.u[site][index], p)) + (p - jax.lax.stop_gradient(p))
+    def _draw(self, site, p, index, d):
+        s0 = self.spikes[site][index] if self.spikes is not None else _threshold(self.u[site][index], p)
+        return _straight_through(jnp.asarray(s0, p.dtype), p, d, self.surrogate)
 
 
 @dataclass(frozen=True)
 class MeanField(SpikeSource):
     """s = p (spikes replaced by their probabilities; deterministic)."""
 
-    def _draw(self, site, p, index):
+    def _draw(self, site, p, index, d):
         return p
 
 
 @dataclass(frozen=True)
 class Heaviside(SpikeSource):
-    """s = 1[p > 1/2] forward with derivative ds/dp = 1 (deterministic, no uniforms).
+    """s = 1[z > 0] forward with a surrogate derivative (deterministic, no uniforms).
 
-    For p = f(z) with an increasing escape noise f and f(0) = 1/2 (the sigmoid), 1[p > 1/2]
-    is the deterministic neuron Theta(z) (1 iff z > 0, as :func:`analysis.neuron.heaviside_spike`)
-    and ds/dz = f'(z): ``jax.grad`` of a program under this source is the surrogate gradient of
-    the deterministic network with the matched surrogate (Neftci, Mostafa & Zenke 2019;
-    Gygax & Zenke 2025 sec. 4). Caveat: a z > 0 so small that f(z) rounds to 1/2 reads as 0.
+    The deterministic neuron Theta(z) of :func:`analysis.neuron.heaviside_spike`, thresholding
+    the potential ``z`` that the draw passes (``src.bernoulli(site, p, index, z=z)``; a draw
+    without z is refused: from p alone the threshold f(z) = f(0) is unknown unless
+    f(0) = 1/2). Derivative as :class:`StraightThrough`: psi(z) for a surrogate (the
+    source's, else the draw's), else ds/dp = 1 = f'(z) dz/dp. ``jax.grad`` of a program under
+    this source is the surrogate gradient of the deterministic network (Neftci, Mostafa &
+    Zenke 2019; Gygax & Zenke 2025 sec. 4).
     """
 
-    def _draw(self, site, p, index):
-        s = (p > 0.5).astype(p.dtype)
-        return jax.lax.stop_gradient(s) + (p - jax.lax.stop_gradient(p))
+    surrogate: Any = None
+
+    def _draw(self, site, p, index, d):
+        if d.z is None:
+            raise ValueError(
+                f"site {site!r}: the deterministic (Heaviside) source needs the potential; draw with "
+                "src.bernoulli(site, p, index, z=z), p = f(z) (from p alone the threshold f(0) is unknown)"
+            )
+        return _straight_through((d.z > 0).astype(p.dtype), p, d, self.surrogate)
 
 
 for _cls, _data in (
     (Bernoulli, ["u"]),
     (Forced, ["spikes"]),
     (CoupledFlip, ["u", "mask", "value"]),
-    (StraightThrough, ["u"]),
+    (StraightThrough, ["u", "spikes"]),
     (MeanField, []),
     (Heaviside, []),
 ):
-    jax.tree_util.register_dataclass(_cls, data_fields=[*_data, "recorder"], meta_fields=["sites"])
+    _meta = ["sites", "surrogate"] if _cls in (StraightThrough, Heaviside) else ["sites"]
+    jax.tree_util.register_dataclass(_cls, data_fields=[*_data, "recorder"], meta_fields=_meta)
 
 
 @dataclass(frozen=True)
