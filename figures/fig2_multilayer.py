@@ -38,7 +38,7 @@ def _panel_a(ax, net, params, x, n):
     from analysis.stochastic import estimate_many, exact_value_and_grad, flatten
 
     names = ("sg_stochastic", "score_loo", "coupled_flip", "coupled_flip_sub")
-    est = jax.jit(lambda p: estimate_many(names, jax.random.key(0), net, p, x, n, n_flips=2))(params)
+    est = jax.jit(lambda p: estimate_many(names, net, p, x, n, key=jax.random.key(0), n_flips=2))(params)
     exact = float(flatten(exact_value_and_grad(net, params, x)[1])[1])
     data = {}
     for i, name in enumerate(names):
@@ -92,11 +92,12 @@ def _panel_c(ax, net, params, x, n):
     from analysis.stochastic import compare_estimators, exact_value_and_grad
 
     grad = exact_value_and_grad(net, params, x)[1]
-    rows = compare_estimators(
-        jax.random.key(1), net, params, x, ["score", "score_loo", "coupled_flip"], n, grad
-    )
+    names = ["score", "score_loo", "coupled_flip"]
+    rows = compare_estimators(net, params, x, names, n, key=jax.random.key(1), reference=grad)
     for m in (1, 4):
-        r = compare_estimators(jax.random.key(1), net, params, x, ["coupled_flip_sub"], n, grad, n_flips=m)[0]
+        r = compare_estimators(
+            net, params, x, ["coupled_flip_sub"], n, key=jax.random.key(1), reference=grad, n_flips=m
+        )[0]
         rows.append(dict(r, estimator=f"coupled_flip_sub M={m}"))
     for i, r in enumerate(rows):
         ax.scatter(r["seconds_per_sample"] * 1e6, r["variance"], color=f"C{i}", label=r["estimator"])

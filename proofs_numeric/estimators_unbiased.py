@@ -16,7 +16,7 @@ simulator; 2 inputs, 2 hidden neurons with recurrent weights V, 1 LIF readout, 5
 15 spike variables), run as a stochastic program (analysis.stochastic.snn_program); the
 instance is the first random one whose spike probabilities over all 2^15 configurations lie
 in [0.01, 0.99] (as moderate_instance). Its exact gradient by enumeration
-(program_value_and_grad); every estimator of PROGRAM_UNBIASED must pass the same Holm-
+(exact_value_and_grad); every estimator of UNBIASED must pass the same Holm-
 corrected z tests, with the Bonferroni split of alpha over all (network, estimator) pairs,
 feedforward and recurrent. The surrogate gradient (program estimator "sg_stochastic") is measured on
 the same samples, not tested: its bias per layer (hidden W, recurrent V, readout W) is
@@ -76,7 +76,7 @@ def power_and_control(samples, exact, level: float) -> dict:
     shifted = g.copy()
     shifted[:, j] += offset
     rep = check_unbiased(
-        None, jax.random.key(0), None, n, reference=ref, alpha=level, atol=ATOL, samples=shifted
+        None, None, n, key=jax.random.key(0), reference=ref, alpha=level, atol=ATOL, samples=shifted
     )
     return {
         "z_crit": z_crit,
@@ -194,46 +194,16 @@ def _recurrent_lif():
     return cfg, meth, loss
 
 
-def _probability_range(program, sites):
-    """f(params, x) -> (min, max) spike probability over all 2^K spike configurations of
-    ``program`` (teacher forcing each configuration; jitted once)."""
-    import itertools
-
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-
-    from analysis.stochastic import Forced, trace_program
-
-    names = list(sites)
-    sizes = [int(np.prod(sites[k])) for k in names]
-    configs = jnp.asarray(list(itertools.product([0.0, 1.0], repeat=sum(sizes))))
-
-    def probs(params, x, c):
-        parts = jnp.split(c, np.cumsum(sizes)[:-1])
-        spikes = {k: v.reshape(sites[k]) for k, v in zip(names, parts, strict=True)}
-        tr = trace_program(program, sites, params, x, Forced(sites, spikes=spikes), record=("probs",))[1]
-        return jnp.concatenate([tr.probs[k].ravel() for k in names])
-
-    @jax.jit
-    def prange(params, x):
-        p = jax.vmap(probs, in_axes=(None, None, 0))(params, x, configs)
-        return p.min(), p.max()
-
-    return lambda params, x: tuple(float(v) for v in prange(params, x))
-
-
 def recurrent_instance(seed: int, p_min: float = 0.01):
     """First random instance (seeds seed, seed+1000, ...) of the recurrent network whose spike
     probabilities over all configurations lie in [p_min, 1 - p_min] (as moderate_instance)."""
     import jax.numpy as jnp
     import numpy as np
 
-    from analysis.stochastic import snn_program, snn_sites
+    from analysis.stochastic import snn_program, spike_probability_range
 
     cfg, meth, loss = _recurrent_lif()
-    program, sites = snn_program(cfg, meth, loss), snn_sites(cfg, 1, RECURRENT_T)
-    prange = _probability_range(program, sites)
+    program = snn_program(cfg, meth, loss, 1, RECURRENT_T)
     for j in range(50):
         rng = np.random.default_rng(seed + 1000 * j)
         params = {
@@ -246,9 +216,9 @@ def recurrent_instance(seed: int, p_min: float = 0.01):
             "readout": {"w": jnp.asarray(rng.normal(size=(2, 1)) * 1.0 + 0.5)},
         }
         x = jnp.asarray(rng.random((1, RECURRENT_T, 2)) < 0.6, jnp.float64)
-        lo, hi = prange(params, x)
+        lo, hi = spike_probability_range(program, params, x)
         if lo >= p_min and hi <= 1.0 - p_min:
-            return cfg, program, sites, params, x, {"seed": seed + 1000 * j, "p_range": (lo, hi)}
+            return cfg, program, params, x, {"seed": seed + 1000 * j, "p_range": (lo, hi)}
     raise RuntimeError("no moderate instance found for the recurrent LIF network")
 
 
@@ -265,30 +235,26 @@ def recurrent_instance(seed: int, p_min: float = 0.01):
 def check(profile: str = "quick"):
     import jax
 
-    from analysis.stochastic import (
-        PROGRAM_UNBIASED,
-        UNBIASED,
-        check_unbiased,
-        estimate_many,
-        exact_value_and_grad,
-    )
+    from analysis.stochastic import UNBIASED, check_unbiased, estimate_many, exact_value_and_grad
 
     n = {"tiny": 2000, "quick": 4000, "full": 20000}[profile]
     nets = _family(profile)
     recurrent = profile != "tiny"
-    level = ALPHA / (len(nets) * len(UNBIASED) + len(PROGRAM_UNBIASED) * recurrent)
+    level = ALPHA / (len(nets) * len(UNBIASED) + len(UNBIASED) * recurrent)
     rows, failures = [], 0
     for i, net in enumerate(nets):
         params, x = moderate_instance(net, 10 + i)
         exact = exact_value_and_grad(net, params, x)[1]
         run = jax.jit(
-            lambda p, i=i, net=net, x=x: estimate_many(UNBIASED, jax.random.key(i), net, p, x, n, n_flips=2)
+            lambda p, i=i, net=net, x=x: estimate_many(
+                UNBIASED, net, p, x, n, key=jax.random.key(i), n_flips=2
+            )
         )
         est = run(params)
         for name in UNBIASED:
             g = est[name]
             rep = check_unbiased(
-                None, jax.random.key(0), params, n, reference=exact, alpha=level, atol=ATOL, samples=g
+                None, params, n, key=jax.random.key(0), reference=exact, alpha=level, atol=ATOL, samples=g
             )
             failures += not rep.passed
             rows.append(
@@ -336,26 +302,26 @@ def check(profile: str = "quick"):
 
 
 def _check_recurrent(n: int, level: float):
-    """Rows for PROGRAM_UNBIASED on the recurrent LIF network, and the SG's bias per layer."""
+    """Rows for UNBIASED on the recurrent LIF network (analysis.snn), and the SG's bias per layer."""
     import jax
     import numpy as np
 
-    from analysis.stochastic import PROGRAM_UNBIASED, check_unbiased, program_estimate, program_value_and_grad
+    from analysis.stochastic import UNBIASED, check_unbiased, estimate_many, exact_value_and_grad
 
-    cfg, program, sites, params, x, info = recurrent_instance(30)
-    exact = program_value_and_grad(program, sites, params, x)[1]
+    cfg, program, params, x, info = recurrent_instance(30)
+    exact = exact_value_and_grad(program, params, x)[1]
     label = f"snn recurrent hidden={cfg.hidden} n_out={cfg.n_out} readout={cfg.readout} T={RECURRENT_T}"
     draw = jax.jit(
         lambda p: {
-            name: program_estimate(name, jax.random.key(40), program, sites, p, x, n)
-            for name in (*PROGRAM_UNBIASED, "sg_stochastic")
+            name: estimate_many([name], program, p, x, n, key=jax.random.key(40))[name]
+            for name in (*UNBIASED, "sg_stochastic")
         }
     )
     est = draw(params)
     rows = []
-    for name in PROGRAM_UNBIASED:
+    for name in UNBIASED:
         rep = check_unbiased(
-            None, jax.random.key(0), params, n, reference=exact, alpha=level, atol=ATOL, samples=est[name]
+            None, params, n, key=jax.random.key(0), reference=exact, alpha=level, atol=ATOL, samples=est[name]
         )
         rows.append(
             {
@@ -378,7 +344,7 @@ def _check_recurrent(n: int, level: float):
         se = g.std(0, ddof=1) / np.sqrt(n)
         z = (g.mean(0) - ref) / se
         rep = check_unbiased(
-            None, jax.random.key(0), ref, n, reference=ref, alpha=level, atol=ATOL, samples=g
+            None, ref, n, key=jax.random.key(0), reference=ref, alpha=level, atol=ATOL, samples=g
         )
         bias[layer] = {
             "z": np.round(z, 2).tolist(),

@@ -56,7 +56,9 @@ def _chain_check(n):
     gw_ref, sg_ref = _chain(f, w, v, x, theta)
     gw = float(exact_value_and_grad(net, params, xa)[1][0][0, 0])
     sgw = float(_exact_sg(net, params, xa)[0][0, 0])
-    mc = jax.jit(lambda p: estimate("sg_stochastic", jax.random.key(7), net, p, xa, n))(params)[0][:, 0, 0]
+    mc = jax.jit(lambda p: estimate("sg_stochastic", net, p, xa, n, key=jax.random.key(7)))(params)[0][
+        :, 0, 0
+    ]
     mc_z = abs(float(mc.mean()) - sg_ref) / (float(mc.std()) / n**0.5)
     return {
         "closed_grad_w": gw_ref,
@@ -136,10 +138,10 @@ def check(profile: str = "quick"):
         net = Network("feedforward", sizes, escape_noise("sigmoid", 2.0), theta=0.2)
         params, x = random_instance(jax.random.key(20 + i), net, weight_scale=1.5)
         gaps, g, sg_exact = _layer_gaps(net, params, x)
-        sg = jax.jit(lambda p, i=i, net=net, x=x: estimate("sg_stochastic", jax.random.key(i), net, p, x, n))(
-            params
-        )
-        rep = check_unbiased(None, jax.random.key(0), params, n, reference=g, samples=sg, alpha=1e-3)
+        sg = jax.jit(
+            lambda p, i=i, net=net, x=x: estimate("sg_stochastic", net, p, x, n, key=jax.random.key(i))
+        )(params)
+        rep = check_unbiased(None, params, n, key=jax.random.key(0), reference=g, samples=sg, alpha=1e-3)
         first_rejected = any(d["coordinate"].startswith("[0]") for d in rep.disagreeing)
         z = predicted_z(sg, g, sg_exact, rep.alpha)
         planned = z["z_pred"] >= z["z_crit"] + Z_POWER

@@ -20,7 +20,7 @@ enumeration: the SG of a sample depends on its uniforms only through its spikes 
 sum over all 2^15 configurations of P(S) (teacher forced) times the SG run with uniforms 0
 where S = 1 and 1 where S = 0 (which reproduce S because every p lies in (0, 1)). Per layer
 (hidden W, recurrent V, readout W): relative error ||E[SG] - g|| / ||g|| and cosine against the
-exact gradient g (program_value_and_grad). Nothing about their size is assumed or tested.
+exact gradient g (exact_value_and_grad). Nothing about their size is assumed or tested.
 Checked: sum_S P(S) = 1 to 1000 machine epsilons and the Monte-Carlo mean of the
 "sg_stochastic" estimator (n samples) agrees with the exact E[SG] (Holm-corrected z tests). The
 alpha of 1e-3 is split over the three MC checks (two resets, one recurrent network).
@@ -90,11 +90,11 @@ def check(profile: str = "quick"):
         )
         params, x = random_instance(jax.random.key(3), net, weight_scale=3.0, input_rate=0.7)
         rel, cos, sg_exact = measure_layers(net, params, x)
-        mc = jax.jit(lambda p, net=net, x=x: estimate("sg_stochastic", jax.random.key(4), net, p, x, n))(
+        mc = jax.jit(lambda p, net=net, x=x: estimate("sg_stochastic", net, p, x, n, key=jax.random.key(4)))(
             params
         )
         rep = check_unbiased(
-            None, jax.random.key(0), params, n, reference=sg_exact, samples=mc, alpha=ALPHA / 3
+            None, params, n, key=jax.random.key(0), reference=sg_exact, samples=mc, alpha=ALPHA / 3
         )
         ok &= rep.passed and rel[0] > 1e-3
         rows.append(
@@ -126,44 +126,11 @@ def check(profile: str = "quick"):
     )
 
 
-def exact_program_sg_mean(program, sites, params, inputs):
-    """(E[SG], sum_S P(S)) of the program estimator "sg_stochastic" by enumeration of all 2^K spike
-    configurations. Requires every spike probability in (0, 1) (uniforms 0 / 1 reproduce S)."""
-    import itertools
-    import math
-
-    import jax
+def _one(params, inputs, spikes):
+    """The constant 1 of every configuration: its exact mean is sum_S P(S)."""
     import jax.numpy as jnp
 
-    from analysis.stochastic import (
-        StraightThrough,
-        normalize_sites,
-        program_log_prob_and_loss,
-        split_flat,
-        trace_program,
-    )
-
-    spec = normalize_sites(sites)
-    K = sum(math.prod(shape) for _, shape in spec)
-    configs = jnp.asarray(list(itertools.product([0.0, 1.0], repeat=K)))
-
-    def one(bits):
-        spikes = split_flat(bits, spec)
-        prob = jnp.exp(program_log_prob_and_loss(program, spec, params, inputs, spikes)[0])
-        u = {k: 1.0 - v for k, v in spikes.items()}  # u = 0 < p spikes, u = 1 < p never
-        sg = jax.grad(
-            lambda pp: trace_program(program, spec, pp, inputs, StraightThrough(spec, u=u), record=())[0]
-        )(params)
-        reached = trace_program(
-            program, spec, params, inputs, StraightThrough(spec, u=u), record=("spikes",)
-        )[1]
-        same = jnp.all(jnp.concatenate([jnp.ravel(reached.spikes[k] == spikes[k]) for k, _ in spec]))
-        return prob, jax.tree_util.tree_map(lambda g: prob * g, sg), same
-
-    probs, weighted, same = jax.jit(jax.vmap(one))(configs)
-    if not bool(jnp.all(same)):
-        raise RuntimeError("uniforms 0/1 did not reproduce a configuration (a probability is 0 or 1)")
-    return jax.tree_util.tree_map(lambda w: w.sum(0), weighted), float(probs.sum())
+    return jnp.ones((), jnp.result_type(float))
 
 
 def _check_recurrent(n: int) -> dict:
@@ -171,16 +138,24 @@ def _check_recurrent(n: int) -> dict:
     import jax
     import numpy as np
 
-    from analysis.stochastic import check_unbiased, cosine, program_estimate, program_value_and_grad
+    from analysis.stochastic import (
+        check_unbiased,
+        cosine,
+        estimate,
+        exact_mean,
+        exact_sg_mean,
+        exact_value_and_grad,
+    )
     from proofs_numeric.estimators_unbiased import RECURRENT_T, recurrent_instance
 
-    cfg, program, sites, params, x, info = recurrent_instance(30)
-    exact = program_value_and_grad(program, sites, params, x)[1]
-    sg_mean, p_sum = exact_program_sg_mean(program, sites, params, x)
-    mc = jax.jit(lambda p: program_estimate("sg_stochastic", jax.random.key(41), program, sites, p, x, n))(
-        params
+    cfg, program, params, x, info = recurrent_instance(30)
+    exact = exact_value_and_grad(program, params, x)[1]
+    sg_mean = exact_sg_mean(program, params, x)
+    p_sum = float(exact_mean(program, params, x, _one))
+    mc = jax.jit(lambda p: estimate("sg_stochastic", program, p, x, n, key=jax.random.key(41)))(params)
+    rep = check_unbiased(
+        None, params, n, key=jax.random.key(0), reference=sg_mean, samples=mc, alpha=ALPHA / 3
     )
-    rep = check_unbiased(None, jax.random.key(0), params, n, reference=sg_mean, samples=mc, alpha=ALPHA / 3)
     layers = {
         "hidden W": (lambda t: t["hidden"][0]["w"]),
         "recurrent V": (lambda t: t["hidden"][0]["v"]),
@@ -196,7 +171,7 @@ def _check_recurrent(n: int) -> dict:
     return {
         "network": label,
         **info,
-        "K": int(sum(np.prod(s) for s in sites.values())),
+        "K": program.K,
         "layers": list(layers),
         "relative_bias_per_layer": rel,
         "cosine_per_layer": cos,

@@ -34,22 +34,31 @@ def _setup():
         target=(1.0, 0.0),
     )
     params, x = random_instance(jax.random.key(5), base, weight_scale=1.5)
+    assert base.noise.name == "sigmoid"  # predicted_margin reads z = logit(p) / beta
     return base, params, x
 
 
 def predicted_margin(net, params, x):
     """Smallest |z_k| on the deterministic trajectory among flips that change the SG."""
+    import jax
     import numpy as np
 
-    from analysis.stochastic import flatten, linearised_given_spikes, simulate
+    from analysis.stochastic import Heaviside, flatten, sg_given_spikes, trace_program
 
-    z, s = simulate(net, params, x, "heaviside")
-    g0 = flatten(linearised_given_spikes(net, params, x, s))
+    program = net.program()
+    _, tr = trace_program(program, params, x, Heaviside(program.sites), record=("probs", "spikes"))
+    s = {k: np.asarray(v) for k, v in tr.spikes.items()}
+    # z = logit(p) for the unit-steepness sigmoid noise of _setup
+    z = {k: np.asarray(jax.scipy.special.logit(v)) / net.noise.beta for k, v in tr.probs.items()}
+    g0 = flatten(sg_given_spikes(program, params, x, s))
     margins = []
-    for k in range(net.n_spikes):
-        sk = s.at[k].set(1.0 - s[k])
-        if np.max(np.abs(flatten(linearised_given_spikes(net, params, x, sk)) - g0)) > 1e-12:
-            margins.append(abs(float(z[k])))
+    for name, arr in s.items():
+        for idx in np.ndindex(arr.shape):
+            flipped = dict(s)
+            flipped[name] = arr.copy()
+            flipped[name][idx] = 1.0 - arr[idx]
+            if np.max(np.abs(flatten(sg_given_spikes(program, params, x, flipped)) - g0)) > 1e-12:
+                margins.append(abs(float(z[name][idx])))
     return min(margins), g0
 
 
@@ -71,7 +80,7 @@ def check(profile: str = "quick"):
     n_beta = 4 if profile == "quick" else 12
     betas = np.linspace(8.0 / m, 24.0 / m, n_beta)
     nets = [dataclasses.replace(base, noise=escape_noise("sigmoid", float(b))) for b in betas]
-    means = exact_sg_mean(base, params, x, weight_nets=nets)  # SG(S) does not depend on beta_fwd
+    means = exact_sg_mean(base, params, x, weights=nets)  # SG(S) does not depend on beta_fwd
     errs = [float(np.linalg.norm(flatten(e) - g_det)) for e in means]
     slope = float(np.polyfit(betas[1:], np.log(errs[1:]), 1)[0])
     passed = abs(slope + m) <= 0.05 * m and errs[-1] < errs[0] * 1e-6

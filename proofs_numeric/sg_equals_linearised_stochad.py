@@ -76,7 +76,7 @@ def check(profile: str = "quick"):
     for i, net in enumerate(_networks(profile)):
         params, x = random_instance(jax.random.key(100 + i), net, weight_scale=2.0)
         run = lambda name, i=i, net=net, x=x, params=params: jax.jit(
-            lambda k, p: estimate(name, k, net, p, x, n)
+            lambda k, p: estimate(name, net, p, x, n, key=k)
         )(jax.random.key(i), params)
         sg, lin = flatten(run("sg_stochastic"), lead=1), flatten(run("linearised"), lead=1)
         err = float(np.max(np.abs(sg - lin)))

@@ -18,7 +18,7 @@ Example
 >>> import jax, jax.numpy as jnp
 >>> from analysis.stochastic._compare import check_unbiased
 >>> est = lambda key, p: p + jax.random.normal(key, p.shape)  # unbiased for p
->>> check_unbiased(est, jax.random.key(0), jnp.array([1.0, 2.0]), 2000,
+>>> check_unbiased(est, jnp.array([1.0, 2.0]), 2000, key=jax.random.key(0),
 ...                reference=jnp.array([1.0, 2.0])).passed
 True
 """
@@ -358,10 +358,10 @@ def _draw(fn, key, params, n, vectorize):
 
 def check_unbiased(
     estimator: Callable | None,
-    key: jax.Array,
     params: Any,
     n: int,
     *,
+    key: jax.Array,
     reference: Any = None,
     other: Callable | None = None,
     alpha: float = 1e-3,

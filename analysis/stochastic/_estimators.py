@@ -21,9 +21,9 @@ disarm            dL/dparams|_S + sum_k grad logit p_k|_S * ghat_k            ye
 sg_stochastic     jax.grad under the straight-through source: the surrogate   no
                   gradient of the stochastic network (the program's
                   surrogate, or the matched psi = f' when none is given)
-linearised        the same function as sg_stochastic: the linearised          no
-                  (smoothed) stochastic derivative, c_k -> dL/dS_k, equals
-                  the SG sample by sample (Gygax & Zenke 2025 sec. 4)
+linearised        coupled_flip with c_k -> dL/dS_k (probe derivative, one     no
+                  VJP): the linearised (smoothed) stochastic derivative,
+                  equal to the SG sample by sample (Gygax & Zenke 2025 sec. 4)
 sg_deterministic  jax.grad under the Heaviside source (s = 1[z > 0]): the SG   no
                   of the deterministic network; identical samples, tiled
 mean_field        jax.grad with s = p                                         no
@@ -82,7 +82,7 @@ from analysis.stochastic._sources import (
 
 
 def _run(program: Program, params, inputs, src, record=()):
-    return trace_program(program, program.sites, params, inputs, src, record=record)
+    return trace_program(program, params, inputs, src, record=record)
 
 
 def _sampled(program, params, inputs, u, record=("spikes",)):
@@ -236,6 +236,26 @@ def _disarm_one(program, params, inputs, ui, groups=None):
     return _direct_plus_vjp(program, params, inputs, s, cot)
 
 
+def _linearised_one(program, params, inputs, ui):
+    """The coupled-flip estimator with c_k replaced by the total derivative dL/dS_k along the
+    sampled trajectory (downstream spikes responding through their surrogate derivatives):
+    dL/dS_k from a probe eps_k added to each spike, then ONE VJP of the teacher-forced spike
+    derivative carriers (psi(z_k) grad z_k, or grad p_k when matched) with cotangent dL/dS_k.
+    It never differentiates through a surrogate spike function, yet equals the SG sample by
+    sample (Gygax & Zenke 2025 sec. 4): a second route to the same number."""
+    spec = program.sites
+    _, tr = _sampled(program, params, inputs, ui)
+    zeros = {nm: jnp.zeros(sh, param_dtype(params)) for nm, sh in spec}
+    probe = lambda eps: _run(program, params, inputs, StraightThrough(spec, u=ui, eps=eps))[0]
+    dlds = jax.lax.stop_gradient(jax.grad(probe)(zeros))
+
+    def objective(pp):
+        loss_f, trf = _run(program, pp, inputs, Forced(spec, spikes=tr.spikes), ("carriers",))
+        return loss_f + sum(jnp.sum(dlds[name] * trf.carriers[name]) for name, _ in spec)
+
+    return jax.grad(objective)(params)
+
+
 def _per_sample(one: Callable) -> Callable:
     return lambda program, params, inputs, u, v: jax.vmap(lambda ui: one(program, params, inputs, ui))(u)
 
@@ -280,7 +300,7 @@ ESTIMATORS: dict[str, Callable] = {
     "coupled_flip": _per_sample(_coupled_flip_one),
     "coupled_flip_sub": _coupled_flip_sub,
     "disarm": _per_sample(_disarm_one),
-    "linearised": _sg_stochastic,  # = sg_stochastic sample by sample (Gygax & Zenke 2025 sec. 4)
+    "linearised": _per_sample(_linearised_one),
     "mean_field": _deterministic(MeanField),
 }
 #: estimators whose mean is grad E[L] for every program

@@ -199,7 +199,7 @@ def _count_fn(program: Program) -> Callable:
     def run(params, inputs):
         u = {name: jnp.full(shape, 0.5, param_dtype(params)) for name, shape in program.sites}
         src = Bernoulli(program.sites, u=u)
-        loss, tr = trace_program(program, program.sites, params, inputs, src, record=("counts",))
+        loss, tr = trace_program(program, params, inputs, src, record=("counts",))
         return loss, tr.counts
 
     return run
@@ -215,7 +215,7 @@ def log_prob_and_loss(program: Any, params: Any, inputs: Any, spikes: Any) -> tu
     program = as_program(program)
     spec = program.sites
     src = Forced(spec, spikes=spikes)
-    loss, tr = trace_program(program, spec, params, inputs, src, param_dtype(params), ("probs",))
+    loss, tr = trace_program(program, params, inputs, src, dtype=param_dtype(params), record=("probs",))
     assert tr.probs is not None
     return Trace(tr.probs, spikes, None).log_prob(), loss
 
@@ -376,7 +376,7 @@ def _range_fn(program: Program, chunk: int) -> Callable:
 
         def probs(b):
             src = Forced(spec, spikes=split_flat(b, spec))
-            tr = trace_program(program, spec, params, inputs, src, dtype, ("probs",))[1]
+            tr = trace_program(program, params, inputs, src, dtype=dtype, record=("probs",))[1]
             flat = jnp.concatenate([jnp.ravel(tr.probs[name]) for name, _ in spec])
             return flat.min(), flat.max()
 

@@ -1,30 +1,37 @@
 """Spike sources: the interpretations under which a user's stochastic program runs.
 
-A *program* is a pure JAX function ``program(params, inputs, src) -> loss`` (a scalar)
-whose Bernoulli draws all go through the source: ``s = src.bernoulli(site, p, index)``,
+A *program* (:class:`~analysis.stochastic.Program`) is a pure JAX function
+``fn(params, inputs, src) -> loss`` (a scalar) whose Bernoulli draws all go through the
+source, with its sites declared once. The one protocol is
+
+    s = src.bernoulli(site, p, index, *, z=None, surrogate=None)
+
 where ``site`` is a static string naming a group of draws, ``p`` the spike probabilities of
-this draw (an array of the site's static shape) and ``index`` the draw number within the
-group (a Python int, or a traced int such as the step counter of a ``lax.scan``). The
-caller declares the sites once, ``sites = {"hidden": (T, N), ...}``: T draws of shape (N,)
-(``{"coin": (T,)}``: T scalar draws). Spike variables are indexed by (site, index,
-element); flattened, they are ordered by site name (sorted, as JAX orders dict pytrees),
-then index, then element (row-major), K of them in all.
+this draw (an array of the site's static shape), ``index`` the draw number within the
+group (a Python int, or a traced int such as the step counter of a ``lax.scan``), ``z``
+(optional) the potential with p = f(z), and ``surrogate`` (optional, with z) the program's
+surrogate psi for surrogate-gradient sources. Sites are declared as
+``sites = {"hidden": (T, N), ...}``: T draws of shape (N,) (``{"coin": (T,)}``: T scalar
+draws). Spike variables are indexed by (site, index, element); flattened, they are ordered
+by site name (sorted, as JAX orders dict pytrees), then index, then element (row-major), K
+of them in all.
 
 What ``bernoulli`` returns is decided by the source (per-site data are dicts
 site -> array of shape (n_draws, *shape)):
 
 ===================  ==============================================================
-source               s = src.bernoulli(site, p, index)
+source               s = src.bernoulli(site, p, index, z=z)
 ===================  ==============================================================
 ``Bernoulli(u)``     1[u < p] (sampling from given uniforms; no derivative)
 ``Forced(spikes)``   the given {0,1} configuration (teacher forcing)
 ``CoupledFlip``      ``value`` where ``mask``, else 1[u < p] (shared uniforms)
-``StraightThrough``  1[u < p] forward, ds/dp = 1 (straight-through weighting,
-                     smoothed; Arya et al. 2022; Gygax & Zenke 2025 sec. 4)
+``StraightThrough``  1[u < p] (or given spikes) forward, ds/dz = psi(z) with a
+                     surrogate, else ds/dp = 1 (= the matched psi = f'): the
+                     smoothed stochastic derivative (Arya et al. 2022; Gygax &
+                     Zenke 2025 sec. 4)
 ``MeanField()``      p
-``Heaviside()``      1[p > 1/2] forward, ds/dp = 1: the deterministic neuron
-                     Theta(z) when p = f(z) with f(0) = 1/2, and ds/dz = f'(z)
-                     (surrogate gradient with the matched surrogate)
+``Heaviside()``      1[z > 0] forward (needs z), derivative as StraightThrough:
+                     the deterministic neuron and its surrogate gradient
 ===================  ==============================================================
 
 Sources are frozen dataclasses registered as pytrees (pass them through ``jax.jit`` and
@@ -41,13 +48,13 @@ and scan, with no change to the program. Needs a JAX with ``jax.new_ref``.
 Example
 -------
 >>> import jax, jax.numpy as jnp
->>> from analysis.stochastic._sources import Forced, trace_program
->>> def program(params, x, src):
+>>> from analysis.stochastic import Forced, Program, trace_program
+>>> def coin(params, x, src):
 ...     s = src.bernoulli("coin", jax.nn.sigmoid(params * x), 0)
 ...     return jnp.sum(s)
->>> sites = {"coin": (1, 2)}
->>> loss, tr = trace_program(program, sites, 1.0, jnp.array([0.0, 1.0]),
-...                          Forced(sites, {"coin": jnp.array([[1.0, 0.0]])}))
+>>> program = Program(coin, {"coin": (1, 2)})
+>>> loss, tr = trace_program(program, 1.0, jnp.array([0.0, 1.0]),
+...                          Forced(program.sites, {"coin": jnp.array([[1.0, 0.0]])}))
 >>> float(loss), round(float(tr.log_prob()), 4)
 (1.0, -2.0064)
 """
@@ -55,7 +62,7 @@ Example
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +166,7 @@ class _Recorder:
     probs: dict | None
     spikes: dict | None
     counts: dict | None
+    carriers: dict | None = None
 
     @staticmethod
     def new(spec: SiteSpec, dtype, record: tuple[str, ...]) -> _Recorder:
@@ -166,6 +174,7 @@ class _Recorder:
             {n: jax.new_ref(jnp.zeros(s, dtype)) for n, s in spec} if "probs" in record else None,
             {n: _no_grad_ref(jnp.zeros(s, dtype)) for n, s in spec} if "spikes" in record else None,
             {n: _no_grad_ref(jnp.zeros(s[:1], jnp.int32)) for n, s in spec} if "counts" in record else None,
+            {n: jax.new_ref(jnp.zeros(s, dtype)) for n, s in spec} if "carriers" in record else None,
         )
 
 
@@ -262,6 +271,10 @@ class SpikeSource:
             rec.spikes[site][index] = jax.lax.stop_gradient(s).astype(rec.spikes[site].dtype)
         if rec is not None and rec.counts is not None:
             rec.counts[site][index] += 1
+        if rec is not None and rec.carriers is not None:
+            d = _Drawn(z, surrogate)
+            carrier = _straight_through(jnp.zeros_like(p), p, d, getattr(self, "surrogate", None))
+            rec.carriers[site][index] = carrier.astype(rec.carriers[site].dtype)
         return s
 
     def _draw(self, site: str, p: jax.Array, index: Any, d: _Drawn) -> jax.Array:
@@ -332,11 +345,13 @@ class StraightThrough(SpikeSource):
 
     u: Any = None
     spikes: Any = None
+    eps: Any = None
     surrogate: Any = None
 
     def _draw(self, site, p, index, d):
         s0 = self.spikes[site][index] if self.spikes is not None else _threshold(self.u[site][index], p)
-        return _straight_through(jnp.asarray(s0, p.dtype), p, d, self.surrogate)
+        s = _straight_through(jnp.asarray(s0, p.dtype), p, d, self.surrogate)
+        return s if self.eps is None else s + self.eps[site][index]
 
 
 @dataclass(frozen=True)
@@ -375,7 +390,7 @@ for _cls, _data in (
     (Bernoulli, ["u"]),
     (Forced, ["spikes"]),
     (CoupledFlip, ["u", "mask", "value"]),
-    (StraightThrough, ["u", "spikes"]),
+    (StraightThrough, ["u", "spikes", "eps"]),
     (MeanField, []),
     (Heaviside, []),
 ):
@@ -393,6 +408,7 @@ class Trace:
     probs: dict | None
     spikes: dict | None
     counts: dict | None
+    carriers: dict | None = None
 
     def log_prob(self) -> jax.Array:
         """log P(S) = sum_k S_k log p_k + (1 - S_k) log(1 - p_k) (p clipped away from 0)."""
@@ -406,24 +422,26 @@ class Trace:
         return total
 
 
-jax.tree_util.register_dataclass(Trace, data_fields=["probs", "spikes", "counts"], meta_fields=[])
+jax.tree_util.register_dataclass(Trace, data_fields=["probs", "spikes", "counts", "carriers"], meta_fields=[])
 
-
-RECORDABLE = ("probs", "spikes", "counts")
+#: what a trace can record; "carriers" are zeros whose derivative is each spike's surrogate
+#: derivative (psi(z) dz with a surrogate, else dp)
+RECORDABLE = ("probs", "spikes", "counts", "carriers")
 
 
 def trace_program(
-    program: Callable,
-    sites: Any,
+    program: Any,
     params: Any,
     inputs: Any,
     source: SpikeSource,
+    *,
     dtype: DTypeLike | None = None,
     record: tuple[str, ...] = RECORDABLE,
 ) -> tuple[jax.Array, Trace]:
     """Run ``program(params, inputs, source)`` with a recorder; returns (loss, Trace).
 
-    ``record``: which of "probs", "spikes", "counts" to record (the others are None). The
+    ``program``: a :class:`~analysis.stochastic.Program` (its ``sites`` size the recorder).
+    ``record``: which of ``RECORDABLE`` to record (the others are None). The
     recorded probabilities are differentiable functions of ``params``; spikes and counts
     carry no derivative (under ``jax.grad``, record "probs" only). Works under jit, vmap and
     grad, with draws inside ``lax.scan``.
@@ -432,9 +450,9 @@ def trace_program(
         raise ValueError(f"record must be a tuple of names from {RECORDABLE}, got {record!r}")
     if not hasattr(jax, "new_ref"):
         raise RuntimeError("programs need a JAX with jax.new_ref (mutable array references); upgrade jax")
-    spec = normalize_sites(sites)
+    spec = normalize_sites(program.sites)
     dtype = dtype or jnp.result_type(*jax.tree_util.tree_leaves(params), float)
     rec = _Recorder.new(spec, dtype, record)
     loss = program(params, inputs, source.with_recorder(rec))
     read = lambda refs: None if refs is None else {k: r[...] for k, r in refs.items()}
-    return loss, Trace(read(rec.probs), read(rec.spikes), read(rec.counts))
+    return loss, Trace(read(rec.probs), read(rec.spikes), read(rec.counts), read(rec.carriers))

@@ -1,10 +1,10 @@
 """``sgtheory bench cfsub``: cost of the subsampled coupled-flip estimator on an SNN program.
 
-The estimator ``program_estimate("coupled_flip_sub", ..., n=1, n_flips=M)`` (one traced
+The estimator ``estimate("coupled_flip_sub", ..., n=1, n_flips=M)`` (one traced
 forward run, M coupled re-simulations vmapped, one forward + backward for the direct term
 and the VJP of the teacher-forced spike probabilities: about M + 2 program evaluations;
 :mod:`analysis.stochastic._program`) against one surrogate-gradient evaluation
-``program_estimate("sg_stochastic", ..., n=1)`` (forward + backward) of the same program:
+``estimate("sg_stochastic", ..., n=1)`` (forward + backward) of the same program:
 a network of :mod:`analysis.snn` (dense LIF, two hidden layers and a LIF readout, escape
 noise sigmoid(beta = 5)) run through :func:`analysis.stochastic.snn_program`. Also timed:
 one forward run of the program under the Bernoulli source, so that the cost can be read in
@@ -26,14 +26,7 @@ import jax.numpy as jnp
 
 from analysis.neuron import escape_noise
 from analysis.snn import LIFParams, SNNConfig, init_params, method
-from analysis.stochastic import (
-    Bernoulli,
-    draw_site_uniforms,
-    program_estimate,
-    snn_program,
-    snn_sites,
-    trace_program,
-)
+from analysis.stochastic import Bernoulli, estimate, snn_program, trace_program
 from proofs_numeric.bench._timing import interleaved, ratio_table
 
 PROFILES = {
@@ -52,8 +45,7 @@ def run(profile: str = "quick") -> dict:
     w, B, T, M = pr["width"], pr["batch"], pr["steps"], pr["n_flips"]
     cfg = SNNConfig(n_in=w, hidden=(w, w), n_out=w, readout="lif", lif=LIFParams(tau_mem=10e-3, tau_syn=5e-3))
     noise = escape_noise("sigmoid", 5.0)
-    program = snn_program(cfg, method("stochastic", hidden_noise=noise, output_noise=noise), _loss)
-    sites = snn_sites(cfg, B, T)
+    program = snn_program(cfg, method("stochastic", hidden_noise=noise, output_noise=noise), _loss, B, T)
     params = init_params(jax.random.key(0), cfg, nu=50.0)
     kx, kc = jax.random.split(jax.random.key(1))
     x = (jax.random.uniform(kx, (B, T, w)) < 0.05).astype(jnp.float32)
@@ -61,25 +53,23 @@ def run(profile: str = "quick") -> dict:
     key = jax.random.key(2)
     big = 1e3  # GiB: the rough memory guard counts 3 K numbers per run; the program is known
 
-    def estimate(name, **kw):
-        f = lambda p, x, c, k: program_estimate(
-            name, k, program, sites, p, (x, c), 1, max_memory_gib=big, **kw
-        )
+    def estimator(name, **kw):
+        f = lambda p, x, c, k: estimate(name, program, p, (x, c), 1, key=k, max_memory_gib=big, **kw)
         return jax.jit(f)
 
     def forward(p, x, c, k):
-        u = draw_site_uniforms(k, sites, dtype=jnp.float32)
-        return trace_program(program, sites, p, (x, c), Bernoulli(sites, u=u), record=())[0]
+        u = jax.tree_util.tree_map(lambda a: a[0], program.draw_uniforms(k, 1, jnp.float32))
+        return trace_program(program, p, (x, c), Bernoulli(program.sites, u=u), record=())[0]
 
     fns = {
         "forward": jax.jit(forward),
-        "sg_stochastic": estimate("sg_stochastic"),
-        "coupled_flip_sub": estimate("coupled_flip_sub", n_flips=M),
+        "sg_stochastic": estimator("sg_stochastic"),
+        "coupled_flip_sub": estimator("coupled_flip_sub", n_flips=M),
     }
     res = interleaved(
         {k: (lambda f=f: f(params, x, c, key)) for k, f in fns.items()}, rounds=pr["rounds"], warmup=2
     )
-    K = sum(s[0] * s[1] * s[2] for s in sites.values())
+    K = program.K
     print(f"coupled_flip_sub cost, SNN program 3 x {w}, batch {B}, T = {T}, K = {K}, M = {M}, n = 1:")
     print(ratio_table(res, "sg_stochastic"))
     sg, fw = res["sg_stochastic"]["median_s"], res["forward"]["median_s"]

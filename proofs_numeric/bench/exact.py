@@ -21,7 +21,6 @@ import jax.numpy as jnp
 from analysis import escape_noise
 from analysis.stochastic import (
     Network,
-    draw_uniforms,
     estimate_from_uniforms,
     exact_value_and_grad,
     log_prob_and_loss,
@@ -31,13 +30,24 @@ from proofs_numeric.bench._timing import interleaved, ratio_table
 
 
 def _loop_seconds_per_config(net, params, x, n_sub):
-    step = jax.jit(
-        jax.grad(
-            lambda p, s: jnp.exp(log_prob_and_loss(net, p, x, s)[0]) * log_prob_and_loss(net, p, x, s)[1]
-        )
-    )
-    K = net.n_spikes
-    configs = [jnp.array([(c >> k) & 1 for k in range(K)], dtype=x.dtype) for c in range(n_sub)]
+    program = net.program()
+
+    def weighted(p, s):
+        lp, loss = log_prob_and_loss(program, p, x, s)
+        return jnp.exp(lp) * loss
+
+    step = jax.jit(jax.grad(weighted))
+    sizes = [(name, shape) for name, shape in program.sites]
+
+    def config(c):
+        bits, out, off = [(c >> k) & 1 for k in range(program.K)], {}, 0
+        for name, shape in sizes:
+            size = int(jnp.prod(jnp.array(shape)))
+            out[name] = jnp.array(bits[off : off + size], dtype=x.dtype).reshape(shape)
+            off += size
+        return out
+
+    configs = [config(c) for c in range(n_sub)]
     jax.block_until_ready(step(params, configs[0]))
     t0 = time.perf_counter()
     acc = jax.tree_util.tree_map(jnp.zeros_like, params)
@@ -93,13 +103,16 @@ def _coupled_flip_cost(profile):
     )
     params, x = random_instance(jax.random.key(1), net, weight_scale=2.0)
     n, m = 64, 4
-    u, v = draw_uniforms(jax.random.key(2), net, n, m)
+    program = net.program()
+    u, k = program.draw_uniforms(jax.random.key(2), n), jax.random.key(3)
     fns = {
-        name: jax.jit(lambda p, u, v, name=name: estimate_from_uniforms(name, net, p, x, u, v))
+        name: jax.jit(
+            lambda p, u, k, name=name: estimate_from_uniforms(name, program, p, x, u, flip_key=k, n_flips=m)
+        )
         for name in ("sg_stochastic", "coupled_flip_sub", "coupled_flip")
     }
     res = interleaved(
-        {k: (lambda f=f: f(params, u, v)) for k, f in fns.items()},
+        {name: (lambda f=f: f(params, u, k)) for name, f in fns.items()},
         rounds=5 if profile == "quick" else 9,
         warmup=1,
     )
