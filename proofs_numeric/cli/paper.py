@@ -43,7 +43,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from analysis.runtime import check_output_dir
-    from proofs_numeric.paper import build_paper, prepare, typst_module
+    from proofs_numeric.paper import build_paper, check_sources, prepare, typst_module
+    from proofs_numeric.paper._build import SOURCES, value_names
 
     if args.preview and args.results is None:
         raise ValueError("--preview needs --from DIR (a preview never runs the claims)")
@@ -53,7 +54,9 @@ def run(args) -> int:
         raise ValueError(f"--max-age-days must be > 0, got {args.max_age_days}")
     out = Path(args.out if args.out is not None else f"out/paper-{args.profile}")
     check_output_dir(out, "--out")
-    typst_module()  # fail before hours of runs when typst is missing
+    # fail before hours of runs when typst or a Typst source is missing
+    typst_module()
+    check_sources(SOURCES, value_names())
     t0 = time.perf_counter()
     if args.results is None:
         prepare(out, args.profile, rerun=args.rerun, max_age_days=args.max_age_days)
@@ -63,12 +66,13 @@ def run(args) -> int:
         if not results.is_dir():
             raise FileNotFoundError(f"--from: folder {results} not found")
         if not args.preview:
-            from proofs_numeric.paper._runs import stale_reason
+            from proofs_numeric.paper._runs import input_problems
 
-            reason = stale_reason(results / "claims.json", args.profile, args.max_age_days)
-            if reason is not None:
-                raise ValueError(f"--from: {results / 'claims.json'}: {reason} (rerun, or use --preview)")
+            problems = input_problems(results, args.profile, args.max_age_days)
+            if problems:
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                raise ValueError(f"--from: {problems[0]}{more} (rerun, or use --preview)")
     print("typesetting ...")
-    pdf = build_paper(results, out / "paper.pdf", preview=args.preview)
+    pdf = build_paper(results, out / "paper.pdf", preview=args.preview, sources=SOURCES)
     print(f"wrote {pdf} ({time.perf_counter() - t0:.1f} s)")
     return 0
