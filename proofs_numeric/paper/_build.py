@@ -56,6 +56,8 @@ def typst_module():
 
 def read_json(path: Path, what: str) -> dict:
     """A result file as a dict with a ``meta`` block; clear errors when missing or damaged."""
+    if path.is_dir():
+        raise PaperError(f"{what} {path} is a folder, not a JSON file")
     if not path.is_file():
         raise FileNotFoundError(f"{what} not found: {path}")
     try:

@@ -129,6 +129,8 @@ def claim_entries(doc: dict, path: Path | str = "claims.json") -> dict[str, dict
         if name in out:
             raise PaperError(f"{where} is listed twice")
         passed = c.get("passed")
+        if "passed" not in c:
+            raise PaperError(f"{where}: field 'passed' missing")
         if not isinstance(passed, bool):
             raise PaperError(
                 f"{where}: field 'passed' must be true or false, got {passed!r} ({_kind(passed)})"
@@ -221,5 +223,6 @@ def image_problem(path: Path) -> str | None:
             try:
                 typst.compile(str(Path(tmp) / "main.typ"), root=tmp)
             except Exception as exc:  # any Typst failure on the image is the image's problem
-                problem = f"cannot be drawn by Typst ({_one_line(exc, 200)})"
+                message = _one_line(exc, 200).replace(tmp, str(path.parent))
+                problem = f"cannot be drawn by Typst ({message})"
     return None if problem is None else f"figure image {path} {problem}"

@@ -52,9 +52,9 @@ def _claims_reason(path: Path, profile: str, max_age_days: float) -> str | None:
     reason = stale_reason(path, profile, max_age_days)
     if reason is None:
         try:
-            names = set(claim_entries(json.loads(path.read_text(encoding="utf-8")), path.name))
-        except PaperError as exc:
-            return f"damaged: {exc}"
+            names = set(claim_entries(json.loads(path.read_text(encoding="utf-8")), path))
+        except PaperError as exc:  # the message names the file: input_problems names it too
+            return str(exc).removeprefix(f"{path}: ")
         missing = sorted(set(claims()) - names)
         if missing:
             reason = f"lacks claim(s) {', '.join(missing)}"
