@@ -502,3 +502,38 @@ def test_typst_failure_is_one_line(tmp_path, capsys, monkeypatch):
     assert (
         not (tmp_path / "out" / "paper.pdf").exists() and not (tmp_path / "out" / "paper.pdf.part").exists()
     )
+
+
+# --- values of the wrong kind inside well-formed files ------------------------------------
+
+WRONG_KINDS = ["x", 5, True, None, [], ["a"], {"a": 1}, float("nan"), float("-inf"), [1, "a"], [[1]]]
+
+
+def test_values_of_the_wrong_kind_show_as_values_or_not_run():
+    """Each value the paper reads, in turn replaced by a value of another kind (the others as
+    in the fixture): the data file is
+    still made (the verdict rules see a missing value and say "not run"), never a crash."""
+    from proofs_numeric.paper._build import _derived, _fmt, claim_values, value_names
+    from proofs_numeric.paper._keys import CLAIM_VALUES
+    from proofs_numeric.paper._published import published_rows
+
+    spec = json.loads((REPO_ROOT / "paper" / "published.json").read_text())
+    figs = {n: json.loads((FIXTURE / "figures" / f"{stem}.json").read_text()) for n, stem in _stems().items()}
+    names = value_names()
+    fixture = claim_values(
+        {c["name"]: c for c in json.loads((FIXTURE / "claims.json").read_text())["claims"]}
+    )
+    crashed = []
+    for key in CLAIM_VALUES:
+        for wrong in WRONG_KINDS:
+            values = fixture | {key: wrong}
+            try:
+                raw = values | _derived(values, figs)
+                assert set(raw) == names
+                [_fmt(v) for v in raw.values()]
+                rows = published_rows(spec, raw)
+            except Exception as exc:
+                crashed.append(f"{key} = {wrong!r}: {exc!r}")
+                continue
+            assert {r["verdict"] for r in rows} <= {"not run", "agrees", "differs", "partly"}
+    assert crashed == []
