@@ -1,5 +1,9 @@
 """``sgtheory paper``: the reproduction paper (PDF, typeset with Typst) from the results of
-``verify``, ``figures`` and ``bench``, run here or reused (:mod:`proofs_numeric.paper`)."""
+``verify``, ``figures`` and ``bench``, run here or reused (:mod:`proofs_numeric.paper`).
+
+The Typst sources are checked before anything runs, every result file before anything is
+typeset (:mod:`proofs_numeric.paper._check`); a wrong input is one line naming the file and
+field, a claim that crashed is a failed row of the paper."""
 
 from __future__ import annotations
 
@@ -28,13 +32,16 @@ def add_arguments(p) -> None:
         "--from",
         dest="results",
         metavar="DIR",
-        help="build from the results in DIR (claims.json, bench.json, figures/) without running anything",
+        help="build from the results in DIR (claims.json, bench.json, figures/) without running anything; "
+        "without --preview every file must be as fresh as a reused one (same version and profile, "
+        "--max-age-days, intact)",
     )
     p.add_argument(
         "--preview",
         action="store_true",
-        help="with --from: draw labelled placeholders for missing figures and accept results of another "
-        "version or age (the title page says so); used for the committed test fixture",
+        help="with --from: draw labelled placeholders for missing or damaged figures, show claims the "
+        "claims file lacks as failed, and accept results of another version, profile or age (the title "
+        "page says so); used for the committed test fixture",
     )
 
 

@@ -1,8 +1,12 @@
 """Run, or reuse, the three result sets the paper is built from.
 
 A result file is reused when it parses, carries a ``meta`` block written by the same
-toolkit version and profile, and is at most ``max_age_days`` old; anything else is rerun
-(and the reason printed). ``rerun=True`` reruns everything.
+toolkit version and profile, is at most ``max_age_days`` old and passes the checks of
+:mod:`proofs_numeric.paper._check` (every claim present and well-formed; a bench file with
+speed ratios; a figure's data with the keys the paper reads and an image that can be
+drawn); anything else is rerun (and the reason printed). ``rerun=True`` reruns everything.
+``sgtheory paper --from DIR`` applies the same rule to DIR (:func:`input_problems`) and
+refuses what fails it, unless ``--preview``.
 """
 
 from __future__ import annotations
