@@ -24,7 +24,8 @@ typst = pytest.importorskip("typst")
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "paper"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>'
-CRASHED = "claims_of_x"
+#: what verify records for a claim that raised (with Typst markup characters in it)
+ERROR = "RuntimeError('boom in fields_stokes: $x #f() @ref <l> [b] \\')"
 
 
 def _stems() -> dict[str, str]:
@@ -69,7 +70,7 @@ def crash(res: Path) -> None:
             reference=None,
             tolerance=None,
             passed=False,
-            details={"error": "RuntimeError('boom in fields_stokes')", "traceback": "Traceback (most..."},
+            details={"error": ERROR, "traceback": "Traceback (most..."},
         )
 
     _edit(res / "claims.json", change)
@@ -359,7 +360,7 @@ def test_crashed_claim_is_a_failed_row_with_its_error(preview, tmp_path, capsys)
     assert rc == 0 and "Traceback" not in err, err
     data = _built(tmp_path)
     row = _row(data, "fields_stokes")
-    assert row["passed"] is False and row["error"] == "RuntimeError('boom in fields_stokes')"
+    assert row["passed"] is False and row["error"] == ERROR
     assert row["measured"] == "-"
     total = len(json.loads((res / "claims.json").read_text())["claims"])
     assert data["summary"] == {"passed": str(total - 1), "total": str(total), "failed": ["fields_stokes"]}
