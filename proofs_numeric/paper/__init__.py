@@ -6,7 +6,9 @@ and ``bench`` (:mod:`proofs_numeric.paper._runs`), then calls :func:`build_paper
 paper reads from each result file is listed in :mod:`proofs_numeric.paper._keys`.
 """
 
-from proofs_numeric.paper._build import PaperError, assemble, build_paper, typeset, typst_module
+from proofs_numeric.paper._build import assemble, build_paper, typeset, typst_module
+from proofs_numeric.paper._check import check_sources
+from proofs_numeric.paper._errors import PaperError
 from proofs_numeric.paper._runs import prepare
 
 
@@ -18,4 +20,13 @@ def write_fixture(results, fixture):
     return write(results, fixture)
 
 
-__all__ = ["PaperError", "assemble", "build_paper", "prepare", "typeset", "typst_module", "write_fixture"]
+__all__ = [
+    "PaperError",
+    "assemble",
+    "build_paper",
+    "check_sources",
+    "prepare",
+    "typeset",
+    "typst_module",
+    "write_fixture",
+]

@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from proofs_numeric._registry import format_value
+from proofs_numeric.paper._check import (
+    MAX_ERROR_CHARS,
+    bench_problem,
+    check_sources,
+    claim_entries,
+    image_problem,
+    missing_claim,
+)
+from proofs_numeric.paper._errors import PaperError
 from proofs_numeric.paper._keys import CLAIM_VALUES, FIGURE_KEYS, SECTIONS, describe, dig, error_note
 from proofs_numeric.paper._published import published_rows
 
@@ -36,10 +45,6 @@ FIGURE_FORMATS = ("svg", "pdf", "png")
 _SOURCE_FILES = ("main.typ", "template.typ", "refs.bib")
 
 
-class PaperError(ValueError):
-    """A paper cannot be built from these inputs (message says why and what to run)."""
-
-
 def typst_module():
     """The ``typst`` module, or a PaperError saying how to install it."""
     try:
@@ -51,12 +56,14 @@ def typst_module():
 
 def read_json(path: Path, what: str) -> dict:
     """A result file as a dict with a ``meta`` block; clear errors when missing or damaged."""
+    if path.is_dir():
+        raise PaperError(f"{what} {path} is a folder, not a JSON file")
     if not path.is_file():
         raise FileNotFoundError(f"{what} not found: {path}")
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PaperError(f"{what} {path} is not readable JSON ({exc})") from exc
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise PaperError(f"{what} {path} is not readable JSON ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("meta"), dict):
         raise PaperError(f"{what} {path} has no provenance 'meta' block (not written by sgtheory)")
     return doc
@@ -93,19 +100,24 @@ def claim_values(claims: dict[str, dict]) -> dict[str, Any]:
     return {key: dig(claims.get(name, {}), path) for key, (name, path) in CLAIM_VALUES.items()}
 
 
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def _derived(raw: dict, figs: dict[str, dict]) -> dict[str, Any]:
-    """A few counts and means the prose shows, computed from values read above."""
+    """A few counts and means the prose shows, computed from values read above. Every key
+    is always there (None where its inputs are missing or of the wrong kind), so that the
+    sources never name a value the data file lacks."""
     out: dict[str, Any] = {}
     seeds = raw.get("randman.seeds")
     out["randman.n_seeds"] = len(seeds) if isinstance(seeds, list) else None
     rows = raw.get("align.rows")
-    out["align.n_networks"] = len(rows) if isinstance(rows, list) else None
-    if isinstance(rows, list) and rows:
-        ks = [r.get("K") for r in rows if isinstance(r, dict) and isinstance(r.get("K"), int)]
-        out["align.max_K"] = max(ks) if ks else None
-        cos = [r.get("cos_stoch_matched") for r in rows if isinstance(r, dict)]
-        cos = [c for c in cos if isinstance(c, float)]
-        out["align.min_cos_matched"] = min(cos) if cos else None
+    rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else None
+    out["align.n_networks"] = len(rows) if rows is not None else None
+    ks = [r.get("K") for r in rows or [] if isinstance(r.get("K"), int) and not isinstance(r.get("K"), bool)]
+    out["align.max_K"] = max(ks) if ks else None
+    cos = [r.get("cos_stoch_matched") for r in rows or [] if isinstance(r.get("cos_stoch_matched"), float)]
+    out["align.min_cos_matched"] = min(cos) if cos else None
     for name, keys in FIGURE_KEYS.items():
         for key in keys:
             if key != "caption":  # the caption data goes to the figure entry (error_note)
@@ -114,20 +126,23 @@ def _derived(raw: dict, figs: dict[str, dict]) -> dict[str, Any]:
     out["fig7.n_seeds"] = len(seeds7) if isinstance(seeds7, list) else None
     sweeps5 = figs.get("fig5", {}).get("claim_numbers")
     beta_b = raw.get("flip.b.beta_sg")
-    if isinstance(sweeps5, dict) and isinstance(beta_b, (int, float)):
-        drawn = (sweeps5.get(str(float(beta_b))) or {}).get("sg_zero_crossings")
+    out["fig5.same_as_claim"] = None
+    if isinstance(sweeps5, dict) and _number(beta_b):
+        sweep = sweeps5.get(str(float(beta_b)))
+        drawn = sweep.get("sg_zero_crossings") if isinstance(sweep, dict) else None
         claimed = raw.get("flip.b.sg_zero_crossings")
-        out["fig5.same_as_claim"] = (
-            isinstance(drawn, list)
-            and isinstance(claimed, list)
-            and len(drawn) == len(claimed)
-            and all(abs(a - b) < 1e-9 for a, b in zip(drawn, claimed, strict=True))
-        )
-    else:
-        out["fig5.same_as_claim"] = None
+        if isinstance(drawn, list) and isinstance(claimed, list) and all(map(_number, drawn + claimed)):
+            out["fig5.same_as_claim"] = len(drawn) == len(claimed) and all(
+                abs(a - b) < 1e-9 for a, b in zip(drawn, claimed, strict=True)
+            )
     align9 = figs.get("fig9", {}).get("align")
     out["fig9.n_ref"] = align9.get("n_ref") if isinstance(align9, dict) else None
     return out
+
+
+def value_names() -> set[str]:
+    """The names of every value the data file holds (``#val("...")`` in the sources)."""
+    return set(CLAIM_VALUES) | set(_derived({}, {}))
 
 
 _RATIO_WORDS = {"ratio", "ratios", "speedup", "over", "vs"}
@@ -160,16 +175,19 @@ def _claim_row(c: dict) -> dict:
     from proofs_numeric._registry import criterion
 
     details = c.get("details") or {}
+    error = " ".join(str(details.get("error") or "").split())
+    if len(error) > MAX_ERROR_CHARS:
+        error = error[: MAX_ERROR_CHARS - 3] + "..."
     return {
-        "name": c.get("name", "?"),
-        "statement": c.get("statement", ""),
+        "name": c["name"],
+        "statement": c.get("statement") or "",
         "criterion": criterion(details),
         "measured": format_value(c.get("measured")),
         "reference": format_value(c.get("reference")),
         "tolerance": format_value(c.get("tolerance")),
-        "passed": bool(c.get("passed")),
+        "passed": c["passed"] is True,
         "seconds": format_value(c.get("seconds"), 2),
-        "error": str(details.get("error", "")),
+        "error": error,
     }
 
 
@@ -201,52 +219,105 @@ def _provenance(meta: dict, metas: dict[str, dict | None], *, preview: bool, omi
     }
 
 
-def assemble(
-    claims_doc: dict, bench_doc: dict | None, fig_dir: Path, *, preview: bool = False, sources: Path = SOURCES
-) -> dict:
-    """The paper's data file (a dict of formatted strings, lists and flags).
+def _claims(claims_doc: dict, preview: bool, label: str) -> dict[str, dict]:
+    """The checked claim entries by name; a registered claim the file lacks is an error,
+    or with ``preview`` a failed row saying it was not run."""
+    from proofs_numeric._registry import claims as registered
 
-    Missing figures raise a PaperError unless ``preview`` (they are then listed in
-    ``provenance.omitted`` and drawn as labelled placeholders)."""
-    claims_list = claims_doc.get("claims")
-    if not isinstance(claims_list, list):
-        raise PaperError("claims file has no 'claims' list (write it with sgtheory verify --json)")
-    claims = {c.get("name"): c for c in claims_list if isinstance(c, dict)}
-    files = figure_files(fig_dir)
-    omitted = [n for n, p in files.items() if p is None]
-    if omitted and not preview:
+    claims = claim_entries(claims_doc, label)
+    lacking = [c for name, c in registered().items() if name not in claims]
+    if lacking and not preview:
         raise PaperError(
-            f"figure(s) {', '.join(omitted)} missing in {fig_dir}: run sgtheory figures --out {fig_dir} "
+            f"{label} lacks claim(s) {', '.join(c.name for c in lacking)}: run sgtheory verify --json FILE "
+            "(or build a preview that shows them as not run: --preview)"
+        )
+    return claims | {c.name: missing_claim(c.name, c.statement) for c in lacking}
+
+
+def _figures(fig_dir: Path, metas: dict, preview: bool) -> tuple[dict[str, Path | None], dict, dict]:
+    """Each figure's image (None: drawn as a placeholder), data and why it is omitted; a
+    missing or damaged figure is an error unless ``preview``."""
+    files = figure_files(fig_dir)
+    missing = [n for n, p in files.items() if p is None]
+    if missing and not preview:
+        raise PaperError(
+            f"figure(s) {', '.join(missing)} missing in {fig_dir}: run sgtheory figures --out {fig_dir} "
             "(or build a preview with placeholders: --preview)"
         )
+    figs: dict[str, dict] = {}
+    omitted: dict[str, str | None] = dict.fromkeys(missing)
+    for name, stem in figure_names().items():
+        p = fig_dir / f"{stem}.json"
+        problem = None
+        if p.is_file():
+            try:
+                doc = read_json(p, f"figure data {name}")
+            except PaperError as exc:
+                problem = str(exc)
+            else:
+                lacking = [k for k in FIGURE_KEYS.get(name, ()) if k not in doc]
+                if lacking:
+                    keys = ", ".join(lacking)
+                    problem = f"figure data {name} {p} lacks key(s) {keys} (written by another version?)"
+                figs[name] = doc
+                metas[f"figures/{stem}.json"] = doc["meta"]
+        elif not preview:
+            raise PaperError(f"figure data {p} missing: run sgtheory figures --out {fig_dir}")
+        image = files[name]
+        if problem is None and image is not None:
+            problem = image_problem(image)
+        if problem is not None:
+            if not preview:
+                raise PaperError(f"{problem}: run sgtheory figures {name} --out {fig_dir} (or --preview)")
+            omitted[name] = problem
+            files[name] = None
+    return files, figs, omitted
+
+
+def assemble(
+    claims_doc: dict,
+    bench_doc: dict | None,
+    fig_dir: Path,
+    *,
+    preview: bool = False,
+    sources: Path = SOURCES,
+    results: Path | None = None,
+) -> dict:
+    """The paper's data file (a dict of formatted strings, lists and flags), from inputs
+    checked first (:mod:`proofs_numeric.paper._check`): a PaperError names the file and
+    field that is wrong. A claim that crashed is shown as a failed row with its error.
+
+    Missing or damaged figures, a missing bench file and claims the claims file lacks raise
+    a PaperError unless ``preview`` (figures are then listed in ``provenance.omitted`` and
+    drawn as labelled placeholders, absent claims shown as failed rows). ``results``: the
+    folder the claims and bench files were read from (named in the messages)."""
+    check_sources(sources, value_names())
+    label = lambda name: str(Path(results) / name) if results is not None else name
+    claims = _claims(claims_doc, preview, label("claims.json"))
     if bench_doc is None and not preview:
         raise PaperError("bench results missing: run sgtheory bench --json FILE (or --preview)")
-    figs: dict[str, dict] = {}
+    bench = _bench_rows(bench_doc or {})
+    if bench_doc is not None and (problem := bench_problem(bench_doc, bench)) is not None:
+        raise PaperError(f"{label('bench.json')} {problem}")
     metas: dict[str, dict | None] = {
         "claims.json": claims_doc["meta"],
         "bench.json": (bench_doc or {}).get("meta"),
     }
-    for name, stem in figure_names().items():
-        p = fig_dir / f"{stem}.json"
-        if p.is_file():
-            doc = read_json(p, f"figure data {name}")
-            figs[name] = doc
-            metas[f"figures/{stem}.json"] = doc["meta"]
-        elif not preview:
-            raise PaperError(f"figure data {p} missing: run sgtheory figures --out {fig_dir}")
+    files, figs, omitted = _figures(fig_dir, metas, preview)
     values = claim_values(claims)
     raw = values | _derived(values, figs)
-    if not (sources / "published.json").is_file():
-        raise FileNotFoundError(f"paper sources not found in {sources}: run from the root of a checkout")
-    spec = json.loads((sources / "published.json").read_text())
+    spec = json.loads((sources / "published.json").read_text(encoding="utf-8"))
     sections = {sec: [_claim_row(claims[n]) for n in names if n in claims] for sec, names in SECTIONS.items()}
     listed = {n for names in SECTIONS.values() for n in names}
     sections["other"] = [_claim_row(c) for n, c in claims.items() if n not in listed]
+    failed = [n for n, c in claims.items() if c["passed"] is not True]
+    omitted_text = [n if omitted[n] is None else f"{n} ({omitted[n]})" for n in files if n in omitted]
     return {
-        "provenance": _provenance(claims_doc["meta"], metas, preview=preview, omitted=omitted),
+        "provenance": _provenance(claims_doc["meta"], metas, preview=preview, omitted=omitted_text),
         "summary": {
-            "passed": str(sum(bool(c.get("passed")) for c in claims.values())),
+            "passed": str(len(claims) - len(failed)),
             "total": str(len(claims)),
+            "failed": failed,
         },
         "sections": sections,
         "values": {k: _fmt(v) for k, v in raw.items()},
@@ -258,7 +329,7 @@ def assemble(
             }
             for n, p in files.items()
         },
-        "bench": _bench_rows(bench_doc or {}),
+        "bench": bench,
         "published": published_rows(spec, raw),
         "read_from": {k: describe(name, path) for k, (name, path) in CLAIM_VALUES.items()},
     }
@@ -268,10 +339,7 @@ def typeset(data: dict, fig_dir: Path, out_pdf: Path, *, sources: Path = SOURCES
     """Write ``data.json`` and the sources into ``<out_pdf folder>/build``, copy the figures
     there and compile ``out_pdf`` with Typst. Returns ``out_pdf``."""
     typst = typst_module()
-    if not (sources / "main.typ").is_file():
-        raise FileNotFoundError(
-            f"Typst sources not found in {sources}: run from the root of a checkout of the repository"
-        )
+    check_sources(sources)
     build = Path(out_pdf).parent / "build"
     if build.exists():
         shutil.rmtree(build)
@@ -285,7 +353,12 @@ def typeset(data: dict, fig_dir: Path, out_pdf: Path, *, sources: Path = SOURCES
     (build / "data.json").write_text(json.dumps(data, indent=1))
     out_pdf = Path(out_pdf)
     tmp = out_pdf.with_name(out_pdf.name + ".part")
-    typst.compile(str(build / "main.typ"), output=str(tmp), root=str(build))
+    try:
+        typst.compile(str(build / "main.typ"), output=str(tmp), root=str(build))
+    except Exception as exc:  # Typst's own errors (typst.TypstError, ...): one line, no traceback
+        tmp.unlink(missing_ok=True)
+        message = " ".join(str(exc).split())[:500]
+        raise PaperError(f"Typst failed on {build / 'main.typ'}: {message}") from None
     tmp.replace(out_pdf)
     return out_pdf
 
@@ -297,10 +370,13 @@ def build_paper(
     ``results/bench.json`` and ``results/figures/``. See :func:`assemble` for ``preview``."""
     results = Path(results)
     typst_module()
+    check_sources(sources, value_names())
     claims_doc = read_json(results / "claims.json", "claims file")
     bench_path = results / "bench.json"
     bench_doc = read_json(bench_path, "bench file") if (bench_path.is_file() or not preview) else None
-    data = assemble(claims_doc, bench_doc, results / "figures", preview=preview, sources=sources)
+    data = assemble(
+        claims_doc, bench_doc, results / "figures", preview=preview, sources=sources, results=results
+    )
     return typeset(
         data, results / "figures", Path(out_pdf) if out_pdf else results / "paper.pdf", sources=sources
     )

@@ -79,7 +79,7 @@ def _flip_b(v: dict) -> Row:
 
 def _flip_a(v: dict) -> Row:
     crossings, agree, end = v["flip.a.sg_zero_crossings"], _num(v["flip.a.sign_agreement"]), v["descent.a_w"]
-    if crossings is None or agree is None:
+    if not isinstance(crossings, list) or agree is None or (crossings and _num(crossings[0]) is None):
         return _MISSING
     beta = fmt(v["flip.a.beta_sg"])
     if crossings:

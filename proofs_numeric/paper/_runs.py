@@ -1,8 +1,12 @@
 """Run, or reuse, the three result sets the paper is built from.
 
 A result file is reused when it parses, carries a ``meta`` block written by the same
-toolkit version and profile, and is at most ``max_age_days`` old; anything else is rerun
-(and the reason printed). ``rerun=True`` reruns everything.
+toolkit version and profile, is at most ``max_age_days`` old and passes the checks of
+:mod:`proofs_numeric.paper._check` (every claim present and well-formed; a bench file with
+speed ratios; a figure's data with the keys the paper reads and an image that can be
+drawn); anything else is rerun (and the reason printed). ``rerun=True`` reruns everything.
+``sgtheory paper --from DIR`` applies the same rule to DIR (:func:`input_problems`) and
+refuses what fails it, unless ``--preview``.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ def stale_reason(path: Path, profile: str, max_age_days: float) -> str | None:
     if not path.is_file():
         return "missing"
     try:
-        meta = json.loads(path.read_text()).get("meta")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        return "not readable"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return f"not readable JSON ({' '.join(str(exc).split())[:200]})"
+    meta = doc.get("meta") if isinstance(doc, dict) else None
     if not isinstance(meta, dict):
         return "no provenance block"
     if meta.get("profile") != profile:
@@ -35,20 +40,82 @@ def stale_reason(path: Path, profile: str, max_age_days: float) -> str | None:
         written = datetime.fromisoformat(str(meta.get("time_utc")))
     except ValueError:
         return "no valid time stamp"
+    if written.tzinfo is None:  # time_utc: UTC even when the zone is not written
+        written = written.replace(tzinfo=UTC)
     age = (datetime.now(UTC) - written).total_seconds() / 86400
+    if age < -1:
+        return f"time stamp {meta.get('time_utc')} is in the future"
     return f"{age:.1f} days old (limit {max_age_days:g})" if age > max_age_days else None
 
 
 def _claims_reason(path: Path, profile: str, max_age_days: float) -> str | None:
     from proofs_numeric._registry import claims
+    from proofs_numeric.paper._check import claim_entries
+    from proofs_numeric.paper._errors import PaperError
 
     reason = stale_reason(path, profile, max_age_days)
     if reason is None:
-        names = {c.get("name") for c in json.loads(path.read_text()).get("claims", []) if isinstance(c, dict)}
+        try:
+            names = set(claim_entries(json.loads(path.read_text(encoding="utf-8")), path))
+        except PaperError as exc:  # the message names the file: input_problems names it too
+            return str(exc).removeprefix(f"{path}: ")
         missing = sorted(set(claims()) - names)
         if missing:
             reason = f"lacks claim(s) {', '.join(missing)}"
     return reason
+
+
+def _bench_reason(path: Path, profile: str, max_age_days: float) -> str | None:
+    from proofs_numeric.paper._build import _bench_rows
+    from proofs_numeric.paper._check import bench_problem
+
+    reason = stale_reason(path, profile, max_age_days)
+    if reason is None:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        problem = bench_problem(doc, _bench_rows(doc))
+        reason = None if problem is None else f"damaged: {problem}"
+    return reason
+
+
+def _figure_reason(fig_dir: Path, name: str, stem: str, profile: str, max_age_days: float) -> str | None:
+    """Why figure ``name`` cannot be reused (its data file stale, or lacking keys; its
+    image missing or damaged: the reason then names the image)."""
+    from proofs_numeric.paper._build import FIGURE_FORMATS
+    from proofs_numeric.paper._check import image_problem
+    from proofs_numeric.paper._keys import FIGURE_KEYS
+
+    reason = stale_reason(fig_dir / f"{stem}.json", profile, max_age_days)
+    if reason is not None:
+        return reason
+    doc = json.loads((fig_dir / f"{stem}.json").read_text(encoding="utf-8"))
+    lacking = [k for k in FIGURE_KEYS.get(name, ()) if k not in doc]
+    if lacking:
+        return f"data lacks key(s) {', '.join(lacking)}"
+    images = [fig_dir / f"{stem}.{e}" for e in FIGURE_FORMATS if (fig_dir / f"{stem}.{e}").is_file()]
+    if not images:
+        return "no image"
+    return image_problem(images[0])
+
+
+def input_problems(results: Path, profile: str, max_age_days: float) -> list[str]:
+    """Why the result files in ``results`` cannot be used for a paper of ``profile``
+    (each ``file: reason``; empty when all are fresh): the rule :func:`prepare` reuses
+    files by, applied to every input (claims, bench, each figure's data and image)."""
+    from proofs_numeric.paper._build import figure_names
+
+    results = Path(results)
+    out = []
+    for rel, reason in [
+        ("claims.json", _claims_reason(results / "claims.json", profile, max_age_days)),
+        ("bench.json", _bench_reason(results / "bench.json", profile, max_age_days)),
+        *(
+            (f"figures/{stem}.json", _figure_reason(results / "figures", name, stem, profile, max_age_days))
+            for name, stem in figure_names().items()
+        ),
+    ]:
+        if reason is not None:
+            out.append(reason if reason.startswith("figure image ") else f"{results / rel}: {reason}")
+    return out
 
 
 def prepare(
@@ -89,13 +156,11 @@ def _claims(path: Path, profile: str, rerun: bool, max_age: float, log) -> None:
 
 def _figures(fig_dir: Path, profile: str, rerun: bool, max_age: float, log) -> None:
     from figures import make_figures
-    from proofs_numeric.paper._build import FIGURE_FORMATS, figure_names
+    from proofs_numeric.paper._build import figure_names
 
     todo = []
     for name, stem in figure_names().items():
-        reason = "--rerun" if rerun else stale_reason(fig_dir / f"{stem}.json", profile, max_age)
-        if reason is None and not any((fig_dir / f"{stem}.{e}").is_file() for e in FIGURE_FORMATS):
-            reason = "no image"
+        reason = "--rerun" if rerun else _figure_reason(fig_dir, name, stem, profile, max_age)
         if reason is None:
             log(f"reusing {fig_dir / stem}.*")
         else:
@@ -111,7 +176,7 @@ def _bench(path: Path, profile: str, rerun: bool, max_age: float, log) -> None:
 
     from proofs_numeric.bench import run_benchmarks
 
-    reason = "--rerun" if rerun else stale_reason(path, profile, max_age)
+    reason = "--rerun" if rerun else _bench_reason(path, profile, max_age)
     if reason is None:
         log(f"reusing {path}")
         return

@@ -21,6 +21,7 @@ from tests.helpers import REPO_ROOT
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "paper"
 HAVE_TYPST = importlib.util.find_spec("typst") is not None
 needs_typst = pytest.mark.skipif(not HAVE_TYPST, reason='typst not installed (pip install ".[paper]")')
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>'
 
 
 def _claims():
@@ -131,11 +132,8 @@ def test_pdf_with_figures_embeds_them(tmp_path):
     shutil.copytree(FIXTURE, res)
     from proofs_numeric.paper._build import figure_names
 
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>'
-    )
     for stem in figure_names().values():
-        (res / "figures" / f"{stem}.svg").write_text(svg)
+        (res / "figures" / f"{stem}.svg").write_text(SVG)
     pdf = build_paper(res, tmp_path / "out" / "paper.pdf")
     assert pdf.is_file()
     data = json.loads((tmp_path / "out" / "build" / "data.json").read_text())
@@ -157,7 +155,7 @@ def _fresh_results(tmp_path):
         doc["meta"]["time_utc"] = now
         p.write_text(json.dumps(doc))
     for stem in figure_names().values():
-        (res / "figures" / f"{stem}.png").write_bytes(b"")
+        (res / "figures" / f"{stem}.svg").write_text(SVG)
     return res
 
 
@@ -175,7 +173,7 @@ def test_prepare_reuses_fresh_results_and_reruns_only_stale_ones(tmp_path, monke
     log: list[str] = []
     prepare(res, "quick", log=log.append)
     assert calls == [] and sum(line.startswith("reusing") for line in log) == 11
-    (res / "figures" / "fig4_loops.png").unlink()
+    (res / "figures" / "fig4_loops.svg").unlink()
     prepare(res, "quick", log=log.append)
     assert calls == [("figures", ["fig4"])]
     calls.clear()
