@@ -162,14 +162,13 @@ def check_program(program: Any, params: Any, inputs: Any) -> Program:
         program.check(params, inputs)
     _check_params(params)
     try:
-        out = jax.eval_shape(_count_fn(program), params, inputs)
-    except Exception as err:  # a draw inside lax.cond fails with a JAX effects error
-        if _is_branch_effect_error(err):
-            raise ValueError(
-                "a draw (src.bernoulli) sits inside a branch of lax.cond/lax.switch, whose draws would "
-                "depend on data; draw before the branch and select with jnp.where instead"
-            ) from None
+        jaxpr = jax.make_jaxpr(_count_fn(program))(params, inputs)
+    except Exception as err:  # a draw inside an inner vmap fails with a JAX reference error
+        if "vmapped value on an unbatched array reference" in str(err):
+            raise ValueError(_INNER_VMAP) from None
         raise
+    _refuse_patterns(jaxpr.jaxpr)
+    out = jaxpr.out_avals
     if jnp.shape(out[0]) != ():
         raise ValueError(f"program must return a scalar loss, got an array of shape {jnp.shape(out[0])}")
     leaves = jax.tree_util.tree_leaves((params, inputs))
@@ -187,9 +186,45 @@ def check_program(program: Any, params: Any, inputs: Any) -> Program:
     return program
 
 
-def _is_branch_effect_error(err: Exception) -> bool:
-    text = f"{type(err).__name__}: {err}".lower()
-    return "effect" in text and ("cond" in text or "branch" in text or "switch" in text)
+_INNER_VMAP = (
+    "a draw (src.bernoulli) sits inside an inner jax.vmap (e.g. a per-example step vmapped over the "
+    "batch); the tools record every draw in place and cannot see through vmap: draw the whole batch "
+    "at once (p of shape (B, ...), the site declared with that shape) and vmap only what does not draw"
+)
+_COND = (
+    "a draw (src.bernoulli) sits inside a branch of lax.cond/lax.switch, so whether it is made depends "
+    "on data; draw in every case before the branch and select with jnp.where (or lax.select) instead"
+)
+_CAPTURED_REMAT = (
+    "a draw sits inside jax.checkpoint imported before the tools could switch rematerialisation off "
+    "(from jax import checkpoint); call it as jax.checkpoint(...) so the tools can trace the program "
+    "without rematerialisation (values and derivatives are unchanged)"
+)
+
+
+def _draws_in(eqn) -> bool:
+    return any(type(e).__name__ in ("ReadEffect", "WriteEffect") for e in eqn.effects)
+
+
+def _refuse_patterns(jaxpr) -> None:
+    """Refuse, with one line naming the pattern, program shapes the tools cannot trace:
+    draws inside a branch of lax.cond/switch, inside a captured jax.checkpoint."""
+    for eqn in jaxpr.eqns:
+        name = eqn.primitive.name
+        if name == "cond" and _draws_in(eqn):
+            raise ValueError(_COND)
+        if name in ("remat2", "checkpoint", "remat") and _draws_in(eqn):
+            raise ValueError(_CAPTURED_REMAT)
+        for sub in jax.core.subjaxprs(eqn.params) if hasattr(jax.core, "subjaxprs") else _subjaxprs(eqn):
+            _refuse_patterns(sub)
+
+
+def _subjaxprs(eqn):
+    for v in eqn.params.values():
+        for item in v if isinstance(v, (tuple, list)) else (v,):
+            inner = getattr(item, "jaxpr", item)
+            if hasattr(inner, "eqns"):
+                yield inner
 
 
 @functools.lru_cache(maxsize=64)

@@ -61,7 +61,9 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -429,6 +431,34 @@ jax.tree_util.register_dataclass(Trace, data_fields=["probs", "spikes", "counts"
 RECORDABLE = ("probs", "spikes", "counts", "carriers")
 
 
+def _identity_checkpoint(fun=None, **options):
+    """Stands in for jax.checkpoint while a program is traced by the tools (see _no_remat)."""
+    return fun if fun is not None else (lambda f: f)
+
+
+@contextlib.contextmanager
+def _no_remat():
+    """Rematerialisation off while the tools trace a program.
+
+    ``jax.checkpoint`` (= ``jax.remat``) only trades memory for recomputation: removing it
+    never changes a value or a derivative. The recorder's references cannot be written from
+    inside a rematerialised region (JAX rejects, or in some shapes silently drops, the
+    derivative of such writes), so while a program runs under :func:`trace_program` the
+    names ``jax.checkpoint`` and ``jax.remat`` are the identity. A program that captured the function before (``from jax import checkpoint``)
+    is refused by :func:`analysis.stochastic.check_program` with a message saying so.
+    """
+    saved = (jax.checkpoint, jax.remat)
+    with _REMAT_LOCK:
+        jax.checkpoint = jax.remat = _identity_checkpoint  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            jax.checkpoint, jax.remat = saved  # type: ignore[assignment]
+
+
+_REMAT_LOCK = threading.RLock()
+
+
 def trace_program(
     program: Any,
     params: Any,
@@ -453,6 +483,7 @@ def trace_program(
     spec = normalize_sites(program.sites)
     dtype = dtype or jnp.result_type(*jax.tree_util.tree_leaves(params), float)
     rec = _Recorder.new(spec, dtype, record)
-    loss = program(params, inputs, source.with_recorder(rec))
+    with _no_remat():
+        loss = program(params, inputs, source.with_recorder(rec))
     read = lambda refs: None if refs is None else {k: r[...] for k, r in refs.items()}
     return loss, Trace(read(rec.probs), read(rec.spikes), read(rec.counts), read(rec.carriers))
