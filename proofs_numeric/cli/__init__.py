@@ -27,9 +27,14 @@ def _commands():
 
 
 def _version() -> str:
-    from analysis import __version__
+    """The installed distribution's version, as :data:`analysis.__version__` reports it, read
+    without importing :mod:`analysis` (which imports JAX): ``sgtheory --help`` stays fast."""
+    from importlib import metadata
 
-    return __version__
+    try:
+        return metadata.version("sgtheory")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         jax.config.update("jax_enable_x64", True)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, TypeError) as exc:
+    except (ValueError, FileNotFoundError) as exc:  # user errors; a TypeError is a bug (traceback)
         print(f"sgtheory {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
