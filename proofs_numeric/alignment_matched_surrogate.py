@@ -40,10 +40,10 @@ stochastic SGs only.
 
 from __future__ import annotations
 
+from proofs_numeric._registry import register, result
+
 NAME = "alignment_matched_surrogate"
 ALPHA = 1e-3
-
-from proofs_numeric._registry import register, result  # noqa: E402
 
 
 def _configs(profile: str):

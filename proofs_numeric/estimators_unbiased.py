@@ -42,9 +42,9 @@ the recurrent one; tiny (the default suite's stand-in) the same test and control
 
 from __future__ import annotations
 
-NAME = "estimators_unbiased"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "estimators_unbiased"
 
 ALPHA = 1e-3
 ATOL = 1e-10  # the z tests' floating-point allowance

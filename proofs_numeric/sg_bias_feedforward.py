@@ -25,9 +25,9 @@ References (independent of the estimators' code):
 
 from __future__ import annotations
 
-NAME = "sg_bias_feedforward"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "sg_bias_feedforward"
 
 
 def _chain(f, w, v, x, theta):

@@ -28,6 +28,8 @@ alpha of 1e-3 is split over the three MC checks (two resets, one recurrent netwo
 
 from __future__ import annotations
 
+from proofs_numeric._registry import register, result
+
 NAME = "sg_bias_lif_layers"
 ALPHA = 1e-3
 # Monte-Carlo samples and LIF steps of the feedforward-in-time networks (K = 3 x steps) per
@@ -42,8 +44,6 @@ SIZES = {
     "quick": {"samples": 4000, "steps": 6},
     "full": {"samples": 40000, "steps": 7},
 }
-
-from proofs_numeric._registry import register, result  # noqa: E402
 
 
 def measure_layers(net, params, x):

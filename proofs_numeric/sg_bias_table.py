@@ -12,9 +12,9 @@ as measured, including whether the matched surrogate is the best aligned at each
 
 from __future__ import annotations
 
-NAME = "sg_bias_table"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "sg_bias_table"
 
 # Networks per depth and the grid of each profile; tiny (the default suite's stand-in) keeps
 # the matched surrogate (sigmoid_prime at beta_SG = 2) and one mismatched one at depths 1, 2

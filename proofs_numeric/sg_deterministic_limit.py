@@ -13,9 +13,9 @@ is -m. Tolerance: 5% of m (sub-leading terms are O(exp(-beta m2)) smaller).
 
 from __future__ import annotations
 
-NAME = "sg_deterministic_limit"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "sg_deterministic_limit"
 
 
 def _setup():

@@ -13,9 +13,9 @@ relative to the largest gradient entry).
 
 from __future__ import annotations
 
-NAME = "sg_equals_linearised_stochad"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "sg_equals_linearised_stochad"
 
 
 def _networks(profile="full"):

@@ -87,7 +87,7 @@ def test_no_import_cycle_between_modules_of_analysis():
 
 
 def test_families_depend_on_each_other_without_cycles():
-    fam = lambda m: m.split(".")[1] if m.count(".") >= 1 else "analysis"  # noqa: E731 - one-liner
+    fam = lambda m: m.split(".")[1] if m.count(".") >= 1 else "analysis"
     graph: dict[str, set[str]] = {}
     for n, deps in _graph().items():
         if fam(n) == "analysis":

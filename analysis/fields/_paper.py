@@ -77,7 +77,7 @@ def sign_flip_sweep(beta_sg: float, beta: float = 100.0, n: int = 10001) -> dict
     """Sweep w in [-0.2, 0.2] (n points): loss (beta), smooth loss (beta_SG), true grad, SG, integral."""
     w = np.linspace(-0.2, 0.2, n)
     th = tn.sign_flip_thetas(w)
-    loss = lambda b: np.asarray(fields.on_grid(tn.loss_fn(tn.FIVE_WEIGHT, b), th))  # noqa: E731
+    loss = lambda b: np.asarray(fields.on_grid(tn.loss_fn(tn.FIVE_WEIGHT, b), th))
     true_g = np.asarray(fields.on_grid(tn.exact_field(tn.FIVE_WEIGHT, beta), th))[:, 0]
     sg = np.asarray(fields.on_grid(tn.sg_field(tn.FIVE_WEIGHT, beta, beta_sg), th))[:, 0]
     F, F_rich, F_err = fields.cumulative_integral(w, sg)

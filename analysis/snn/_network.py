@@ -283,7 +283,7 @@ def simulate(
         keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None  # type: ignore[arg-type]  # _check_inputs: key given
         run = time_loop if cfg.checkpoint else layerwise
         spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
-    bt = lambda y: jnp.swapaxes(y, 0, 1)  # noqa: E731 -- batch-major again
+    bt = lambda y: jnp.swapaxes(y, 0, 1)
     return SimResult(
         spikes=tuple(bt(s) for s in spikes) if record != "output" else (),
         membranes=tuple(bt(m) for m in mems) if record == "all" else None,

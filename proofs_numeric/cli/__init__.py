@@ -79,11 +79,11 @@ def _attach_negative_values(parser: argparse.ArgumentParser, argv: list[str]) ->
     """``--d2 -1,0,0`` -> ``--d2=-1,0,0``: a token that looks like a (list of) number(s) and
     starts with '-' is attached to the option before it when that option takes a value
     (argparse would otherwise read it as an unknown option)."""
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001 (argparse has no public accessor)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     command = next((t for t in argv if t in sub.choices), None)
     if command is None:
         return argv
-    options = sub.choices[command]._option_string_actions  # noqa: SLF001
+    options = sub.choices[command]._option_string_actions
     out: list[str] = []
     for tok in argv:
         prev = out[-1] if out else ""

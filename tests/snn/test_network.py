@@ -218,7 +218,7 @@ def test_checkpoint_identical_gradients(block):
     ck = SNNConfig(**{**base.__dict__, "checkpoint": True, "checkpoint_block": block})
     params = init_params(jax.random.key(0), base, nu=60.0, dtype=jnp.float64)
     x, m, key = _inputs(base.n_in, t=23), method("stochastic"), jax.random.key(3)
-    loss = lambda p, c: jnp.sum(_sim(p, x, c, m, key).output * jnp.arange(23.0)[:, None])  # noqa: E731
+    loss = lambda p, c: jnp.sum(_sim(p, x, c, m, key).output * jnp.arange(23.0)[:, None])
     grad = jax.jit(jax.grad(loss), static_argnums=1)
     ga, gb = grad(params, base), grad(params, ck)
     for a, b in zip(jax.tree_util.tree_leaves(ga), jax.tree_util.tree_leaves(gb), strict=True):
@@ -229,7 +229,7 @@ def test_stochastic_reproducible_and_key_dependent():
     cfg = CONFIGS["dense"]
     params = init_params(jax.random.key(0), cfg, nu=60.0)
     x = _inputs(cfg.n_in, dtype=jnp.float32)
-    run = lambda k: _sim(params, x, cfg, method("stochastic"), jax.random.key(k)).spikes[0]  # noqa: E731
+    run = lambda k: _sim(params, x, cfg, method("stochastic"), jax.random.key(k)).spikes[0]
     a, b, c = run(1), run(1), run(2)
     assert a.dtype == jnp.float32
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
