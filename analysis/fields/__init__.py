@@ -29,6 +29,7 @@ from analysis.fields._numerics import (
     descend,
     fit_order,
     on_grid,
+    zero_crossings,
 )
 from analysis.fields._paper import (
     loop_figure_data,
@@ -73,6 +74,7 @@ __all__ = [
     "fit_order",
     "descend",
     "on_grid",
+    "zero_crossings",
     "Plane",
     "LoopIntegral",
     "ORIENTATIONS",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.fields import _loops as fields
+from analysis import fields
 from analysis.fields import _toy as tn
 from tests.helpers import LAYOUTS
 
