@@ -6,7 +6,7 @@ vs mismatched (SuperSpike fast sigmoid) surrogates (Gygax & Zenke 2025, secs. 3-
 Forward escape noise: sigmoid with beta = 2; beta_SG in {0.5, 2, 8}: beta_SG = 2 with the
 sigmoid' surrogate is the matched psi = f'. Loss: mean output spike (linear), so a single
 layer's SG is exact. Check against theory: the depth-1 matched entry has cosine 1 to 1e-12
-(independent reference: THEORY.md sec. 2, grad E[L] = f'(z) x); every other entry is reported
+(independent reference: grad E[L] = f'(z) x, Gygax & Zenke 2025, sec. 3); every other entry is reported
 as measured, including whether the matched surrogate is the best aligned at each depth.
 """
 

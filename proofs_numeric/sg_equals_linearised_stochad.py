@@ -1,5 +1,5 @@
 """Claim: the surrogate gradient of a stochastic network equals the linearised coupled-flip
-stochastic-AD estimator sample by sample (Gygax & Zenke 2025, sec. 4; THEORY.md sec. 4).
+stochastic-AD estimator sample by sample (Gygax & Zenke 2025, sec. 4).
 
 Measured: max |SG - linearised| over samples, coordinates and a family of networks
 (feedforward depth 3; LIF depth 2 in time with detached and differentiable reset; matched

@@ -2,7 +2,7 @@
 and backward beta_SG, line integrals around closed loops, curl, Stokes, quadrature with
 error control, the paper's field setups, and an independent NumPy reference.
 
-Gygax & Zenke 2025, sec. 5; THEORY.md sec. 5.
+Gygax & Zenke 2025, sec. 5, Figs. 4-5.
 """
 
 from analysis._validate import DEFAULT_MAX_MEMORY_GIB

@@ -1,6 +1,6 @@
 """Multi-layer LIF networks in time: configuration, initialisation, simulation.
 
-Layers follow the recursion of :mod:`analysis.snn._lif` (THEORY.md sec. 6; Gygax & Zenke 2025,
+Layers follow the recursion of :mod:`analysis.snn._lif` (Gygax & Zenke 2025,
 sec. 5); spikes of layer l-1 at bin t drive layer l's synaptic current at the same bin.
 By default the network is evaluated layer by layer (the feedforward drive of all bins is
 one large matmul or conv, each layer's time recursion one ``lax.scan``;

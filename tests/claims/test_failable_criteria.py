@@ -1,4 +1,4 @@
-"""The criteria of claims that must be able to fail (issue 13, sec. 2): their helpers against
+"""The criteria of claims that must be able to fail: their helpers against
 hand-worked cases, and mutations (the thing the claim rules out, fed in) that the same
 criterion rejects."""
 
