@@ -1,7 +1,8 @@
 """Claim (measurement): in LIF networks in time the surrogate gradient is biased layer by
 layer, and the bias is measured rather than assumed; even the last layer's weights need not be
 exact, because a neuron's spikes act on its own future through the reset and membrane memory,
-which the SG (reset detached, or differentiated) linearises (Gygax & Zenke 2025, sec. 4; paper/sections/theory.typ).
+which the SG (reset detached, or differentiated) linearises (Gygax & Zenke 2025, sec. 4;
+derivation in paper/sections/theory.typ).
 
 Measured: exact E[SG] (sum over all 2^K configurations of P(S) times the SG evaluated on S,
 analysis.stochastic.exact_sg_mean) against the exact gradient of E[L] (enumeration), per layer:
