@@ -1,6 +1,6 @@
 """Claim (Gygax & Zenke 2025, sec. 4, beyond enumeration): in stochastic LIF networks too
-large to enumerate (the
-analysis.snn networks that are trained: dense, LIF readout, MSE-to-target-rate loss), the
+large to enumerate (the analysis.snn networks that are trained: dense, LIF readout,
+MSE-to-target-rate loss), the
 matched surrogate (psi = f', the smoothed stochastic derivative) aligns with the unbiased
 reference better than a mismatched one (SuperSpike, beta_SG = 4 beta) on feedforward
 networks at small sizes, and no worse on a recurrent one.
