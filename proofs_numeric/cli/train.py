@@ -14,7 +14,7 @@ from __future__ import annotations
 X64 = False  # float32 training (x64 stays off)
 MALLOC_TUNED = True
 HELP = "train a spiking network: spike-train matching, randman or SHD classification"
-# analysis.training.TASKS, spelled out so that parsing imports no JAX (tests/cli/test_lazy_imports.py
+# analysis.training.TASKS, spelled out so that parsing imports no JAX (tests/cli/test_main.py
 # checks that the two agree)
 TASKS = ("spike-train", "randman", "shd")
 
