@@ -16,6 +16,13 @@ import jax.numpy as jnp
 import numpy as np
 
 
+class InputTypeError(TypeError, ValueError):
+    """An input of the wrong type (a string where a number belongs, ...). A ``TypeError`` for
+    Python callers, and a ``ValueError`` too, so that the command line reports it as a user
+    error in one line (:mod:`proofs_numeric.cli` turns ``ValueError`` into one line, and lets
+    every other ``TypeError``, a bug, keep its traceback)."""
+
+
 def is_concrete(x: Any) -> bool:
     """True when ``x`` holds concrete values (not a JAX tracer)."""
     return not isinstance(x, jax.core.Tracer)
@@ -28,7 +35,7 @@ def positive_scalar(value: Any, name: str) -> float:
             raise TypeError
         v = float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a positive number, got {value!r}") from None
+        raise InputTypeError(f"{name} must be a positive number, got {value!r}") from None
     if not math.isfinite(v) or v <= 0.0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return v
@@ -104,7 +111,7 @@ def prng_key(key: Any, name: str = "key") -> None:
         or (dtype == jnp.uint32 and tuple(getattr(key, "shape", ()))[-1:] == (2,))
     )
     if not ok:
-        raise TypeError(f"{name} must be a JAX PRNG key (jax.random.key(seed)), got {key!r}")
+        raise InputTypeError(f"{name} must be a JAX PRNG key (jax.random.key(seed)), got {key!r}")
 
 
 def real_finite(x: Any, name: str) -> None:
@@ -114,7 +121,7 @@ def real_finite(x: Any, name: str) -> None:
     if dtype is not None and not (
         jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer) or dtype == jnp.bool_
     ):
-        raise TypeError(f"{name} must be real numbers (float, int or bool), got {dtype}")
+        raise InputTypeError(f"{name} must be real numbers (float, int or bool), got {dtype}")
     if not is_concrete(x) or dtype is None or not jnp.issubdtype(dtype, jnp.floating):
         return
     a = np.asarray(x)
@@ -127,7 +134,7 @@ def real_finite(x: Any, name: str) -> None:
 def integer(value: Any, name: str, lo: int, hi: int) -> int:
     """Return ``value`` as an int after checking it is an integer (not a bool or float) in [lo, hi]."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise InputTypeError(f"{name} must be an integer, got {value!r}")
     if not lo <= int(value) <= hi:
         raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
     return int(value)
@@ -136,7 +143,7 @@ def integer(value: Any, name: str, lo: int, hi: int) -> int:
 def real(value: Any, name: str) -> float:
     """Return ``value`` as a float after checking it is a finite real number (not a bool or str)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+        raise InputTypeError(f"{name} must be a number, got {value!r}")
     v = float(value)
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value!r}")
@@ -161,9 +168,9 @@ def float_vector(value: Any, name: str, length: int | None = None) -> tuple[floa
             raise ValueError(f"{name} must be a flat list of numbers, got shape {np.shape(value)}")
         for v in items:
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-                raise TypeError(f"{name} must contain numbers only, got {v!r}")
+                raise InputTypeError(f"{name} must contain numbers only, got {v!r}")
     else:
-        raise TypeError(f"{name} must be a list of numbers, got {type(value).__name__}")
+        raise InputTypeError(f"{name} must be a list of numbers, got {type(value).__name__}")
     vec = tuple(float(v) for v in items)
     if not vec:
         raise ValueError(f"{name} is empty; give {length or 'at least one'} number(s)")
@@ -204,7 +211,7 @@ def read_json_file(path, what: str):
     """Parse the JSON file ``path``; every failure is a one-line FileNotFoundError/ValueError
     naming ``what`` and the file (missing, a folder, unreadable, not UTF-8, not JSON)."""
     if not isinstance(path, (str, Path)) or str(path) == "":
-        raise TypeError(f"{what} must be a file path, got {path!r}")
+        raise InputTypeError(f"{what} must be a file path, got {path!r}")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{what} {path} does not exist")

@@ -9,10 +9,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from analysis.runtime import atomic_write_bytes, write_json  # noqa: E402
+from analysis.runtime import atomic_write_bytes, write_json
 
 STYLE = {
     "figure.dpi": 110,

@@ -1,6 +1,6 @@
 """Figure 1: deterministic vs stochastic neuron and the single-neuron equivalence.
 
-Gygax & Zenke (2025), Fig. 1 / THEORY.md sec. 7 item 1 and sec. 2:
+Gygax & Zenke (2025), Fig. 1 and secs. 2-3:
 (a, b) spike rasters over repeated trials above the membrane potential U(t) (the same
 frozen U in every trial) for a deterministic neuron S = Theta(U - theta) and a stochastic
 neuron S ~ Ber(f(U - theta)); (c) the step, the escape-noise function f (sigmoid) and the

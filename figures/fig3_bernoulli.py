@@ -1,6 +1,6 @@
 """Figure 3: stochastic derivatives of a Bernoulli variable X ~ Ber(p) vs p.
 
-Gygax & Zenke (2025), Fig. 3 / THEORY.md sec. 4 and sec. 7 item 3; Arya et al. (NeurIPS
+Gygax & Zenke (2025), Fig. 3 and sec. 4; Arya et al. (NeurIPS
 2022). (a) Means of the per-sample estimates of d/dp E[X] = 1 for the right and left
 triples, their smoothed versions, the two-sided triple and the straight-through weighting:
 Monte-Carlo points with +-1 SE error bars against the closed form (all unbiased).

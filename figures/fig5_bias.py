@@ -29,12 +29,9 @@ VANISHING = 1e-12
 """|SG| below which the landscapes mark the gradient as vanishing instead of drawing an arrow."""
 
 
-def _crossings(w, g):
-    i = np.where(np.sign(g[1:]) * np.sign(g[:-1]) < 0)[0]
-    return [float(w[k] - g[k] * (w[k + 1] - w[k]) / (g[k + 1] - g[k])) for k in i]
-
-
 def _sweep_panels(axes, sweeps, colors):
+    from analysis.fields import zero_crossings
+
     w = sweeps[SWEEP_BSG[0]]["w"]
     s0 = sweeps[SWEEP_BSG[0]]
     axes[0].plot(w, s0["loss"], "k", label=f"y, $\\beta$ = {SWEEP_BETA:g}")
@@ -43,12 +40,12 @@ def _sweep_panels(axes, sweeps, colors):
         s = sweeps[bs]
         axes[0].plot(w, s["smooth_loss"], "--", color=colors[bs], label=f"smooth net, $\\beta$ = {bs:g}")
         axes[1].plot(w, s["sg"], color=colors[bs], label=f"SG, {BETA_SG} = {bs:g}")
-        for c in _crossings(w, s["sg"]):
+        for c in zero_crossings(w, s["sg"]):
             axes[1].axvline(c, color=colors[bs], lw=0.7, ls=":")
         F = s["integrated_sg"]
         axes[2].plot(w, F - F.min(), color=colors[bs], label=f"integrated SG, {BETA_SG} = {bs:g}")
         axes[2].plot(w[np.argmin(F)], 0, "o", color=colors[bs], ms=4)
-    for c in _crossings(w, s0["true_grad"]):
+    for c in zero_crossings(w, s0["true_grad"]):
         axes[1].axvline(c, color="k", lw=0.7, ls=":")
     axes[1].plot([], [], color="0.3", lw=0.7, ls=":", label="zero crossing")
     axes[2].plot(w, s0["loss"] - s0["loss"].min(), "k", lw=1, label=f"y - min y ($\\beta$ = {SWEEP_BETA:g})")
@@ -118,7 +115,7 @@ def _thin(land):
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.fields import plateau_landscape, sign_flip_sweep
+    from analysis.fields import plateau_landscape, sign_flip_sweep, zero_crossings
 
     sweeps = {bs: sign_flip_sweep(bs, beta=SWEEP_BETA, n=SWEEP_N) for bs in SWEEP_BSG}
     n = LAND_N[profile]
@@ -145,8 +142,8 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     letters(axes.ravel())
     nums = {
         str(bs): {
-            "sg_zero_crossings": _crossings(s["w"], s["sg"]),
-            "true_zero_crossings": _crossings(s["w"], s["true_grad"]),
+            "sg_zero_crossings": zero_crossings(s["w"], s["sg"]),
+            "true_zero_crossings": zero_crossings(s["w"], s["true_grad"]),
             "sign_agreement": float(np.mean(np.sign(s["sg"]) == np.sign(s["true_grad"]))),
             "argmin_loss": float(s["w"][np.argmin(s["loss"])]),
             "argmin_smooth": float(s["w"][np.argmin(s["smooth_loss"])]),

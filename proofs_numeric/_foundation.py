@@ -1,4 +1,4 @@
-"""Shared helpers of the foundation claims (issue 3): error measures and sampling of
+"""Shared helpers of the foundation claims: error measures and sampling of
 single neurons away from the kinks of the piecewise escape-noise families.
 
 Private module (leading underscore): not a claim, not discovered by the runner.

@@ -1,5 +1,6 @@
-"""Claim (issue 6, part 4): in stochastic LIF networks too large to enumerate (the
-analysis.snn networks that are trained: dense, LIF readout, MSE-to-target-rate loss), the
+"""Claim (Gygax & Zenke 2025, sec. 4, beyond enumeration): in stochastic LIF networks too
+large to enumerate (the analysis.snn networks that are trained: dense, LIF readout,
+MSE-to-target-rate loss), the
 matched surrogate (psi = f', the smoothed stochastic derivative) aligns with the unbiased
 reference better than a mismatched one (SuperSpike, beta_SG = 4 beta) on feedforward
 networks at small sizes, and no worse on a recurrent one.
@@ -40,10 +41,10 @@ stochastic SGs only.
 
 from __future__ import annotations
 
+from proofs_numeric._registry import register, result
+
 NAME = "alignment_matched_surrogate"
 ALPHA = 1e-3
-
-from proofs_numeric._registry import register, result  # noqa: E402
 
 
 def _configs(profile: str):

@@ -2,7 +2,7 @@
 straight-through weighting and their smoothed versions) are unbiased for d/dp E[X] = 1,
 and their sample variances match the closed forms.
 
-THEORY.md sec. 4; Arya et al. (NeurIPS 2022); Gygax & Zenke 2025, sec. 4 and Fig. 3.
+Arya et al. (NeurIPS 2022); Gygax & Zenke 2025, sec. 4 and Fig. 3.
 References: the exact expectation by enumeration over X in {0, 1} (using the per-sample
 values at X = 0 and X = 1) must equal 1; Monte-Carlo means (fixed keys) must lie within
 K_SE standard errors of 1, SE = sqrt(var/n); sample variances within K_SE standard errors

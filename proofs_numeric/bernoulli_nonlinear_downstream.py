@@ -2,7 +2,7 @@
 d/dp E[g(X)] = g(1) - g(0), whereas the smoothed constructs are biased by exactly the
 predicted amount (a tangent g' instead of the secant g(1) - g(0)).
 
-THEORY.md sec. 4; Arya et al. (NeurIPS 2022), smoothing; Gygax & Zenke 2025, sec. 4.
+Arya et al. (NeurIPS 2022), smoothing; Gygax & Zenke 2025, sec. 4.
 Predicted means of the smoothed estimates (closed forms written here from the theory):
 right -> g'(0), left -> g'(1), two-sided -> (g'(0) + g'(1))/2,
 straight-through -> (1 - p) g'(0) + p g'(1). Reference for the truth: jax.grad of the exact

@@ -11,7 +11,7 @@ correction at level alpha / (#networks x #estimators), alpha = 1e-3: the family-
 false-failure rate of the whole claim is <= 1e-3 (normal approximation of means over
 n = 4000 samples quick, 20000 full).
 
-Recurrent part (issue 11): a tiny recurrent LIF network of analysis.snn (the training
+Recurrent part: a tiny recurrent LIF network of analysis.snn (the training
 simulator; 2 inputs, 2 hidden neurons with recurrent weights V, 1 LIF readout, 5 steps: K =
 15 spike variables), run as a stochastic program (analysis.stochastic.snn_program); the
 instance is the first random one whose spike probabilities over all 2^15 configurations lie
@@ -42,9 +42,9 @@ the recurrent one; tiny (the default suite's stand-in) the same test and control
 
 from __future__ import annotations
 
-NAME = "estimators_unbiased"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "estimators_unbiased"
 
 ALPHA = 1e-3
 ATOL = 1e-10  # the z tests' floating-point allowance

@@ -54,12 +54,12 @@ def _true_gradient_fd(theta):
     "from the loss minimum, where the true gradient is far from zero.",
 )
 def check(profile: str = "quick"):
-    from analysis.fields import five_weight_output_np
-    from proofs_numeric.fields_sign_flip import _crossings, sweep
+    from analysis.fields import five_weight_output_np, zero_crossings
+    from proofs_numeric.fields_sign_flip import sweep
 
     s = sweep(30.0)
     w, dw = s["w"], float(s["w"][1] - s["w"][0])
-    cross, true_cross = _crossings(w, s["sg"]), _crossings(w, s["true_grad"])
+    cross, true_cross = zero_crossings(w, s["sg"]), zero_crossings(w, s["true_grad"])
     g, ends = _descent(30.0)
     w_end = np.array([e[0] for e in ends])
     true_at = [_true_gradient_fd(e) for e in ends]

@@ -37,11 +37,6 @@ BETA, BETA_SGS, N_SWEEP = 100.0, (15.0, 30.0), 10001
 CROSSING_STEPS = 2  # each zero crossing is bracketed within one grid step
 
 
-def _crossings(w, g):
-    i = np.where(np.sign(g[1:]) * np.sign(g[:-1]) < 0)[0]
-    return [float(w[k] - g[k] * (w[k + 1] - w[k]) / (g[k + 1] - g[k])) for k in i]
-
-
 def argmin_uncertainty_steps(F, eps) -> int:
     """Grid steps from argmin F to the farthest point with F <= min F + 2 eps: where the
     argmin of the exact integral can be, when every value of F is off by at most eps."""
@@ -81,12 +76,12 @@ def _separations(s, sg_cross, true_cross):
 
 
 def _row(s, beta_sg, true_cross):
-    from analysis.fields import five_weight_sg_np
+    from analysis.fields import five_weight_sg_np, zero_crossings
 
     w, sg = s["w"], s["sg"]
     disagree = np.sign(sg) != np.sign(s["true_grad"])
     ref_sg = five_weight_sg_np(s["theta"], BETA, beta_sg)[:, 0]
-    sg_cross = _crossings(w, sg)
+    sg_cross = zero_crossings(w, sg)
     row = {
         "beta_sg": beta_sg,
         "sg_zero_crossings": sg_cross,
@@ -124,12 +119,14 @@ def _true_fd(s):
     "more than k grid steps from the true gradient's zero and the loss's argmin.",
 )
 def check(profile: str = "quick"):
+    from analysis.fields import zero_crossings
+
     rows = []
     for bs in BETA_SGS:
         s = sweep(bs)
-        true_cross = _crossings(s["w"], s["true_grad"])
+        true_cross = zero_crossings(s["w"], s["true_grad"])
         row = _row(s, bs, true_cross)
-        row["true_crossings_from_finite_differences"] = _crossings(s["w"], _true_fd(s))
+        row["true_crossings_from_finite_differences"] = zero_crossings(s["w"], _true_fd(s))
         rows.append(row)
     ok_ref = all(r["sg_vs_numpy_reference"] < 1e-10 for r in rows)
     ok_true = all(

@@ -1,6 +1,6 @@
 """Claim: in feedforward binary stochastic networks the surrogate gradient (matched psi = f')
 is unbiased for a single neuron and for the last layer's weights (loss linear in the output
-spikes), biased for earlier layers; the two-neuron chain of THEORY.md sec. 3 matches its
+spikes), biased for earlier layers; the two-neuron chain (Gygax & Zenke 2025, sec. 3) matches its
 closed form (Gygax & Zenke 2025, sec. 3.2), and the bias is detected with power.
 
 References (independent of the estimators' code):
@@ -25,9 +25,9 @@ References (independent of the estimators' code):
 
 from __future__ import annotations
 
-NAME = "sg_bias_feedforward"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "sg_bias_feedforward"
 
 
 def _chain(f, w, v, x, theta):

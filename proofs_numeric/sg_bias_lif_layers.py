@@ -1,7 +1,8 @@
 """Claim (measurement): in LIF networks in time the surrogate gradient is biased layer by
 layer, and the bias is measured rather than assumed; even the last layer's weights need not be
 exact, because a neuron's spikes act on its own future through the reset and membrane memory,
-which the SG (reset detached, or differentiated) linearises (THEORY.md sec. 4 and 6).
+which the SG (reset detached, or differentiated) linearises (Gygax & Zenke 2025, sec. 4;
+derivation in paper/sections/theory.typ).
 
 Measured: exact E[SG] (sum over all 2^K configurations of P(S) times the SG evaluated on S,
 analysis.stochastic.exact_sg_mean) against the exact gradient of E[L] (enumeration), per layer:
@@ -11,7 +12,7 @@ exact E[SG] (Holm-corrected z tests, family-wise false-failure rate 1e-3). The c
 when that check passes for both resets and the hidden layer's bias is detectable
 (relative error > 1e-3); the last layer's number is reported whatever it is.
 
-Recurrent part (issue 11): the tiny recurrent LIF network of analysis.snn used by
+Recurrent part: the tiny recurrent LIF network of analysis.snn used by
 estimators_unbiased (2 inputs, 2 hidden neurons with recurrent weights V, 1 LIF readout, 5
 steps: K = 15 spike variables; first instance with all spike probabilities in [0.01, 0.99]),
 run as a stochastic program (analysis.stochastic.snn_program). E[SG] of the program estimator
@@ -28,6 +29,8 @@ alpha of 1e-3 is split over the three MC checks (two resets, one recurrent netwo
 
 from __future__ import annotations
 
+from proofs_numeric._registry import register, result
+
 NAME = "sg_bias_lif_layers"
 ALPHA = 1e-3
 # Monte-Carlo samples and LIF steps of the feedforward-in-time networks (K = 3 x steps) per
@@ -42,8 +45,6 @@ SIZES = {
     "quick": {"samples": 4000, "steps": 6},
     "full": {"samples": 40000, "steps": 7},
 }
-
-from proofs_numeric._registry import register, result  # noqa: E402
 
 
 def measure_layers(net, params, x):

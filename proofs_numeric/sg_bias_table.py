@@ -6,15 +6,15 @@ vs mismatched (SuperSpike fast sigmoid) surrogates (Gygax & Zenke 2025, secs. 3-
 Forward escape noise: sigmoid with beta = 2; beta_SG in {0.5, 2, 8}: beta_SG = 2 with the
 sigmoid' surrogate is the matched psi = f'. Loss: mean output spike (linear), so a single
 layer's SG is exact. Check against theory: the depth-1 matched entry has cosine 1 to 1e-12
-(independent reference: THEORY.md sec. 2, grad E[L] = f'(z) x); every other entry is reported
+(independent reference: grad E[L] = f'(z) x, Gygax & Zenke 2025, sec. 3); every other entry is reported
 as measured, including whether the matched surrogate is the best aligned at each depth.
 """
 
 from __future__ import annotations
 
-NAME = "sg_bias_table"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "sg_bias_table"
 
 # Networks per depth and the grid of each profile; tiny (the default suite's stand-in) keeps
 # the matched surrogate (sigmoid_prime at beta_SG = 2) and one mismatched one at depths 1, 2

@@ -1,6 +1,6 @@
 """Claim: with the backward surrogate fixed (psi at beta_SG), the surrogate gradient of the
 stochastic network with forward escape-noise steepness beta_fwd converges to the SG of the
-deterministic network as beta_fwd -> infinity (THEORY.md sec. 4, "deterministic networks":
+deterministic network as beta_fwd -> infinity (Gygax & Zenke 2025, sec. 4, deterministic networks as a limit:
 deterministic SG training is the mismatched limit of stochastic SG training).
 
 Measured: err(beta) = || E[SG_stoch(beta)] - SG_det ||, with E[SG_stoch] exact by
@@ -13,9 +13,9 @@ is -m. Tolerance: 5% of m (sub-leading terms are O(exp(-beta m2)) smaller).
 
 from __future__ import annotations
 
-NAME = "sg_deterministic_limit"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "sg_deterministic_limit"
 
 
 def _setup():

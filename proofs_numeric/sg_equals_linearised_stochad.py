@@ -1,5 +1,5 @@
 """Claim: the surrogate gradient of a stochastic network equals the linearised coupled-flip
-stochastic-AD estimator sample by sample (Gygax & Zenke 2025, sec. 4; THEORY.md sec. 4).
+stochastic-AD estimator sample by sample (Gygax & Zenke 2025, sec. 4).
 
 Measured: max |SG - linearised| over samples, coordinates and a family of networks
 (feedforward depth 3; LIF depth 2 in time with detached and differentiable reset; matched
@@ -13,9 +13,9 @@ relative to the largest gradient entry).
 
 from __future__ import annotations
 
-NAME = "sg_equals_linearised_stochad"
+from proofs_numeric._registry import register, result
 
-from proofs_numeric._registry import register, result  # noqa: E402
+NAME = "sg_equals_linearised_stochad"
 
 
 def _networks(profile="full"):

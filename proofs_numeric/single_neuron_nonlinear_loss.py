@@ -2,7 +2,7 @@
 differs from the exact grad_w E[L] by exactly the predicted amount, sample by sample and in
 expectation; the difference vanishes for linear L.
 
-THEORY.md sec. 2; Gygax & Zenke 2025, sec. 3.1. For a sample S the SG is L'(S) f'(z) x while
+Gygax & Zenke 2025, sec. 3.1. For a sample S the SG is L'(S) f'(z) x while
 grad_w E[L] = (L(1) - L(0)) f'(z) x, so SG - grad E[L] = (L'(S) - (L(1) - L(0))) f'(z) x
 (``analysis.neuron.sg_loss_difference``). For the squared loss L = (S - t)^2 the
 expected difference, derived by hand, is E[SG] - grad E[L] = (2 f(z) - 1) f'(z) x,

@@ -1,7 +1,7 @@
 """Claim: for one escape-noise neuron the surrogate gradient with the matched surrogate
 equals the exact gradient of the smoothed probabilistic model, grad_w E[S] = f'(z) x.
 
-THEORY.md sec. 2; Gygax & Zenke 2025, sec. 3.1. Measured: SG through the custom rules
+Gygax & Zenke 2025, sec. 3.1. Measured: SG through the custom rules
 (stochastic ``bernoulli_spike`` and deterministic ``heaviside_spike``, both with psi = f',
 via ``analysis.neuron.surrogate_gradient``). References: jax.grad of f
 (``spm_gradient``) and the sympy formula (``analysis.neuron.symbolic.spm_gradient_numeric``),

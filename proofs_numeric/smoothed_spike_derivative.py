@@ -2,7 +2,7 @@
 with the default matched surrogate) is the smoothed straight-through stochastic derivative
 dS/dz = f'(z) = d/dz E[S], whatever spike was sampled.
 
-THEORY.md sec. 4 (central result); Gygax & Zenke 2025, sec. 4; Arya et al. (NeurIPS 2022).
+Gygax & Zenke 2025, sec. 4 (central result); Arya et al. (NeurIPS 2022).
 Measured: jax.grad of z -> bernoulli_spike(key, z, noise) for many keys and z (both
 sampled values S = 0 and S = 1 occur). Reference: jax.grad of z -> f(z) (the expected
 output; ordinary AD of the CDF code, not the closed-form density). z is kept 1e-2/beta away

@@ -1,7 +1,7 @@
 """Claim: on randman, stochastic SG networks classify about as well as deterministic ones,
 in a setting where neither is at the ceiling.
 
-THEORY.md sec. 6; Gygax & Zenke 2025, Fig. 7. The data set is randman as Zenke & Vogels
+Gygax & Zenke 2025, Fig. 7. The data set is randman as Zenke & Vogels
 (2021) define it, split 0.8 / 0.1 / 0.1; two LIF layers, leaky-integrator readout,
 max-over-time cross-entropy, upper-bound activity regulariser (``randman_preset``). Each
 method is trained with N_SEEDS seeds; each network is tested on the held-out test set in

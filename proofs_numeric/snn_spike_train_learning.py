@@ -1,7 +1,7 @@
 """Claim: deterministic and stochastic LIF networks both learn the spike-train target,
 and the stochastic network stays variable from trial to trial after training.
 
-THEORY.md sec. 6; Gygax & Zenke 2025, Fig. 6. Each network (input -> hidden -> spiking
+Gygax & Zenke 2025, Fig. 6. Each network (input -> hidden -> spiking
 output, dithered-image target, frozen Poisson input) is trained with surrogate gradients
 on the squared van Rossum distance (tau = 10 ms). Reference: the distance of the same
 network before training (epoch 1 evaluation; the metric itself is checked against a naive

@@ -147,3 +147,52 @@ def tiny_recurrent_snn_config():
         readout="lif",
         lif=LIFParams(tau_mem=2e-3, tau_syn=2e-3, theta=0.3),
     )
+
+
+# ---------------------------------------------------------------- naive LIF reference
+def naive_lif(x, weights, spike, *, lif, sizes=None, recurrent=None, current=None, reset=None):
+    """A discrete-time LIF network written as a plain loop over steps and layers: the one
+    reference that the simulators' tests compare with (Gygax & Zenke 2025, LIF networks of
+    Figs. 6-7; the recursion of analysis.snn._lif, zero initial state)::
+
+        S_l[t]   = spike(U_l[t] - theta_l, l, t)
+        I_l[t+1] = lambda_syn I_l[t] + current(l, W_l, S_{l-1}[t])  (+ current(l, V_l, S_l[t]))
+        U_l[t+1] = lambda_mem U_l[t] (1 - reset(S_l[t])) + (1 - lambda_mem) I_l[t]
+
+    with S_{-1}[t] = x[..., t, :]. Only ``+``, ``*`` and ``@`` touch the arrays, so NumPy and
+    JAX arrays (differentiated or not) both work.
+
+    x: (..., T, n_in). weights[l]: layer l's input weights (the last layer is the readout).
+    spike(z, l, t): the spikes of layer l at step t (a Heaviside, a Bernoulli draw from fixed
+    uniforms, ``0 * z`` for a non-spiking readout). lif[l]: (lambda_mem, lambda_syn, theta).
+    sizes[l]: layer widths (default: each weight matrix's last axis). recurrent[l]: None or
+    layer l's recurrent weights. current(l, w, s, rec): the input current, default ``s @ w``
+    (conv layers pass their own). reset(s): the spikes as the reset sees them (default s;
+    ``jax.lax.stop_gradient`` detaches it).
+
+    Returns (spikes, potentials): per layer, a list over t of S_l[t] and of U_l[t].
+    """
+    n_layers = len(weights)
+    sizes = [w.shape[-1] for w in weights] if sizes is None else list(sizes)
+    recurrent = [None] * n_layers if recurrent is None else list(recurrent)
+    current = (lambda l, w, s, rec: s @ w) if current is None else current
+    reset = (lambda s: s) if reset is None else reset
+    batch = tuple(x.shape[:-2])
+    i_st = [np.zeros(batch + (n,)) for n in sizes]
+    u_st = [np.zeros(batch + (n,)) for n in sizes]
+    spikes = [[] for _ in range(n_layers)]
+    potentials = [[] for _ in range(n_layers)]
+    for t in range(x.shape[-2]):
+        s_prev = x[..., t, :]
+        for l in range(n_layers):
+            lam_mem, lam_syn, theta = lif[l]
+            s = spike(u_st[l] - theta, l, t)
+            cur = current(l, weights[l], s_prev, False)
+            if recurrent[l] is not None:
+                cur = cur + current(l, recurrent[l], s, True)
+            spikes[l].append(s)
+            potentials[l].append(u_st[l])
+            u_st[l] = lam_mem * u_st[l] * (1 - reset(s)) + (1 - lam_mem) * i_st[l]
+            i_st[l] = lam_syn * i_st[l] + cur
+            s_prev = s
+    return spikes, potentials

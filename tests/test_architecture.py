@@ -87,7 +87,7 @@ def test_no_import_cycle_between_modules_of_analysis():
 
 
 def test_families_depend_on_each_other_without_cycles():
-    fam = lambda m: m.split(".")[1] if m.count(".") >= 1 else "analysis"  # noqa: E731 - one-liner
+    fam = lambda m: m.split(".")[1] if m.count(".") >= 1 else "analysis"
     graph: dict[str, set[str]] = {}
     for n, deps in _graph().items():
         if fam(n) == "analysis":
@@ -123,3 +123,77 @@ def test_top_level_reexports_names_only():
     for name in analysis.__all__:
         assert not isinstance(getattr(analysis, name), types.ModuleType), name
     assert isinstance(analysis.__version__, str) and analysis.__version__
+
+
+PROOFS = REPO_ROOT / "proofs_numeric"
+
+
+def _claim_modules() -> set[str]:
+    """The claim modules: proofs_numeric/<name>.py without a leading underscore."""
+    return {p.stem for p in PROOFS.glob("*.py") if not p.stem.startswith("_")}
+
+
+def _private_claim_imports(source: str, this: str, claims: set[str]) -> list[str]:
+    """``module.name`` for every private name (leading ``_``) that ``source`` (the claim module
+    ``this``) takes from another claim module: ``from proofs_numeric.X import _f``, or
+    ``X._f`` after ``import proofs_numeric.X`` / ``from proofs_numeric import X``."""
+    found, aliases = [], {}
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            mod = node.module.split(".")
+            if mod[0] != "proofs_numeric":
+                continue
+            if len(mod) == 2 and mod[1] in claims and mod[1] != this:
+                found += [f"{mod[1]}.{a.name}" for a in node.names if a.name.startswith("_")]
+            if len(mod) == 1:
+                aliases |= {a.asname or a.name: a.name for a in node.names if a.name in claims}
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                mod = a.name.split(".")
+                if mod[0] == "proofs_numeric" and len(mod) == 2 and mod[1] in claims and a.asname:
+                    aliases[a.asname] = mod[1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            base = node.value
+            if isinstance(base, ast.Name) and aliases.get(base.id) not in (None, this):
+                found.append(f"{aliases[base.id]}.{node.attr}")
+            elif (
+                isinstance(base, ast.Attribute)
+                and isinstance(base.value, ast.Name)
+                and base.value.id == "proofs_numeric"
+                and base.attr in claims
+                and base.attr != this
+            ):
+                found.append(f"{base.attr}.{node.attr}")
+    return sorted(found)
+
+
+def test_no_claim_imports_a_private_name_of_another_claim():
+    """Helpers two claims share live in a shared module (proofs_numeric/_foundation.py, or the
+    library), not as one claim's private function that another imports."""
+    claims = _claim_modules()
+    assert len(claims) > 10
+    offenders = {
+        name: bad
+        for name in sorted(claims)
+        if (bad := _private_claim_imports((PROOFS / f"{name}.py").read_text(), name, claims))
+    }
+    assert offenders == {}
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("from proofs_numeric.fields_sign_flip import _crossings, sweep", ["fields_sign_flip._crossings"]),
+        ("def f():\n    from proofs_numeric.fields_sign_flip import _a as b", ["fields_sign_flip._a"]),
+        ("from proofs_numeric import fields_sign_flip as fs\nfs._x(1)", ["fields_sign_flip._x"]),
+        ("import proofs_numeric.fields_sign_flip as fs\nfs._x", ["fields_sign_flip._x"]),
+        ("import proofs_numeric\nproofs_numeric.fields_sign_flip._x", ["fields_sign_flip._x"]),
+        ("from proofs_numeric.fields_sign_flip import sweep", []),
+        ("from proofs_numeric._foundation import _KINKS", []),  # a shared module, not a claim
+        ("from proofs_numeric.me import _own", []),  # its own name
+    ],
+)
+def test_private_import_scanner_catches_planted_imports(source, expected):
+    assert _private_claim_imports(source, "me", {"fields_sign_flip", "me"}) == expected

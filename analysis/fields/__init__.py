@@ -2,7 +2,7 @@
 and backward beta_SG, line integrals around closed loops, curl, Stokes, quadrature with
 error control, the paper's field setups, and an independent NumPy reference.
 
-Gygax & Zenke 2025, sec. 5; THEORY.md sec. 5.
+Gygax & Zenke 2025, sec. 5, Figs. 4-5.
 """
 
 from analysis._validate import DEFAULT_MAX_MEMORY_GIB
@@ -29,6 +29,7 @@ from analysis.fields._numerics import (
     descend,
     fit_order,
     on_grid,
+    zero_crossings,
 )
 from analysis.fields._paper import (
     loop_figure_data,
@@ -73,6 +74,7 @@ __all__ = [
     "fit_order",
     "descend",
     "on_grid",
+    "zero_crossings",
     "Plane",
     "LoopIntegral",
     "ORIENTATIONS",

@@ -44,7 +44,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from analysis import _validate
-from analysis.fields._numerics import compiled, cumulative_integral, descend, fit_order, on_grid  # noqa: F401
+from analysis.fields._numerics import compiled
 
 ORIENTATIONS = ("clockwise", "counterclockwise")
 _ORTHO_TOL = 1e-6

@@ -74,6 +74,15 @@ def fit_order(h: ArrayLike, err: ArrayLike) -> float:
     return float(np.polyfit(np.log(h), np.log(err), 1)[0])
 
 
+def zero_crossings(x: ArrayLike, g: ArrayLike) -> list[float]:
+    """Where the sampled function ``g(x)`` changes sign: one point per strict sign change
+    between neighbouring samples, found by linear interpolation between them (zeros that
+    fall on a sample, or touch zero without crossing it, are not counted)."""
+    x, g = np.asarray(x, np.float64), np.asarray(g, np.float64)
+    i = np.flatnonzero(np.sign(g[1:]) * np.sign(g[:-1]) < 0)
+    return [float(x[k] - g[k] * (x[k + 1] - x[k]) / (g[k + 1] - g[k])) for k in i]
+
+
 def cumulative_integral(x: ArrayLike, f: ArrayLike) -> tuple[np.ndarray, np.ndarray, float]:
     """Cumulative trapezoid F(x_k) = int_{x_0}^{x_k} f on a uniform grid, with Richardson check.
 

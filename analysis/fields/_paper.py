@@ -24,6 +24,7 @@ from jax.typing import ArrayLike, DTypeLike
 
 from analysis.fields import _loops as fields
 from analysis.fields import _toy as tn
+from analysis.fields._numerics import cumulative_integral, on_grid
 
 
 @partial(jax.jit, static_argnums=(0, 3))
@@ -77,10 +78,10 @@ def sign_flip_sweep(beta_sg: float, beta: float = 100.0, n: int = 10001) -> dict
     """Sweep w in [-0.2, 0.2] (n points): loss (beta), smooth loss (beta_SG), true grad, SG, integral."""
     w = np.linspace(-0.2, 0.2, n)
     th = tn.sign_flip_thetas(w)
-    loss = lambda b: np.asarray(fields.on_grid(tn.loss_fn(tn.FIVE_WEIGHT, b), th))  # noqa: E731
-    true_g = np.asarray(fields.on_grid(tn.exact_field(tn.FIVE_WEIGHT, beta), th))[:, 0]
-    sg = np.asarray(fields.on_grid(tn.sg_field(tn.FIVE_WEIGHT, beta, beta_sg), th))[:, 0]
-    F, F_rich, F_err = fields.cumulative_integral(w, sg)
+    loss = lambda b: np.asarray(on_grid(tn.loss_fn(tn.FIVE_WEIGHT, b), th))
+    true_g = np.asarray(on_grid(tn.exact_field(tn.FIVE_WEIGHT, beta), th))[:, 0]
+    sg = np.asarray(on_grid(tn.sg_field(tn.FIVE_WEIGHT, beta, beta_sg), th))[:, 0]
+    F, F_rich, F_err = cumulative_integral(w, sg)
     return {
         "w": w,
         "theta": np.asarray(th),
@@ -105,9 +106,9 @@ def plateau_landscape(beta_sg: float, beta: float = 20.0, n: int = 401, extent: 
     v = np.linspace(-extent, extent, n)
     V1, V2 = np.meshgrid(v, v, indexing="ij")
     th = tn.plateau_thetas(V1, V2)
-    loss = np.asarray(fields.on_grid(tn.loss_fn(tn.FIVE_WEIGHT, beta), th))
-    g = np.asarray(fields.on_grid(tn.sg_field(tn.FIVE_WEIGHT, beta, beta_sg), th))[..., 1:3]
-    leg1, _, e1 = fields.cumulative_integral(v, g[:, 0, 0])
-    leg2, _, e2 = fields.cumulative_integral(v, g[:, :, 1])
+    loss = np.asarray(on_grid(tn.loss_fn(tn.FIVE_WEIGHT, beta), th))
+    g = np.asarray(on_grid(tn.sg_field(tn.FIVE_WEIGHT, beta, beta_sg), th))[..., 1:3]
+    leg1, _, e1 = cumulative_integral(v, g[:, 0, 0])
+    leg2, _, e2 = cumulative_integral(v, g[:, :, 1])
     integ, err = leg1[:, None] + leg2, e1 + e2
     return {"v": v, "loss": loss, "integrated_sg": integ, "sg": g, "integration_error": err}

@@ -11,7 +11,7 @@ the plain forward function, so the Jacobian of an SG field (second derivatives: 
 grad) differentiates the forward activations truly; this is what the curl needs
 (first order is unchanged: for beta = inf it equals heaviside_spike with that psi).
 Network gradients come from ``jax.grad`` through this rule, so they are exactly the
-surrogate gradient (SG) of Gygax & Zenke 2025, sec. 5 (THEORY.md sec. 5): every sigma' of
+surrogate gradient (SG) of Gygax & Zenke 2025, sec. 5 and Figs. 4-5: every sigma' of
 the chain rule is evaluated at beta_SG while activations use beta. With beta == beta_SG the
 rule is the true derivative and the field is the exact gradient of a smooth network.
 
@@ -286,7 +286,7 @@ def load_layout(path: str | os.PathLike) -> tuple[Layout, dict]:
         raise ValueError(f"{path}: {exc}") from None
 
 
-# --- the paper's setups (Gygax & Zenke 2025, sec. 5; THEORY.md sec. 5) ---------------------
+# --- the paper's setups (Gygax & Zenke 2025, sec. 5, Figs. 4-5) ---------------------
 
 #: Loop plane directions of the paper (normalised in :func:`paper_plane`), radius 1.8.
 PAPER_D1 = (0.09305991, 0.5905991, -0.30914232, 0.4299941, -0.60172135)

@@ -2,7 +2,7 @@
 (Heaviside with psi; Bernoulli with its smoothed stochastic derivative), stochastic
 derivatives of a Bernoulli variable (triples and smoothing), single-neuron results.
 
-Gygax & Zenke, Neural Computation 37(5):886-925 (2025), sec. 2-4; THEORY.md sec. 1, 2, 4.
+Gygax & Zenke, Neural Computation 37(5):886-925 (2025), sec. 2-4.
 The sympy derivations live in :mod:`analysis.neuron.symbolic` (imported on demand: sympy
 is slow to import).
 """

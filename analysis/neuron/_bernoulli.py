@@ -6,7 +6,7 @@ and jumps to Y with probability |w eps| (Arya, Schauer, Schaefer & Rackauckas,
 "Automatic differentiation of programs with discrete randomness", NeurIPS 2022). The
 estimate delta + w (g(Y) - g(X)) of d/dp E[g(X)] is unbiased for every g.
 
-For X ~ Bernoulli(p) (THEORY.md sec. 4; Gygax & Zenke 2025, sec. 4, Fig. 3), per sample:
+For X ~ Bernoulli(p) (Gygax & Zenke 2025, sec. 4, Fig. 3; Arya et al. 2022), per sample:
 
 ====================  =====================  =====================
 construct             X = 0                  X = 1

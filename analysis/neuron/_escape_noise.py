@@ -1,7 +1,7 @@
 """Escape-noise functions f(z) and their derivatives f'(z).
 
 A stochastic neuron spikes in a time bin with probability f(z), z = U - theta
-(Gygax & Zenke 2025, sec. 2.2; THEORY.md sec. 1). f is the cumulative distribution
+(Gygax & Zenke 2025, sec. 2.2). f is the cumulative distribution
 function (CDF) of the threshold noise eta in the equivalent form S = Theta(z + eta), so
 f' is a probability density. Every family is written in a form that is finite (no NaN,
 no inf) in float32 and float64 for |beta z| up to 1e6 and beyond, including beta z = +-inf

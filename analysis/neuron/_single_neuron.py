@@ -1,7 +1,7 @@
 """Single neuron: the smoothed probabilistic model (SPM) and its surrogate gradient.
 
 Neuron: input x, weights w, z = w . x - theta, S ~ Bernoulli(f(z)) (stochastic) or
-S = Theta(z) (deterministic). THEORY.md sec. 2; Gygax & Zenke 2025, sec. 3.1.
+S = Theta(z) (deterministic). Gygax & Zenke 2025, sec. 3.1.
 
 * E[S] = f(z) and grad_w E[S] = f'(z) x, which is exactly the SG with psi = f' for any
   sampled S.

@@ -13,7 +13,7 @@ generated from the code), so that comparing the two checks both.
   z and psi - c f' must simplify to 0; straight-through (psi = 1) is reported as not a
   density.
 * :func:`code_agreement` -- lambdified sympy vs the JAX implementation (float64).
-* :func:`spm_gradient_symbolic` -- single neuron (THEORY.md sec. 2): E[S] = f(w.x - theta),
+* :func:`spm_gradient_symbolic` -- single neuron (Gygax & Zenke 2025, sec. 3): E[S] = f(w.x - theta),
   grad_w E[S] = f'(z) x, E[L] = f L(1) + (1 - f) L(0), grad_w E[L] = (L(1) - L(0)) f'(z) x,
   derived by differentiating with respect to symbolic weights.
 
@@ -342,7 +342,7 @@ def diff_cdf(family: str) -> sp.Expr:
 
 
 class SPMGradient(NamedTuple):
-    """Single-neuron SPM derived with symbolic weights w_1..w_n (THEORY.md sec. 2)."""
+    """Single-neuron SPM derived with symbolic weights w_1..w_n (Gygax & Zenke 2025, sec. 3)."""
 
     expected_output: sp.Expr  # E[S] = f(w.x - theta)
     gradient: tuple  # (dE[S]/dw_i)_i

@@ -17,7 +17,7 @@ def _git_commit() -> str | None:
     if not (root / ".git").exists():
         return None
     try:
-        run = lambda *a: subprocess.run(  # noqa: E731
+        run = lambda *a: subprocess.run(
             ["git", *a], cwd=root, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         commit = run("rev-parse", "HEAD")

@@ -2,7 +2,7 @@
 training methods (deterministic SG, stochastic SG, MultilayerSpiker) and the batched
 simulator (dense / conv1d / recurrent layers; layer-wise and event-driven kernels).
 
-Gygax & Zenke 2025, sec. 6; THEORY.md sec. 6.
+Gygax & Zenke 2025, Figs. 6-7.
 """
 
 from analysis.snn._event import (

@@ -1,4 +1,4 @@
-"""Discrete-time leaky integrate-and-fire (LIF) neurons (THEORY.md sec. 6).
+"""Discrete-time leaky integrate-and-fire (LIF) neurons (Gygax & Zenke 2025, Figs. 6-7).
 
 Time is binned at ``dt``; with lambda_mem = exp(-dt/tau_mem), lambda_syn = exp(-dt/tau_syn),
 zero initial state and the spike read from the current potential,

@@ -1,6 +1,6 @@
 """Multi-layer LIF networks in time: configuration, initialisation, simulation.
 
-Layers follow the recursion of :mod:`analysis.snn._lif` (THEORY.md sec. 6; Gygax & Zenke 2025,
+Layers follow the recursion of :mod:`analysis.snn._lif` (Gygax & Zenke 2025,
 sec. 5); spikes of layer l-1 at bin t drive layer l's synaptic current at the same bin.
 By default the network is evaluated layer by layer (the feedforward drive of all bins is
 one large matmul or conv, each layer's time recursion one ``lax.scan``;
@@ -283,7 +283,7 @@ def simulate(
         keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None  # type: ignore[arg-type]  # _check_inputs: key given
         run = time_loop if cfg.checkpoint else layerwise
         spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
-    bt = lambda y: jnp.swapaxes(y, 0, 1)  # noqa: E731 -- batch-major again
+    bt = lambda y: jnp.swapaxes(y, 0, 1)
     return SimResult(
         spikes=tuple(bt(s) for s in spikes) if record != "output" else (),
         membranes=tuple(bt(m) for m in mems) if record == "all" else None,

@@ -4,7 +4,7 @@ on the networks that are trained (:mod:`analysis.snn`: dense, recurrent or conv1
 For networks too large to enumerate, the reference for grad E[L] of the stochastic network
 (``Method("stochastic")``: S ~ Bernoulli(f(U - theta)), the network as a stochastic program,
 :mod:`analysis.stochastic._snn_program`) is the mean of an unbiased coupled-flip estimator
-(stochastic AD, Arya et al., NeurIPS 2022; THEORY.md sec. 4) with its per-coordinate
+(stochastic AD, Arya et al., NeurIPS 2022; Gygax & Zenke 2025, sec. 4) with its per-coordinate
 standard error. Against it we measure the cosine similarity and the sign agreement (over the
 coordinates where the reference is significant, |mean| > 2 SE) of
 

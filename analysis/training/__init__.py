@@ -2,7 +2,7 @@
 SMORMS3), losses, regularisers, spike-train metrics and the paper's experiments; the task
 data live in :mod:`analysis.training.tasks`.
 
-Gygax & Zenke 2025, sec. 6; THEORY.md sec. 6.
+Gygax & Zenke 2025, Figs. 6-7.
 """
 
 from analysis.training import tasks

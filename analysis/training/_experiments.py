@@ -1,6 +1,6 @@
 """The paper's network experiments as functions: spike-train matching and classification.
 
-Gygax & Zenke (2025, sec. 6; THEORY.md sec. 6): a network is trained with deterministic
+Gygax & Zenke (2025, Figs. 6-7): a network is trained with deterministic
 SG, stochastic SG (sigmoid escape noise, beta 10 hidden / 100 output, matched surrogate)
 or MultilayerSpiker (Gardner et al. 2015), using :mod:`analysis.snn._network` for the network,
 :mod:`analysis.training._fit` for the loop and :mod:`analysis.training._metrics` for the measurements.

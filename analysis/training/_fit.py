@@ -435,7 +435,7 @@ def check_resumable(out_dir, cfg: TrainConfig, run_info: dict | None = None) -> 
     have = {k: v for k, v in dict(meta["config"]).items() if k != "epochs"}
     if want != have:
         raise ValueError(f"checkpoint in {out_dir} was written with config {have}, cannot resume with {want}")
-    drop = lambda d: {k: v for k, v in dict(d).items() if k != "epochs"}  # noqa: E731
+    drop = lambda d: {k: v for k, v in dict(d).items() if k != "epochs"}
     if drop(meta.get("run") or {}) != drop(to_jsonable(run_info or {})):
         raise ValueError(
             f"checkpoint in {out_dir} belongs to run {meta.get('run')}, cannot resume run {run_info}"

@@ -178,5 +178,5 @@ def _classification_data(task, profile, over, shd_path):
         return train, test, None, run, N_CLASSES
     perm = np.asarray(jax.random.permutation(jax.random.fold_in(key, 7), len(train[1])))
     cut = int(round(0.9 * len(perm)))
-    split = lambda idx: (train[0][np.sort(idx)], train[1][np.sort(idx)])  # noqa: E731
+    split = lambda idx: (train[0][np.sort(idx)], train[1][np.sort(idx)])
     return split(perm[:cut]), split(perm[cut:]), test, run, N_CLASSES

@@ -1,4 +1,4 @@
-"""Benchmark ``sgtheory bench exact`` (issue 4, Speed).
+"""Benchmark ``sgtheory bench exact`` (speed of exact enumeration).
 
 1. Enumeration at K = 20: the vectorised, chunked exact gradient (analysis.stochastic._exact) against a
    straightforward Python loop over configurations (one jitted log-prob/loss gradient call

@@ -50,7 +50,7 @@ def _numpy_per_point(n_points=2000):
     plane = paper_plane()
     c, d1, d2 = (np.asarray(v) for v in (plane.center, plane.d1, plane.d2))
     ab = np.linspace(-2.5, 2.5, n_points)
-    s = lambda z: 1.0 / (1.0 + math.exp(-max(min(z, 700.0), -700.0)))  # noqa: E731
+    s = lambda z: 1.0 / (1.0 + math.exp(-max(min(z, 700.0), -700.0)))
     out = np.empty(n_points)
     for k in range(n_points):
         w, v1, v2, u1, u2 = c + ab[k] * d1 + ab[-k - 1] * d2

@@ -1,6 +1,6 @@
 """``sgtheory bench snn``: LIF network speed against a matmul chain, spyx and snnTorch.
 
-Network (profile ``full``, the issue's setting): three dense LIF layers of 512 units
+Network (profile ``full``, the reference setting): three dense LIF layers of 512 units
 (two hidden + a spiking output layer), 512 Bernoulli(0.05) inputs, batch 256, 200 steps,
 float32, forward + backward of a scalar loss. Reference in the same process: a jitted
 chain of matmuls with the same FLOP count, [B*T, 512] @ W1 @ W2 @ W3, forward and

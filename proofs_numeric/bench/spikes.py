@@ -1,6 +1,6 @@
 """``sgtheory bench spikes``: the toolkit's spike functions vs hand-written equivalents.
 
-Workload (issue 3): one step of a 3-layer, 512-unit dense spiking network over a batch of
+Workload: one step of a 3-layer, 512-unit dense spiking network over a batch of
 256 (float32), forward + backward (jax.grad of a squared-error loss w.r.t. the three weight
 matrices), jitted. Each layer computes h = spike(h_prev @ W - theta).
 

@@ -27,9 +27,14 @@ def _commands():
 
 
 def _version() -> str:
-    from analysis import __version__
+    """The installed distribution's version, as :data:`analysis.__version__` reports it, read
+    without importing :mod:`analysis` (which imports JAX): ``sgtheory --help`` stays fast."""
+    from importlib import metadata
 
-    return __version__
+    try:
+        return metadata.version("sgtheory")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,11 +79,11 @@ def _attach_negative_values(parser: argparse.ArgumentParser, argv: list[str]) ->
     """``--d2 -1,0,0`` -> ``--d2=-1,0,0``: a token that looks like a (list of) number(s) and
     starts with '-' is attached to the option before it when that option takes a value
     (argparse would otherwise read it as an unknown option)."""
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001 (argparse has no public accessor)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     command = next((t for t in argv if t in sub.choices), None)
     if command is None:
         return argv
-    options = sub.choices[command]._option_string_actions  # noqa: SLF001
+    options = sub.choices[command]._option_string_actions
     out: list[str] = []
     for tok in argv:
         prev = out[-1] if out else ""
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         jax.config.update("jax_enable_x64", True)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, TypeError) as exc:
+    except (ValueError, FileNotFoundError) as exc:  # user errors; a TypeError is a bug (traceback)
         print(f"sgtheory {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -1,4 +1,4 @@
-"""The criteria of claims that must be able to fail (issue 13, sec. 2): their helpers against
+"""The criteria of claims that must be able to fail: their helpers against
 hand-worked cases, and mutations (the thing the claim rules out, fed in) that the same
 criterion rejects."""
 
@@ -25,13 +25,14 @@ def sweep30():
 
 def test_sign_flip_rejects_the_true_gradient_in_place_of_the_sg(sweep30):
     """Mutation: the true gradient's own zero and integral are within k steps of themselves."""
+    from analysis import fields
     from analysis.fields import cumulative_integral
 
     s = dict(sweep30)
     s["sg"] = s["true_grad"]
     s["integrated_sg"], _, s["integrated_sg_error"] = cumulative_integral(s["w"], s["true_grad"])
-    true_cross = sign_flip._crossings(s["w"], s["true_grad"])
-    sep = sign_flip._separations(s, sign_flip._crossings(s["w"], s["sg"]), true_cross)
+    true_cross = fields.zero_crossings(s["w"], s["true_grad"])
+    sep = sign_flip._separations(s, fields.zero_crossings(s["w"], s["sg"]), true_cross)
     assert sep["crossing_separation_steps"] <= sep["k_steps"]
     assert sep["argmin_separation_steps"] <= sep["k_steps"]
 
@@ -54,7 +55,7 @@ def test_descent_on_the_true_gradient_stops_within_the_tolerance(sweep30):
     theta0 = fields.sign_flip_thetas(np.array([0.0]))[0]
     end = np.asarray(fields.descend(g, theta0, descent_bias.LR, 5 * descent_bias.STEPS, np.eye(5)[0]))
     w = sweep30["w"]
-    w_min = sign_flip._crossings(w, sweep30["true_grad"])[0]
+    w_min = fields.zero_crossings(w, sweep30["true_grad"])[0]
     assert abs(end[0] - w_min) <= descent_bias.K_STEPS * (w[1] - w[0])
 
 

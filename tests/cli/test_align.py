@@ -91,7 +91,7 @@ def test_align_run_errors_are_one_line(runs, tmp_path, capsys):
     assert_one_line_error(rc, out, err, r"n_sg must be a positive integer")
     # a run of a task the tool does not know
     x = np.zeros((4, 1), np.float32)
-    loss = lambda p, k, xb, yb: ((p["w"] * xb).sum() ** 2, {})  # noqa: E731
+    loss = lambda p, k, xb, yb: ((p["w"] * xb).sum() ** 2, {})
     bad = tmp_path / "mnist"
     training.fit(
         loss,

@@ -18,7 +18,8 @@ def test_compare_command_on_shipped_spec(tmp_path, capsys):
     out = tmp_path / "cmp.json"
     assert main(["compare", str(spec_path), "--samples", "500", "--json", str(out)]) == 0
     data = json.loads(out.read_text())
-    # independent reference: closed form of THEORY.md sec. 3 for the chain spec
+    # independent reference: closed form of the two-neuron chain (Gygax & Zenke 2025, sec. 3;
+    # derived in paper/sections/theory.typ)
     f, w, v, x, th = escape_noise("sigmoid", 3.0), 0.8, 1.5, 1.2, 0.5
     grad_w = (f.prob(v - th) - f.prob(-th)) * f.deriv(w * x - th) * x
     assert abs(data["exact_grad"][0] - float(grad_w)) < 1e-12

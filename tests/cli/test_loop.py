@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from analysis.fields import _loops as fields
+from analysis import fields
 from analysis.fields import _toy as tn
 from proofs_numeric.cli import main
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.fields import _loops as fields
+from analysis import fields
 from analysis.fields import _toy as tn
 from tests.helpers import LAYOUTS
 
@@ -25,7 +25,7 @@ def test_linear_field_closed_form(seed, n, r):
     """g = M theta: ccw loop = pi r^2 (d2.M d1 - d1.M d2) exactly (trig. polynomial, N = 16)."""
     rng = np.random.default_rng(seed)
     M, plane = rng.normal(size=(n, n)), _random_plane(rng, n)
-    field = lambda t: jnp.asarray(M) @ t  # noqa: E731
+    field = lambda t: jnp.asarray(M) @ t
     d1, d2 = np.asarray(plane.d1), np.asarray(plane.d2)
     curl_ab = d2 @ M @ d1 - d1 @ M @ d2
     ccw = fields.loop_integral(field, plane, r, 16, "counterclockwise")
@@ -91,7 +91,7 @@ def test_polygon_gauss_legendre_matches_green():
     """Polygon loop of a linear field: ccw integral = area * curl_ab (Green), any polygon."""
     rng = np.random.default_rng(3)
     M, plane = rng.normal(size=(4, 4)), _random_plane(rng, 4)
-    field = lambda t: jnp.asarray(M) @ t  # noqa: E731
+    field = lambda t: jnp.asarray(M) @ t
     d1, d2 = np.asarray(plane.d1), np.asarray(plane.d2)
     verts = np.array([[0.0, 0.0], [2.0, 0.0], [2.5, 1.0], [0.5, 1.5]])
     x, y = verts.T

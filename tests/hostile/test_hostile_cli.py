@@ -465,7 +465,7 @@ META_KEYS = {"version", "commit", "time_utc", "seeds", "profile", "x64", "jax", 
 def _fake_claims(monkeypatch):
     from proofs_numeric import _registry
 
-    fake = lambda c, profile: _registry.ClaimResult(c.name, c.statement, 1.0, 1.0, 0.1, True, {"seed": 7})  # noqa: E731
+    fake = lambda c, profile: _registry.ClaimResult(c.name, c.statement, 1.0, 1.0, 0.1, True, {"seed": 7})
     monkeypatch.setattr(_registry, "run_claim", fake)
     return ["verify", "single_neuron_sg", "--quiet", "--json", "{out}"], "quick", [7]
 

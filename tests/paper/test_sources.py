@@ -4,7 +4,8 @@ Section prose and ``main.typ`` may contain digits only in citation keys and labe
 names of values they show (``#val("loop.a.beta_sg")``) and, inside equations, the structural
 constants 0, 1 and 2 (``1 - p``, ``2^K``, subscripts). The layout template may in addition
 hold layout lengths (``11pt``, ``1fr``, ``40%``), grey levels (``luma(200)``) and numbering
-patterns (``"1.1"``, ``"(1)"``), the paper size, heading levels and the header row (``y == 0``)."""
+patterns (``"1.1"``, ``"(1)"``, and ``"A.1"`` with the reset ``counter(heading).update(0)``
+for the appendices), the paper size, heading levels and the header row (``y == 0``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ _REF = re.compile(r"@[A-Za-z][\w-]*|<[A-Za-z][\w-]*>|#include\s+\"[^\"]*\"")
 _MATH = re.compile(r"\$[^$]*\$")
 _LAYOUT = re.compile(
     r"\b\d+(?:\.\d+)?(?:pt|em|cm|mm|fr|%)|luma\(\d+\)|\"\(?1(?:\.1)?\)?\""
-    r"|\"a4\"|level: [12]\b|depth: 2\b|y == 0\b"
+    r"|\"a4\"|\"A\.1\"|counter\(heading\)\.update\(0\)|level: [12]\b|depth: 2\b|y == 0\b"
 )
 
 

@@ -31,8 +31,8 @@ def test_event_matmul_value_and_grads(budget):
     g = jnp.asarray(rng.normal(size=(6, 9)))
     y = event_matmul(s, w, budget, "xla")
     np.testing.assert_allclose(np.asarray(y), np.asarray(s @ w), rtol=1e-12, atol=1e-12)
-    f_e = lambda s, w: jnp.sum(event_matmul(s, w, budget, "xla") * g)  # noqa: E731
-    f_d = lambda s, w: jnp.sum((s @ w) * g)  # noqa: E731
+    f_e = lambda s, w: jnp.sum(event_matmul(s, w, budget, "xla") * g)
+    f_d = lambda s, w: jnp.sum((s @ w) * g)
     for a, b in zip(jax.grad(f_e, (0, 1))(s, w), jax.grad(f_d, (0, 1))(s, w), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
 
@@ -105,7 +105,7 @@ def test_numba_event_matmul_equals_dense(dtype):
         np.abs(np.asarray(y, np.float64) - np.asarray(s, np.float64) @ np.asarray(w, np.float64))
         <= _bound(sa @ wa, s.shape[1], dtype)
     )
-    f_e = lambda s, w: jnp.sum(event_matmul(s, w, 0, "numba") * g)  # noqa: E731
+    f_e = lambda s, w: jnp.sum(event_matmul(s, w, 0, "numba") * g)
     ds, dw = jax.jit(jax.grad(f_e, (0, 1)))(s, w)
     assert ds.dtype == dw.dtype == dtype
     s64, w64, g64 = (np.asarray(a, np.float64) for a in (s, w, g))
@@ -123,7 +123,7 @@ def test_numba_and_xla_backends_agree(dtype):
     sa, wa, ga = (np.abs(np.asarray(a, np.float64)) for a in (s, w, g))
 
     def vg(backend):
-        f = lambda s, w: jnp.sum(event_matmul(s, w, 0, backend) * g)  # noqa: E731
+        f = lambda s, w: jnp.sum(event_matmul(s, w, 0, backend) * g)
         return (event_matmul(s, w, 0, backend), *jax.grad(f, (0, 1))(s, w))
 
     bounds = (
@@ -150,7 +150,7 @@ def test_numba_event_matmul_vmap_and_mixed_dtypes():
     np.testing.assert_allclose(
         jax.vmap(lambda w: event_matmul(s, w, 0, "numba"))(wb), s @ wb, rtol=tol, atol=tol
     )
-    loss = lambda f: lambda s, w: jnp.sum(f(s, w) ** 2)  # noqa: E731
+    loss = lambda f: lambda s, w: jnp.sum(f(s, w) ** 2)
     ge = jax.vmap(jax.grad(loss(lambda s, w: event_matmul(s, w, 0, "numba")), (0, 1)), (0, None))(sb, w)
     gd = jax.vmap(jax.grad(loss(lambda s, w: s @ w), (0, 1)), (0, None))(sb, w)
     for a, b in zip(ge, gd, strict=True):

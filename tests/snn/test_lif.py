@@ -104,3 +104,16 @@ def test_bad_sigma_args():
         fluctuation_sigma_w(p, 10, 0.0)
     with pytest.raises(ValueError, match="n_in"):
         fluctuation_sigma_w(p, 0, 5.0)
+
+
+def test_naive_lif_reference_gives_the_psp_kernel():
+    """The shared naive reference of tests.helpers against the closed-form PSP kernel: one
+    input spike at t = 0 into a neuron that never spikes."""
+    from tests.helpers import naive_lif
+
+    p = LIFParams(tau_mem=10e-3, tau_syn=5e-3)
+    x = np.zeros((1, 40, 1))
+    x[0, 0, 0] = 1.0
+    never = lambda z, l, t: 0.0 * z
+    _, u = naive_lif(x, [np.ones((1, 1))], never, lif=[(p.lambda_mem, p.lambda_syn, 1.0)])
+    np.testing.assert_allclose(np.stack(u[0], 1)[0, :, 0], _closed_form_kappa(p, 40), rtol=1e-12, atol=1e-15)

@@ -10,6 +10,7 @@ import pytest
 
 from analysis.neuron import bernoulli_spike_from_uniform, escape_noise, heaviside_spike, matched_surrogate
 from analysis.snn import LIFParams, Method, SNNConfig, init_params, method, sampled_derivative_spike, simulate
+from tests.helpers import naive_lif
 
 B, T = 2, 12
 _sim = jax.jit(simulate, static_argnames=("cfg", "method", "record"))
@@ -47,38 +48,35 @@ def _np_current(cfg, l, w, s, rec=False):
 
 
 def _np_network(params, x, cfg, meth, key):
-    """Naive NumPy loop over time, layers and (for conv) kernel taps."""
+    """The naive LIF loop of tests.helpers (NumPy) with this network's spikes and currents,
+    and a naive loop over kernel taps for conv layers."""
     p = jax.tree_util.tree_map(np.asarray, params)
     x = np.asarray(x)
-    lif, lo = cfg.lif, cfg.out_lif
+    n_hidden = len(cfg.hidden)
     sizes = list(cfg.layer_sizes) + [cfg.n_out]
-    i_st = [np.zeros((B, n)) for n in sizes]
-    u_st = [np.zeros((B, n)) for n in sizes]
-    spikes = [[] for _ in cfg.hidden]
-    out = []
-    for t in range(x.shape[1]):
-        s_prev = x[:, t]
-        for l in range(len(sizes)):
-            last, lp = l == len(cfg.hidden), (lo if l == len(cfg.hidden) else lif)
-            w = p["readout"]["w"] if last else p["hidden"][l]["w"]
-            z = u_st[l] - lp.theta
-            noise = meth.output_noise if last else meth.hidden_noise
-            if last and cfg.readout == "integrator":
-                s = np.zeros_like(z)
-            elif meth.name == "deterministic":
-                s = (z > 0).astype(float)
-            else:
-                u = np.asarray(_uniforms(key, len(sizes), l, t, z.shape))
-                s = (u < 1 / (1 + np.exp(-noise.beta * z))).astype(float)
-            cur = _np_current(cfg, l, w, s_prev)
-            if cfg.recurrent and not last:
-                cur = cur + _np_current(cfg, l, p["hidden"][l]["v"], s, rec=True)
-            out.append(s if cfg.readout == "lif" else u_st[l]) if last else spikes[l].append(s)
-            lm, ls = lp.lambda_mem, lp.lambda_syn
-            u_st[l] = lm * u_st[l] * (1 - s) + (1 - lm) * i_st[l]
-            i_st[l] = ls * i_st[l] + cur
-            s_prev = s
-    return [np.stack(s, 1) for s in spikes], np.stack(out, 1)
+    lifs = [cfg.out_lif if l == n_hidden else cfg.lif for l in range(len(sizes))]
+
+    def spike(z, l, t):
+        last = l == n_hidden
+        if last and cfg.readout == "integrator":
+            return np.zeros_like(z)
+        if meth.name == "deterministic":
+            return (z > 0).astype(float)
+        noise = meth.output_noise if last else meth.hidden_noise
+        u = np.asarray(_uniforms(key, len(sizes), l, t, z.shape))
+        return (u < 1 / (1 + np.exp(-noise.beta * z))).astype(float)
+
+    spikes, potentials = naive_lif(
+        x,
+        [h["w"] for h in p["hidden"]] + [p["readout"]["w"]],
+        spike,
+        lif=[(lp.lambda_mem, lp.lambda_syn, lp.theta) for lp in lifs],
+        sizes=sizes,
+        recurrent=[h["v"] for h in p["hidden"]] + [None] if cfg.recurrent else None,
+        current=lambda l, w, s, rec: _np_current(cfg, l, w, s, rec=rec),
+    )
+    out = spikes[-1] if cfg.readout == "lif" else potentials[-1]
+    return [np.stack(s, 1) for s in spikes[:-1]], np.stack(out, 1)
 
 
 CONFIGS = {
@@ -133,28 +131,30 @@ def test_forward_matches_numpy_loop(name, meth):
 
 
 def _loop_loss(params, x, cfg, meth, key, reset):
-    """Same network written as an unrolled Python loop with the spike functions of
-    analysis.neuron._spikes (dense, one hidden layer, integrator readout); loss = sum(out * c)."""
+    """Same network as the naive LIF loop of tests.helpers, in JAX, with the spike functions
+    of analysis.neuron._spikes (dense, one hidden layer, integrator readout);
+    loss = sum_t sum_j U_out[t, j] cos(0.3 t + j)."""
     lif = cfg.lif
-    lm, ls = lif.lambda_mem, lif.lambda_syn
     w, wo = params["hidden"][0]["w"], params["readout"]["w"]
-    i1 = u1 = jnp.zeros((B, w.shape[1]))
-    io = uo = jnp.zeros((B, wo.shape[1]))
     noise = meth.hidden_noise
-    loss = 0.0
-    for t in range(x.shape[1]):
-        z = u1 - lif.theta
+
+    def spike(z, l, t):
+        if l == 1:
+            return 0.0 * z  # non-spiking readout
         if meth.name == "deterministic":
-            s = heaviside_spike(z, matched_surrogate(noise))
-        elif meth.name == "stochastic":
-            s = bernoulli_spike_from_uniform(z, _uniforms(key, 2, 0, t, z.shape), noise)
-        else:
-            s = sampled_derivative_spike(z, _uniforms(key, 2, 0, t, z.shape), noise)
-        loss = loss + jnp.sum(uo * jnp.cos(0.3 * t + jnp.arange(wo.shape[1])))
-        sr = s if reset == "differentiable" else jax.lax.stop_gradient(s)
-        i1, u1 = ls * i1 + x[:, t] @ w, lm * u1 * (1 - sr) + (1 - lm) * i1
-        io, uo = ls * io + s @ wo, lm * uo + (1 - lm) * io
-    return loss
+            return heaviside_spike(z, matched_surrogate(noise))
+        if meth.name == "stochastic":
+            return bernoulli_spike_from_uniform(z, _uniforms(key, 2, 0, t, z.shape), noise)
+        return sampled_derivative_spike(z, _uniforms(key, 2, 0, t, z.shape), noise)
+
+    _, potentials = naive_lif(
+        x,
+        [w, wo],
+        spike,
+        lif=[(lif.lambda_mem, lif.lambda_syn, lif.theta)] * 2,
+        reset=None if reset == "differentiable" else jax.lax.stop_gradient,
+    )
+    return sum(jnp.sum(uo * jnp.cos(0.3 * t + jnp.arange(wo.shape[1]))) for t, uo in enumerate(potentials[1]))
 
 
 def _scan_loss(params, x, cfg, meth, key):
@@ -218,7 +218,7 @@ def test_checkpoint_identical_gradients(block):
     ck = SNNConfig(**{**base.__dict__, "checkpoint": True, "checkpoint_block": block})
     params = init_params(jax.random.key(0), base, nu=60.0, dtype=jnp.float64)
     x, m, key = _inputs(base.n_in, t=23), method("stochastic"), jax.random.key(3)
-    loss = lambda p, c: jnp.sum(_sim(p, x, c, m, key).output * jnp.arange(23.0)[:, None])  # noqa: E731
+    loss = lambda p, c: jnp.sum(_sim(p, x, c, m, key).output * jnp.arange(23.0)[:, None])
     grad = jax.jit(jax.grad(loss), static_argnums=1)
     ga, gb = grad(params, base), grad(params, ck)
     for a, b in zip(jax.tree_util.tree_leaves(ga), jax.tree_util.tree_leaves(gb), strict=True):
@@ -229,7 +229,7 @@ def test_stochastic_reproducible_and_key_dependent():
     cfg = CONFIGS["dense"]
     params = init_params(jax.random.key(0), cfg, nu=60.0)
     x = _inputs(cfg.n_in, dtype=jnp.float32)
-    run = lambda k: _sim(params, x, cfg, method("stochastic"), jax.random.key(k)).spikes[0]  # noqa: E731
+    run = lambda k: _sim(params, x, cfg, method("stochastic"), jax.random.key(k)).spikes[0]
     a, b, c = run(1), run(1), run(2)
     assert a.dtype == jnp.float32
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

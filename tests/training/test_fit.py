@@ -145,7 +145,7 @@ def test_save_every_keeps_initial_every_kth_and_last_epoch(tmp_path):
     """save_every=2 over 5 epochs keeps epochs 0, 2, 4, 5; epoch 0 is the initialisation, the
     last the returned params, and each equals the params of a run stopped at that epoch."""
     loss_fn, p0, data = _noisy_regression()
-    cfg = lambda e: train.TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)  # noqa: E731
+    cfg = lambda e: train.TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)
     res = train.fit(loss_fn, p0, data, cfg(5), out_dir=tmp_path / "a", progress=False, save_every=2)
     kept = _epoch_params(tmp_path / "a")
     assert sorted(kept) == [0, 2, 4, 5]
@@ -168,7 +168,7 @@ def test_save_every_survives_resume_and_force_clears_old_epochs(tmp_path):
     """A run interrupted after epoch 3 and resumed to 6 keeps the same files, with the same
     params, as an uninterrupted one; --force (start over) removes the replaced run's epochs."""
     loss_fn, p0, data = _noisy_regression()
-    cfg = lambda e: train.TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)  # noqa: E731
+    cfg = lambda e: train.TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)
     train.fit(loss_fn, p0, data, cfg(6), out_dir=tmp_path / "a", progress=False, save_every=2)
     train.fit(loss_fn, p0, data, cfg(3), out_dir=tmp_path / "b", progress=False, save_every=2)
     train.fit(loss_fn, p0, data, cfg(6), out_dir=tmp_path / "b", resume=True, progress=False, save_every=2)

@@ -1,4 +1,4 @@
-"""The paper's classification configuration (issue: the experiment as published): presets,
+"""The paper's classification configuration (the experiment as published): presets,
 network geometry, surrogate choice, the population regulariser against a naive loop, the
 data splits of the paper profile, and test evaluation in both modes."""
 

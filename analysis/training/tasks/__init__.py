@@ -1,4 +1,4 @@
-"""Tasks of the paper's network experiments (Gygax & Zenke 2025, sec. 6; THEORY.md sec. 6).
+"""Tasks of the paper's network experiments (Gygax & Zenke 2025, Figs. 6-7).
 
 * :func:`make_spike_train_task` -- frozen Poisson inputs and a dithered-image target
   raster for spike-train matching.
