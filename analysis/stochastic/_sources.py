@@ -148,6 +148,13 @@ def join_flat(tree: Mapping[str, jax.Array], sites: Any) -> jax.Array:
     return jnp.concatenate(parts, axis=-1)
 
 
+def _write(ref, index, value):
+    """ref[index] = value for a differentiable reference. ``value`` is tied to the entry it
+    replaces (+ 0 * old): the transpose of a write needs the written value on the derivative
+    path, which a draw whose p does not depend on params (a fixed coin) is not."""
+    ref[index] = value.astype(ref.dtype) + 0.0 * ref[index]
+
+
 def _no_grad_ref(init):
     """A reference that takes no derivative (spikes, counts); plain where ``kind`` is unknown."""
     try:
@@ -268,7 +275,7 @@ class SpikeSource:
         s = self._draw(site, p, index, _Drawn(z, surrogate))
         rec = self.recorder
         if rec is not None and rec.probs is not None:
-            rec.probs[site][index] = p.astype(rec.probs[site].dtype)
+            _write(rec.probs[site], index, p)
         if rec is not None and rec.spikes is not None:
             rec.spikes[site][index] = jax.lax.stop_gradient(s).astype(rec.spikes[site].dtype)
         if rec is not None and rec.counts is not None:
@@ -276,7 +283,7 @@ class SpikeSource:
         if rec is not None and rec.carriers is not None:
             d = _Drawn(z, surrogate)
             carrier = _straight_through(jnp.zeros_like(p), p, d, getattr(self, "surrogate", None))
-            rec.carriers[site][index] = carrier.astype(rec.carriers[site].dtype)
+            _write(rec.carriers[site], index, carrier)
         return s
 
     def _draw(self, site: str, p: jax.Array, index: Any, d: _Drawn) -> jax.Array:
