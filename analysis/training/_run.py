@@ -91,11 +91,13 @@ def _check(task, method, profile, epochs, learning_rate, optimizer, seed, image,
 
 def _check_data(task, image, shd_path) -> None:
     """The data files exist (FileNotFoundError naming them), before anything is built."""
-    if task == "shd":
-        from analysis.training.tasks import shd_file
+    if task == "shd":  # each file found, a readable HDF5 file, with the SHD datasets
+        from analysis.training.tasks._shd import _check_layout, _open, shd_file
 
         for split in ("train", "test"):
-            shd_file("data/shd" if shd_path is None else shd_path, split)
+            file = shd_file("data/shd" if shd_path is None else shd_path, split)
+            with _open(file) as fh:
+                _check_layout(fh, file)
     elif image is not None and not Path(image).is_file():
         raise FileNotFoundError(f"image {str(image)!r} does not exist or is not a file")
 
