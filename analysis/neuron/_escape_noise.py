@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -80,8 +81,11 @@ def _probit_pdf(z, beta, p0):
 
 def _fast_sigmoid_cdf(z, beta, p0):
     x = beta * z
-    # x / (1 + |x|) written so that x = +-inf gives +-1 instead of inf/inf.
-    return 0.5 + 0.5 * jnp.sign(x) * (1.0 - 1.0 / (1.0 + jnp.abs(x)))
+    # 1/2 + x / (2 (1 + |x|)) = 1/2 / (1 + |x|) for x < 0 and 1 - that for x >= 0: the
+    # lower tail is one division (no 1/2 - 1/2 cancellation: 5e-31 at x = -1e30, also in
+    # float32), and x = +-inf gives 0 and 1 instead of inf/inf.
+    half_tail = 0.5 / (1.0 + jnp.abs(x))
+    return jnp.where(x < 0, half_tail, 1.0 - half_tail)
 
 
 def _fast_sigmoid_pdf(z, beta, p0):
@@ -90,7 +94,12 @@ def _fast_sigmoid_pdf(z, beta, p0):
 
 
 def _arctan_cdf(z, beta, p0):
-    return 0.5 + jnp.arctan(beta * z) / math.pi
+    x = beta * z
+    # Lower tail: 1/2 + arctan(x)/pi = arctan(-1/x)/pi for x < 0, without the cancellation
+    # of 1/2 - 1/2 (float32 at x = -1e6: 3.18e-7, not 3.28e-7). Monotone across x = 0: the
+    # lower branch is at most 1/2, the upper at least 1/2.
+    lower = jnp.arctan(-1.0 / jnp.where(x < 0, x, -1.0)) / math.pi
+    return jnp.where(x < 0, lower, 0.5 + jnp.arctan(x) / math.pi)
 
 
 def _arctan_pdf(z, beta, p0):
@@ -130,6 +139,22 @@ _FAMILIES: dict[str, _Family] = {
 }
 
 ESCAPE_NOISE_NAMES: tuple[str, ...] = tuple(_FAMILIES)
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2))
+def _prob(name: str, beta: float, p0: float, z):
+    """f(z) with one derivative rule for every family: the closed-form density, the same
+    function :meth:`EscapeNoise.deriv` returns. Autodiff through the CDF formulas themselves
+    is wrong at kinks and branch points (fast_sigmoid's sign(z) gave d/dz f = 0 at z = 0) and
+    loses precision where they are written for the value, not the slope."""
+    return _FAMILIES[name].cdf(z, beta, p0)
+
+
+@_prob.defjvp
+def _prob_jvp(name, beta, p0, primals, tangents):
+    (z,), (dz,) = primals, tangents
+    # pdf is plain JAX, so higher derivatives (jvp of jvp, hessians) differentiate the density.
+    return _prob(name, beta, p0, z), _FAMILIES[name].pdf(z, beta, p0) * dz
 
 
 def as_float_array(z):
@@ -184,10 +209,13 @@ class EscapeNoise:
 
     def prob(self, z):
         """Spike probability f(z) = P(S = 1 | z); same shape and dtype as ``z`` (integer z:
-        the default float dtype). Raises ValueError if beta overflows that dtype."""
+        the default float dtype). Raises ValueError if beta overflows that dtype.
+
+        Differentiable (``jax.grad``, ``jvp``, ``vmap``, ``jit``) with the derivative
+        :meth:`deriv` (a custom JVP), also at kinks such as z = 0."""
         z = as_float_array(z)
         check_beta_fits(self.beta, z.dtype)
-        return _FAMILIES[self.name].cdf(z, self.beta, self.p0)
+        return _prob(self.name, self.beta, self.p0, z)
 
     def deriv(self, z):
         """Closed-form derivative f'(z) (a probability density in z); same shape as ``z``."""

@@ -1,5 +1,6 @@
 """Where and how computations run: device meshes (jax.sharding), host memory (glibc malloc
-tuning, peak resident memory) and file output (atomic writes, JSON conversion).
+tuning, peak resident memory) and file output (atomic writes, JSON conversion, one writer
+per run folder).
 """
 
 from analysis.runtime._devices import (
@@ -19,8 +20,13 @@ from analysis.runtime._host_memory import (
 )
 from analysis.runtime._io import (
     atomic_write_bytes,
+    remove_atomic_litter,
     to_jsonable,
     write_json,
+)
+from analysis.runtime._lock import (
+    folder_lock,
+    folder_lock_owner,
 )
 from analysis.runtime._paths import (
     check_output_dir,
@@ -48,4 +54,7 @@ __all__ = [
     "to_jsonable",
     "write_json",
     "atomic_write_bytes",
+    "remove_atomic_litter",
+    "folder_lock",
+    "folder_lock_owner",
 ]

@@ -70,6 +70,24 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
+def remove_atomic_litter(folder: str | os.PathLike, names) -> list[Path]:
+    """Remove the temporary files that :func:`atomic_write_bytes` leaves when its process is
+    killed mid-write (``.NAME.<random>.tmp``, up to the size of the file being written) for
+    each NAME in ``names`` (file names or glob patterns such as ``epoch_*.npz``) in
+    ``folder``. Call it only while no other process writes there (e.g. under
+    :func:`analysis.runtime.folder_lock`). Returns the paths removed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    gone = []
+    for name in names:
+        for p in folder.glob(f".{name}.*.tmp"):
+            if p.is_file() and not p.is_symlink():
+                p.unlink(missing_ok=True)
+                gone.append(p)
+    return gone
+
+
 def write_json(path: str | os.PathLike, obj: Any, *, seeds: Any = None, profile: str | None = None) -> Path:
     """Write ``obj`` (converted by :func:`to_jsonable`) as indented JSON, atomically.
 

@@ -28,6 +28,7 @@ from analysis.training._fit import (
     EPOCH_CHECKPOINTS,
     OPTIMIZER_NAMES,
     RUN_FILES,
+    VARIABILITY,
     TrainConfig,
     TrainResult,
     accuracy_max_over_time,
@@ -39,6 +40,7 @@ from analysis.training._fit import (
     max_over_time_cross_entropy,
     optimizer,
     population_upper_bound_regularizer,
+    prepare_run_folder,
     read_checkpoint,
     smorms3,
     upper_bound_regularizer,
@@ -56,7 +58,13 @@ from analysis.training._metrics import (
     van_rossum_loss,
     windowed_fano_factor,
 )
-from analysis.training._run import TASKS, ExperimentResult, default_run_folder, run_experiment
+from analysis.training._run import (
+    TASKS,
+    ExperimentResult,
+    check_experiment,
+    default_run_folder,
+    run_experiment,
+)
 
 __all__ = [
     "windowed_fano_factor",
@@ -100,9 +108,12 @@ __all__ = [
     "TASKS",
     "ExperimentResult",
     "run_experiment",
+    "check_experiment",
     "default_run_folder",
     "RUN_FILES",
+    "VARIABILITY",
     "check_run_folder",
+    "prepare_run_folder",
     "read_checkpoint",
     "EPOCH_CHECKPOINTS",
     "epoch_checkpoints",

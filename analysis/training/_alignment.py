@@ -45,9 +45,11 @@ from analysis.training._experiments import (
     spike_train_network,
 )
 from analysis.training._fit import (
+    CHECKPOINT,
     EPOCH_CHECKPOINTS,
     epoch_checkpoints,
     load_epoch_params,
+    read_checkpoint,
 )
 
 _TASKS = ("spike-train", "randman", "shd")
@@ -82,16 +84,79 @@ def _fields(cls, record: dict) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in names}
 
 
+def _identity(meta: dict) -> dict:
+    """What must agree between the files of one run: its record (all but ``epochs``, which a
+    resumed run may raise), its run_id and save_every."""
+    run = {k: v for k, v in dict(meta.get("run") or {}).items() if k != "epochs"}
+    return {"run": run, "run_id": meta.get("run_id"), "save_every": meta.get("save_every")}
+
+
+def _differences(a: dict, b: dict) -> str:
+    keys = [k for k in a["run"].keys() | b["run"].keys() if a["run"].get(k) != b["run"].get(k)]
+    keys = sorted(keys) + [k for k in ("run_id", "save_every") if a[k] != b[k]]
+    return ", ".join(f"{k} {a['run'].get(k, a.get(k))!r} vs {b['run'].get(k, b.get(k))!r}" for k in keys[:4])
+
+
+def _check_epoch_files(run_dir: Path, files: dict[int, Path]) -> dict:
+    """Meta of the first epoch file, after checking that every file is readable, that all come
+    from one run (same record, run_id and save_every) and that no kept epoch is missing
+    (epoch 0, every save_every-th and the last trained epoch, per the checkpoint); ValueError
+    naming the file otherwise. Reads metas only (params are checked by the caller)."""
+    metas = {e: load_epoch_params(p, None)[1] for e, p in files.items()}
+    first = min(files)
+    ref = _identity(metas[first])
+    for e, meta in metas.items():
+        if meta.get("epoch", e) != e:
+            raise ValueError(f"epoch checkpoint {files[e]} holds epoch {meta.get('epoch')}, not {e}")
+        if _identity(meta) != ref:
+            raise ValueError(
+                f"epoch files of {run_dir} come from different runs: {files[first].name} and "
+                f"{files[e].name} differ ({_differences(ref, _identity(meta))}); two trainings wrote "
+                f"this folder: train it again with --force"
+            )
+    last = max(files)
+    if (run_dir / CHECKPOINT).is_file():
+        try:
+            ck, _ = read_checkpoint(run_dir)
+        except ValueError:
+            ck = None  # damaged: the epoch files alone say how far the run went
+        if ck is not None:
+            if ck.get("run_id") is not None and ref["run_id"] is not None and ck["run_id"] != ref["run_id"]:
+                raise ValueError(
+                    f"{run_dir / CHECKPOINT} belongs to another run than its epoch files "
+                    f"(run_id {ck['run_id']} vs {ref['run_id']}); train it again with --force"
+                )
+            last = max(last, len(ck.get("history") or []))
+    k = ref["save_every"]
+    want = {0, last} | (set(range(k, last + 1, k)) if isinstance(k, int) and k > 0 else set())
+    missing = sorted(want - set(files))
+    if missing:
+        names = ", ".join(f"epoch_{e:04d}.npz" for e in missing[:5])
+        raise ValueError(
+            f"run folder {run_dir} lacks {names}{' ...' if len(missing) > 5 else ''} in "
+            f"{EPOCH_CHECKPOINTS}/ (kept: epoch 0, every {k}-th and the last, {last}); the run's "
+            f"files are incomplete: train it again with --force (--save-every {k})"
+        )
+    return metas[first]
+
+
 def _run_record(run_dir: Path, files: dict[int, Path]) -> tuple[dict, str | None]:
-    """(run_info stored with the epoch checkpoints, profile from summary.json or None)."""
+    """(run_info stored with the epoch checkpoints, profile from summary.json or None when
+    there is none); ValueError when summary.json exists but cannot be read."""
     _, meta = load_epoch_params(files[min(files)], None)
     summary = run_dir / "summary.json"
     profile = None
-    if summary.is_file():
+    if summary.exists():
         try:
-            profile = json.loads(summary.read_text()).get("profile")
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-            profile = None
+            obj = json.loads(summary.read_text())
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+            profile = obj.get("profile")
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(
+                f"{summary} is damaged ({type(exc).__name__}: {exc}); restore it from a copy, or "
+                f"train the run again with --force"
+            ) from None
     return dict(meta.get("run") or {}), profile
 
 
@@ -115,7 +180,8 @@ def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: 
 
         if profile is None:
             raise ValueError(
-                f"{where} has no summary.json with the profile of this randman run; finish the run"
+                f"{where} has no summary.json with the profile of this randman run (it is written "
+                f"when the run ends); finish the run with sgtheory train randman --resume"
             )
         data_cfg, _ = randman_preset(profile, seed=crun.seed)
         pair: tuple[Any, Any] = randman_splits(jax.random.key(crun.seed), data_cfg, (0.8, 0.1, 0.1))[0]
@@ -141,7 +207,7 @@ def run_alignment(
     n_flips: int = 8,
     n_sg: int = 128,
     chunk: int = 250,
-    batch: int = 8,
+    batch: int | None = None,
     seed: int = 0,
     shd_path: str | os.PathLike | None = None,
     progress: Any = None,
@@ -149,22 +215,28 @@ def run_alignment(
     """Alignment of the run's SG and the matched stochastic SG with the unbiased reference at
     every epoch kept in ``run_dir``/checkpoints (see the module docstring).
 
-    ``batch``: ``batch`` training samples evenly spaced over the training set (classification;
-    spike-train has its one frozen input); ``seed``: the key of the reference and SG samples
+    ``batch``: ``batch`` training samples evenly spaced over the training set (classification,
+    default 8; refused for spike-train runs, which have their one frozen input);
+    ``shd_path``: the SHD data of an shd run (refused for other runs); ``seed``: the key of
+    the reference and SG samples
     (the same at every epoch);
     ``progress(row)`` is called after each epoch. Computes in the default float (float64 under
     x64). Returns {"run_dir", "task", "method", "seed" (the run's), "batch", "variants",
     "rows": [{"epoch", cos_/cos_se_/sign_trained, ..._stoch_matched, ref_snr, ceiling, ...}]}.
-    Raises ValueError (one line) for a missing folder, a folder without epoch checkpoints
-    (train with --save-every) or an unknown task.
+    Raises ValueError (one line) before computing for a missing folder, a folder without
+    epoch checkpoints (train with --save-every), epoch files that are damaged, come from
+    different runs or miss a kept epoch, a damaged summary.json, an unknown task, or options
+    that the run's task does not use.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ValueError(
             f"run folder {run_dir} does not exist" + (" (it is a file)" if run_dir.exists() else "")
         )
-    for v, k in ((n_ref, "n_ref"), (n_flips, "n_flips"), (n_sg, "n_sg"), (chunk, "chunk"), (batch, "batch")):
+    for v, k in ((n_ref, "n_ref"), (n_flips, "n_flips"), (n_sg, "n_sg"), (chunk, "chunk")):
         _validate.positive_int(v, k)
+    if batch is not None:
+        _validate.positive_int(batch, "batch")
     if n_ref < 20:
         raise ValueError(f"n_ref must be at least 20 (10 jackknife batches of 2), got {n_ref}")
     _validate.seed(seed)
@@ -174,13 +246,24 @@ def run_alignment(
             f"run folder {run_dir} has no {EPOCH_CHECKPOINTS}/epoch_*.npz; train it with "
             f"--save-every K (save_every=K) to keep the params along the run"
         )
+    _check_epoch_files(run_dir, files)
     record, profile = _run_record(run_dir, files)
-    cfg, trained, loss, inputs = _setup(record, profile, batch, shd_path, run_dir)
+    task = record.get("task")
+    if shd_path is not None and task != "shd":
+        raise ValueError(f"shd_path (--shd-path) is used by shd runs only; {run_dir} is a {task} run")
+    if batch is not None and task == "spike-train":
+        raise ValueError(
+            f"batch (--batch) is used by classification runs only; {run_dir} is a spike-train run "
+            f"(one frozen input)"
+        )
+    cfg, trained, loss, inputs = _setup(record, profile, 8 if batch is None else batch, shd_path, run_dir)
     dtype = jnp.result_type(float)
     inputs = tuple(jnp.asarray(a, dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a for a in inputs)
     from analysis.snn import init_params
 
     template = init_params(jax.random.key(0), cfg, dtype=dtype)
+    for path in files.values():  # every file readable and of this network before computing
+        load_epoch_params(path, template)
     noise = Method("stochastic", hidden_noise=trained.hidden_noise, output_noise=trained.output_noise)
     variants: dict[str, Method | None] = {"trained": trained, "stoch_matched": None}
     rows = []

@@ -160,7 +160,7 @@ def train_spike_train(
     )
     info = {"task": "spike-train", "method": method_name, **asdict(run)}
     check_save_every(save_every, out_dir)
-    _check_folder(out_dir, resume, force, tcfg, info)
+    _check_folder(out_dir, resume, force, tcfg, info, save_every)
     k_task, k_init = jax.random.split(jax.random.key(run.seed))
     task = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps, run.rate_hz)
     cfg = spike_train_network(run)
@@ -187,10 +187,10 @@ def train_spike_train(
     return (res, (task, cfg, params0)) if return_setup else res
 
 
-def _check_folder(out_dir, resume, force, tcfg, info) -> None:
+def _check_folder(out_dir, resume, force, tcfg, info, save_every=None) -> None:
     """Run folder and checkpoint checked before the task is built (fit checks them again)."""
     if out_dir is not None or resume:
-        check_run_folder(out_dir, resume=resume, force=force)
+        check_run_folder(out_dir, resume=resume, force=force, save_every=save_every)
     if resume:
         check_resumable(out_dir, tcfg, info)
 
@@ -382,7 +382,7 @@ def train_classifier(
         **asdict(run),
     }
     check_save_every(save_every, out_dir)
-    _check_folder(out_dir, resume, force, tcfg, info)
+    _check_folder(out_dir, resume, force, tcfg, info, save_every)
     n_classes = n_classes or int(max(int(y_tr.max()), int(y_va.max())) + 1)
     cfg = classifier_network(run, x_tr.shape[2], n_classes)
     params0 = init_params(

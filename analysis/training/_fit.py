@@ -11,18 +11,23 @@
 * :func:`fit` -- epochs of minibatch steps (jitted), tqdm progress, metrics per epoch to
   JSONL and CSV, a checkpoint per epoch written atomically. Every random number of epoch e
   comes from ``fold_in(key(seed), e)``, so a run resumed from a checkpoint reproduces an
-  uninterrupted run bit for bit.
+  uninterrupted run bit for bit. One process at a time writes a run folder (an exclusive
+  lock, :func:`analysis.runtime.folder_lock`); training stops at the first epoch whose
+  loss or parameters are not finite.
 
 Training is float32: callers pass float32 parameters and data (the CLI leaves x64 off).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
 import json
+import math
 import os
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -36,12 +41,21 @@ import optax
 from jax.typing import ArrayLike
 
 from analysis import _validate
-from analysis.runtime import atomic_write_bytes, check_output_dir, to_jsonable
+from analysis.runtime import (
+    atomic_write_bytes,
+    check_output_dir,
+    folder_lock,
+    remove_atomic_litter,
+    to_jsonable,
+)
 
 RUN_FILES = ("checkpoint.npz", "metrics.jsonl", "metrics.csv", "summary.json")
 CHECKPOINT = "checkpoint.npz"
+#: the classifier's spike rasters of :func:`analysis.training.run_experiment`
+VARIABILITY = "variability.npz"
 #: folder of the params kept every ``save_every`` epochs: ``epoch_XXXX.npz``
 EPOCH_CHECKPOINTS = "checkpoints"
+_ANY: Any = object()  # "not given": skip the save_every comparison on resume
 
 
 class SMORMS3State(NamedTuple):
@@ -216,27 +230,44 @@ def fit(
     the params of epoch 0 (the initialisation), of every K-th epoch and of the last epoch in
     ``out_dir``/checkpoints/epoch_XXXX.npz (:func:`epoch_checkpoints`, :func:`load_epoch_params`;
     written atomically, before the run's checkpoint, so a resumed run rewrites the same files).
-    Starting over with ``force`` removes the epoch files of the replaced run.
+    Starting over with ``force`` removes the replaced run's files (checkpoint, metrics,
+    summary, variability rasters, epoch files) before the first step. ``resume`` refuses a
+    different ``save_every`` than the run was started with, and a checkpoint holding
+    non-finite numbers. While it runs, ``out_dir`` is locked against other processes
+    (:func:`analysis.runtime.folder_lock`; ValueError naming the other process's pid);
+    temporary files of writes killed midway are removed at the start.
+    Training stops with a ValueError at the first epoch whose mean loss or updated params
+    are not finite (nothing of that epoch is saved).
     Returns the trained params and the per-epoch metric history.
     """
-    from tqdm import tqdm
-
     _check_fit_args(loss_fn, data, cfg, evaluate)
     save_every = check_save_every(save_every, out_dir)
     if out_dir is not None or resume:
-        check_run_folder(out_dir, resume=resume, force=force)
+        out_dir = check_run_folder(out_dir, resume=resume, force=force)
+    lock = folder_lock(out_dir) if out_dir is not None else contextlib.nullcontext()
+    with lock:
+        return _fit(
+            loss_fn, params, data, cfg, evaluate, out_dir, resume, force, progress, run_info, save_every
+        )
+
+
+def _fit(loss_fn, params, data, cfg, evaluate, out_dir, resume, force, progress, run_info, save_every):
+    from tqdm import tqdm
+
+    run_id = uuid.uuid4().hex
+    if out_dir is not None:
+        prepare_run_folder(out_dir, resume=resume, force=force, save_every=save_every)
     if resume:
-        check_resumable(out_dir, cfg, run_info)
-    elif out_dir is not None and force:
-        _remove_epoch_checkpoints(out_dir)
+        run_id = check_resumable(out_dir, cfg, run_info).get("run_id")
     opt_state = optimizer(cfg.optimizer, cfg.learning_rate).init(params)
     history: list[dict]
     history, start = [], 0
     if resume and out_dir is not None:  # check_run_folder refused resume without out_dir
         params, opt_state, history = load_checkpoint(out_dir, params, opt_state, cfg, run_info)
         start = len(history)
+    record = {"run": run_info, "run_id": run_id, "save_every": save_every}
     if save_every and start == 0:
-        _save_epoch(out_dir, 0, params, run_info)
+        _save_epoch(out_dir, 0, params, record)
     step, root = _step_fn(loss_fn, cfg.optimizer, cfg.learning_rate), jax.random.key(cfg.seed)
     bar = tqdm(
         range(start, cfg.epochs),
@@ -249,26 +280,68 @@ def fit(
     for epoch in bar:
         key = jax.random.fold_in(root, epoch)
         params, opt_state, row = _run_epoch(step, params, opt_state, key, data, cfg.batch_size)
+        _check_finite_epoch(epoch + 1, row["loss"], params, cfg, out_dir)
         if evaluate is not None:
             row.update({k: float(v) for k, v in evaluate(params, jax.random.fold_in(key, 2**30)).items()})
         history.append({"epoch": epoch + 1, **row})
         bar.set_postfix(loss=f"{row['loss']:.4g}")
         if save_every and ((epoch + 1) % save_every == 0 or epoch + 1 == cfg.epochs):
-            _save_epoch(out_dir, epoch + 1, params, run_info)
+            _save_epoch(out_dir, epoch + 1, params, record)
         if out_dir is not None:
-            _save(out_dir, params, opt_state, history, cfg, run_info)
+            _save(out_dir, params, opt_state, history, cfg, record)
     return TrainResult(params, history)
+
+
+def _all_finite(tree) -> bool:
+    leaves = [a for a in jax.tree.leaves(tree) if jnp.issubdtype(jnp.asarray(a).dtype, jnp.inexact)]
+    return all(bool(jnp.all(jnp.isfinite(a))) for a in leaves)
+
+
+def _check_finite_epoch(epoch: int, loss: float, params, cfg: TrainConfig, out_dir) -> None:
+    """ValueError at the first epoch whose mean loss or updated params are NaN or inf."""
+    if math.isfinite(loss) and _all_finite(params):
+        return
+    what = f"the loss is {loss}" if not math.isfinite(loss) else "the params contain NaN or inf"
+    kept = f"; {out_dir} keeps epoch {epoch - 1}" if out_dir is not None else ""
+    raise ValueError(
+        f"training diverged in epoch {epoch}: {what}; stopped{kept}. Try a smaller learning rate "
+        f"(--lr, learning_rate; now {cfg.learning_rate:g})"
+    )
 
 
 def check_save_every(save_every: Any, out_dir: Any) -> int | None:
     """``save_every`` as an int (None: no epoch checkpoints); ValueError when it is not a
-    positive int or when there is no ``out_dir`` to keep the checkpoints in."""
+    positive int, when there is no ``out_dir`` to keep the checkpoints in, or when
+    ``out_dir``/checkpoints is a file."""
     if save_every is None:
         return None
     save_every = _validate.positive_int(save_every, "save_every")
     if out_dir is None:
         raise ValueError("save_every needs out_dir, the run folder that keeps the checkpoints")
+    folder = Path(out_dir) / EPOCH_CHECKPOINTS
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"{folder} is a file, not a folder; save_every (--save-every) keeps the epoch params "
+            f"there: move the file away or choose another run folder"
+        )
     return save_every
+
+
+def prepare_run_folder(out_dir, *, resume: bool = False, force: bool = False, save_every: Any = _ANY) -> Path:
+    """Make ``out_dir`` ready for a run, to be called while holding its lock
+    (:func:`analysis.runtime.folder_lock`): check it (:func:`check_run_folder`), remove the
+    temporary files of atomic writes killed midway, and with ``force`` the replaced run's
+    files (:data:`RUN_FILES`, :data:`VARIABILITY`, the epoch files)."""
+    out = check_run_folder(out_dir, resume=resume, force=force, save_every=save_every)
+    remove_atomic_litter(out, (*RUN_FILES, VARIABILITY))
+    remove_atomic_litter(out / EPOCH_CHECKPOINTS, ("epoch_*.npz",))
+    if force:
+        for name in (*RUN_FILES, VARIABILITY):
+            path = out / name
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+        _remove_epoch_checkpoints(out)
+    return out
 
 
 def _npz_bytes(arrays: dict, meta: dict) -> bytes:
@@ -278,12 +351,14 @@ def _npz_bytes(arrays: dict, meta: dict) -> bytes:
     return buf.getvalue()
 
 
-def _save_epoch(out_dir, epoch: int, params, run_info) -> None:
+def _save_epoch(out_dir, epoch: int, params, record: dict) -> None:
+    """params of ``epoch`` with the run record: run_info, run_id (one per run, kept on
+    resume) and save_every, so that files of different runs can be told apart."""
     arrays: dict = {}
     _leaves_npz("p", params, arrays)
     folder = Path(out_dir) / EPOCH_CHECKPOINTS
     folder.mkdir(parents=True, exist_ok=True)
-    meta = {"epoch": epoch, "run": run_info or {}}
+    meta = {"epoch": epoch, **record, "run": record.get("run") or {}}
     atomic_write_bytes(folder / f"epoch_{epoch:04d}.npz", _npz_bytes(arrays, meta))
 
 
@@ -320,6 +395,8 @@ def load_epoch_params(path: str | os.PathLike, template: Any) -> tuple[Any, dict
         meta = json.loads(arrays.pop("meta").tobytes().decode())
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, AttributeError) as exc:
         raise ValueError(f"epoch checkpoint {path} is damaged ({type(exc).__name__}: {exc})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"epoch checkpoint {path} is damaged (its meta is not a JSON object)")
     if template is None:
         return None, meta
     try:
@@ -333,12 +410,18 @@ def _leaves_npz(prefix, tree, store):
         store[f"{prefix}{i}"] = np.asarray(leaf)
 
 
-def _save(out_dir, params, opt_state, history, cfg, run_info=None) -> None:
+def _save(out_dir, params, opt_state, history, cfg, record: dict) -> None:
     out = Path(out_dir)
     arrays: dict = {}
     _leaves_npz("p", params, arrays)
     _leaves_npz("o", opt_state, arrays)
-    meta = {"config": asdict(cfg), "run": to_jsonable(run_info or {}), "history": history}
+    meta = {
+        "config": asdict(cfg),
+        "run": to_jsonable(record.get("run") or {}),
+        "run_id": record.get("run_id"),
+        "save_every": record.get("save_every"),
+        "history": history,
+    }
     atomic_write_bytes(out / "checkpoint.npz", _npz_bytes(arrays, meta))
     lines = "".join(json.dumps(to_jsonable(r)) + "\n" for r in history)
     atomic_write_bytes(out / "metrics.jsonl", lines.encode())
@@ -405,18 +488,46 @@ def read_checkpoint(out_dir) -> tuple[dict, dict]:
     return meta, arrays
 
 
-def check_run_folder(out_dir, *, resume: bool = False, force: bool = False) -> Path:
+def _check_finite_checkpoint(path: Path, arrays: dict) -> None:
+    bad = [
+        k
+        for k, a in arrays.items()
+        if k[:1] in "po"
+        and k[1:].isdigit()
+        and np.issubdtype(a.dtype, np.inexact)
+        and not np.isfinite(a).all()
+    ]
+    if bad:
+        what = "params" if any(k.startswith("p") for k in bad) else "optimiser state"
+        raise ValueError(
+            f"checkpoint {path} holds non-finite {what} (NaN or inf; the run diverged); start over "
+            f"with --force (force=True) and a smaller learning rate"
+        )
+
+
+def check_run_folder(out_dir, *, resume: bool = False, force: bool = False, save_every: Any = _ANY) -> Path:
     """Refuse, before anything is computed, a run folder that cannot take this run:
     ``out_dir`` not a writable folder; ``resume`` without a checkpoint there or without
-    ``out_dir``; a folder holding a previous run (:data:`RUN_FILES`) without ``resume`` or
-    ``force``; ``resume`` together with ``force``."""
+    ``out_dir``, from a checkpoint holding NaN or inf, or (when ``save_every`` is given,
+    None included) with another ``save_every`` than the run was started with; a folder
+    holding a previous run (:data:`RUN_FILES`) without ``resume`` or ``force``; ``resume``
+    together with ``force``."""
     if resume and force:
         raise ValueError("resume and force exclude each other: resume continues a run, force replaces it")
     if out_dir is None:
         raise ValueError("resume=True needs out_dir, the folder holding the checkpoint")
     out = check_output_dir(out_dir, "out_dir")
     if resume:
-        read_checkpoint(out)
+        meta, arrays = read_checkpoint(out)
+        _check_finite_checkpoint(out / CHECKPOINT, arrays)
+        if save_every is not _ANY and "save_every" in meta and meta["save_every"] != save_every:
+            have = meta["save_every"]
+            how = f"--save-every {have}" if have is not None else "no --save-every"
+            raise ValueError(
+                f"run in {out} was started with save_every={have}, cannot resume it with "
+                f"save_every={save_every}: the kept epochs would not follow one schedule; resume "
+                f"with {how}"
+            )
         return out
     present = [f for f in RUN_FILES if (out / f).exists()]
     if present and not force:
@@ -449,9 +560,10 @@ def load_checkpoint(
     """(params, opt_state, history) from ``out_dir``/checkpoint.npz, using the given
     params / opt_state as structure templates. A missing checkpoint raises
     FileNotFoundError; a damaged one, a different config (other than the number of epochs)
-    or ``run_info``, or arrays of other shapes raise ValueError."""
+    or ``run_info``, arrays of other shapes or holding NaN / inf raise ValueError."""
     meta = check_resumable(out_dir, cfg, run_info)
     _, z = read_checkpoint(out_dir)
+    _check_finite_checkpoint(Path(out_dir) / CHECKPOINT, z)
     history = [{k: _from_json(v) for k, v in row.items()} for row in meta["history"]]
     return _restore("p", params, z), _restore("o", opt_state, z), history
 

@@ -15,6 +15,8 @@ ValueError: unknown task 'mnist'; valid: spike-train, randman, shd
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +26,16 @@ import jax
 import numpy as np
 
 from analysis import _validate
-from analysis.runtime import write_json
+from analysis.runtime import atomic_write_bytes, folder_lock, write_json
 from analysis.snn import METHOD_NAMES
 from analysis.training import _experiments as exp
-from analysis.training._fit import OPTIMIZER_NAMES, check_run_folder, check_save_every
+from analysis.training._fit import (
+    OPTIMIZER_NAMES,
+    VARIABILITY,
+    check_run_folder,
+    check_save_every,
+    prepare_run_folder,
+)
 
 TASKS = ("spike-train", "randman", "shd")
 PROFILES = ("quick", "full", "paper")
@@ -81,6 +89,47 @@ def _check(task, method, profile, epochs, learning_rate, optimizer, seed, image,
         raise ValueError("shd_path is used by the shd task only")
 
 
+def _check_data(task, image, shd_path) -> None:
+    """The data files exist (FileNotFoundError naming them), before anything is built."""
+    if task == "shd":  # each file found, a readable HDF5 file, with the SHD datasets
+        from analysis.training.tasks._shd import _check_layout, _open, shd_file
+
+        for split in ("train", "test"):
+            file = shd_file("data/shd" if shd_path is None else shd_path, split)
+            with _open(file) as fh:
+                _check_layout(fh, file)
+    elif image is not None and not Path(image).is_file():
+        raise FileNotFoundError(f"image {str(image)!r} does not exist or is not a file")
+
+
+def check_experiment(
+    task: str,
+    method: str = "stochastic",
+    profile: str = "quick",
+    *,
+    epochs: int | None = None,
+    learning_rate: float | None = None,
+    optimizer: str | None = None,
+    seed: int = 0,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    force: bool = False,
+    image: str | os.PathLike | None = None,
+    shd_path: str | os.PathLike | None = None,
+    save_every: int | None = None,
+) -> Path | None:
+    """Every check :func:`run_experiment` makes before computing (arguments, data files, run
+    folder, checkpoint to resume from), without computing or writing anything; returns the
+    run folder (None without ``out_dir``). For callers that do work of their own first (the
+    command line prints memory estimates)."""
+    _check(task, method, profile, epochs, learning_rate, optimizer, seed, image, shd_path)
+    check_save_every(save_every, out_dir)
+    _check_data(task, image, shd_path)
+    if out_dir is not None or resume:
+        return check_run_folder(out_dir, resume=resume, force=force, save_every=save_every)
+    return None
+
+
 def run_experiment(
     task: str,
     method: str = "stochastic",
@@ -109,12 +158,63 @@ def run_experiment(
     ``data/shd``). ``save_every`` (K, needs ``out_dir``): also keep the params of epoch 0,
     every K-th and the last epoch in ``out_dir``/checkpoints/epoch_XXXX.npz (for
     :func:`run_alignment`). Raises ValueError / TypeError / FileNotFoundError before computing
-    for any bad input.
+    for any bad input (:func:`check_experiment`). While it runs, ``out_dir`` is locked against
+    other processes (a second writer is refused with a ValueError naming its pid); ``force``
+    removes the replaced run's files, ``summary.json`` and ``variability.npz`` included,
+    before training.
     """
-    _check(task, method, profile, epochs, learning_rate, optimizer, seed, image, shd_path)
-    check_save_every(save_every, out_dir)
-    if out_dir is not None or resume:
-        out_dir = check_run_folder(out_dir, resume=resume, force=force)
+    out_dir = check_experiment(
+        task,
+        method,
+        profile,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        optimizer=optimizer,
+        seed=seed,
+        out_dir=out_dir,
+        resume=resume,
+        force=force,
+        image=image,
+        shd_path=shd_path,
+        save_every=save_every,
+    )
+    with folder_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
+        if out_dir is not None:
+            prepare_run_folder(out_dir, resume=resume, force=force, save_every=save_every)
+        return _train_and_write(
+            task,
+            method,
+            profile,
+            epochs,
+            learning_rate,
+            optimizer,
+            seed,
+            out_dir,
+            resume,
+            force,
+            image,
+            shd_path,
+            progress,
+            save_every,
+        )
+
+
+def _train_and_write(
+    task,
+    method,
+    profile,
+    epochs,
+    learning_rate,
+    optimizer,
+    seed,
+    out_dir,
+    resume,
+    force,
+    image,
+    shd_path,
+    progress,
+    save_every,
+) -> ExperimentResult:
     over: dict[str, Any] = {"seed": seed}
     for key, val in (("epochs", epochs), ("learning_rate", learning_rate), ("optimizer", optimizer)):
         if val is not None:
@@ -148,7 +248,9 @@ def run_experiment(
             final["test"] = test_metrics
         if variability is not None:
             final["variability"] = {k: v for k, v in variability.items() if k != "rasters"}
-            np.savez_compressed(Path(out_dir) / "variability.npz", rasters=np.asarray(variability["rasters"]))
+            buf = io.BytesIO()
+            np.savez_compressed(buf, rasters=np.asarray(variability["rasters"]))
+            atomic_write_bytes(Path(out_dir) / VARIABILITY, buf.getvalue())
         summary = write_json(Path(out_dir) / "summary.json", final, seeds=[seed], profile=profile)
     return ExperimentResult(
         task, method, profile, seed, res.params, res.history, out_dir, summary, test_metrics, variability

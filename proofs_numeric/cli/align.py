@@ -32,8 +32,9 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--profile",
         choices=("quick", "full"),
-        default="quick",
-        help="quick: minutes on a CPU; full: widths to 512 and 200 steps (meant for a GPU)",
+        default=None,
+        help="the sweep's sizes: quick (default; minutes on a CPU) or full (widths to 512 and 200 "
+        "steps, meant for a GPU); not with --run (the run's record sets the network)",
     )
     parser.add_argument("--json", metavar="OUT", help="write all rows as JSON")
     parser.add_argument("--figure", metavar="DIR", help="also draw figure 8 from these rows into DIR")
@@ -43,20 +44,25 @@ def add_arguments(parser) -> None:
         help="a run folder of sgtheory train --save-every K: alignment at each kept epoch "
         "(the run's SG and the matched stochastic SG) on a fixed batch of its training data",
     )
-    parser.add_argument("--n-ref", type=int, default=1000, help="--run: reference samples (default 1000)")
-    parser.add_argument(
-        "--n-flips", type=int, default=8, help="--run: flips per reference sample (default 8)"
-    )
-    parser.add_argument(
-        "--n-sg", type=int, default=128, help="--run: samples of stochastic SGs (default 128)"
-    )
-    parser.add_argument(
-        "--batch", type=int, default=8, help="--run: training samples (classification; default 8)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="--run: key of the samples (default 0)")
+    for opt, default, what in _RUN_ONLY:
+        parser.add_argument(opt, type=int, default=None, help=f"--run: {what} (default {default})")
     parser.add_argument(
         "--shd-path", default=None, help="--run of an shd run: the SHD data (default data/shd)"
     )
+
+
+# options of --run only: (option, default, help); None on the command line means "not given"
+_RUN_ONLY = (
+    ("--n-ref", 1000, "reference samples"),
+    ("--n-flips", 8, "flips per reference sample"),
+    ("--n-sg", 128, "samples of stochastic SGs"),
+    ("--batch", 8, "training samples of a classification run"),
+    ("--seed", 0, "key of the samples"),
+)
+
+
+def _given(args, opt: str):
+    return getattr(args, opt[2:].replace("-", "_"))
 
 
 def _fmt(v):
@@ -90,6 +96,9 @@ def _run_alignment(args) -> int:
         raise ValueError(
             "--figure draws the sweep (figure 8); with --run use --json (figure 9: sgtheory figures fig9)"
         )
+    if args.profile is not None:
+        raise ValueError("--profile sets the sizes of the sweep; with --run the run's own record sets them")
+    n = {opt: (default if _given(args, opt) is None else _given(args, opt)) for opt, default, _ in _RUN_ONLY}
     header = ["  ".join(f"{c:>16s}" for c in _RUN_COLS)]  # printed with the first row (after the checks)
 
     def show(r):
@@ -99,16 +108,16 @@ def _run_alignment(args) -> int:
 
     res = run_alignment(
         args.run,
-        n_ref=args.n_ref,
-        n_flips=args.n_flips,
-        n_sg=args.n_sg,
-        batch=args.batch,
-        seed=args.seed,
+        n_ref=n["--n-ref"],
+        n_flips=n["--n-flips"],
+        n_sg=n["--n-sg"],
+        batch=args.batch,  # None: the default, refused only when given for a spike-train run
+        seed=n["--seed"],
         shd_path=args.shd_path,
         progress=show,
     )
     if args.json is not None:
-        print(f"wrote {write_json(args.json, res, seeds=[args.seed])}")
+        print(f"wrote {write_json(args.json, res, seeds=[n['--seed']])}")
     return 0
 
 
@@ -120,6 +129,11 @@ def run(args) -> int:
         check_output_file(args.json, "--json")
     if args.run is not None:
         return _run_alignment(args)
+    given = [opt for opt, _, _ in _RUN_ONLY if _given(args, opt) is not None]
+    given += ["--shd-path"] if args.shd_path is not None else []
+    if given:
+        raise ValueError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to --run DIR only")
+    args.profile = args.profile or "quick"
     if args.figure is not None:
         check_output_dir(args.figure, "--figure")
     print("  ".join(f"{c[:12]:>12s}" for c in _COLS))

@@ -5,7 +5,9 @@ metrics.csv (one row per epoch), checkpoint.npz (resumable with ``--resume``) an
 summary.json (the last row, with the provenance ``meta`` block); with ``--save-every K`` also
 checkpoints/epoch_XXXX.npz (params of epoch 0, every K-th and the last epoch). Refuses a folder that
 already holds a run unless ``--resume`` (continue it) or ``--force`` (replace it), and
-``--resume`` without a checkpoint. Runs in float32 (the CLI leaves x64 off for ``train``).
+``--resume`` without a checkpoint; refuses a folder another ``train`` is writing (naming its
+pid). Stops at the first epoch whose loss or parameters are not finite. Runs in float32 (the
+CLI leaves x64 off for ``train``).
 The work is :func:`analysis.training.run_experiment`; this module only parses and prints.
 """
 
@@ -69,12 +71,7 @@ def run(args) -> int:
 
     out = args.out if args.out is not None else training.default_run_folder(args.task, args.method, args.seed)
     check_output_dir(out, "--out")
-    if args.profile == "paper" and args.task == "shd":
-        _print_memory(training, args.method)
-    res = training.run_experiment(
-        args.task,
-        args.method,
-        args.profile,
+    kw = dict(
         epochs=args.epochs,
         learning_rate=args.lr,
         optimizer=args.optimizer,
@@ -84,9 +81,13 @@ def run(args) -> int:
         force=args.force,
         image=args.image,
         shd_path=args.shd_path,
-        progress=not args.quiet,
         save_every=args.save_every,
     )
+    # every argument, data path and the run folder checked before the memory estimates compile
+    training.check_experiment(args.task, args.method, args.profile, **kw)
+    if args.profile == "paper" and args.task == "shd":
+        _print_memory(training, args.method)
+    res = training.run_experiment(args.task, args.method, args.profile, progress=not args.quiet, **kw)
     print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in res.final.items()))
     if res.test is not None:
         print("test: " + "  ".join(f"{k}={v:.4g}" for k, v in res.test.items()))
