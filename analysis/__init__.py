@@ -39,7 +39,16 @@ from analysis.neuron import (
     surrogate,
 )
 from analysis.snn import METHOD_NAMES, Method, SNNConfig, init_params, simulate
-from analysis.stochastic import Network, check_unbiased, estimate, exact_value_and_grad
+from analysis.stochastic import (
+    Network,
+    Program,
+    check_unbiased,
+    estimate,
+    estimate_many,
+    exact_sg_mean,
+    exact_value_and_grad,
+    snn_program,
+)
 
 try:
     __version__ = _metadata.version("sgtheory")
@@ -71,8 +80,12 @@ __all__ = [
     "SNNConfig",
     "init_params",
     "simulate",
-    "Network",
-    "check_unbiased",
+    "Program",
     "estimate",
+    "estimate_many",
     "exact_value_and_grad",
+    "exact_sg_mean",
+    "check_unbiased",
+    "Network",
+    "snn_program",
 ]

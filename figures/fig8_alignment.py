@@ -31,7 +31,7 @@ _STYLE = {
 
 
 def _grid(profile):
-    from analysis.stochastic import PROFILES
+    from analysis.stochastic._alignment_sweep import PROFILES
 
     if profile == "full":
         return PROFILES["full"]["base"], PROFILES["full"]["axes"]
@@ -49,7 +49,7 @@ def make(out_dir: Path, profile: str = "quick") -> list[Path]:
 def plot(rows: list[dict], base, axes: dict, out_dir: Path, *, profile: str | None = None) -> list[Path]:
     """Draw rows of :func:`analysis.stochastic.alignment_sweep` (base network ``base``, one
     axis of ``axes`` varied at a time); ``sgtheory align --figure DIR`` uses it."""
-    from analysis.stochastic import METHODS
+    from analysis.stochastic._alignment_sweep import METHODS
 
     fig, axs = figure(1, 4, size=(11.0, 3.5), sharey=True)
     for ax, axis in zip(axs, ("depth", "width", "steps", "beta"), strict=True):

@@ -76,7 +76,8 @@ def _configs(profile: str):
 def check(profile: str = "quick"):
     from scipy import stats
 
-    from analysis.stochastic import METHODS, alignment_point, paired_cos_difference
+    from analysis.stochastic import alignment_point, paired_cos_difference
+    from analysis.stochastic._alignment_sweep import METHODS
 
     rows, ts = [], []
     dof = 9  # 10 jackknife batches

@@ -83,7 +83,8 @@ def predicted_z(samples, g, sg_exact, alpha: float) -> dict:
     import numpy as np
     from scipy import stats
 
-    from analysis.stochastic import coordinate_names, flatten
+    from analysis.stochastic import flatten
+    from analysis.stochastic._compare import coordinate_names
 
     s = flatten(samples, lead=1)
     n, m = s.shape

@@ -451,8 +451,9 @@ def _no_remat():
     never changes a value or a derivative. The recorder's references cannot be written from
     inside a rematerialised region (JAX rejects, or in some shapes silently drops, the
     derivative of such writes), so while a program runs under :func:`trace_program` the
-    names ``jax.checkpoint`` and ``jax.remat`` are the identity. A program that captured the function before (``from jax import checkpoint``)
-    is refused by :func:`analysis.stochastic.check_program` with a message saying so.
+    names ``jax.checkpoint`` and ``jax.remat`` are the identity. A program that captured the
+    function before (``from jax import checkpoint``) is refused by
+    :func:`analysis.stochastic.check_program` with a message saying so.
     """
     saved = (jax.checkpoint, jax.remat)
     with _REMAT_LOCK:

@@ -32,7 +32,7 @@ import numpy as np
 
 from analysis import _validate
 from analysis.snn import Method, SimResult
-from analysis.stochastic import snn_alignment
+from analysis.stochastic import AlignmentBudget, snn_alignment
 from analysis.training import _metrics as metrics
 from analysis.training._experiments import (
     ClassifierRun,
@@ -270,18 +270,16 @@ def run_alignment(
     for epoch, path in files.items():
         params, _ = load_epoch_params(path, template)
         params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), params)
+        budget = AlignmentBudget(n_ref=n_ref, n_flips=n_flips, n_sg=n_sg, chunk=chunk)
         row = snn_alignment(
             cfg,
             params,
             inputs,
             loss,
-            jax.random.key(seed),
+            key=jax.random.key(seed),
             method=noise,
+            budget=budget,
             variants=variants,
-            n_ref=n_ref,
-            n_flips=n_flips,
-            n_sg=n_sg,
-            chunk=chunk,
         )
         rows.append({"epoch": epoch, **row})
         if progress is not None:

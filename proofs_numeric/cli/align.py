@@ -123,7 +123,8 @@ def _run_alignment(args) -> int:
 
 def run(args) -> int:
     from analysis.runtime import check_output_dir, check_output_file
-    from analysis.stochastic import PROFILES, alignment_sweep
+    from analysis.stochastic import alignment_sweep
+    from analysis.stochastic._alignment_sweep import PROFILES
 
     if args.json is not None:
         check_output_file(args.json, "--json")

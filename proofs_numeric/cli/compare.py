@@ -24,8 +24,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from analysis._validate import DEFAULT_MAX_MEMORY_GIB
     from analysis.runtime import check_output_file, write_json
-    from analysis.stochastic import DEFAULT_MAX_MEMORY_GIB, compare_spec, write_csv
+    from analysis.stochastic import compare_spec
+    from analysis.stochastic._compare import write_csv
 
     for path, name in ((args.json, "--json"), (args.csv, "--csv")):
         if path is not None:
