@@ -12,7 +12,6 @@ from analysis.stochastic._alignment_stats import paired_cos_difference
 from analysis.stochastic._alignment_sweep import AlignmentConfig, alignment_point, alignment_sweep
 from analysis.stochastic._bias import sg_bias_table
 from analysis.stochastic._compare import (
-    check_unbiased,
     compare_estimators,
     compare_spec,
     cosine,
@@ -52,6 +51,7 @@ from analysis.stochastic._sources import (
     Trace,
     trace_program,
 )
+from analysis.stochastic._unbiased import check_unbiased
 
 __all__ = [
     # programs and spike sources

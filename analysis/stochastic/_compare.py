@@ -8,19 +8,8 @@
 * :func:`compare_spec` -- everything ``sgtheory compare`` prints, as a :class:`CompareReport`.
 * :func:`compare_estimators` -- the rows for several named estimators of
   :mod:`analysis.stochastic._estimators` on one network; :func:`format_table`, :func:`write_csv`.
-* :func:`check_unbiased` -- a public unbiasedness test of a user's estimator (any
-  ``fn(key, params) -> gradient pytree``) against an exact gradient or a second estimator:
-  per-coordinate two-sided z tests, Holm (or Bonferroni) correction over coordinates at
-  family-wise level ``alpha``; the report names the coordinates that disagree.
-
-Example
--------
->>> import jax, jax.numpy as jnp
->>> from analysis.stochastic._compare import check_unbiased
->>> est = lambda key, p: p + jax.random.normal(key, p.shape)  # unbiased for p
->>> check_unbiased(est, jnp.array([1.0, 2.0]), 2000, key=jax.random.key(0),
-...                reference=jnp.array([1.0, 2.0])).passed
-True
+The unbiasedness test :func:`analysis.stochastic.check_unbiased` lives in
+:mod:`analysis.stochastic._unbiased`.
 """
 
 from __future__ import annotations
@@ -29,8 +18,7 @@ import csv
 import io
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,6 +168,27 @@ class CompareReport:
         }
 
 
+def _load(spec):
+    """(label, net, params, x, options) of a spec path or parsed dict."""
+    from analysis.stochastic._netspec import load_spec, network_from_spec
+
+    if isinstance(spec, dict):
+        return ("<dict>", *network_from_spec(spec))
+    return (str(spec), *load_spec(spec))
+
+
+def _finite_exact(program, params, x, max_k):
+    """The exact (E[L], grad); ValueError when not finite."""
+    from analysis.stochastic._program import exact_value_and_grad
+
+    value, grad = exact_value_and_grad(program, params, x, max_k=max_k)
+    if not (np.isfinite(float(value)) and np.isfinite(flatten(grad)).all()):
+        raise ValueError(
+            "the exact E[L] or its gradient is not finite (overflow): use smaller weights, inputs or beta"
+        )
+    return value, grad
+
+
 def _potential_bound(net, params, x) -> None:
     """Refuse weights and inputs whose membrane potentials could overflow float64.
 
@@ -224,56 +233,28 @@ def compare_spec(
     (2, 0.797767, ['coupled_flip'])
     """
     from analysis.stochastic._estimators import ESTIMATORS, _guard_memory
-    from analysis.stochastic._netspec import load_spec, network_from_spec
-    from analysis.stochastic._program import DEFAULT_MAX_K, _guard, exact_value_and_grad
+    from analysis.stochastic._program import DEFAULT_MAX_K, _guard
 
     samples = _validate.integer(samples, "samples", 2, 2**31 - 1)
     seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
     max_k = DEFAULT_MAX_K if max_k is None else _validate.integer(max_k, "max_k", 1, 62)
-    if isinstance(spec, dict):
-        net, params, x, opts = network_from_spec(spec)
-        label = "<dict>"
-    else:
-        net, params, x, opts = load_spec(spec)
-        label = str(spec)
+    label, net, params, x, opts = _load(spec)
     names = opts["estimators"] or list(ESTIMATORS)
     _potential_bound(net, params, x)
     program = net.program()
     _guard(program, max_k)
     for name in names:
         _guard_memory([name], program, params, samples, opts["n_flips"], max_memory_gib)
-    value, grad = exact_value_and_grad(program, params, x, max_k=max_k)
-    flat = flatten(grad)
-    if not (np.isfinite(float(value)) and np.isfinite(flat).all()):
-        raise ValueError(
-            "the exact E[L] or its gradient is not finite (overflow): use smaller weights, inputs or beta"
-        )
+    value, grad = _finite_exact(program, params, x, max_k)
+    key = jax.random.key(seed)
     rows = compare_estimators(
-        program,
-        params,
-        x,
-        names,
-        samples,
-        key=jax.random.key(seed),
-        reference=grad,
-        max_memory_gib=max_memory_gib,
-        n_flips=opts["n_flips"],
+        program, params, x, names, samples, key=key, reference=grad, n_flips=opts["n_flips"]
     )
     for r in rows:
         if not (np.isfinite(r["mean"]).all() and np.isfinite(r["se"]).all()):
             raise ValueError(f"estimator {r['estimator']} gave a non-finite mean or SE (overflow)")
-    return CompareReport(
-        label,
-        net.kind,
-        tuple(net.sizes),
-        net.n_spikes,
-        float(value),
-        tuple(float(g) for g in flat),
-        tuple(net.coordinate_names()),
-        tuple(rows),
-        samples,
-        seed,
-    )
+    exact = (float(value), tuple(float(g) for g in flatten(grad)), tuple(net.coordinate_names()))
+    return CompareReport(label, net.kind, tuple(net.sizes), net.n_spikes, *exact, tuple(rows), samples, seed)
 
 
 _COLS = (
@@ -309,110 +290,3 @@ def write_csv(rows: list[dict], path: str | os.PathLike) -> Path:
     w.writerow(_COLS)
     w.writerows([[r.get(c) for c in _COLS] for r in rows])
     return atomic_write_bytes(path, buf.getvalue().encode())
-
-
-@dataclass
-class UnbiasednessReport:
-    """Outcome of :func:`check_unbiased`; ``disagreeing`` lists the rejected coordinates."""
-
-    passed: bool
-    alpha: float
-    method: str
-    n_coordinates: int
-    min_p_value: float
-    disagreeing: list = field(default_factory=list)
-
-    def __str__(self):
-        head = (
-            f"{'unbiased' if self.passed else 'BIASED'}: {len(self.disagreeing)} of "
-            f"{self.n_coordinates} coordinates reject at family-wise alpha={self.alpha} ({self.method})"
-        )
-        return "\n".join(
-            [head]
-            + [
-                f"  {d['coordinate']}: mean {d['mean']:.4g} vs reference "
-                f"{d['reference']:.4g} (z = {d['z']:.3g})"
-                for d in self.disagreeing
-            ]
-        )
-
-
-def _adjusted_reject(p: np.ndarray, alpha: float, method: str) -> np.ndarray:
-    if method == "bonferroni":
-        return p <= alpha / p.size
-    order = np.argsort(p)  # Holm step-down: reject p_(i) <= alpha / (m - i) until the first failure
-    thresh = alpha / (p.size - np.arange(p.size))
-    ok = p[order] <= thresh
-    n_rej = p.size if ok.all() else int(np.argmin(ok))
-    reject = np.zeros(p.size, bool)
-    reject[order[:n_rej]] = True
-    return reject
-
-
-def _draw(fn, key, params, n, vectorize):
-    keys = jax.random.split(key, n)
-    if vectorize:
-        return flatten(jax.vmap(lambda k: fn(k, params))(keys), lead=1)
-    return np.stack([flatten(fn(k, params)) for k in keys])
-
-
-def check_unbiased(
-    estimator: Callable | None,
-    params: Any,
-    n: int,
-    *,
-    key: jax.Array,
-    reference: Any = None,
-    other: Callable | None = None,
-    alpha: float = 1e-3,
-    method: str = "holm",
-    atol: float = 1e-10,
-    vectorize: bool = True,
-    samples: Any = None,
-) -> UnbiasednessReport:
-    """Test H0: E[estimator(key, params)] equals ``reference`` (exact) or E[other(key, params)].
-
-    Per coordinate a two-sided z test (|mean - ref| - atol) / SE with the sample SE (two-sample
-    SE against ``other``, drawn with an independent key); the family-wise false-rejection
-    rate is <= ``alpha`` under H0 (Holm 1979, or Bonferroni), up to the normal approximation
-    of the mean (use n of a few thousand). ``samples`` (a pytree with leading axis n) may be
-    given instead of drawing from ``estimator`` (which may then be None).
-    """
-    n = _validate.positive_int(n, "n")
-    if (reference is None) == (other is None):
-        raise ValueError("give exactly one of reference (exact gradient) or other (second estimator)")
-    if method not in ("holm", "bonferroni"):
-        raise ValueError(f"method must be 'holm' or 'bonferroni', got {method!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    k1, k2 = jax.random.split(key)
-    g = flatten(samples, lead=1) if samples is not None else _draw(estimator, k1, params, n, vectorize)
-    mean, var = g.mean(0), g.var(0, ddof=1) / n
-    if other is not None:
-        h = _draw(other, k2, params, n, vectorize)
-        ref, var = h.mean(0), var + h.var(0, ddof=1) / n
-        names = coordinate_names(
-            jax.tree_util.tree_map(lambda v: v[0], samples) if samples is not None else estimator(k1, params)  # type: ignore[misc]  # given when samples is None
-        )
-    else:
-        ref, names = flatten(reference), coordinate_names(reference)
-    if ref.shape != mean.shape:
-        raise ValueError(f"reference has {ref.size} coordinates but the estimator returns {mean.size}")
-    gap = np.maximum(np.abs(mean - ref) - atol, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(var > 0, gap / np.sqrt(var), np.where(gap > 0, np.inf, 0.0))
-    from scipy import stats  # imported here: scipy.stats costs ~0.5 s at import time
-
-    p = 2.0 * stats.norm.sf(z)
-    rej = _adjusted_reject(p, alpha, method)
-    bad = [
-        {
-            "coordinate": names[i],
-            "mean": float(mean[i]),
-            "reference": float(ref[i]),
-            "z": float(z[i]),
-            "p_value": float(p[i]),
-        }
-        for i in np.flatnonzero(rej)
-    ]
-    return UnbiasednessReport(not bad, alpha, method, int(p.size), float(p.min()), bad)

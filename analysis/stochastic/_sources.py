@@ -457,11 +457,11 @@ def _no_remat():
     """
     saved = (jax.checkpoint, jax.remat)
     with _REMAT_LOCK:
-        jax.checkpoint = jax.remat = _identity_checkpoint  # type: ignore[assignment]
+        jax.checkpoint = jax.remat = _identity_checkpoint
         try:
             yield
         finally:
-            jax.checkpoint, jax.remat = saved  # type: ignore[assignment]
+            jax.checkpoint, jax.remat = saved
 
 
 _REMAT_LOCK = threading.RLock()
