@@ -1,11 +1,13 @@
 """Claim: the score-function (with and without a leave-one-out baseline), both coupled-flip
 stochastic-AD estimators (all flips; M importance-sampled flips) and DisARM (one antithetic
-pair per (layer, step) group; Dong, Mnih & Tucker, NeurIPS 2020) are unbiased for grad E[L]:
+pair per draw, i.e. per layer of a feedforward net and per (layer, step) of a LIF net; Dong,
+Mnih & Tucker, NeurIPS 2020) are unbiased for grad E[L]:
 every estimator in analysis.stochastic.UNBIASED.
 
 Family of random networks: feedforward depth 1-3 and width 1-4, LIF layers with 1-4 time
 steps, several escape-noise families and losses. Reference: the exact gradient by enumeration
-of all 2^K spike configurations (analysis.stochastic._exact), an independent computation. Test: per
+of all 2^K spike configurations (analysis.stochastic.exact_value_and_grad), an independent
+computation. Test: per
 (network, estimator) the per-coordinate z tests of analysis.stochastic.check_unbiased with Holm
 correction at level alpha / (#networks x #estimators), alpha = 1e-3: the family-wise
 false-failure rate of the whole claim is <= 1e-3 (normal approximation of means over
