@@ -136,18 +136,7 @@ def _sg_sampler(cfg, method, loss_fn, chunk):
     estimator SG_STOCHASTIC (stochastic network, matched surrogate) on the uniforms
     snn_uniforms(key_i) -- the spikes of the training path with that key."""
     if method is None:
-        ref_method = Method("stochastic", loss_fn.hidden_noise, loss_fn.output_noise)
-
-        def sample(args, c):
-            params, inputs, key = args
-            x = _x(inputs)
-            B, T = x.shape[0], x.shape[1]
-            program = snn_program(cfg, ref_method, loss_fn.loss, B, T)
-            keys = _sample_keys(key, c, chunk)
-            u = jax.vmap(lambda k: snn_uniforms(k, cfg, B, T, x.dtype))(keys)
-            return flatten_jnp(estimate_from_uniforms(SG_STOCHASTIC, program, params, inputs, u))
-
-        return sample
+        return _matched_sg_sampler(cfg, loss_fn, chunk)
 
     def sample(args, c):
         params, inputs, key = args
@@ -156,6 +145,21 @@ def _sg_sampler(cfg, method, loss_fn, chunk):
             return jax.grad(lambda p: loss_fn.loss(simulate(p, _x(inputs), cfg, method, k), inputs))(params)
 
         return flatten_jnp(jax.vmap(one)(_sample_keys(key, c, chunk)))
+
+    return sample
+
+
+def _matched_sg_sampler(cfg, loss_fn, chunk):
+    ref_method = Method("stochastic", loss_fn.hidden_noise, loss_fn.output_noise)
+
+    def sample(args, c):
+        params, inputs, key = args
+        x = _x(inputs)
+        B, T = x.shape[0], x.shape[1]
+        program = snn_program(cfg, ref_method, loss_fn.loss, B, T)
+        keys = _sample_keys(key, c, chunk)
+        u = jax.vmap(lambda k: snn_uniforms(k, cfg, B, T, x.dtype))(keys)
+        return flatten_jnp(estimate_from_uniforms(SG_STOCHASTIC, program, params, inputs, u))
 
     return sample
 

@@ -411,8 +411,9 @@ def _range_fn(program: Program, chunk: int) -> Callable:
 
         def probs(b):
             src = Forced(spec, spikes=split_flat(b, spec))
-            tr = trace_program(program, params, inputs, src, dtype=dtype, record=("probs",))[1]
-            flat = jnp.concatenate([jnp.ravel(tr.probs[name]) for name, _ in spec])
+            recorded = trace_program(program, params, inputs, src, dtype=dtype, record=("probs",))[1].probs
+            assert recorded is not None
+            flat = jnp.concatenate([jnp.ravel(recorded[name]) for name, _ in spec])
             return flat.min(), flat.max()
 
         def fn(bits):
