@@ -243,9 +243,12 @@ def network_from_spec(spec: dict) -> tuple[Network, tuple[jax.Array, ...], jax.A
 
 
 def load_spec(path: str | os.PathLike) -> tuple[Network, tuple[jax.Array, ...], jax.Array, dict]:
-    """Read a spec file; a missing file raises FileNotFoundError, anything else a ValueError."""
+    """Read a spec file; a missing file raises FileNotFoundError, a path of the wrong type
+    an InputTypeError (a TypeError), anything else a SpecError (a ValueError)."""
     try:
         spec = _validate.read_json_file(path, "spec file")
+    except _validate.InputTypeError:
+        raise
     except ValueError as exc:
         raise SpecError(str(exc)) from None
     return network_from_spec(spec)

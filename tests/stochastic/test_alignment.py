@@ -13,20 +13,19 @@ import pytest
 
 from analysis.neuron import surrogate
 from analysis.snn import Method, simulate
-from analysis.stochastic import cosine, program_value_and_grad, snn_alignment, snn_program, snn_sites
-from analysis.stochastic._alignment import (
-    REFERENCE,
+from analysis.stochastic import (
+    AlignmentBudget,
     AlignmentConfig,
-    _moments,
-    _reference_sampler,
-    _reference_stats,
-    _segments,
-    _sg_sampler,
     alignment_sweep,
-    default_variants,
-    flatten_jnp,
-    instance,
+    cosine,
+    estimate,
+    exact_value_and_grad,
+    snn_alignment,
+    snn_program,
 )
+from analysis.stochastic._alignment import REFERENCE, _reference_sampler, _sg_sampler, default_variants
+from analysis.stochastic._alignment_stats import _moments, _reference_stats, _segments, flatten_jnp
+from analysis.stochastic._alignment_sweep import instance
 
 # Enumerable networks: K = T N_hidden = 6 x 2 = 12 spike variables each (integrator readout;
 # fast 2 ms time constants so that the input reaches the readout within the 6 bins).
@@ -46,11 +45,10 @@ def _flat(tree):
 def _case(kind):
     cfg = TINY[kind]
     net, params, x, loss = instance(cfg)
-    program = snn_program(net, cfg.method(), loss)
-    sites = snn_sites(net, cfg.batch, cfg.steps)
-    assert sum(np.prod(s) for s in sites.values()) == 12
-    exact = program_value_and_grad(program, sites, params, x)[1]
-    return cfg, net, params, x, loss, program, sites, exact
+    program = snn_program(net, cfg.method(), loss, cfg.batch, cfg.steps)
+    assert program.K == 12
+    exact = exact_value_and_grad(program, params, x)[1]
+    return cfg, net, params, x, loss, program, exact
 
 
 @pytest.mark.parametrize("kind", sorted(TINY))
@@ -58,8 +56,8 @@ def test_sampled_reference_agrees_with_enumeration(kind):
     """The streamed reference (coupled_flip_sub, chunks of 1000, 4000 samples) vs the exact
     gradient by enumeration: every coordinate within 4.5 SE (Bonferroni over the <= 20
     coordinates: false-failure rate < 20 * 6.8e-6 = 1.4e-4 per network), up to round-off."""
-    cfg, net, params, x, loss, program, sites, exact = _case(kind)
-    sample = _reference_sampler(program, tuple(sites.items()), 1000, cfg.n_flips)
+    cfg, net, params, x, loss, program, exact = _case(kind)
+    sample = _reference_sampler(program, 1000, cfg.n_flips)
     moments = _moments(sample, (params, x, jax.random.key(5)), cfg.n_ref, 1000)
     ref, se, ceiling, _ = _reference_stats(*moments, cfg.n_ref)
     ex = _flat(exact)
@@ -74,23 +72,22 @@ def test_reported_cosines_equal_direct_cosines(kind):
     """With the exact gradient given as the reference, the tool's cos_det_* equal the cosine of
     jax.grad through the deterministic simulator, and cos_stoch_mismatched the cosine of the
     mean of jax.grad through the stochastic simulator over the same keys (fold_in of the SG key)."""
-    cfg, net, params, x, loss, program, sites, exact = _case(kind)
+    cfg, net, params, x, loss, program, exact = _case(kind)
     key, n_sg = jax.random.key(9), 6
     mism = surrogate("superspike", cfg.beta_mismatch)
+    variants = default_variants(cfg.method(), mism)
     row = snn_alignment(
         net,
         params,
         x,
         loss,
-        key,
+        key=key,
         method=cfg.method(),
-        surrogate_mismatch=mism,
-        n_sg=n_sg,
-        chunk=4,
+        budget=AlignmentBudget(n_sg=n_sg, chunk=4),
+        variants=variants,
         reference=exact,
     )
     ex = _flat(exact)
-    variants = default_variants(cfg.method(), mism)
     for name in ("det_matched", "det_mismatched"):
         g = _flat(jax.grad(lambda p, m=variants[name]: loss(simulate(p, x, net, m), x))(params))
         assert row[f"cos_{name}"] == pytest.approx(cosine(g, ex), abs=1e-12)
@@ -121,15 +118,11 @@ def test_program_sg_sees_the_spikes_of_the_training_path(kind):
 @pytest.mark.parametrize("kind", sorted(TINY))
 def test_deterministic_variant_equals_the_program_estimator(kind):
     """det_matched (jax.grad through simulate with Method('deterministic')) equals the program
-    estimator sg_deterministic (Heaviside source 1[p > 1/2], ds/dp = 1) on the same network."""
-    from analysis.stochastic import program_estimate
-
-    cfg, net, params, x, loss, program, sites, _ = _case(kind)
+    estimator sg_deterministic (Heaviside source 1[z > 0], matched derivative) on the same network."""
+    cfg, net, params, x, loss, program, _ = _case(kind)
     det = default_variants(cfg.method(), surrogate("superspike", 20.0))["det_matched"]
     g = _flat(jax.grad(lambda p: loss(simulate(p, x, net, det), x))(params))
-    prog = np.asarray(
-        flatten_jnp(program_estimate("sg_deterministic", jax.random.key(0), program, sites, params, x, 1))
-    )
+    prog = np.asarray(flatten_jnp(estimate("sg_deterministic", program, params, x, 1, key=jax.random.key(0))))
     assert np.abs(g).max() > 0
     np.testing.assert_allclose(prog[0], g, rtol=1e-9, atol=1e-12)
 
@@ -137,9 +130,9 @@ def test_deterministic_variant_equals_the_program_estimator(kind):
 def test_streamed_moments_equal_per_sample_statistics():
     """_moments keeps only segment sums and the sum of squares (O(P) memory); they equal the
     statistics of the stored per-sample gradients (n not a multiple of the chunk or of 10)."""
-    cfg, net, params, x, loss, program, sites, _ = _case("recurrent")
+    cfg, net, params, x, loss, program, _ = _case("recurrent")
     key, n, chunk = jax.random.key(2), 133, 40
-    sample = _reference_sampler(program, tuple(sites.items()), chunk, 3)
+    sample = _reference_sampler(program, chunk, 3)
     sums, sumsq = _moments(sample, (params, x, key), n, chunk)
     per_sample = np.concatenate([np.asarray(jax.jit(sample)((params, x, key), c)) for c in range(4)])[:n]
     batch, half = _segments(n)
@@ -191,7 +184,7 @@ def test_alignment_sweep_and_config_reject_bad_input():
             alignment_point(AlignmentConfig(), methods)
     cfg, net, params, x, loss, *_ = _case("dense")
     with pytest.raises(ValueError, match="stochastic analysis.snn.Method"):
-        snn_alignment(net, params, x, loss, jax.random.key(0), method=Method("deterministic"))
+        snn_alignment(net, params, x, loss, key=jax.random.key(0), method=Method("deterministic"))
 
 
 def test_fig8_plot_draws_given_rows(tmp_path):
@@ -199,7 +192,7 @@ def test_fig8_plot_draws_given_rows(tmp_path):
     given, without recomputing them, and stores them beside the figure."""
     import json
 
-    from analysis.stochastic import METHODS
+    from analysis.stochastic._alignment_sweep import METHODS
     from figures.fig8_alignment import plot
     from proofs_numeric.cli import build_parser
 
@@ -237,7 +230,8 @@ def test_paired_jackknife_against_a_naive_one():
     """leave_one_out_cosines / paired_cos_difference vs a loop that deletes batch i of the
     per-sample reference and SG arrays and recomputes both cosines; jackknife_se of the
     leave-one-out means of single-sample groups is the usual standard error of a mean."""
-    from analysis.stochastic import jackknife_se, leave_one_out_cosines, paired_cos_difference
+    from analysis.stochastic import paired_cos_difference
+    from analysis.stochastic._alignment_stats import jackknife_se, leave_one_out_cosines
 
     rng = np.random.default_rng(3)
     n_ref, n_sg, P = 53, 37, 6

@@ -1,5 +1,5 @@
-"""The DisARM estimator (analysis.stochastic._coupled_flip.disarm_gradient; Dong, Mnih &
-Tucker, NeurIPS 2020): unbiased against enumeration, biased when a group is not conditionally
+"""The DisARM estimator (analysis.stochastic._estimators._disarm_one; Dong, Mnih & Tucker,
+NeurIPS 2020): unbiased against enumeration, biased when a group is not conditionally
 independent given its past, lower variance than the score function where the loss has a
 large offset, and equal to a naive NumPy implementation sample by sample."""
 
@@ -11,18 +11,16 @@ from analysis import escape_noise
 from analysis.stochastic import (
     Network,
     check_unbiased,
-    disarm_gradient,
     estimate,
-    estimate_from_uniforms,
     estimate_many,
     estimator_memory,
     exact_value_and_grad,
     flatten,
     random_instance,
-    spike_groups,
     spike_probability_range,
 )
-from analysis.stochastic._estimators import draw_uniforms
+from analysis.stochastic._estimators import _disarm_one, _draw_groups, estimate_from_uniforms
+from analysis.stochastic._sources import join_flat
 
 FF = Network("feedforward", (2, 3, 2), escape_noise("probit", 1.5), theta=0.3, loss="mse", target=(1.0, 0.0))
 LIF = Network(
@@ -38,15 +36,17 @@ LIF = Network(
 )
 
 
-def test_groups_are_layers_or_layer_steps_and_the_memory_guard_counts_them():
-    assert spike_groups(FF).tolist() == [0, 0, 0, 1, 1]
-    assert spike_groups(LIF).tolist() == [0, 0, 1, 2, 2, 3, 4, 4, 5, 6, 6, 7]
+def test_groups_are_draws_and_the_memory_guard_counts_them():
+    """One group per draw (site, index): a layer (feedforward) or a layer at one step (LIF)."""
+    groups = {k: v.tolist() for k, v in _draw_groups(FF.program()).items()}
+    assert groups == {"layer0": [0], "layer1": [1]}
+    groups = {k: v.tolist() for k, v in _draw_groups(LIF.program()).items()}
+    assert groups == {"layer0": [0, 1, 2, 3], "readout": [4, 5, 6, 7]}
     # one re-simulation per group: between score (none) and coupled_flip (one per spike)
-    mem = {name: estimator_memory(name, LIF, 100) for name in ("score", "disarm", "coupled_flip")}
+    params, _ = random_instance(jax.random.key(0), LIF)
+    mem = {name: estimator_memory(name, LIF, params, 100) for name in ("score", "disarm", "coupled_flip")}
     assert mem["score"] < mem["disarm"] < mem["coupled_flip"]
-    params, x = random_instance(jax.random.key(0), LIF)
-    with pytest.raises(ValueError, match="groups must be K = 12"):
-        disarm_gradient(LIF, params, x, np.full(12, 0.5), groups=np.zeros(5, int))
+    assert mem["disarm"] == 9 * mem["score"] and mem["coupled_flip"] == 13 * mem["score"]
 
 
 @pytest.mark.parametrize("net, seed, scale", [(FF, 2, 1.0), (LIF, 3, 2.0)])
@@ -56,9 +56,9 @@ def test_disarm_is_unbiased_against_enumeration(net, seed, scale):
     assert 0.005 < lo and hi < 0.995
     exact = exact_value_and_grad(net, params, x)[1]
     n = 6000
-    g = jax.jit(lambda p: estimate("disarm", jax.random.key(seed + 10), net, p, x, n))(params)
+    g = jax.jit(lambda p: estimate("disarm", net, p, x, n, key=jax.random.key(seed + 10)))(params)
     # Holm over the coordinates at family-wise alpha = 1e-3 per network (fixed keys)
-    rep = check_unbiased(None, jax.random.key(0), params, n, reference=exact, samples=g, alpha=1e-3)
+    rep = check_unbiased(None, params, n, key=jax.random.key(0), reference=exact, samples=g, alpha=1e-3)
     assert rep.passed, str(rep)
 
 
@@ -68,10 +68,11 @@ def test_one_group_over_all_steps_is_detected_as_biased():
     params, x = random_instance(jax.random.key(3), LIF, weight_scale=2.0)
     exact = exact_value_and_grad(LIF, params, x)[1]
     n = 6000
-    u, _ = draw_uniforms(jax.random.key(13), LIF, n)
-    one = np.zeros(LIF.n_spikes, int)
-    g = jax.jit(jax.vmap(lambda ui: disarm_gradient(LIF, params, x, ui, groups=one)))(u)
-    rep = check_unbiased(None, jax.random.key(0), params, n, reference=exact, samples=g, alpha=1e-3)
+    program = LIF.program()
+    u = program.draw_uniforms(jax.random.key(13), n)
+    one = {name: np.zeros(shape[0], int) for name, shape in program.sites}
+    g = jax.jit(jax.vmap(lambda ui: _disarm_one(program, params, x, ui, groups=one)))(u)
+    rep = check_unbiased(None, params, n, key=jax.random.key(0), reference=exact, samples=g, alpha=1e-3)
     assert not rep.passed and "[1][0, 0]" in [d["coordinate"] for d in rep.disagreeing]
 
 
@@ -82,7 +83,9 @@ def test_disarm_variance_is_finite_and_below_the_score_function_for_an_offset_lo
         "feedforward", (2, 3, 2), escape_noise("sigmoid", 2.0), theta=0.3, loss="mse", target=(3.0, 3.0)
     )
     params, x = random_instance(jax.random.key(4), net, weight_scale=2.0)
-    est = jax.jit(lambda p: estimate_many(("score", "disarm"), jax.random.key(5), net, p, x, 4000))(params)
+    est = jax.jit(lambda p: estimate_many(("score", "disarm"), net, p, x, 4000, key=jax.random.key(5)))(
+        params
+    )
     var = {name: flatten(g, 1).var(0).mean() for name, g in est.items()}
     assert np.isfinite(var["disarm"]) and var["disarm"] > 0
     assert var["disarm"] < 0.25 * var["score"], var
@@ -130,12 +133,14 @@ def test_disarm_equals_a_naive_loop_implementation_sample_by_sample():
     )
     params, x = random_instance(jax.random.key(6), net)
     n = 40
-    u, _ = draw_uniforms(jax.random.key(7), net, n)
+    program = net.program()
+    u = program.draw_uniforms(jax.random.key(7), n)
     g = jax.jit(lambda p, uu: estimate_from_uniforms("disarm", net, p, x, uu))(params, u)
+    flat = np.asarray(join_flat(u, program.sites))  # layer0, layer1, layer2: the naive order
     ws = [np.asarray(w) for w in params]
     nonzero = 0
     for k in range(n):
-        ref = _naive_disarm(ws, np.asarray(x), np.asarray(u[k]), beta, theta, target)
+        ref = _naive_disarm(ws, np.asarray(x), flat[k], beta, theta, target)
         for layer in range(len(ws)):
             np.testing.assert_allclose(np.asarray(g[layer][k]), ref[layer], rtol=0, atol=1e-12)
             nonzero += int(np.any(ref[layer] != 0))

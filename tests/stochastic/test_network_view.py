@@ -1,18 +1,16 @@
-"""The enumeration view of LIF networks (analysis.stochastic.Network, kind "lif") is the
-training simulator analysis.snn.simulate run with a spike source: tie the two together.
+"""The LIF networks of analysis.stochastic.Network (kind "lif") are programs that run the
+training simulator analysis.snn.simulate with a spike source: tie the two together.
 
 (a) Same params, inputs and uniforms give identical spikes and losses through the training
-path (``snn.simulate`` with a key, layer-wise scan) and through the view (``Network``
-``simulate`` -> all-layers loop with a rule source), for the Bernoulli and Heaviside rules,
-recurrent or not, both resets; (b) the linearised estimator and the stochastic SG equal
-SG-BPTT of the training network sample by sample, the deterministic SG equals SG-BPTT of the
-deterministic training network; (c) teacher forcing and mean field agree with the program
-view (``snn_program`` under ``Forced`` / ``MeanField``); (d) exact gradients of a recurrent
-LIF network agree with a naive implementation written here from the equations (1e-10) and
-with the program view; (e) every unbiased estimator passes ``check_unbiased`` on that
-recurrent network and the stochastic SG is rejected (fixed keys; Holm at family-wise
-alpha = 1e-3 per estimator, so each "passes" assertion fails by chance with probability
-<= 1e-3 under the normal approximation, the five together <= 5e-3).
+path (``snn.simulate`` with a key) and through the Network's program (``net.program()``
+under the Bernoulli source with the uniforms ``snn_uniforms(key)``; under the Heaviside
+source vs the deterministic training path), recurrent or not, both resets; (b) the
+linearised estimator and the stochastic SG equal SG-BPTT of the training network sample by
+sample, the deterministic SG equals SG-BPTT of the deterministic training network; (c)
+teacher forcing and mean field agree with the program view (``snn_program`` under
+``Forced`` / ``MeanField``); (d) exact gradients of a recurrent LIF network agree with a
+naive implementation written here from the equations (1e-10) and with the program view.
+(The unbiased estimators on a recurrent LIF network: tests/stochastic/test_estimators.py.)
 """
 
 import dataclasses
@@ -26,31 +24,22 @@ import pytest
 from analysis import escape_noise, surrogate
 from analysis.snn import simulate as snn_simulate
 from analysis.stochastic import (
+    Bernoulli,
     Forced,
+    Heaviside,
     MeanField,
     Network,
-    check_unbiased,
-    estimate_from_uniforms,
-    estimate_many,
     exact_value_and_grad,
     flatten,
+    log_prob_and_loss,
     network_from_spec,
-    program_log_prob_and_loss,
-    program_value_and_grad,
     random_instance,
     snn_program,
-    snn_sites,
     snn_uniforms,
     trace_program,
 )
-from analysis.stochastic._network import (
-    from_snn_params,
-    log_prob_and_loss,
-    loss_of_spikes,
-    simulate,
-    snn_view,
-    to_snn_params,
-)
+from analysis.stochastic._estimators import estimate_from_uniforms
+from analysis.stochastic._network import from_snn_params, snn_view, to_snn_params
 
 T = 7
 
@@ -72,20 +61,18 @@ def _net(recurrent=False, reset="detached", sg=None):
     )
 
 
-def _flat_uniforms(net, u):
-    """snn uniforms {layer0: [T, 1, N], readout: [T, 1, n_out]} -> the view's flat order."""
-    cfg, _ = snn_view(net)
-    parts = [u[f"layer{l}"][:, 0] for l in range(len(cfg.hidden))] + [u["readout"][:, 0]]
-    return jnp.concatenate(parts, axis=-1).reshape(-1)
+def _readout_mse(net, output):
+    """The network's loss written out here: (mean over time of the readout spikes [T, n_L]
+    - target)^2, averaged over the outputs."""
+    return jnp.mean((output.mean(axis=0) - jnp.asarray(net.target)) ** 2)
 
 
 def _training_loss(net, method_name, key, snn_params, x):
-    """The network's loss on a training-path run (mean output spikes over time -> mse)."""
+    """The network's loss on a training-path run, and its spikes {layer0, readout} [T, N]."""
     cfg, m = snn_view(net)
     method = dataclasses.replace(m, name=method_name)
     res = snn_simulate(snn_params, x[None], cfg, method, key if method.stochastic else None)
-    spikes = jnp.concatenate(list(res.spikes) + [res.output], axis=-1)[0]
-    return loss_of_spikes(net, spikes.reshape(-1)), spikes
+    return _readout_mse(net, res.output[0]), {"layer0": res.spikes[0][0], "readout": res.output[0]}
 
 
 @pytest.mark.parametrize("recurrent", [False, True])
@@ -95,19 +82,24 @@ def test_view_spikes_and_loss_equal_the_training_path(recurrent, reset):
     params, x = random_instance(jax.random.key(3), net, weight_scale=3.0, input_rate=0.5)
     cfg, _ = snn_view(net)
     sp = to_snn_params(net, params)
+    program = net.program()
+    assert program.sites == (("layer0", (T, 1, 4)), ("readout", (T, 1, 2)))
+    run = jax.jit(lambda src: trace_program(program, params, x, src, record=("spikes",)))
     checked = 0
     for seed in range(4):
         key = jax.random.key(100 + seed)
-        u = _flat_uniforms(net, snn_uniforms(key, cfg, 1, T, x.dtype))
-        _, s_view = simulate(net, params, x, "bernoulli", u=u)
+        loss_view, tr = run(Bernoulli(program.sites, u=snn_uniforms(key, cfg, 1, T, x.dtype)))
         loss_train, s_train = _training_loss(net, "stochastic", key, sp, x)
-        np.testing.assert_array_equal(np.asarray(s_view), np.asarray(s_train).reshape(-1))
-        assert float(loss_of_spikes(net, s_view)) == pytest.approx(float(loss_train), abs=1e-14)
-        checked += int(np.asarray(s_view).sum())
-    assert checked > 10  # the comparison saw spikes
-    _, s_view = simulate(net, params, x, "heaviside")
-    _, s_train = _training_loss(net, "deterministic", None, sp, x)
-    np.testing.assert_array_equal(np.asarray(s_view), np.asarray(s_train).reshape(-1))
+        for site in ("layer0", "readout"):
+            np.testing.assert_array_equal(np.asarray(tr.spikes[site][:, 0]), np.asarray(s_train[site]))
+        assert float(loss_view) == pytest.approx(float(loss_train), abs=1e-14)
+        checked += int(np.asarray(tr.spikes["readout"]).sum())
+    assert checked > 10  # the comparison saw output spikes
+    loss_view, tr = trace_program(program, params, x, Heaviside(program.sites), record=("spikes",))
+    loss_train, s_train = _training_loss(net, "deterministic", None, sp, x)
+    for site in ("layer0", "readout"):
+        np.testing.assert_array_equal(np.asarray(tr.spikes[site][:, 0]), np.asarray(s_train[site]))
+    assert float(loss_view) == pytest.approx(float(loss_train), abs=1e-14)
 
 
 def test_parameter_translation_round_trips_and_names():
@@ -128,11 +120,10 @@ def test_linearised_and_sg_estimators_equal_training_bptt_sample_by_sample(recur
     cfg, _ = snn_view(net)
     sp = to_snn_params(net, params)
     keys = [jax.random.key(200 + i) for i in range(3)]
-    u = jnp.stack([_flat_uniforms(net, snn_uniforms(k, cfg, 1, T, x.dtype)) for k in keys])
-    v = jnp.zeros((3, 1), x.dtype)
-    lin = flatten(estimate_from_uniforms("linearised", net, params, x, u, v), lead=1)
-    sto = flatten(estimate_from_uniforms("sg_stochastic", net, params, x, u, v), lead=1)
-    det = flatten(estimate_from_uniforms("sg_deterministic", net, params, x, u, v), lead=1)
+    u = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[snn_uniforms(k, cfg, 1, T, x.dtype) for k in keys])
+    lin = flatten(estimate_from_uniforms("linearised", net, params, x, u), lead=1)
+    sto = flatten(estimate_from_uniforms("sg_stochastic", net, params, x, u), lead=1)
+    det = flatten(estimate_from_uniforms("sg_deterministic", net, params, x, u), lead=1)
     for i, key in enumerate(keys):
         g = jax.grad(lambda p, k=key: _training_loss(net, "stochastic", k, p, x)[0])(sp)
         ref = flatten(from_snn_params(net, g))
@@ -144,31 +135,31 @@ def test_linearised_and_sg_estimators_equal_training_bptt_sample_by_sample(recur
 
 
 def _view_program(net):
+    """The network written as an analysis.snn program with the loss written out here."""
     cfg, method = snn_view(net)
-
-    def loss(res, inputs):
-        spikes = jnp.concatenate(list(res.spikes) + [res.output], axis=-1)[0]
-        return loss_of_spikes(net, spikes.reshape(-1))
-
-    return snn_program(cfg, method, loss), snn_sites(cfg, 1, net.steps)
+    return snn_program(cfg, method, lambda res, inputs: _readout_mse(net, res.output[0]), 1, net.steps)
 
 
 def test_teacher_forcing_and_mean_field_agree_with_the_program_view():
     net = _net(recurrent=True)
     params, x = random_instance(jax.random.key(5), net, weight_scale=3.0)
     sp = to_snn_params(net, params)
-    program, sites = _view_program(net)
+    program = _view_program(net)
+    sites = program.sites
+    assert sites == net.program().sites
     s = (jax.random.uniform(jax.random.key(6), (net.n_spikes,)) < 0.4).astype(x.dtype)
     s_t = s.reshape(T, -1)
     spikes = {"layer0": s_t[:, None, :4], "readout": s_t[:, None, 4:]}
-    lp, loss = log_prob_and_loss(net, params, x, s)
-    lp_p, loss_p = program_log_prob_and_loss(program, sites, sp, x[None], spikes)
+    lp, loss = log_prob_and_loss(net, params, x, spikes)
+    lp_p, loss_p = log_prob_and_loss(program, sp, x[None], spikes)
     assert float(lp) == pytest.approx(float(lp_p), abs=1e-12) and float(lp) < -1.0
     assert float(loss) == pytest.approx(float(loss_p), abs=1e-14)
-    _, s_mf = simulate(net, params, x, "mean_field")
-    _, tr = trace_program(program, sites, sp, x[None], MeanField(sites))
-    ref = jnp.concatenate([tr.spikes["layer0"][:, 0], tr.spikes["readout"][:, 0]], axis=-1).reshape(-1)
-    np.testing.assert_allclose(np.asarray(s_mf), np.asarray(ref), rtol=0, atol=1e-14)
+    _, tr_net = trace_program(net.program(), params, x, MeanField(sites))
+    _, tr = trace_program(program, sp, x[None], MeanField(sites))
+    for site in ("layer0", "readout"):
+        mf = np.asarray(tr_net.spikes[site])
+        assert np.all((mf > 0) & (mf < 1))  # mean-field spikes are probabilities
+        np.testing.assert_allclose(mf, np.asarray(tr.spikes[site]), rtol=0, atol=1e-14)
     assert isinstance(Forced(sites, spikes).sites, tuple)
 
 
@@ -202,8 +193,9 @@ def _small_instance():
 
 
 def _naive_expected_loss(params, x, net):
-    """E[L] over all 2^(3T) configurations (sizes (2, 2, 1)), from the equations of THEORY.md sec. 6 in the
-    layout W_l S_{l-1}, V_l S_l (weight [i, j]: from j to i), loops over steps and neurons:
+    """E[L] over all 2^(3T) configurations (sizes (2, 2, 1)), from the LIF equations (Gygax &
+    Zenke 2025, sec. 5) in the layout W_l S_{l-1}, V_l S_l (weight [i, j]: from j to i), loops
+    over steps and neurons:
     S[t] ~ Bernoulli(sigmoid(beta (U[t] - theta))), I[t+1] = ls I[t] + W S_in[t] (+ V S[t]),
     U[t+1] = lm U[t] (1 - S[t]) + (1 - lm) I[t]; loss (mean_t O[t] - target)^2."""
     w1, w2, v1 = params
@@ -247,8 +239,7 @@ def test_exact_gradient_of_recurrent_network_matches_naive_loops_and_program_vie
     for a, b in zip(grad, ref_grad, strict=True):  # W1 reaches the readout in the last step only
         assert np.abs(np.asarray(b)).min() > 1e-6
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-9, atol=1e-13)
-    program, sites = _view_program(net)
-    p_value, p_grad = program_value_and_grad(program, sites, to_snn_params(net, params), x[None])
+    p_value, p_grad = exact_value_and_grad(_view_program(net), to_snn_params(net, params), x[None])
     assert abs(float(p_value) - float(value)) < 1e-12
     np.testing.assert_allclose(flatten(from_snn_params(net, p_grad)), flatten(grad), rtol=0, atol=1e-12)
 
@@ -276,19 +267,3 @@ def test_recurrent_spec_builds_the_recurrent_network(small):
     ):
         with pytest.raises(ValueError, match=match):
             network_from_spec({**spec, **bad})
-
-
-def test_unbiased_estimators_pass_and_sg_is_rejected_on_a_recurrent_network():
-    """Soft escape noise (beta = 1.5): every coordinate of the gradient is carried by frequent
-    events (min |grad| = 2.6e-4), so the z tests' normal approximation holds at n = 4000."""
-    net = dataclasses.replace(_small_net(), noise=escape_noise("sigmoid", 1.5), tau_mem=2.0, tau_syn=1.5)
-    params, x = random_instance(jax.random.key(4), net, weight_scale=2.5, input_rate=0.7)
-    exact = exact_value_and_grad(net, params, x)[1]
-    assert np.abs(flatten(exact)).min() > 1e-4
-    names = ("score", "score_loo", "coupled_flip", "coupled_flip_sub", "disarm", "sg_stochastic")
-    est = jax.jit(lambda p: estimate_many(names, jax.random.key(12), net, p, x, 4000, n_flips=2))(params)
-    for name in names[:-1]:
-        rep = check_unbiased(None, jax.random.key(0), params, 4000, reference=exact, samples=est[name])
-        assert rep.passed, (name, rep)
-    rep = check_unbiased(None, jax.random.key(0), params, 4000, reference=exact, samples=est["sg_stochastic"])
-    assert not rep.passed, rep

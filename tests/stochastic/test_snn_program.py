@@ -6,8 +6,8 @@ training and through the program under the Bernoulli source (dense, recurrent, c
 sample; (c) exact gradients of a tiny recurrent LIF network agree with a naive
 implementation written here; (d) ``check_unbiased`` (fixed keys, family-wise alpha = 1e-3
 with Holm over the coordinates: false-failure rate <= 1e-3 under the normal approximation)
-passes for coupled_flip and score and rejects the surrogate gradient on the hidden layer,
-where its bias is measured.
+rejects the surrogate gradient on the hidden layer, where its bias is measured (the unbiased
+estimators on a recurrent LIF network: tests/stochastic/test_estimators.py).
 """
 
 import itertools
@@ -23,14 +23,14 @@ from analysis.stochastic import (
     Bernoulli,
     MeanField,
     check_unbiased,
-    program_estimate,
-    program_estimate_from_uniforms,
-    program_value_and_grad,
+    estimate,
+    exact_value_and_grad,
     snn_program,
-    snn_sites,
     snn_uniforms,
     trace_program,
 )
+from analysis.stochastic._estimators import estimate_from_uniforms
+from analysis.stochastic._snn_program import snn_sites
 from tests.helpers import tiny_recurrent_snn_config
 
 B, T = 2, 10
@@ -84,9 +84,10 @@ def test_training_spikes_and_loss_equal_program_under_bernoulli(name):
     cfg = CONFIGS[name]
     params, x, target = _data(cfg, 1)
     sites = snn_sites(cfg, B, T)
-    program = snn_program(cfg, STOCHASTIC, _mse)
+    program = snn_program(cfg, STOCHASTIC, _mse, B, T)
+    assert program.sites == tuple(sorted(sites.items()))
     training = jax.jit(lambda p, k: _training_loss(cfg, p, x, target, k))
-    as_program = jax.jit(lambda p, s: trace_program(program, sites, p, (x, target), s))
+    as_program = jax.jit(lambda p, s: trace_program(program, p, (x, target), s))
     for seed in (3, 4):
         key = jax.random.key(seed)
         loss, res = training(params, key)
@@ -120,7 +121,12 @@ def test_source_runs_without_key_and_rejects_non_sources():
         simulate(params, x, cfg, STOCHASTIC, source=MeanField(snn_sites(cfg, B + 1, T)))
     with pytest.raises(TypeError, match="SNNConfig"):
         snn_sites("cfg", B, T)  # type: ignore[arg-type]
-    assert snn_program(cfg, STOCHASTIC, _mse) is snn_program(cfg, STOCHASTIC, _mse)
+    program = snn_program(cfg, STOCHASTIC, _mse, B, T)
+    assert program == snn_program(cfg, STOCHASTIC, _mse, B, T)  # equal programs: compiled once
+    assert hash(program) == hash(snn_program(cfg, STOCHASTIC, _mse, B, T))
+    assert program.K == T * B * (5 + 4 + 3)
+    with pytest.raises(ValueError, match=r"inputs of this program must have shape \[B, T, n_in\]"):
+        exact_value_and_grad(program, params, (x[:, :-1], None))
 
 
 @pytest.mark.parametrize("name,reset", [("recurrent", "detached"), ("conv1d", "differentiable")])
@@ -132,11 +138,8 @@ def test_straight_through_gradient_is_sg_bptt_sample_by_sample(name, reset):
     u = jax.tree_util.tree_map(
         lambda *a: jnp.stack(a), *[snn_uniforms(k, cfg, B, T, jnp.float64) for k in keys]
     )
-    program = snn_program(cfg, STOCHASTIC, _mse)
-    sites = snn_sites(cfg, B, T)
-    g_sg = jax.jit(
-        lambda p: program_estimate_from_uniforms("sg_stochastic", program, sites, p, (x, target), u)
-    )(params)
+    program = snn_program(cfg, STOCHASTIC, _mse, B, T)
+    g_sg = jax.jit(lambda p: estimate_from_uniforms("sg_stochastic", program, p, (x, target), u))(params)
     grad_train = jax.jit(jax.grad(lambda p, k: _training_loss(cfg, p, x, target, k)[0]))
     for i, k in enumerate(keys):
         g = grad_train(params, k)
@@ -183,7 +186,8 @@ TINY_X = jnp.asarray(np.random.default_rng(1).random((1, TINY_T, 2)) < 0.6, jnp.
 def _naive_expected_loss(params, x):
     """E[L] = sum over all 2^15 configurations (H [T, 2], O [T]) of P(H, O) L(H, O).
 
-    Written from the equations (THEORY.md sec. 6): S[t] ~ Bernoulli(sigmoid(beta (U[t] - theta))),
+    Written from the LIF equations (Gygax & Zenke 2025, sec. 5):
+    S[t] ~ Bernoulli(sigmoid(beta (U[t] - theta))),
     I[t+1] = ls I[t] + sum_i x_i[t] W_ij + sum_i S_i[t] V_ij, U[t+1] = lm U[t] (1 - S[t]) + (1 - lm) I[t];
     readout the same with W_o and beta_o, driven by the hidden spikes of the same bin. Loops over
     time steps and neurons; the configurations form the leading array axis.
@@ -224,14 +228,13 @@ def _naive_expected_loss(params, x):
 @pytest.fixture(scope="module")
 def tiny():
     params = _tiny_params()
-    program = snn_program(TINY, TINY_METHOD, _tiny_loss)
-    sites = snn_sites(TINY, 1, TINY_T)
-    value, grad = program_value_and_grad(program, sites, params, TINY_X)
-    return params, program, sites, value, grad
+    program = snn_program(TINY, TINY_METHOD, _tiny_loss, 1, TINY_T)
+    value, grad = exact_value_and_grad(program, params, TINY_X)
+    return params, program, value, grad
 
 
 def test_exact_gradient_of_recurrent_lif_matches_naive_loops(tiny):
-    params, _, _, value, grad = tiny
+    params, _, value, grad = tiny
     ref_value, ref_grad = jax.value_and_grad(_naive_expected_loss)(params, TINY_X)
     assert abs(float(value) - float(ref_value)) < 1e-12
     for a, b in zip(jax.tree_util.tree_leaves(grad), jax.tree_util.tree_leaves(ref_grad), strict=True):
@@ -242,19 +245,9 @@ def test_exact_gradient_of_recurrent_lif_matches_naive_loops(tiny):
 N_SAMPLES = 4000
 
 
-@pytest.mark.parametrize("name", ["coupled_flip", "score"])
-def test_unbiased_estimators_pass_on_recurrent_lif(tiny, name):
-    params, program, sites, _, exact = tiny
-    g = jax.jit(lambda k, p: program_estimate(name, k, program, sites, p, TINY_X, N_SAMPLES))(
-        jax.random.key(21), params
-    )
-    report = check_unbiased(None, jax.random.key(0), params, N_SAMPLES, reference=exact, samples=g)
-    assert report.passed, str(report)
-
-
 def test_sg_rejected_on_hidden_layer_of_recurrent_lif(tiny):
-    params, program, sites, _, exact = tiny
-    g = jax.jit(lambda k, p: program_estimate("sg_stochastic", k, program, sites, p, TINY_X, N_SAMPLES))(
+    params, program, _, exact = tiny
+    g = jax.jit(lambda k, p: estimate("sg_stochastic", program, p, TINY_X, N_SAMPLES, key=k))(
         jax.random.key(22), params
     )
     hidden, ref = g["hidden"][0], exact["hidden"][0]
@@ -264,5 +257,5 @@ def test_sg_rejected_on_hidden_layer_of_recurrent_lif(tiny):
         for k in ref
     }
     assert max(float(v.max()) for v in z.values()) > 10.0, z
-    report = check_unbiased(None, jax.random.key(0), ref, N_SAMPLES, reference=ref, samples=hidden)
+    report = check_unbiased(None, ref, N_SAMPLES, key=jax.random.key(0), reference=ref, samples=hidden)
     assert not report.passed
