@@ -7,23 +7,8 @@ Gygax & Zenke 2025, Figs. 6-7.
 
 from analysis.training import tasks
 from analysis.training._alignment import run_alignment
-from analysis.training._experiments import (
-    ClassifierRun,
-    SpikeTrainRun,
-    classifier_method,
-    classifier_network,
-    evaluate_classifier,
-    randman_preset,
-    repeated_trials,
-    shd_preset,
-    sigmoid_method,
-    spike_train_network,
-    spike_train_preset,
-    train_classifier,
-    train_spike_train,
-    training_step_memory,
-    trial_variability,
-)
+from analysis.training._classifier import evaluate_classifier, train_classifier, training_step_memory
+from analysis.training._classifier_network import ClassifierRun, classifier_method, classifier_network
 from analysis.training._fit import (
     EPOCH_CHECKPOINTS,
     OPTIMIZER_NAMES,
@@ -58,6 +43,7 @@ from analysis.training._metrics import (
     van_rossum_loss,
     windowed_fano_factor,
 )
+from analysis.training._presets import randman_preset, shd_preset, spike_train_preset
 from analysis.training._run import (
     TASKS,
     ExperimentResult,
@@ -65,6 +51,9 @@ from analysis.training._run import (
     default_run_folder,
     run_experiment,
 )
+from analysis.training._spike_train_run import SpikeTrainRun, spike_train_network, train_spike_train
+from analysis.training._trials import repeated_trials, sigmoid_method
+from analysis.training._variability import trial_variability
 
 __all__ = [
     "windowed_fano_factor",

@@ -34,15 +34,11 @@ from analysis import _validate
 from analysis.snn import Method, SimResult
 from analysis.stochastic import snn_alignment
 from analysis.training import _metrics as metrics
-from analysis.training._experiments import (
+from analysis.training._classifier_network import (
     ClassifierRun,
-    SpikeTrainRun,
     classification_terms,
     classifier_method,
     classifier_network,
-    randman_preset,
-    sigmoid_method,
-    spike_train_network,
 )
 from analysis.training._fit import (
     CHECKPOINT,
@@ -51,6 +47,9 @@ from analysis.training._fit import (
     load_epoch_params,
     read_checkpoint,
 )
+from analysis.training._presets import randman_preset
+from analysis.training._spike_train_run import SpikeTrainRun, spike_train_network
+from analysis.training._trials import sigmoid_method
 
 _TASKS = ("spike-train", "randman", "shd")
 

@@ -327,6 +327,14 @@ def check_save_every(save_every: Any, out_dir: Any) -> int | None:
     return save_every
 
 
+def check_folder_before_build(out_dir, resume, force, tcfg, info, save_every=None) -> None:
+    """Run folder and checkpoint checked before a task is built (:func:`fit` checks them again)."""
+    if out_dir is not None or resume:
+        check_run_folder(out_dir, resume=resume, force=force, save_every=save_every)
+    if resume:
+        check_resumable(out_dir, tcfg, info)
+
+
 def prepare_run_folder(out_dir, *, resume: bool = False, force: bool = False, save_every: Any = _ANY) -> Path:
     """Make ``out_dir`` ready for a run, to be called while holding its lock
     (:func:`analysis.runtime.folder_lock`): check it (:func:`check_run_folder`), remove the

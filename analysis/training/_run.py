@@ -28,7 +28,7 @@ import numpy as np
 from analysis import _validate
 from analysis.runtime import atomic_write_bytes, folder_lock, write_json
 from analysis.snn import METHOD_NAMES
-from analysis.training import _experiments as exp
+from analysis.training import _classifier, _presets, _spike_train_run, _variability
 from analysis.training._fit import (
     OPTIMIZER_NAMES,
     VARIABILITY,
@@ -223,15 +223,17 @@ def _train_and_write(
     kw["save_every"] = save_every
     test_metrics = variability = None
     if task == "spike-train":
-        run = exp.spike_train_preset(profile, **over, **({"image": str(image)} if image else {}))
-        res = exp.train_spike_train(method, run, **kw)
+        run = _presets.spike_train_preset(profile, **over, **({"image": str(image)} if image else {}))
+        res = _spike_train_run.train_spike_train(method, run, **kw)
     else:
         train, valid, test, run, n_classes = _classification_data(task, profile, over, shd_path)
-        res = exp.train_classifier(method, train, valid, run, task_name=task, n_classes=n_classes, **kw)
+        res = _classifier.train_classifier(
+            method, train, valid, run, task_name=task, n_classes=n_classes, **kw
+        )
         if test is not None:
-            test_metrics = exp.evaluate_classifier(res.params, test, run, n_classes, seed=seed)
+            test_metrics = _classifier.evaluate_classifier(res.params, test, run, n_classes, seed=seed)
         held_out = test if test is not None else valid
-        variability = exp.trial_variability(
+        variability = _variability.trial_variability(
             res.params,
             held_out[0][0],
             run,
@@ -269,10 +271,10 @@ def _classification_data(task, profile, over, shd_path):
 
     key = jax.random.key(over["seed"])
     if task == "randman":
-        data_cfg, run = exp.randman_preset(profile, **over)
+        data_cfg, run = _presets.randman_preset(profile, **over)
         train, valid, test = randman_splits(key, data_cfg, (0.8, 0.1, 0.1))
         return train, valid, test, run, data_cfg.n_classes
-    n_tr, n_te, run = exp.shd_preset(profile, **over)
+    n_tr, n_te, run = _presets.shd_preset(profile, **over)
     path = "data/shd" if shd_path is None else shd_path
     train = load_shd(path, "train", max_samples=n_tr, dtype=np.uint8)
     test = load_shd(path, "test", max_samples=n_te, dtype=np.uint8)

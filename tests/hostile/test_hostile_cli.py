@@ -488,10 +488,10 @@ def _fake_align(monkeypatch):
 
 
 def _fake_train(monkeypatch):
-    from analysis.training import TrainResult, _experiments
+    from analysis.training import TrainResult, _spike_train_run
 
     monkeypatch.setattr(
-        _experiments, "train_spike_train", lambda *a, **k: TrainResult({}, [{"epoch": 1, "loss": 0.5}])
+        _spike_train_run, "train_spike_train", lambda *a, **k: TrainResult({}, [{"epoch": 1, "loss": 0.5}])
     )
     return ["train", "spike-train", "--seed", "3", "--quiet", "--out", "{dir}"], "quick", [3]
 

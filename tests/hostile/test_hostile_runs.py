@@ -203,7 +203,7 @@ def test_diverging_run_stops_at_the_first_non_finite_loss(tmp_path):
     out = tmp_path / "run"
     cfg = TrainConfig(epochs=40, batch_size=1, optimizer="sgd", learning_rate=10.0, seed=0)
     want = _first_nonfinite_epoch(1.0, 10.0)
-    loss = lambda p, k, x, y: (jnp.sum(p["w"] ** 2), {})  # noqa: E731
+    loss = lambda p, k, x, y: (jnp.sum(p["w"] ** 2), {})
     data = (jnp.ones((1, 1), jnp.float32), jnp.ones((1, 1), jnp.float32))
     with pytest.raises(
         ValueError,
@@ -218,7 +218,7 @@ def test_non_finite_params_stop_the_run_in_their_epoch(tmp_path):
     """loss = sqrt(|w|) at w = 0: finite loss, infinite gradient, so the params are -inf after
     the first step: stopped in epoch 1, nothing saved."""
     cfg = TrainConfig(epochs=5, batch_size=1, optimizer="sgd", learning_rate=0.1, seed=0)
-    loss = lambda p, k, x, y: (jnp.sum(jnp.sqrt(jnp.abs(p["w"]))), {})  # noqa: E731
+    loss = lambda p, k, x, y: (jnp.sum(jnp.sqrt(jnp.abs(p["w"]))), {})
     data = (jnp.ones((1, 1), jnp.float32), jnp.ones((1, 1), jnp.float32))
     with pytest.raises(ValueError, match=r"diverged in epoch 1: the params contain NaN or inf"):
         fit(loss, {"w": jnp.zeros(1, jnp.float32)}, data, cfg, out_dir=tmp_path / "r", progress=False)

@@ -1,4 +1,4 @@
-"""Experiments on LIF networks (analysis.training._experiments): resume equality, cross-mode
+"""Experiments on LIF networks (analysis.training._spike_train_run, _classifier): resume equality, cross-mode
 evaluation, bad input (their claims: tests/claims/; the train command: tests/cli/test_train.py)."""
 
 import jax
