@@ -5,10 +5,9 @@ metrics: a stochastically trained network tested deterministically and vice vers
 from __future__ import annotations
 
 import dataclasses
-import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -22,16 +21,12 @@ from analysis.training._classifier_network import (
     classifier_loss,
     classifier_method,
     classifier_network,
+    n_classes_of,
 )
-from analysis.training._fit import (
-    TrainConfig,
-    TrainResult,
-    accuracy_max_over_time,
-    check_folder_before_build,
-    check_save_every,
-    fit,
-    max_over_time_cross_entropy,
-)
+from analysis.training._fit import fit
+from analysis.training._losses import accuracy_max_over_time, max_over_time_cross_entropy
+from analysis.training._run_folder import check_folder_before_build, with_run_info
+from analysis.training._train_config import RunFolder, TrainResult
 from analysis.training._trials import sigmoid_method
 
 
@@ -63,101 +58,105 @@ def _chunked_accuracies(params, x, y, cfg, key, chunk: int, prefix: str = "valid
     return total
 
 
+@dataclass(frozen=True, eq=False)
+class ClassificationData:
+    """Labelled data of a classification run, checked when made.
+
+    train, valid : (x [B, T, n_in], labels [B]) with the same T and n_in and B >= 1; x may
+    be uint8 (SHD: saves memory; batches are cast to float32), labels become int32.
+    n_classes : number of classes (default: the largest label + 1); labels lie in
+    [0, n_classes). task : the task's name, stored in the run's record.
+    """
+
+    train: tuple
+    valid: tuple
+    n_classes: int | None = None
+    task: str = "classification"
+
+    def __post_init__(self):
+        pairs = [_pair(self.train, "train"), _pair(self.valid, "valid")]
+        (x_tr, y_tr), (x_va, y_va) = pairs
+        shapes_ok = x_tr.ndim == 3 and x_va.shape[1:] == x_tr.shape[1:] and y_tr.ndim == y_va.ndim == 1
+        if not shapes_ok or len(y_tr) != len(x_tr) or len(y_va) != len(x_va):
+            raise ValueError(
+                f"train/valid inputs must be [B, T, N] with matching T, N and labels; "
+                f"got {x_tr.shape}, {y_tr.shape}, {x_va.shape}"
+            )
+        if len(y_tr) == 0 or len(y_va) == 0:
+            raise ValueError(
+                f"train and valid need at least one sample each, got {len(y_tr)} and {len(y_va)}"
+            )
+        lo, hi = min(int(y_tr.min()), int(y_va.min())), max(int(y_tr.max()), int(y_va.max()))
+        n = hi + 1 if self.n_classes is None else _validate.positive_int(self.n_classes, "n_classes")
+        if lo < 0 or hi >= n:
+            raise ValueError(f"labels must lie in [0, n_classes) = [0, {n}), got [{lo}, {hi}]")
+        for name, value in (("train", pairs[0]), ("valid", pairs[1]), ("n_classes", n)):
+            object.__setattr__(self, name, value)
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.train[0].shape[2])
+
+
+def _pair(data, name: str) -> tuple[jax.Array, jax.Array]:
+    """(x, int32 labels) of a pair; inputs keep their dtype (uint8 saves memory)."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError(f"{name} must be a pair (x [B, T, N], labels [B])")
+    return jnp.asarray(data[0]), jnp.asarray(data[1], jnp.int32)
+
+
 def train_classifier(
     method_name: str,
-    train: tuple[ArrayLike, ArrayLike],
-    valid: tuple[ArrayLike, ArrayLike],
+    data: ClassificationData,
     run: ClassifierRun,
+    folder: RunFolder | None = None,
     *,
-    out_dir: str | os.PathLike | None = None,
-    resume: bool = False,
-    force: bool = False,
     progress: bool = True,
-    task_name: str = "classification",
-    n_classes: int | None = None,
     eval_chunk: int = 512,
-    save_every: int | None = None,
 ) -> TrainResult:
-    """Train on ``train`` = (x [B, T, n_in] float32, labels [B]); evaluate on ``valid`` in
-    both modes each epoch (``det_valid_acc``, ``stoch_valid_acc``, hidden rates).
+    """Train on ``data.train``; evaluate on ``data.valid`` in both modes each epoch
+    (``det_valid_acc``, ``stoch_valid_acc``, hidden rates), in chunks of ``eval_chunk``.
     ``train_acc`` is the accuracy on the training minibatches during the epoch, in the
-    training mode (the usual running training accuracy). Inputs may be uint8 (SHD: saves
-    memory); batches are cast to float32. Validation runs in chunks of ``eval_chunk``.
-    ``save_every``: see :func:`fit`."""
+    training mode (the usual running training accuracy). ``folder``: where the run is kept
+    (:class:`RunFolder`; None: nothing is written)."""
     method = classifier_method(method_name, run)
-    x_tr, y_tr = jnp.asarray(train[0]), jnp.asarray(train[1], jnp.int32)  # uint8 inputs stay
-    x_va, y_va = jnp.asarray(valid[0]), jnp.asarray(valid[1], jnp.int32)  # uint8 (memory)
-    if x_tr.ndim != 3 or x_va.shape[1:] != x_tr.shape[1:] or len(y_tr) != len(x_tr):
-        raise ValueError(
-            f"train/valid inputs must be [B, T, N] with matching T, N and labels; "
-            f"got {x_tr.shape}, {y_tr.shape}, {x_va.shape}"
-        )
-    if len(y_tr) == 0 or len(y_va) == 0:
-        raise ValueError(f"train and valid need at least one sample each, got {len(y_tr)} and {len(y_va)}")
-    tcfg = TrainConfig(
-        epochs=run.epochs,
-        batch_size=run.batch_size,
-        optimizer=run.optimizer,
-        learning_rate=run.learning_rate,
-        seed=run.seed,
-    )
-    info = {
-        "task": task_name,
-        "method": method_name,
-        "n_train": len(y_tr),
-        "n_valid": len(y_va),
-        **asdict(run),
-    }
-    check_save_every(save_every, out_dir)
-    check_folder_before_build(out_dir, resume, force, tcfg, info, save_every)
-    n_classes = n_classes or int(max(int(y_tr.max()), int(y_va.max())) + 1)
-    cfg = classifier_network(run, x_tr.shape[2], n_classes)
-    params0 = init_params(
-        jax.random.key(run.seed),
-        cfg,
-        nu=run.nu_in,
-        sigma_u=run.sigma_u_for(method_name),
-        recurrent_fraction=run.recurrent_fraction,
-    )
-
+    if not isinstance(data, ClassificationData):
+        raise TypeError(f"data must be a ClassificationData, got {type(data).__name__}")
+    tcfg = run.train_config()
+    n_train, n_valid = len(data.train[1]), len(data.valid[1])
+    info = {"task": data.task, "method": method_name, "n_train": n_train, "n_valid": n_valid}
+    folder = with_run_info(folder, {**info, **asdict(run)})
+    check_folder_before_build(folder, tcfg)
+    cfg = classifier_network(run, data.n_inputs, cast(int, data.n_classes))  # an int once made
+    key = jax.random.key(run.seed)
+    sigma_u, fraction = run.sigma_u_for(method_name), run.recurrent_fraction
+    params0 = init_params(key, cfg, nu=run.nu_in, sigma_u=sigma_u, recurrent_fraction=fraction)
     loss_fn = classifier_loss(cfg, method, run.reg_bound, run.reg_strength, run.reg_kind)
+    x_va, y_va = data.valid
     evaluate = lambda params, key: _chunked_accuracies(params, x_va, y_va, cfg, key, eval_chunk)
-
-    return fit(
-        loss_fn,
-        params0,
-        (x_tr, y_tr),
-        tcfg,
-        evaluate=evaluate,
-        out_dir=out_dir,
-        resume=resume,
-        force=force,
-        progress=progress,
-        run_info=info,
-        save_every=save_every,
-    )
+    return fit(loss_fn, params0, data.train, tcfg, evaluate=evaluate, folder=folder, progress=progress)
 
 
 def evaluate_classifier(
+    key: jax.Array,
     params: Any,
     data: tuple[ArrayLike, ArrayLike],
     run: ClassifierRun,
-    n_classes: int,
     *,
     prefix: str = "test",
-    seed: int = 0,
     chunk: int = 512,
 ) -> dict:
     """Accuracy, max-over-time cross-entropy and hidden rate of a trained classifier on
     ``data`` = (x [B, T, n_in], labels [B]) in BOTH modes: ``det_{prefix}_acc`` with the
     deterministic network, ``stoch_{prefix}_acc`` with the stochastic one (spikes from
-    ``key(seed)``), whatever mode the network was trained in (Gygax & Zenke 2025, Fig. 7:
+    ``key``), whatever mode the network was trained in (Gygax & Zenke 2025, Fig. 7:
     test accuracy with the training activation and with the other one swapped in)."""
+    _validate.prng_key(key)
     x, y = jnp.asarray(data[0]), jnp.asarray(data[1], jnp.int32)
     if x.ndim != 3 or len(y) != len(x) or len(y) == 0:
         raise ValueError(f"data must be (x [B, T, N], labels [B]) with B >= 1, got {x.shape}, {y.shape}")
-    cfg = classifier_network(run, x.shape[2], n_classes)
-    out = _chunked_accuracies(params, x, y, cfg, jax.random.key(seed), chunk, prefix)
+    cfg = classifier_network(run, x.shape[2], n_classes_of(params))
+    out = _chunked_accuracies(params, x, y, cfg, key, _validate.positive_int(chunk, "chunk"), prefix)
     return {k: float(v) for k, v in out.items()}
 
 

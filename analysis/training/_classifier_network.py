@@ -15,12 +15,13 @@ import jax.numpy as jnp
 from analysis import _validate
 from analysis.neuron import surrogate
 from analysis.snn import LIFParams, Method, SNNConfig, simulate
-from analysis.training._fit import (
+from analysis.training._losses import (
     accuracy_max_over_time,
     max_over_time_cross_entropy,
     population_upper_bound_regularizer,
     upper_bound_regularizer,
 )
+from analysis.training._train_config import TrainConfig
 from analysis.training._trials import sigmoid_method
 
 if TYPE_CHECKING:
@@ -83,6 +84,10 @@ class ClassifierRun:
         if self.sigma_u_stochastic is not None:
             _validate.positive_scalar(self.sigma_u_stochastic, "sigma_u_stochastic")
 
+    def train_config(self) -> TrainConfig:
+        """The loop's settings of this run."""
+        return TrainConfig(self.epochs, self.batch_size, self.optimizer, self.learning_rate, self.seed)
+
     def sigma_u_for(self, method_name: str) -> float:
         """Target membrane SD of the init for a training method."""
         if method_name != "deterministic" and self.sigma_u_stochastic is not None:
@@ -105,6 +110,17 @@ def classifier_network(run: ClassifierRun, n_in: int, n_classes: int) -> SNNConf
         readout="integrator",
         lif=lif,
     )
+
+
+def n_classes_of(params: Any) -> int:
+    """The number of classes of a classifier's params: the width of its readout weights."""
+    try:
+        return int(params["readout"]["w"].shape[-1])
+    except (TypeError, KeyError, AttributeError, IndexError):
+        raise ValueError(
+            "params must be a classifier's params ({'hidden': [...], 'readout': {'w': [N, n_classes]}}), "
+            f"got {type(params).__name__}"
+        ) from None
 
 
 def classifier_method(method_name: str, run: ClassifierRun) -> Method:

@@ -15,7 +15,6 @@ Example
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
@@ -25,9 +24,11 @@ import jax.numpy as jnp
 
 from analysis.snn import LIFParams, SNNConfig, init_params
 from analysis.training import _metrics as metrics
-from analysis.training._fit import TrainConfig, check_folder_before_build, check_save_every, fit
+from analysis.training._fit import fit
+from analysis.training._run_folder import check_folder_before_build, with_run_info
+from analysis.training._train_config import RunFolder, TrainConfig
 from analysis.training._trials import repeated_trials, sigmoid_method
-from analysis.training.tasks import make_spike_train_task
+from analysis.training.tasks import SpikeTrainConfig, SpikeTrainTask, make_spike_train_task
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,14 @@ class SpikeTrainRun:
     output_beta: float = 100.0
     seed: int = 0
 
+    def task_config(self) -> SpikeTrainConfig:
+        """The task of this run: its sizes, input rate and target image."""
+        return SpikeTrainConfig(self.image, self.n_inputs, self.n_neurons, self.n_steps, self.rate_hz)
+
+    def train_config(self) -> TrainConfig:
+        """The loop's settings: one full-batch step per epoch."""
+        return TrainConfig(self.epochs, 1, self.optimizer, self.learning_rate, self.seed)
+
 
 def spike_train_network(run: SpikeTrainRun) -> SNNConfig:
     """200-200-200 LIF network with a spiking output layer, tau_mem 10 ms, tau_syn 5 ms."""
@@ -67,7 +76,7 @@ def spike_train_network(run: SpikeTrainRun) -> SNNConfig:
 def _spike_train_eval(params, inputs, target, cfg, tau_vr, n_trials, betas, key):
     out = {}
     for mode in ("deterministic", "stochastic"):
-        sim = repeated_trials(params, inputs, cfg, sigmoid_method(mode, *betas), key, n_trials)
+        sim = repeated_trials(key, params, inputs, cfg, sigmoid_method(mode, *betas), n_trials)
         tag = "det" if mode == "deterministic" else "stoch"
         target_r = jnp.broadcast_to(target, sim.output.shape)
         out[f"{tag}_van_rossum"] = jnp.mean(metrics.van_rossum_distance(sim.output, target_r, tau_vr))
@@ -84,62 +93,46 @@ def _spike_train_loss(cfg, method, tau_vr, n_trials):
     """Loss closure cached by its static settings, so repeated runs reuse compiled steps."""
 
     def loss_fn(params, key, x, y):
-        sim = repeated_trials(params, x, cfg, method, key, n_trials)
+        sim = repeated_trials(key, params, x, cfg, method, n_trials)
         target = jnp.broadcast_to(y, sim.output.shape)
         return jnp.mean(metrics.van_rossum_loss(sim.output, target, tau_vr)), {}
 
     return loss_fn
 
 
+def spike_train_setup(run: SpikeTrainRun) -> tuple[SpikeTrainTask, SNNConfig, dict]:
+    """(task, network, initial params) of a run, all drawn from ``key(run.seed)``."""
+    k_task, k_init = jax.random.split(jax.random.key(run.seed))
+    task = make_spike_train_task(k_task, run.task_config())
+    cfg = spike_train_network(run)
+    return task, cfg, init_params(k_init, cfg, nu=run.rate_hz)
+
+
 def train_spike_train(
     method_name: str,
     run: SpikeTrainRun = SpikeTrainRun(),
+    folder: RunFolder | None = None,
     *,
-    out_dir: str | os.PathLike | None = None,
-    resume: bool = False,
-    force: bool = False,
     progress: bool = True,
     return_setup: bool = False,
-    save_every: int | None = None,
 ) -> Any:
     """Train on the dithered-image target; loss = mean squared van Rossum distance.
 
+    ``folder``: where the run is kept (:class:`RunFolder`; None: nothing is written).
     Returns the :class:`~analysis.training.TrainResult` (history rows: loss, det_/stoch_
     van_rossum, l2, output/hidden rates in Hz, output/hidden Fano factors); with
     ``return_setup`` also (task, cfg, initial params).
     """
     method = sigmoid_method(method_name, run.hidden_beta, run.output_beta)
-    tcfg = TrainConfig(
-        epochs=run.epochs,
-        batch_size=1,
-        optimizer=run.optimizer,
-        learning_rate=run.learning_rate,
-        seed=run.seed,
-    )
-    info = {"task": "spike-train", "method": method_name, **asdict(run)}
-    check_save_every(save_every, out_dir)
-    check_folder_before_build(out_dir, resume, force, tcfg, info, save_every)
-    k_task, k_init = jax.random.split(jax.random.key(run.seed))
-    task = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps, run.rate_hz)
-    cfg = spike_train_network(run)
-    params0 = init_params(k_init, cfg, nu=run.rate_hz)
-
+    tcfg = run.train_config()
+    folder = with_run_info(folder, {"task": "spike-train", "method": method_name, **asdict(run)})
+    check_folder_before_build(folder, tcfg)
+    task, cfg, params0 = spike_train_setup(run)
     loss_fn = _spike_train_loss(cfg, method, run.tau_vr, run.train_trials)
     betas = (run.hidden_beta, run.output_beta)
     evaluate = lambda p, k: _spike_train_eval(
         p, task.inputs, task.target, cfg, run.tau_vr, run.eval_trials, betas, k
     )
-    res = fit(
-        loss_fn,
-        params0,
-        (task.inputs, task.target),
-        tcfg,
-        evaluate=evaluate,
-        out_dir=out_dir,
-        resume=resume,
-        force=force,
-        progress=progress,
-        run_info=info,
-        save_every=save_every,
-    )
+    data = (task.inputs, task.target)
+    res = fit(loss_fn, params0, data, tcfg, evaluate=evaluate, folder=folder, progress=progress)
     return (res, (task, cfg, params0)) if return_setup else res

@@ -28,9 +28,10 @@ def sigmoid_method(name: str, hidden_beta: float = 10.0, output_beta: float = 10
 
 
 def repeated_trials(
-    params: dict, x: ArrayLike, cfg: SNNConfig, method: Method, key: jax.Array, n_trials: int
+    key: jax.Array, params: dict, x: ArrayLike, cfg: SNNConfig, method: Method, n_trials: int
 ) -> SimResult:
     """Simulate input ``x`` [B, T, n_in] in ``n_trials`` trials: SimResult with a leading
-    trial axis [R, B, T, N] (independent keys; identical trials for deterministic)."""
+    trial axis [R, B, T, N] (independent keys split from ``key``; identical trials for
+    deterministic)."""
     keys = jax.random.split(key, n_trials)
     return jax.vmap(lambda k: simulate(params, x, cfg, method, k))(keys)
