@@ -61,8 +61,9 @@ def test_run_alignment_rebuilds_the_runs_network_and_data(runs):
     """The network, task data and epoch-0 params that run_alignment rebuilds from the run's
     record equal those the training built (train_spike_train(return_setup=True))."""
     from analysis.training import SpikeTrainRun, train_spike_train
-    from analysis.training._alignment import _run_record, _setup
+    from analysis.training._alignment import _setup
     from analysis.training._checkpoints import epoch_checkpoints, load_epoch_params
+    from analysis.training._epoch_files import _run_record
 
     files = epoch_checkpoints(runs / "deterministic")
     record, _ = _run_record(runs / "deterministic", files)

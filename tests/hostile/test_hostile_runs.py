@@ -166,7 +166,7 @@ def test_resume_keeps_the_run_id_and_refuses_another_save_every(tmp_path):
 
 def _files_pass_the_checks(out) -> bool:
     """align's file checks (run_alignment makes them before building the network)."""
-    from analysis.training._alignment import _check_epoch_files
+    from analysis.training._epoch_files import _check_epoch_files
 
     _check_epoch_files(out, epoch_checkpoints(out))
     return True
