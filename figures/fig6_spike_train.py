@@ -23,7 +23,8 @@ def _compute(profile: str) -> dict:
 
     from analysis import training
     from analysis.snn import simulate
-    from analysis.training import sigmoid_method, spike_train_preset, train_spike_train
+    from analysis.training import spike_train_preset, train_spike_train
+    from analysis.training._trials import sigmoid_method
 
     run = spike_train_preset(profile)
     data = {"profile": profile, "run": run.__dict__, "history": {}, "rasters": {}}

@@ -28,12 +28,20 @@ RASTER_NEURONS, RASTER_TRIALS = 3, 30
 def _compute(profile: str) -> dict:
     import jax
 
-    from analysis.training import evaluate_classifier, randman_preset, train_classifier, trial_variability
+    from analysis.training import (
+        ClassificationData,
+        VariabilityConfig,
+        evaluate_classifier,
+        randman_preset,
+        train_classifier,
+        trial_variability,
+    )
     from analysis.training.tasks import randman_splits
 
     data_cfg, run0 = randman_preset(profile)
     n_classes = data_cfg.n_classes
     train, valid, test = randman_splits(jax.random.key(0), data_cfg, (0.8, 0.1, 0.1))
+    labelled = ClassificationData(train, valid, n_classes, task="randman")
     out: dict = {
         "profile": profile,
         "seeds": SEEDS[profile],
@@ -48,16 +56,13 @@ def _compute(profile: str) -> dict:
         hists, tests = [], []
         for seed in SEEDS[profile]:
             run = replace(run0, seed=seed)
-            res = train_classifier(
-                name, train, valid, run, progress=False, task_name="randman", n_classes=n_classes
-            )
+            res = train_classifier(name, labelled, run, progress=False)
             hists.append(res.history)
-            tests.append(evaluate_classifier(res.params, test, run, n_classes, seed=seed))
+            tests.append(evaluate_classifier(jax.random.key(seed), res.params, test, run))
         out["history"][tag] = hists
         out["test"][tag] = tests
-        var = trial_variability(
-            res.params, test[0][0], run0, n_classes, name, jax.random.key(7), n_trials=N_TRIALS[profile]
-        )
+        opts = VariabilityConfig(n_trials=N_TRIALS[profile])
+        var = trial_variability(jax.random.key(7), res.params, test[0][0], run0, name, opts)
         var["rasters"] = np.asarray(var["rasters"]).transpose(2, 0, 1)  # [neuron, trial, T]
         out["variability"][tag] = var
     return out

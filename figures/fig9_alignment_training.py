@@ -33,7 +33,13 @@ PROFILES = {
 
 
 def _compute(profile: str) -> dict:
-    from analysis.training import run_alignment, spike_train_preset, train_spike_train
+    from analysis.training import (
+        RunAlignmentConfig,
+        RunFolder,
+        run_alignment,
+        spike_train_preset,
+        train_spike_train,
+    )
 
     spec = PROFILES[profile]
     run = spike_train_preset("quick", **spec["run"])
@@ -46,10 +52,11 @@ def _compute(profile: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for name, _ in RUNS:
             folder = Path(tmp) / name
-            res = train_spike_train(name, run, out_dir=folder, progress=False, save_every=spec["save_every"])
+            kept = RunFolder(folder, save_every=spec["save_every"])
+            res = train_spike_train(name, run, kept, progress=False)
             data[name] = {
                 "history": res.history,
-                "alignment": run_alignment(folder, seed=0, **spec["align"])["rows"],
+                "alignment": run_alignment(folder, RunAlignmentConfig(seed=0, **spec["align"]))["rows"],
             }
     return data
 

@@ -68,19 +68,20 @@ def check(profile: str = "quick"):
     import jax
     import numpy as np
 
-    from analysis.training import evaluate_classifier, train_classifier
+    from analysis.training import ClassificationData, evaluate_classifier, train_classifier
     from analysis.training.tasks import randman_splits
 
     data_cfg, run, n_seeds = sizes(profile)
     train, valid, test = randman_splits(jax.random.key(0), data_cfg, (0.8, 0.1, 0.1))
     n_classes = data_cfg.n_classes
+    labelled = ClassificationData(train, valid, n_classes)
     acc: dict = {"deterministic": [], "stochastic": []}
     cross: dict = {"deterministic": [], "stochastic": []}
     for method, tag, other in (("deterministic", "det", "stoch"), ("stochastic", "stoch", "det")):
         for seed in range(n_seeds):
             r = replace(run, seed=seed)
-            params = train_classifier(method, train, valid, r, progress=False, n_classes=n_classes).params
-            ev = evaluate_classifier(params, test, r, n_classes, seed=seed)
+            params = train_classifier(method, labelled, r, progress=False).params
+            ev = evaluate_classifier(jax.random.key(seed), params, test, r)
             acc[method].append(ev[f"{tag}_test_acc"])
             cross[method].append(ev[f"{other}_test_acc"])
     mean = {m: float(np.mean(v)) for m, v in acc.items()}

@@ -50,10 +50,11 @@ def _hidden_fano(params, task, cfg, run, method_name, seed):
     import jax
 
     from analysis import training
-    from analysis.training import repeated_trials, sigmoid_method
+    from analysis.training import repeated_trials
+    from analysis.training._trials import sigmoid_method
 
     method = sigmoid_method(method_name, run.hidden_beta, run.output_beta)
-    sim = repeated_trials(params, task.inputs, cfg, method, jax.random.key(seed), EVAL_TRIALS)
+    sim = repeated_trials(jax.random.key(seed), params, task.inputs, cfg, method, EVAL_TRIALS)
     f = np.asarray(training.fano_factor(sim.spikes[0]))[0]
     f = f[np.isfinite(f)]
     return float(f.mean()), float(f.std(ddof=1) / np.sqrt(max(len(f), 1))), len(f)

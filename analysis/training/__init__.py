@@ -1,122 +1,73 @@
-"""Training spiking networks: the fit loop with resumable checkpoints, optimisers (optax;
-SMORMS3), losses, regularisers, spike-train metrics and the paper's experiments; the task
-data live in :mod:`analysis.training.tasks`.
+"""Training spiking networks: the paper's experiments (Gygax & Zenke 2025, Figs. 6-7), the
+resumable fit loop they run on, and the measurements they report; the task data live in
+:mod:`analysis.training.tasks`.
 
-Gygax & Zenke 2025, Figs. 6-7.
+* Experiments by name: :class:`RunConfig` -> :func:`run_experiment` (what ``sgtheory train``
+  runs); along a run kept with ``save_every``: :func:`run_alignment`.
+* Spike-train matching: :class:`SpikeTrainRun`, :func:`spike_train_preset`,
+  :func:`train_spike_train`.
+* Classification: :class:`ClassifierRun`, :class:`ClassificationData`,
+  :func:`randman_preset`, :func:`shd_preset`, :func:`train_classifier`,
+  :func:`evaluate_classifier`, :func:`trial_variability` (:class:`VariabilityConfig`),
+  :func:`repeated_trials`.
+* The loop: :func:`fit` with :class:`TrainConfig` (optimiser, learning rate, epochs, batch,
+  seed) and :class:`RunFolder` (where the run is kept: resume, force, save_every);
+  :func:`max_over_time_cross_entropy` for a classification loss of one's own.
+* Measurements: :func:`van_rossum_distance`, :func:`firing_rates`, :func:`fano_factor`,
+  :func:`isi_cv`.
+
+Settings are frozen dataclasses checked when made (an error names the field and its valid
+range). Randomness: a function that draws from a PRNG key takes it as its **first
+positional argument** (:func:`repeated_trials`, :func:`evaluate_classifier`,
+:func:`trial_variability`, the task makers), as ``jax.random`` does; a run that is saved and
+resumed (:func:`train_spike_train`, :func:`train_classifier`, :func:`run_experiment`,
+:func:`run_alignment`) draws from the integer ``seed`` of its config instead, which its run
+folder records.
 """
 
 from analysis.training import tasks
-from analysis.training._alignment import run_alignment
-from analysis.training._experiments import (
-    ClassifierRun,
-    SpikeTrainRun,
-    classifier_method,
-    classifier_network,
-    evaluate_classifier,
-    randman_preset,
-    repeated_trials,
-    shd_preset,
-    sigmoid_method,
-    spike_train_network,
-    spike_train_preset,
-    train_classifier,
-    train_spike_train,
-    training_step_memory,
-    trial_variability,
-)
-from analysis.training._fit import (
-    EPOCH_CHECKPOINTS,
-    OPTIMIZER_NAMES,
-    RUN_FILES,
-    VARIABILITY,
-    TrainConfig,
-    TrainResult,
-    accuracy_max_over_time,
-    check_run_folder,
-    epoch_checkpoints,
-    fit,
-    load_checkpoint,
-    load_epoch_params,
-    max_over_time_cross_entropy,
-    optimizer,
-    population_upper_bound_regularizer,
-    prepare_run_folder,
-    read_checkpoint,
-    smorms3,
-    upper_bound_regularizer,
-)
-from analysis.training._metrics import (
-    exp_filter,
-    fano_factor,
-    firing_rates,
-    interspike_intervals,
-    isi_cv,
-    l2_spike_distance,
-    mean_fano_factor,
-    spike_counts,
-    van_rossum_distance,
-    van_rossum_loss,
-    windowed_fano_factor,
-)
-from analysis.training._run import (
-    TASKS,
-    ExperimentResult,
-    check_experiment,
-    default_run_folder,
-    run_experiment,
-)
+from analysis.training._alignment import RunAlignmentConfig, run_alignment
+from analysis.training._classifier import ClassificationData, evaluate_classifier, train_classifier
+from analysis.training._classifier_network import ClassifierRun
+from analysis.training._fit import fit
+from analysis.training._losses import max_over_time_cross_entropy
+from analysis.training._metrics import fano_factor, firing_rates, isi_cv, van_rossum_distance
+from analysis.training._presets import randman_preset, shd_preset, spike_train_preset
+from analysis.training._run import RunConfig, run_experiment
+from analysis.training._spike_train_run import SpikeTrainRun, train_spike_train
+from analysis.training._train_config import RunFolder, TrainConfig
+from analysis.training._trials import repeated_trials
+from analysis.training._variability import VariabilityConfig, trial_variability
 
 __all__ = [
-    "windowed_fano_factor",
-    "trial_variability",
-    "training_step_memory",
-    "classifier_method",
-    "evaluate_classifier",
-    "smorms3",
-    "optimizer",
-    "OPTIMIZER_NAMES",
-    "max_over_time_cross_entropy",
-    "accuracy_max_over_time",
-    "population_upper_bound_regularizer",
-    "upper_bound_regularizer",
-    "TrainConfig",
-    "TrainResult",
-    "fit",
-    "load_checkpoint",
-    "exp_filter",
-    "van_rossum_distance",
-    "van_rossum_loss",
-    "l2_spike_distance",
-    "firing_rates",
-    "spike_counts",
-    "fano_factor",
-    "mean_fano_factor",
-    "interspike_intervals",
-    "isi_cv",
-    "sigmoid_method",
+    "tasks",
+    # experiments by name
+    "RunConfig",
+    "run_experiment",
+    "RunAlignmentConfig",
+    "run_alignment",
+    # spike-train matching
     "SpikeTrainRun",
-    "spike_train_network",
-    "train_spike_train",
-    "ClassifierRun",
-    "classifier_network",
-    "train_classifier",
-    "repeated_trials",
     "spike_train_preset",
+    "train_spike_train",
+    # classification
+    "ClassifierRun",
+    "ClassificationData",
     "randman_preset",
     "shd_preset",
-    "tasks",
-    "TASKS",
-    "ExperimentResult",
-    "run_experiment",
-    "check_experiment",
-    "default_run_folder",
-    "RUN_FILES",
-    "VARIABILITY",
-    "check_run_folder",
-    "prepare_run_folder",
-    "read_checkpoint",
-    "EPOCH_CHECKPOINTS",
-    "epoch_checkpoints",
-    "load_epoch_params",
-    "run_alignment",
+    "train_classifier",
+    "evaluate_classifier",
+    "VariabilityConfig",
+    "trial_variability",
+    "repeated_trials",
+    # the loop
+    "TrainConfig",
+    "RunFolder",
+    "fit",
+    "max_over_time_cross_entropy",
+    # measurements
+    "van_rossum_distance",
+    "firing_rates",
+    "fano_factor",
+    "isi_cv",
 ]

@@ -20,7 +20,6 @@ Gygax & Zenke 2025, secs. 4-6).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -31,26 +30,24 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis import _validate
-from analysis.snn import Method, SimResult
+from analysis.snn import Method, SimResult, init_params
 from analysis.stochastic import AlignmentBudget, snn_alignment
 from analysis.training import _metrics as metrics
-from analysis.training._experiments import (
-    ClassifierRun,
-    SpikeTrainRun,
-    classification_terms,
-    classifier_method,
-    classifier_network,
-    randman_preset,
-    sigmoid_method,
-    spike_train_network,
-)
-from analysis.training._fit import (
-    CHECKPOINT,
+from analysis.training._checkpoints import (
     EPOCH_CHECKPOINTS,
     epoch_checkpoints,
     load_epoch_params,
-    read_checkpoint,
 )
+from analysis.training._classifier_network import (
+    ClassifierRun,
+    classification_terms,
+    classifier_method,
+    classifier_network,
+)
+from analysis.training._epoch_files import _check_epoch_files, _run_record
+from analysis.training._presets import randman_preset
+from analysis.training._spike_train_run import SpikeTrainRun, spike_train_setup
+from analysis.training._trials import sigmoid_method
 
 _TASKS = ("spike-train", "randman", "shd")
 
@@ -84,82 +81,6 @@ def _fields(cls, record: dict) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in names}
 
 
-def _identity(meta: dict) -> dict:
-    """What must agree between the files of one run: its record (all but ``epochs``, which a
-    resumed run may raise), its run_id and save_every."""
-    run = {k: v for k, v in dict(meta.get("run") or {}).items() if k != "epochs"}
-    return {"run": run, "run_id": meta.get("run_id"), "save_every": meta.get("save_every")}
-
-
-def _differences(a: dict, b: dict) -> str:
-    keys = [k for k in a["run"].keys() | b["run"].keys() if a["run"].get(k) != b["run"].get(k)]
-    keys = sorted(keys) + [k for k in ("run_id", "save_every") if a[k] != b[k]]
-    return ", ".join(f"{k} {a['run'].get(k, a.get(k))!r} vs {b['run'].get(k, b.get(k))!r}" for k in keys[:4])
-
-
-def _check_epoch_files(run_dir: Path, files: dict[int, Path]) -> dict:
-    """Meta of the first epoch file, after checking that every file is readable, that all come
-    from one run (same record, run_id and save_every) and that no kept epoch is missing
-    (epoch 0, every save_every-th and the last trained epoch, per the checkpoint); ValueError
-    naming the file otherwise. Reads metas only (params are checked by the caller)."""
-    metas = {e: load_epoch_params(p, None)[1] for e, p in files.items()}
-    first = min(files)
-    ref = _identity(metas[first])
-    for e, meta in metas.items():
-        if meta.get("epoch", e) != e:
-            raise ValueError(f"epoch checkpoint {files[e]} holds epoch {meta.get('epoch')}, not {e}")
-        if _identity(meta) != ref:
-            raise ValueError(
-                f"epoch files of {run_dir} come from different runs: {files[first].name} and "
-                f"{files[e].name} differ ({_differences(ref, _identity(meta))}); two trainings wrote "
-                f"this folder: train it again with --force"
-            )
-    last = max(files)
-    if (run_dir / CHECKPOINT).is_file():
-        try:
-            ck, _ = read_checkpoint(run_dir)
-        except ValueError:
-            ck = None  # damaged: the epoch files alone say how far the run went
-        if ck is not None:
-            if ck.get("run_id") is not None and ref["run_id"] is not None and ck["run_id"] != ref["run_id"]:
-                raise ValueError(
-                    f"{run_dir / CHECKPOINT} belongs to another run than its epoch files "
-                    f"(run_id {ck['run_id']} vs {ref['run_id']}); train it again with --force"
-                )
-            last = max(last, len(ck.get("history") or []))
-    k = ref["save_every"]
-    want = {0, last} | (set(range(k, last + 1, k)) if isinstance(k, int) and k > 0 else set())
-    missing = sorted(want - set(files))
-    if missing:
-        names = ", ".join(f"epoch_{e:04d}.npz" for e in missing[:5])
-        raise ValueError(
-            f"run folder {run_dir} lacks {names}{' ...' if len(missing) > 5 else ''} in "
-            f"{EPOCH_CHECKPOINTS}/ (kept: epoch 0, every {k}-th and the last, {last}); the run's "
-            f"files are incomplete: train it again with --force (--save-every {k})"
-        )
-    return metas[first]
-
-
-def _run_record(run_dir: Path, files: dict[int, Path]) -> tuple[dict, str | None]:
-    """(run_info stored with the epoch checkpoints, profile from summary.json or None when
-    there is none); ValueError when summary.json exists but cannot be read."""
-    _, meta = load_epoch_params(files[min(files)], None)
-    summary = run_dir / "summary.json"
-    profile = None
-    if summary.exists():
-        try:
-            obj = json.loads(summary.read_text())
-            if not isinstance(obj, dict):
-                raise ValueError("not a JSON object")
-            profile = obj.get("profile")
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(
-                f"{summary} is damaged ({type(exc).__name__}: {exc}); restore it from a copy, or "
-                f"train the run again with --force"
-            ) from None
-    return dict(meta.get("run") or {}), profile
-
-
 def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: Path):
     """(cfg, Method the run trained with, loss, inputs (x, y)) rebuilt from the run's record."""
     task = record.get("task")
@@ -167,13 +88,10 @@ def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: 
         raise ValueError(f"unknown task {task!r} in {where}; valid: {', '.join(_TASKS)}")
     name = str(record.get("method"))
     if task == "spike-train":
-        from analysis.training.tasks import make_spike_train_task
-
         run = SpikeTrainRun(**_fields(SpikeTrainRun, record))
-        k_task, _ = jax.random.split(jax.random.key(run.seed))
-        data = make_spike_train_task(k_task, run.image, run.n_inputs, run.n_neurons, run.n_steps, run.rate_hz)
+        data, cfg, _ = spike_train_setup(run)
         method = sigmoid_method(name, run.hidden_beta, run.output_beta)
-        return spike_train_network(run), method, _VanRossumLoss(run.tau_vr), (data.inputs, data.target)
+        return cfg, method, _VanRossumLoss(run.tau_vr), (data.inputs, data.target)
     crun = ClassifierRun(**_fields(ClassifierRun, record))
     if task == "randman":
         from analysis.training.tasks import randman_splits
@@ -200,88 +118,64 @@ def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: 
     return classifier_network(crun, xb.shape[2], n_classes), classifier_method(name, crun), loss, (xb, yb)
 
 
+@dataclass(frozen=True)
+class RunAlignmentConfig:
+    """The sampling of :func:`run_alignment`: ``n_ref`` (>= 20: 10 jackknife batches of 2)
+    reference samples with ``n_flips`` flips each, ``n_sg`` samples of stochastic SGs,
+    ``chunk`` samples at a time, all from ``key(seed)`` (the same at every epoch); ``batch``
+    training samples evenly spaced over a classification run's training set (None: 8;
+    refused for spike-train runs, which have their one frozen input); ``shd_path``: the SHD
+    data of an shd run (default ``data/shd``; refused for other runs)."""
+
+    n_ref: int = 1000
+    n_flips: int = 8
+    n_sg: int = 128
+    chunk: int = 250
+    batch: int | None = None
+    seed: int = 0
+    shd_path: str | os.PathLike | None = None
+
+    def __post_init__(self):
+        for name in ("n_ref", "n_flips", "n_sg", "chunk"):
+            _validate.positive_int(getattr(self, name), name)
+        if self.batch is not None:
+            _validate.positive_int(self.batch, "batch")
+        if self.n_ref < 20:
+            raise ValueError(f"n_ref must be at least 20 (10 jackknife batches of 2), got {self.n_ref}")
+        _validate.seed(self.seed)
+
+
 def run_alignment(
-    run_dir: str | os.PathLike,
-    *,
-    n_ref: int = 1000,
-    n_flips: int = 8,
-    n_sg: int = 128,
-    chunk: int = 250,
-    batch: int | None = None,
-    seed: int = 0,
-    shd_path: str | os.PathLike | None = None,
-    progress: Any = None,
+    run_dir: str | os.PathLike, config: RunAlignmentConfig = RunAlignmentConfig(), *, progress: Any = None
 ) -> dict:
     """Alignment of the run's SG and the matched stochastic SG with the unbiased reference at
-    every epoch kept in ``run_dir``/checkpoints (see the module docstring).
+    every epoch kept in ``run_dir``/checkpoints (see the module docstring), sampled as
+    ``config`` (:class:`RunAlignmentConfig`) says.
 
-    ``batch``: ``batch`` training samples evenly spaced over the training set (classification,
-    default 8; refused for spike-train runs, which have their one frozen input);
-    ``shd_path``: the SHD data of an shd run (refused for other runs); ``seed``: the key of
-    the reference and SG samples
-    (the same at every epoch);
-    ``progress(row)`` is called after each epoch. Computes in the default float (float64 under
-    x64). Returns {"run_dir", "task", "method", "seed" (the run's), "batch", "variants",
-    "rows": [{"epoch", cos_/cos_se_/sign_trained, ..._stoch_matched, ref_snr, ceiling, ...}]}.
-    Raises ValueError (one line) before computing for a missing folder, a folder without
-    epoch checkpoints (train with --save-every), epoch files that are damaged, come from
-    different runs or miss a kept epoch, a damaged summary.json, an unknown task, or options
-    that the run's task does not use.
+    ``progress(row)`` is called after each epoch. Computes in the default float (float64
+    under x64). Returns {"run_dir", "task", "method", "seed" (the run's), "batch",
+    "variants", "rows": [{"epoch", cos_/cos_se_/sign_trained, ..._stoch_matched, ref_snr,
+    ceiling, ...}]}. Raises ValueError (one line) before computing for a missing folder, a
+    folder without epoch checkpoints (train with --save-every), epoch files that are
+    damaged, come from different runs or miss a kept epoch, a damaged summary.json, an
+    unknown task, or options that the run's task does not use.
     """
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ValueError(
-            f"run folder {run_dir} does not exist" + (" (it is a file)" if run_dir.exists() else "")
-        )
-    for v, k in ((n_ref, "n_ref"), (n_flips, "n_flips"), (n_sg, "n_sg"), (chunk, "chunk")):
-        _validate.positive_int(v, k)
-    if batch is not None:
-        _validate.positive_int(batch, "batch")
-    if n_ref < 20:
-        raise ValueError(f"n_ref must be at least 20 (10 jackknife batches of 2), got {n_ref}")
-    _validate.seed(seed)
-    files = epoch_checkpoints(run_dir)
-    if not files:
-        raise ValueError(
-            f"run folder {run_dir} has no {EPOCH_CHECKPOINTS}/epoch_*.npz; train it with "
-            f"--save-every K (save_every=K) to keep the params along the run"
-        )
-    _check_epoch_files(run_dir, files)
+    files = _checked_epoch_files(run_dir, config)
     record, profile = _run_record(run_dir, files)
-    task = record.get("task")
-    if shd_path is not None and task != "shd":
-        raise ValueError(f"shd_path (--shd-path) is used by shd runs only; {run_dir} is a {task} run")
-    if batch is not None and task == "spike-train":
-        raise ValueError(
-            f"batch (--batch) is used by classification runs only; {run_dir} is a spike-train run "
-            f"(one frozen input)"
-        )
-    cfg, trained, loss, inputs = _setup(record, profile, 8 if batch is None else batch, shd_path, run_dir)
+    _check_options(record.get("task"), config, run_dir)
+    batch = 8 if config.batch is None else config.batch
+    cfg, trained, loss, inputs = _setup(record, profile, batch, config.shd_path, run_dir)
     dtype = jnp.result_type(float)
     inputs = tuple(jnp.asarray(a, dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a for a in inputs)
-    from analysis.snn import init_params
-
     template = init_params(jax.random.key(0), cfg, dtype=dtype)
     for path in files.values():  # every file readable and of this network before computing
         load_epoch_params(path, template)
-    noise = Method("stochastic", hidden_noise=trained.hidden_noise, output_noise=trained.output_noise)
     variants: dict[str, Method | None] = {"trained": trained, "stoch_matched": None}
     rows = []
     for epoch, path in files.items():
-        params, _ = load_epoch_params(path, template)
-        params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), params)
-        budget = AlignmentBudget(n_ref=n_ref, n_flips=n_flips, n_sg=n_sg, chunk=chunk)
-        row = snn_alignment(
-            cfg,
-            params,
-            inputs,
-            loss,
-            key=jax.random.key(seed),
-            method=noise,
-            budget=budget,
-            variants=variants,
-        )
-        rows.append({"epoch": epoch, **row})
+        params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), load_epoch_params(path, template)[0])
+        rows.append({"epoch": epoch, **_alignment_row(cfg, params, inputs, loss, variants, config)})
         if progress is not None:
             progress(rows[-1])
     return {
@@ -293,3 +187,42 @@ def run_alignment(
         "variants": list(variants),
         "rows": rows,
     }
+
+
+def _alignment_row(cfg, params, inputs, loss, variants: dict, config: RunAlignmentConfig) -> dict:
+    """:func:`analysis.stochastic.snn_alignment` of the variants at one epoch's params, the
+    reference being grad E[L] of the stochastic network with the trained method's noise."""
+    trained = variants["trained"]
+    noise = Method("stochastic", hidden_noise=trained.hidden_noise, output_noise=trained.output_noise)
+    budget = AlignmentBudget(n_ref=config.n_ref, n_flips=config.n_flips, n_sg=config.n_sg, chunk=config.chunk)
+    key = jax.random.key(config.seed)
+    return snn_alignment(cfg, params, inputs, loss, key=key, method=noise, budget=budget, variants=variants)
+
+
+def _checked_epoch_files(run_dir: Path, config: RunAlignmentConfig) -> dict[int, Path]:
+    """The run's epoch files, after checking the folder and that they come from one run."""
+    if not isinstance(config, RunAlignmentConfig):
+        raise TypeError(f"config must be a RunAlignmentConfig, got {type(config).__name__}")
+    if not run_dir.is_dir():
+        raise ValueError(
+            f"run folder {run_dir} does not exist" + (" (it is a file)" if run_dir.exists() else "")
+        )
+    files = epoch_checkpoints(run_dir)
+    if not files:
+        raise ValueError(
+            f"run folder {run_dir} has no {EPOCH_CHECKPOINTS}/epoch_*.npz; train it with "
+            f"--save-every K (save_every=K) to keep the params along the run"
+        )
+    _check_epoch_files(run_dir, files)
+    return files
+
+
+def _check_options(task: Any, config: RunAlignmentConfig, run_dir: Path) -> None:
+    """Options the run's task does not use are refused."""
+    if config.shd_path is not None and task != "shd":
+        raise ValueError(f"shd_path (--shd-path) is used by shd runs only; {run_dir} is a {task} run")
+    if config.batch is not None and task == "spike-train":
+        raise ValueError(
+            f"batch (--batch) is used by classification runs only; {run_dir} is a spike-train run "
+            f"(one frozen input)"
+        )

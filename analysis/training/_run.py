@@ -1,13 +1,14 @@
 """One experiment by name, as ``sgtheory train`` runs it: task, method and profile checked,
 the run folder checked, the network trained, and ``summary.json`` written.
 
-Every input is checked before anything is computed (names, numbers, the run folder, a
-checkpoint to resume from), so that a bad command fails at once and nothing is lost.
+Every input is checked before anything is computed (names and numbers when the
+:class:`RunConfig` is made; data files, the run folder and a checkpoint to resume from
+before training), so that a bad command fails at once and nothing is lost.
 
 Example
 -------
->>> from analysis.training import run_experiment
->>> run_experiment("mnist", "stochastic")
+>>> from analysis.training import RunConfig
+>>> RunConfig("mnist", "stochastic")
 Traceback (most recent call last):
 ...
 ValueError: unknown task 'mnist'; valid: spike-train, randman, shd
@@ -15,7 +16,7 @@ ValueError: unknown task 'mnist'; valid: spike-train, randman, shd
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import io
 import os
 from dataclasses import dataclass
@@ -28,14 +29,12 @@ import numpy as np
 from analysis import _validate
 from analysis.runtime import atomic_write_bytes, folder_lock, write_json
 from analysis.snn import METHOD_NAMES
-from analysis.training import _experiments as exp
-from analysis.training._fit import (
-    OPTIMIZER_NAMES,
-    VARIABILITY,
-    check_run_folder,
-    check_save_every,
-    prepare_run_folder,
-)
+from analysis.training import _classifier, _presets, _spike_train_run, _variability
+from analysis.training._checkpoints import VARIABILITY
+from analysis.training._classifier import ClassificationData
+from analysis.training._optimizers import OPTIMIZER_NAMES
+from analysis.training._run_folder import check_run_folder, check_save_every, prepare_run_folder
+from analysis.training._train_config import RunFolder
 
 TASKS = ("spike-train", "randman", "shd")
 PROFILES = ("quick", "full", "paper")
@@ -69,216 +68,189 @@ def default_run_folder(task: str, method: str, seed: int) -> Path:
     return Path("out/train") / f"{task}-{method}-seed{seed}"
 
 
-def _check(task, method, profile, epochs, learning_rate, optimizer, seed, image, shd_path) -> None:
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
-    if method not in METHOD_NAMES:
-        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHOD_NAMES)}")
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
-    if epochs is not None:
-        _validate.positive_int(epochs, "epochs")
-    if learning_rate is not None:
-        _validate.positive_scalar(learning_rate, "learning_rate")
-    if optimizer is not None and optimizer not in OPTIMIZER_NAMES:
-        raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(OPTIMIZER_NAMES)}")
-    _validate.seed(seed)
-    if image is not None and task != "spike-train":
-        raise ValueError("image is used by the spike-train task only")
-    if shd_path is not None and task != "shd":
-        raise ValueError("shd_path is used by the shd task only")
+@dataclass(frozen=True)
+class RunConfig:
+    """One experiment: ``task`` (:data:`TASKS`) trained with ``method`` under the ``profile``
+    preset (:func:`spike_train_preset`, :func:`randman_preset`, :func:`shd_preset`) from
+    ``seed``; ``epochs``, ``learning_rate``, ``optimizer`` override the preset (None: the
+    preset's). ``image``: the spike-train target image; ``shd_path``: folder or file of the
+    SHD data (default ``data/shd``). Checked when made (ValueError naming the field)."""
+
+    task: str
+    method: str = "stochastic"
+    profile: str = "quick"
+    seed: int = 0
+    epochs: int | None = None
+    learning_rate: float | None = None
+    optimizer: str | None = None
+    image: str | os.PathLike | None = None
+    shd_path: str | os.PathLike | None = None
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; valid: {', '.join(TASKS)}")
+        if self.method not in METHOD_NAMES:
+            raise ValueError(f"unknown method {self.method!r}; valid: {', '.join(METHOD_NAMES)}")
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}; valid: {', '.join(PROFILES)}")
+        if self.epochs is not None:
+            _validate.positive_int(self.epochs, "epochs")
+        if self.learning_rate is not None:
+            _validate.positive_scalar(self.learning_rate, "learning_rate")
+        if self.optimizer is not None and self.optimizer not in OPTIMIZER_NAMES:
+            raise ValueError(
+                f"unknown optimizer {self.optimizer!r}; valid names: {', '.join(OPTIMIZER_NAMES)}"
+            )
+        _validate.seed(self.seed)
+        if self.image is not None and self.task != "spike-train":
+            raise ValueError("image is used by the spike-train task only")
+        if self.shd_path is not None and self.task != "shd":
+            raise ValueError("shd_path is used by the shd task only")
+
+    def default_folder(self) -> Path:
+        """``out/train/<task>-<method>-seed<seed>``, the command line's default run folder."""
+        return default_run_folder(self.task, self.method, self.seed)
+
+    def overrides(self) -> dict[str, Any]:
+        """The preset's fields this config sets: seed, and epochs / learning_rate / optimizer
+        where given."""
+        over: dict[str, Any] = {"seed": self.seed}
+        for key in ("epochs", "learning_rate", "optimizer"):
+            if getattr(self, key) is not None:
+                over[key] = getattr(self, key)
+        return over
 
 
-def _check_data(task, image, shd_path) -> None:
+def _check_data(config: RunConfig) -> None:
     """The data files exist (FileNotFoundError naming them), before anything is built."""
-    if task == "shd":  # each file found, a readable HDF5 file, with the SHD datasets
+    if config.task == "shd":  # each file found, a readable HDF5 file, with the SHD datasets
         from analysis.training.tasks._shd import _check_layout, _open, shd_file
 
         for split in ("train", "test"):
-            file = shd_file("data/shd" if shd_path is None else shd_path, split)
+            file = shd_file("data/shd" if config.shd_path is None else config.shd_path, split)
             with _open(file) as fh:
                 _check_layout(fh, file)
-    elif image is not None and not Path(image).is_file():
-        raise FileNotFoundError(f"image {str(image)!r} does not exist or is not a file")
+    elif config.image is not None and not Path(config.image).is_file():
+        raise FileNotFoundError(f"image {str(config.image)!r} does not exist or is not a file")
 
 
-def check_experiment(
-    task: str,
-    method: str = "stochastic",
-    profile: str = "quick",
-    *,
-    epochs: int | None = None,
-    learning_rate: float | None = None,
-    optimizer: str | None = None,
-    seed: int = 0,
-    out_dir: str | os.PathLike | None = None,
-    resume: bool = False,
-    force: bool = False,
-    image: str | os.PathLike | None = None,
-    shd_path: str | os.PathLike | None = None,
-    save_every: int | None = None,
-) -> Path | None:
-    """Every check :func:`run_experiment` makes before computing (arguments, data files, run
-    folder, checkpoint to resume from), without computing or writing anything; returns the
-    run folder (None without ``out_dir``). For callers that do work of their own first (the
-    command line prints memory estimates)."""
-    _check(task, method, profile, epochs, learning_rate, optimizer, seed, image, shd_path)
-    check_save_every(save_every, out_dir)
-    _check_data(task, image, shd_path)
-    if out_dir is not None or resume:
-        return check_run_folder(out_dir, resume=resume, force=force, save_every=save_every)
-    return None
+def check_experiment(config: RunConfig, folder: RunFolder | None = None) -> Path | None:
+    """Every check :func:`run_experiment` makes before computing (data files, run folder,
+    checkpoint to resume from; the config checked itself when made), without computing or
+    writing anything; returns the run folder (None without ``folder``). For callers that do
+    work of their own first (the command line prints memory estimates)."""
+    if not isinstance(config, RunConfig):
+        raise TypeError(f"config must be a RunConfig, got {type(config).__name__}")
+    if folder is not None and not isinstance(folder, RunFolder):
+        raise TypeError(f"folder must be a RunFolder or None, got {type(folder).__name__}")
+    if folder is not None:
+        check_save_every(folder.save_every, folder.out_dir)
+    _check_data(config)
+    if folder is None:
+        return None
+    return check_run_folder(
+        folder.out_dir, resume=folder.resume, force=folder.force, save_every=folder.save_every
+    )
 
 
 def run_experiment(
-    task: str,
-    method: str = "stochastic",
-    profile: str = "quick",
-    *,
-    epochs: int | None = None,
-    learning_rate: float | None = None,
-    optimizer: str | None = None,
-    seed: int = 0,
-    out_dir: str | os.PathLike | None = None,
-    resume: bool = False,
-    force: bool = False,
-    image: str | os.PathLike | None = None,
-    shd_path: str | os.PathLike | None = None,
-    progress: bool = True,
-    save_every: int | None = None,
+    config: RunConfig, folder: RunFolder | None = None, *, progress: bool = True
 ) -> ExperimentResult:
-    """Train ``task`` (:data:`TASKS`) with ``method`` under the ``profile`` preset
-    (:func:`spike_train_preset`, :func:`randman_preset`, :func:`shd_preset`); ``epochs``,
-    ``learning_rate``, ``optimizer`` override the preset.
+    """Train the experiment of ``config`` (:class:`RunConfig`).
 
-    With ``out_dir``: metrics, checkpoint (see :func:`fit`) and ``summary.json`` (the last
-    history row, with the provenance ``meta`` block) are written there; ``resume``
-    continues the run in it, ``force`` replaces a run already there. ``image``: the
-    spike-train target image; ``shd_path``: folder or file of the SHD data (default
-    ``data/shd``). ``save_every`` (K, needs ``out_dir``): also keep the params of epoch 0,
-    every K-th and the last epoch in ``out_dir``/checkpoints/epoch_XXXX.npz (for
-    :func:`run_alignment`). Raises ValueError / TypeError / FileNotFoundError before computing
-    for any bad input (:func:`check_experiment`). While it runs, ``out_dir`` is locked against
-    other processes (a second writer is refused with a ValueError naming its pid); ``force``
-    removes the replaced run's files, ``summary.json`` and ``variability.npz`` included,
-    before training.
+    With ``folder`` (:class:`RunFolder`): metrics, checkpoint (see :func:`fit`) and
+    ``summary.json`` (the last history row, with the provenance ``meta`` block) are written
+    to ``folder.out_dir``; ``folder.resume`` continues the run in it, ``folder.force``
+    replaces a run already there; ``folder.save_every`` (K) also keeps the params of epoch
+    0, every K-th and the last epoch in out_dir/checkpoints/epoch_XXXX.npz (for
+    :func:`run_alignment`). Raises ValueError / TypeError / FileNotFoundError before
+    computing for any bad input (:func:`check_experiment`). While it runs, ``out_dir`` is
+    locked against other processes (a second writer is refused with a ValueError naming its
+    pid); ``force`` removes the replaced run's files, ``summary.json`` and
+    ``variability.npz`` included, before training.
     """
-    out_dir = check_experiment(
-        task,
-        method,
-        profile,
-        epochs=epochs,
-        learning_rate=learning_rate,
-        optimizer=optimizer,
-        seed=seed,
-        out_dir=out_dir,
-        resume=resume,
-        force=force,
-        image=image,
-        shd_path=shd_path,
-        save_every=save_every,
-    )
-    with folder_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
-        if out_dir is not None:
-            prepare_run_folder(out_dir, resume=resume, force=force, save_every=save_every)
-        return _train_and_write(
-            task,
-            method,
-            profile,
-            epochs,
-            learning_rate,
-            optimizer,
-            seed,
-            out_dir,
-            resume,
-            force,
-            image,
-            shd_path,
-            progress,
-            save_every,
-        )
+    out_dir = check_experiment(config, folder)
+    if folder is None or out_dir is None:
+        return _train_and_write(config, None, progress)
+    with folder_lock(out_dir):
+        prepare_run_folder(out_dir, resume=folder.resume, force=folder.force, save_every=folder.save_every)
+        return _train_and_write(config, dataclasses.replace(folder, out_dir=out_dir), progress)
 
 
-def _train_and_write(
-    task,
-    method,
-    profile,
-    epochs,
-    learning_rate,
-    optimizer,
-    seed,
-    out_dir,
-    resume,
-    force,
-    image,
-    shd_path,
-    progress,
-    save_every,
-) -> ExperimentResult:
-    over: dict[str, Any] = {"seed": seed}
-    for key, val in (("epochs", epochs), ("learning_rate", learning_rate), ("optimizer", optimizer)):
-        if val is not None:
-            over[key] = val
-    kw: dict[str, Any] = dict(out_dir=out_dir, resume=resume, force=force, progress=progress)
-    kw["save_every"] = save_every
+def _train_and_write(config: RunConfig, folder: RunFolder | None, progress: bool) -> ExperimentResult:
     test_metrics = variability = None
-    if task == "spike-train":
-        run = exp.spike_train_preset(profile, **over, **({"image": str(image)} if image else {}))
-        res = exp.train_spike_train(method, run, **kw)
+    if config.task == "spike-train":
+        over = config.overrides() | ({"image": str(config.image)} if config.image else {})
+        run = _presets.spike_train_preset(config.profile, **over)
+        res = _spike_train_run.train_spike_train(config.method, run, folder, progress=progress)
     else:
-        train, valid, test, run, n_classes = _classification_data(task, profile, over, shd_path)
-        res = exp.train_classifier(method, train, valid, run, task_name=task, n_classes=n_classes, **kw)
-        if test is not None:
-            test_metrics = exp.evaluate_classifier(res.params, test, run, n_classes, seed=seed)
-        held_out = test if test is not None else valid
-        variability = exp.trial_variability(
-            res.params,
-            held_out[0][0],
-            run,
-            n_classes,
-            method,
-            jax.random.fold_in(jax.random.key(seed), 400),
-            n_trials=N_VARIABILITY_TRIALS,
-            raster_layer=min(1, len(run.hidden) - 1),
-        )
-    summary = None
-    if out_dir is not None:
-        final = {"task": task, "method": method, "profile": profile, "final": res.history[-1]}
-        if test_metrics is not None:
-            final["test"] = test_metrics
-        if variability is not None:
-            final["variability"] = {k: v for k, v in variability.items() if k != "rasters"}
-            buf = io.BytesIO()
-            np.savez_compressed(buf, rasters=np.asarray(variability["rasters"]))
-            atomic_write_bytes(Path(out_dir) / VARIABILITY, buf.getvalue())
-        summary = write_json(Path(out_dir) / "summary.json", final, seeds=[seed], profile=profile)
+        res, test_metrics, variability = _train_classifier(config, folder, progress)
+    out_dir = None if folder is None else Path(folder.out_dir)
+    summary = (
+        None if out_dir is None else _write_summary(out_dir, config, res.history, test_metrics, variability)
+    )
+    c = config
     return ExperimentResult(
-        task, method, profile, seed, res.params, res.history, out_dir, summary, test_metrics, variability
+        c.task,
+        c.method,
+        c.profile,
+        c.seed,
+        res.params,
+        res.history,
+        out_dir,
+        summary,
+        test_metrics,
+        variability,
     )
 
 
-def _classification_data(task, profile, over, shd_path):
-    """(train, valid, test or None, run, n_classes). randman: a random 0.8 / 0.1 / 0.1 split
-    of one data set (every profile). SHD ``paper``: a random 90 % / 10 % train /
-    validation split of the training file, the test file for testing; other SHD profiles
-    validate on (a part of) the test file, without a separate test set."""
-    import jax
-    import numpy as np
+def _train_classifier(config: RunConfig, folder: RunFolder | None, progress: bool):
+    """(TrainResult, test metrics or None, variability of one held-out sample)."""
+    data, test, run = _classification_data(config)
+    res = _classifier.train_classifier(config.method, data, run, folder, progress=progress)
+    key = jax.random.key(config.seed)
+    test_metrics = None if test is None else _classifier.evaluate_classifier(key, res.params, test, run)
+    held_out = test if test is not None else data.valid
+    opts = _variability.VariabilityConfig(N_VARIABILITY_TRIALS, raster_layer=min(1, len(run.hidden) - 1))
+    variability = _variability.trial_variability(
+        jax.random.fold_in(key, 400), res.params, held_out[0][0], run, config.method, opts
+    )
+    return res, test_metrics, variability
 
-    from analysis.training.tasks import N_CLASSES, load_shd, randman_splits
 
-    key = jax.random.key(over["seed"])
+def _write_summary(out_dir: Path, config: RunConfig, history, test_metrics, variability) -> Path:
+    """summary.json (the last history row, test metrics, variability without its rasters)
+    and variability.npz (the rasters)."""
+    final = {"task": config.task, "method": config.method, "profile": config.profile, "final": history[-1]}
+    if test_metrics is not None:
+        final["test"] = test_metrics
+    if variability is not None:
+        final["variability"] = {k: v for k, v in variability.items() if k != "rasters"}
+        buf = io.BytesIO()
+        np.savez_compressed(buf, rasters=np.asarray(variability["rasters"]))
+        atomic_write_bytes(out_dir / VARIABILITY, buf.getvalue())
+    return write_json(out_dir / "summary.json", final, seeds=[config.seed], profile=config.profile)
+
+
+def _classification_data(config: RunConfig):
+    """(ClassificationData, test or None, run). randman: a random 0.8 / 0.1 / 0.1 split of
+    one data set (every profile). SHD ``paper``: a random 90 % / 10 % train / validation
+    split of the training file, the test file for testing; other SHD profiles validate on
+    (a part of) the test file, without a separate test set."""
+    from analysis.training.tasks import N_CLASSES, SHDConfig, load_shd, randman_splits
+
+    key, task, over = jax.random.key(config.seed), config.task, config.overrides()
     if task == "randman":
-        data_cfg, run = exp.randman_preset(profile, **over)
+        data_cfg, run = _presets.randman_preset(config.profile, **over)
         train, valid, test = randman_splits(key, data_cfg, (0.8, 0.1, 0.1))
-        return train, valid, test, run, data_cfg.n_classes
-    n_tr, n_te, run = exp.shd_preset(profile, **over)
-    path = "data/shd" if shd_path is None else shd_path
-    train = load_shd(path, "train", max_samples=n_tr, dtype=np.uint8)
-    test = load_shd(path, "test", max_samples=n_te, dtype=np.uint8)
-    if profile != "paper":
-        return train, test, None, run, N_CLASSES
-    perm = np.asarray(jax.random.permutation(jax.random.fold_in(key, 7), len(train[1])))
+        return ClassificationData(train, valid, data_cfg.n_classes, task), test, run
+    n_tr, n_te, run = _presets.shd_preset(config.profile, **over)
+    path, binning = "data/shd" if config.shd_path is None else config.shd_path, SHDConfig(dtype=np.uint8)
+    shd_train = load_shd(path, "train", binning, max_samples=n_tr)
+    shd_test = load_shd(path, "test", binning, max_samples=n_te)
+    if config.profile != "paper":
+        return ClassificationData(shd_train, shd_test, N_CLASSES, task), None, run
+    perm = np.asarray(jax.random.permutation(jax.random.fold_in(key, 7), len(shd_train[1])))
     cut = int(round(0.9 * len(perm)))
-    split = lambda idx: (train[0][np.sort(idx)], train[1][np.sort(idx)])
-    return split(perm[:cut]), split(perm[cut:]), test, run, N_CLASSES
+    split = lambda idx: (shd_train[0][np.sort(idx)], shd_train[1][np.sort(idx)])
+    return ClassificationData(split(perm[:cut]), split(perm[cut:]), N_CLASSES, task), shd_test, run

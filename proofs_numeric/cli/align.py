@@ -90,7 +90,7 @@ def _run_row(r) -> str:
 
 def _run_alignment(args) -> int:
     from analysis.runtime import write_json
-    from analysis.training import run_alignment
+    from analysis.training import RunAlignmentConfig, run_alignment
 
     if args.figure is not None:
         raise ValueError(
@@ -106,16 +106,15 @@ def _run_alignment(args) -> int:
             print(header.pop())
         print(_run_row(r), flush=True)
 
-    res = run_alignment(
-        args.run,
+    config = RunAlignmentConfig(
         n_ref=n["--n-ref"],
         n_flips=n["--n-flips"],
         n_sg=n["--n-sg"],
         batch=args.batch,  # None: the default, refused only when given for a spike-train run
         seed=n["--seed"],
         shd_path=args.shd_path,
-        progress=show,
     )
+    res = run_alignment(args.run, config, progress=show)
     if args.json is not None:
         print(f"wrote {write_json(args.json, res, seeds=[n['--seed']])}")
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 X64 = False  # float32 training (x64 stays off)
 MALLOC_TUNED = True
 HELP = "train a spiking network: spike-train matching, randman or SHD classification"
-# analysis.training.TASKS, spelled out so that parsing imports no JAX (tests/cli/test_main.py
+# analysis.training._run.TASKS, spelled out so that parsing imports no JAX (tests/cli/test_main.py
 # checks that the two agree)
 TASKS = ("spike-train", "randman", "shd")
 
@@ -68,26 +68,27 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from analysis import training
     from analysis.runtime import check_output_dir
+    from analysis.training._run import check_experiment, default_run_folder
 
-    out = args.out if args.out is not None else training.default_run_folder(args.task, args.method, args.seed)
+    out = args.out if args.out is not None else default_run_folder(args.task, args.method, args.seed)
     check_output_dir(out, "--out")
-    kw = dict(
+    config = training.RunConfig(
+        args.task,
+        args.method,
+        args.profile,
+        seed=args.seed,
         epochs=args.epochs,
         learning_rate=args.lr,
         optimizer=args.optimizer,
-        seed=args.seed,
-        out_dir=out,
-        resume=args.resume,
-        force=args.force,
         image=args.image,
         shd_path=args.shd_path,
-        save_every=args.save_every,
     )
+    folder = training.RunFolder(out, resume=args.resume, force=args.force, save_every=args.save_every)
     # every argument, data path and the run folder checked before the memory estimates compile
-    training.check_experiment(args.task, args.method, args.profile, **kw)
+    check_experiment(config, folder)
     if args.profile == "paper" and args.task == "shd":
-        _print_memory(training, args.method)
-    res = training.run_experiment(args.task, args.method, args.profile, progress=not args.quiet, **kw)
+        _print_memory(args.method)
+    res = training.run_experiment(config, folder, progress=not args.quiet)
     print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in res.final.items()))
     if res.test is not None:
         print("test: " + "  ".join(f"{k}={v:.4g}" for k, v in res.test.items()))
@@ -100,11 +101,14 @@ def run(args) -> int:
     return 0
 
 
-def _print_memory(training, method: str) -> None:
+def _print_memory(method: str) -> None:
     """The SHD paper network's training-step memory at batch 400 (XLA's buffer assignment)."""
-    _, _, run = training.shd_preset("paper")
+    from analysis.training import shd_preset
+    from analysis.training._classifier import training_step_memory
+
+    _, _, run = shd_preset("paper")
     for ck in (False, True):
-        mem = training.training_step_memory(run, method, 700, 349, 20, checkpoint=ck)
+        mem = training_step_memory(run, method, 700, 349, 20, checkpoint=ck)
         name = "checkpointed" if ck else "layer-wise"
         gib = mem["temp_gib"]
         print(f"memory of one training step ({name} simulator, batch {run.batch_size}): {gib:.2f} GiB")

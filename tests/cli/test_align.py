@@ -23,9 +23,9 @@ FAST = ["--n-ref", "40", "--n-sg", "8", "--n-flips", "2"]
 
 
 def _train(out, method):
-    from analysis.training import SpikeTrainRun, train_spike_train
+    from analysis.training import RunFolder, SpikeTrainRun, train_spike_train
 
-    return train_spike_train(method, SpikeTrainRun(**TINY_RUN), out_dir=out, progress=False, save_every=1)
+    return train_spike_train(method, SpikeTrainRun(**TINY_RUN), RunFolder(out, save_every=1), progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,10 @@ def test_align_run_end_to_end(runs, tmp_path, capsys, m):
 def test_run_alignment_rebuilds_the_runs_network_and_data(runs):
     """The network, task data and epoch-0 params that run_alignment rebuilds from the run's
     record equal those the training built (train_spike_train(return_setup=True))."""
-    from analysis.training import SpikeTrainRun, epoch_checkpoints, load_epoch_params, train_spike_train
-    from analysis.training._alignment import _run_record, _setup
+    from analysis.training import SpikeTrainRun, train_spike_train
+    from analysis.training._alignment import _setup
+    from analysis.training._checkpoints import epoch_checkpoints, load_epoch_params
+    from analysis.training._epoch_files import _run_record
 
     files = epoch_checkpoints(runs / "deterministic")
     record, _ = _run_record(runs / "deterministic", files)
@@ -98,9 +100,7 @@ def test_align_run_errors_are_one_line(runs, tmp_path, capsys):
         {"w": np.ones(1, np.float32)},
         (x, x),
         training.TrainConfig(epochs=1),
-        out_dir=bad,
-        run_info={"task": "mnist", "method": "stochastic"},
-        save_every=1,
+        folder=training.RunFolder(bad, save_every=1, run_info={"task": "mnist", "method": "stochastic"}),
         progress=False,
     )
     rc, out, err = run_cli(capsys, ["align", "--run", bad])
@@ -127,9 +127,11 @@ def test_train_save_every_on_the_command_line(tmp_path, capsys):
 def test_align_run_of_a_randman_run(tmp_path):
     """A classification run (randman quick, one epoch) end to end: 8 samples spread over the
     classes, the classifier's loss, epochs 0 and 1 (~20 s)."""
-    from analysis.training import run_alignment, run_experiment
+    from analysis.training import RunAlignmentConfig, RunConfig, RunFolder, run_alignment, run_experiment
 
-    run_experiment("randman", "deterministic", epochs=1, out_dir=tmp_path, save_every=1, progress=False)
-    res = run_alignment(tmp_path, n_ref=40, n_sg=8, n_flips=2)
+    run_experiment(
+        RunConfig("randman", "deterministic", epochs=1), RunFolder(tmp_path, save_every=1), progress=False
+    )
+    res = run_alignment(tmp_path, RunAlignmentConfig(n_ref=40, n_sg=8, n_flips=2))
     assert [r["epoch"] for r in res["rows"]] == [0, 1] and res["batch"] == 8
     assert all(-1 <= r["cos_trained"] <= 1 for r in res["rows"])

@@ -488,10 +488,11 @@ def _fake_align(monkeypatch):
 
 
 def _fake_train(monkeypatch):
-    from analysis.training import TrainResult, _experiments
+    from analysis.training import _spike_train_run
+    from analysis.training._train_config import TrainResult
 
     monkeypatch.setattr(
-        _experiments, "train_spike_train", lambda *a, **k: TrainResult({}, [{"epoch": 1, "loss": 0.5}])
+        _spike_train_run, "train_spike_train", lambda *a, **k: TrainResult({}, [{"epoch": 1, "loss": 0.5}])
     )
     return ["train", "spike-train", "--seed", "3", "--quiet", "--out", "{dir}"], "quick", [3]
 

@@ -24,7 +24,15 @@ import numpy as np
 import pytest
 
 from analysis.runtime import folder_lock, folder_lock_owner
-from analysis.training import TrainConfig, epoch_checkpoints, fit, run_alignment, run_experiment
+from analysis.training import (
+    RunConfig,
+    RunFolder,
+    TrainConfig,
+    fit,
+    run_alignment,
+    run_experiment,
+)
+from analysis.training._checkpoints import epoch_checkpoints
 from tests.helpers import REPO_ROOT, assert_one_line_error, run_cli
 
 P0 = {"w": jnp.ones(3, jnp.float32)}
@@ -38,7 +46,7 @@ def _loss(p, key, x, y):
 
 
 def _train(out, cfg=CFG, info=INFO, **kw):
-    return fit(_loss, P0, DATA, cfg, out_dir=out, run_info=info, progress=False, **kw)
+    return fit(_loss, P0, DATA, cfg, folder=RunFolder(out, run_info=info, **kw), progress=False)
 
 
 def _env():
@@ -120,7 +128,7 @@ def test_force_removes_the_old_summary_and_rasters_before_training(tmp_path):
         seen.append(sorted(q.name for q in out.rglob("*") if q.is_file()))
         return _loss(p, key, x, y)
 
-    fit(loss, P0, DATA, CFG, out_dir=out, run_info=INFO, force=True, progress=False)
+    fit(loss, P0, DATA, CFG, folder=RunFolder(out, force=True, run_info=INFO), progress=False)
     assert seen and all(n not in seen[0] for n in ("summary.json", "variability.npz", "epoch_0001.npz"))
     assert epoch_checkpoints(out) == {}
 
@@ -158,7 +166,7 @@ def test_resume_keeps_the_run_id_and_refuses_another_save_every(tmp_path):
 
 def _files_pass_the_checks(out) -> bool:
     """align's file checks (run_alignment makes them before building the network)."""
-    from analysis.training._alignment import _check_epoch_files
+    from analysis.training._epoch_files import _check_epoch_files
 
     _check_epoch_files(out, epoch_checkpoints(out))
     return True
@@ -178,7 +186,7 @@ def test_resume_from_a_checkpoint_holding_nan_is_refused(tmp_path):
         _train(out, more, resume=True)
     # run_experiment refuses it too, before building the task
     with pytest.raises(ValueError, match=r"holds non-finite params .*--force"):
-        run_experiment("spike-train", out_dir=out, resume=True, progress=False)
+        run_experiment(RunConfig("spike-train"), RunFolder(out, resume=True), progress=False)
 
 
 # ------------------------------------------------------------------ diverging runs
@@ -209,7 +217,7 @@ def test_diverging_run_stops_at_the_first_non_finite_loss(tmp_path):
         ValueError,
         match=rf"diverged in epoch {want}: the loss is inf; .*keeps epoch {want - 1}.*smaller learning rate",
     ):
-        fit(loss, {"w": jnp.ones(1, jnp.float32)}, data, cfg, out_dir=out, progress=False)
+        fit(loss, {"w": jnp.ones(1, jnp.float32)}, data, cfg, folder=RunFolder(out), progress=False)
     rows = (out / "metrics.jsonl").read_text().splitlines()
     assert len(rows) == want - 1
 
@@ -221,7 +229,14 @@ def test_non_finite_params_stop_the_run_in_their_epoch(tmp_path):
     loss = lambda p, k, x, y: (jnp.sum(jnp.sqrt(jnp.abs(p["w"]))), {})
     data = (jnp.ones((1, 1), jnp.float32), jnp.ones((1, 1), jnp.float32))
     with pytest.raises(ValueError, match=r"diverged in epoch 1: the params contain NaN or inf"):
-        fit(loss, {"w": jnp.zeros(1, jnp.float32)}, data, cfg, out_dir=tmp_path / "r", progress=False)
+        fit(
+            loss,
+            {"w": jnp.zeros(1, jnp.float32)},
+            data,
+            cfg,
+            folder=RunFolder(tmp_path / "r"),
+            progress=False,
+        )
     assert not (tmp_path / "r" / "checkpoint.npz").exists()
 
 

@@ -20,17 +20,25 @@ import analysis.training as training
 from analysis.neuron import escape_noise, surrogate
 from analysis.snn import LIFParams, SNNConfig, init_params, method, simulate
 from analysis.training import (
+    RunConfig,
+    RunFolder,
     TrainConfig,
     fano_factor,
     firing_rates,
     fit,
     isi_cv,
-    l2_spike_distance,
-    load_checkpoint,
     van_rossum_distance,
-    van_rossum_loss,
 )
-from analysis.training.tasks import RandmanConfig, load_shd, make_randman, make_spike_train_task
+from analysis.training._checkpoints import load_checkpoint
+from analysis.training._metrics import l2_spike_distance, van_rossum_loss
+from analysis.training.tasks import (
+    RandmanConfig,
+    SHDConfig,
+    SpikeTrainConfig,
+    load_shd,
+    make_randman,
+    make_spike_train_task,
+)
 
 KEY = jax.random.key(0)
 CFG = SNNConfig(n_in=4, hidden=(3,), n_out=2)
@@ -561,37 +569,41 @@ BAD = [
     ),
     (
         "fit-resume-no-out",
-        lambda t: fit(_loss, P0, DATA, TrainConfig(), resume=True),
+        lambda t: fit(_loss, P0, DATA, TrainConfig(), folder=RunFolder(None, resume=True)),
         ValueError,
         r"resume=True needs out_dir",
     ),
     (
         "fit-resume-no-ckpt",
-        lambda t: fit(_loss, P0, DATA, TrainConfig(), out_dir=t, resume=True),
+        lambda t: fit(_loss, P0, DATA, TrainConfig(), folder=RunFolder(t, resume=True)),
         FileNotFoundError,
         r"no checkpoint .*checkpoint\.npz to resume from",
     ),
     (
         "fit-resume-and-force",
-        lambda t: fit(_loss, P0, DATA, TrainConfig(), out_dir=t, resume=True, force=True),
+        lambda t: fit(_loss, P0, DATA, TrainConfig(), folder=RunFolder(t, resume=True, force=True)),
         ValueError,
         r"resume and force exclude each other",
     ),
     (
         "fit-existing-run",
-        lambda t: fit(_loss, P0, DATA, TrainConfig(), out_dir=(t / "metrics.jsonl").write_text("") * 0 or t),
+        lambda t: fit(
+            _loss, P0, DATA, TrainConfig(), folder=RunFolder((t / "metrics.jsonl").write_text("") * 0 or t)
+        ),
         ValueError,
         r"already holds a run \(metrics\.jsonl\)",
     ),
     (
         "fit-out-file",
-        lambda t: fit(_loss, P0, DATA, TrainConfig(), out_dir=(t / "f").write_text("x") * 0 or t / "f"),
+        lambda t: fit(
+            _loss, P0, DATA, TrainConfig(), folder=RunFolder((t / "f").write_text("x") * 0 or t / "f")
+        ),
         ValueError,
         r"out_dir: .*f is a file, not a folder",
     ),
     (
         "fit-out-unwritable",
-        lambda t: fit(_loss, P0, DATA, TrainConfig(), out_dir="/proc/sgtheory/run"),
+        lambda t: fit(_loss, P0, DATA, TrainConfig(), folder=RunFolder("/proc/sgtheory/run")),
         ValueError,
         r"out_dir: cannot create",
     ),
@@ -693,125 +705,133 @@ BAD = [
     # --- run_experiment ---
     (
         "exp-task",
-        lambda t: training.run_experiment("mnist", "stochastic"),
+        lambda t: training.run_experiment(RunConfig("mnist", "stochastic")),
         ValueError,
         r"unknown task 'mnist'; valid: spike-train, randman, shd",
     ),
     (
         "exp-method",
-        lambda t: training.run_experiment("randman", "bptt"),
+        lambda t: training.run_experiment(RunConfig("randman", "bptt")),
         ValueError,
         r"unknown method 'bptt'; valid: deterministic",
     ),
     (
         "exp-profile",
-        lambda t: training.run_experiment("randman", "stochastic", "huge"),
+        lambda t: training.run_experiment(RunConfig("randman", "stochastic", "huge")),
         ValueError,
         r"unknown profile 'huge'; valid: quick, full",
     ),
     (
         "exp-epochs",
-        lambda t: training.run_experiment("randman", "stochastic", epochs=-1),
+        lambda t: training.run_experiment(RunConfig("randman", "stochastic", epochs=-1)),
         ValueError,
         r"epochs must be a positive integer, got -1",
     ),
     (
         "exp-lr",
-        lambda t: training.run_experiment("spike-train", "stochastic", learning_rate=float("nan")),
+        lambda t: training.run_experiment(RunConfig("spike-train", "stochastic", learning_rate=float("nan"))),
         ValueError,
         r"learning_rate must be a finite number > 0, got nan",
     ),
     (
         "exp-optimizer",
-        lambda t: training.run_experiment("shd", "stochastic", optimizer="lion"),
+        lambda t: training.run_experiment(RunConfig("shd", "stochastic", optimizer="lion")),
         ValueError,
         r"unknown optimizer 'lion'",
     ),
     (
         "exp-seed",
-        lambda t: training.run_experiment("randman", "deterministic", seed=-2),
+        lambda t: training.run_experiment(RunConfig("randman", "deterministic", seed=-2)),
         ValueError,
         r"seed must be an integer in \[0, 2\*\*32\), got -2",
     ),
     (
         "exp-image-randman",
-        lambda t: training.run_experiment("randman", "stochastic", image="x.png"),
+        lambda t: training.run_experiment(RunConfig("randman", "stochastic", image="x.png")),
         ValueError,
         r"image is used by the spike-train task only",
     ),
     (
         "exp-out-file",
         lambda t: training.run_experiment(
-            "randman", "stochastic", out_dir=(t / "f").write_text("x") * 0 or t / "f"
+            RunConfig("randman", "stochastic"), RunFolder((t / "f").write_text("x") * 0 or t / "f")
         ),
         ValueError,
         r"out_dir: .* is a file, not a folder",
     ),
     (
         "exp-resume-missing",
-        lambda t: training.run_experiment("randman", "stochastic", out_dir=t / "none", resume=True),
+        lambda t: training.run_experiment(
+            RunConfig("randman", "stochastic"), RunFolder(t / "none", resume=True)
+        ),
         FileNotFoundError,
         r"no checkpoint .*to resume from",
     ),
     # --- tasks ---
     (
         "st-key-int",
-        lambda t: make_spike_train_task(0, n_inputs=5, n_neurons=5, n_steps=5),
+        lambda t: make_spike_train_task(0, SpikeTrainConfig(n_inputs=5, n_neurons=5, n_steps=5)),
         TypeError,
         r"key must be a JAX PRNG key",
     ),
     (
         "st-n_inputs-zero",
-        lambda t: make_spike_train_task(KEY, n_inputs=0, n_neurons=5, n_steps=5),
+        lambda t: make_spike_train_task(KEY, SpikeTrainConfig(n_inputs=0, n_neurons=5, n_steps=5)),
         ValueError,
         r"n_inputs must be a positive integer, got 0",
     ),
     (
         "st-n_neurons-negative",
-        lambda t: make_spike_train_task(KEY, n_neurons=-5, n_steps=5),
+        lambda t: make_spike_train_task(KEY, SpikeTrainConfig(n_neurons=-5, n_steps=5)),
         ValueError,
         r"n_neurons must be a positive integer, got -5",
     ),
     (
         "st-n_steps-float",
-        lambda t: make_spike_train_task(KEY, n_neurons=5, n_steps=4.5),
+        lambda t: make_spike_train_task(KEY, SpikeTrainConfig(n_neurons=5, n_steps=4.5)),
         ValueError,
         r"n_steps must be a positive integer, got 4\.5",
     ),
     (
         "st-rate-zero",
-        lambda t: make_spike_train_task(KEY, n_inputs=5, n_neurons=5, n_steps=5, rate_hz=0.0),
+        lambda t: make_spike_train_task(
+            KEY, SpikeTrainConfig(n_inputs=5, n_neurons=5, n_steps=5, rate_hz=0.0)
+        ),
         ValueError,
         r"rate_hz must be a finite number > 0",
     ),
     (
         "st-rate-too-high",
-        lambda t: make_spike_train_task(KEY, n_inputs=5, n_neurons=5, n_steps=5, rate_hz=2000.0),
+        lambda t: make_spike_train_task(
+            KEY, SpikeTrainConfig(n_inputs=5, n_neurons=5, n_steps=5, rate_hz=2000.0)
+        ),
         ValueError,
         r"rate_hz \* dt must lie in \[0, 1\]",
     ),
     (
         "st-dt-nan",
-        lambda t: make_spike_train_task(KEY, n_inputs=5, n_neurons=5, n_steps=5, dt=float("nan")),
+        lambda t: make_spike_train_task(
+            KEY, SpikeTrainConfig(n_inputs=5, n_neurons=5, n_steps=5, dt=float("nan"))
+        ),
         ValueError,
         r"dt must be a finite number > 0, got nan",
     ),
     (
         "st-spike-on",
-        lambda t: make_spike_train_task(KEY, n_neurons=5, n_steps=5, spike_on="grey"),
+        lambda t: make_spike_train_task(KEY, SpikeTrainConfig(n_neurons=5, n_steps=5, spike_on="grey")),
         ValueError,
         r"spike_on must be 'dark' or 'light', got 'grey'",
     ),
     (
         "st-image-missing",
-        lambda t: make_spike_train_task(KEY, t / "cat.png", n_neurons=5, n_steps=5),
+        lambda t: make_spike_train_task(KEY, SpikeTrainConfig(t / "cat.png", n_neurons=5, n_steps=5)),
         FileNotFoundError,
         r"image .*cat\.png.* does not exist",
     ),
     (
         "st-image-text",
         lambda t: make_spike_train_task(
-            KEY, (t / "a.png").write_text("hi") * 0 or t / "a.png", n_neurons=5, n_steps=5
+            KEY, SpikeTrainConfig((t / "a.png").write_text("hi") * 0 or t / "a.png", n_neurons=5, n_steps=5)
         ),
         ValueError,
         r"cannot be read as an image",
@@ -927,11 +947,11 @@ BAD = [
     ),
     (
         "shd-n_steps",
-        lambda t: load_shd(t, n_steps=0),
+        lambda t: load_shd(t, cfg=SHDConfig(n_steps=0)),
         ValueError,
         r"n_steps must be a positive integer, got 0",
     ),
-    ("shd-dt", lambda t: load_shd(t, dt=-2e-3), ValueError, r"dt must be a finite number > 0"),
+    ("shd-dt", lambda t: load_shd(t, cfg=SHDConfig(dt=-2e-3)), ValueError, r"dt must be a finite number > 0"),
     (
         "shd-max-samples",
         lambda t: load_shd(
@@ -1142,6 +1162,6 @@ def test_resume_refused_fit_writes_nothing(tmp_path):
     """A refused fit leaves an existing run untouched (nothing lost)."""
     (tmp_path / "metrics.jsonl").write_text('{"epoch": 1}\n')
     with pytest.raises(ValueError, match="already holds a run"):
-        fit(_loss, P0, DATA, TrainConfig(epochs=1), out_dir=tmp_path, progress=False)
+        fit(_loss, P0, DATA, TrainConfig(epochs=1), folder=RunFolder(tmp_path), progress=False)
     assert (tmp_path / "metrics.jsonl").read_text() == '{"epoch": 1}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.jsonl"]

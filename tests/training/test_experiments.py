@@ -1,12 +1,20 @@
-"""Experiments on LIF networks (analysis.training._experiments): resume equality, cross-mode
+"""Experiments on LIF networks (analysis.training._spike_train_run, _classifier): resume equality, cross-mode
 evaluation, bad input (their claims: tests/claims/; the train command: tests/cli/test_train.py)."""
 
 import jax
 import numpy as np
 import pytest
 
-from analysis.training import ClassifierRun, SpikeTrainRun, train_classifier, train_spike_train
-from analysis.training.tasks import RandmanConfig, train_valid_split
+from analysis.training import (
+    ClassificationData,
+    ClassifierRun,
+    RunFolder,
+    SpikeTrainRun,
+    train_classifier,
+    train_spike_train,
+)
+from analysis.training.tasks import RandmanConfig
+from analysis.training.tasks._randman import train_valid_split
 
 TINY_ST = SpikeTrainRun(
     n_inputs=30, n_hidden=20, n_neurons=8, n_steps=40, epochs=3, eval_trials=3, output_beta=10.0
@@ -22,19 +30,18 @@ def test_snn_training_resumes_bitwise_identically(tmp_path):
     train, valid = _tiny_randman()
     run4 = ClassifierRun(hidden=(8,), epochs=4, batch_size=5, seed=3)
     run2 = ClassifierRun(hidden=(8,), epochs=2, batch_size=5, seed=3)
-    full = train_classifier("stochastic", train, valid, run4, out_dir=tmp_path / "a", progress=False)
-    train_classifier("stochastic", train, valid, run2, out_dir=tmp_path / "b", progress=False)
+    data = ClassificationData(train, valid)
+    full = train_classifier("stochastic", data, run4, RunFolder(tmp_path / "a"), progress=False)
+    train_classifier("stochastic", data, run2, RunFolder(tmp_path / "b"), progress=False)
     resumed = train_classifier(
-        "stochastic", train, valid, run4, out_dir=tmp_path / "b", resume=True, progress=False
+        "stochastic", data, run4, RunFolder(tmp_path / "b", resume=True), progress=False
     )
     for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params), strict=True):
         assert a.dtype == np.float32
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert full.history == resumed.history
     with pytest.raises(ValueError, match="cannot resume"):
-        train_classifier(
-            "deterministic", train, valid, run4, out_dir=tmp_path / "b", resume=True, progress=False
-        )
+        train_classifier("deterministic", data, run4, RunFolder(tmp_path / "b", resume=True), progress=False)
 
 
 def test_spike_train_metrics_in_both_modes():
@@ -53,10 +60,16 @@ def test_unknown_method_and_inconsistent_shapes():
     with pytest.raises(ValueError, match="deterministic, stochastic, multilayer_spiker"):
         train_spike_train("adjoint", TINY_ST, progress=False)
     with pytest.raises(ValueError, match="matching T, N"):
-        train_classifier(
-            "deterministic",
-            train,
-            (valid[0][:, :5], valid[1]),
-            ClassifierRun(hidden=(4,), epochs=1),
-            progress=False,
-        )
+        ClassificationData(train, (valid[0][:, :5], valid[1]))
+
+
+def test_classification_data_checks_labels_and_infers_the_classes():
+    train, valid = _tiny_randman()
+    assert ClassificationData(train, valid).n_classes == 2
+    assert ClassificationData(train, valid, n_classes=5).n_classes == 5
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, n_classes\) = \[0, 1\)"):
+        ClassificationData(train, valid, n_classes=1)
+    with pytest.raises(ValueError, match="at least one sample"):
+        ClassificationData(train, (valid[0][:0], valid[1][:0]))
+    with pytest.raises(TypeError, match="must be a ClassificationData"):
+        train_classifier("deterministic", train, ClassifierRun(hidden=(4,), epochs=1), progress=False)

@@ -8,7 +8,15 @@ import numpy as np
 import optax
 import pytest
 
-from analysis.training import _fit as train
+from analysis.training import (
+    RunFolder,
+    TrainConfig,
+    fit,
+    max_over_time_cross_entropy,
+)
+from analysis.training._checkpoints import epoch_checkpoints, load_epoch_params
+from analysis.training._losses import accuracy_max_over_time, upper_bound_regularizer
+from analysis.training._optimizers import optimizer, smorms3
 
 
 def _naive_smorms3(grads_seq, x0, lr, eps=1e-16):
@@ -30,7 +38,7 @@ def test_smorms3_matches_naive_implementation():
     rng = np.random.default_rng(0)
     grads_seq = rng.normal(size=(25, 6)) * rng.uniform(0.01, 3, size=6)
     x0 = rng.normal(size=6)
-    opt = train.smorms3(learning_rate=3e-3)
+    opt = smorms3(learning_rate=3e-3)
     params = {"w": jnp.asarray(x0)}
     state = opt.init(params)
     for gr in grads_seq:
@@ -42,7 +50,7 @@ def test_smorms3_matches_naive_implementation():
 
 
 def test_smorms3_minimises_a_quadratic():
-    opt = train.optimizer("smorms3", 0.05)
+    opt = optimizer("smorms3", 0.05)
     p = jnp.array([3.0, -2.0])
     s = opt.init(p)
     for _ in range(300):
@@ -53,9 +61,9 @@ def test_smorms3_minimises_a_quadratic():
 
 def test_optimizer_registry_rejects_unknown_names():
     with pytest.raises(ValueError, match="adam, smorms3, sgd"):
-        train.optimizer("rmsprop")
+        optimizer("rmsprop")
     with pytest.raises(ValueError, match="learning_rate"):
-        train.optimizer("adam", -1.0)
+        optimizer("adam", -1.0)
 
 
 def test_max_over_time_cross_entropy_vs_naive():
@@ -66,19 +74,19 @@ def test_max_over_time_cross_entropy_vs_naive():
     for b in range(4):
         logits = out[b].max(axis=0)
         ref += -(logits[y[b]] - np.log(np.exp(logits).sum())) / 4
-    assert float(train.max_over_time_cross_entropy(out, y)) == pytest.approx(ref, rel=1e-12)
+    assert float(max_over_time_cross_entropy(out, y)) == pytest.approx(ref, rel=1e-12)
     acc = np.mean([out[b].max(0).argmax() == y[b] for b in range(4)])
-    assert float(train.accuracy_max_over_time(out, y)) == acc
+    assert float(accuracy_max_over_time(out, y)) == acc
     with pytest.raises(ValueError, match=r"\[B, T, C\]"):
-        train.max_over_time_cross_entropy(out[0], y)
+        max_over_time_cross_entropy(out[0], y)
 
 
 def test_upper_bound_regularizer_vs_naive():
     s = (np.random.default_rng(2).random((5, 30, 4)) < np.array([0.05, 0.3, 0.6, 0.9])).astype(float)
     counts = s.sum(axis=1).mean(axis=0)
     ref = 0.5 * np.mean(np.maximum(counts - 8.0, 0.0) ** 2)
-    assert float(train.upper_bound_regularizer(s, 8.0, 0.5)) == pytest.approx(ref, rel=1e-12)
-    assert float(train.upper_bound_regularizer(s, 100.0)) == 0.0
+    assert float(upper_bound_regularizer(s, 8.0, 0.5)) == pytest.approx(ref, rel=1e-12)
+    assert float(upper_bound_regularizer(s, 100.0)) == 0.0
 
 
 def _noisy_regression():
@@ -98,11 +106,11 @@ def _noisy_regression():
 
 def test_resume_after_interruption_is_bitwise_identical(tmp_path):
     loss_fn, p0, data = _noisy_regression()
-    cfg4 = train.TrainConfig(epochs=4, batch_size=16, optimizer="adam", learning_rate=0.05, seed=7)
-    cfg2 = train.TrainConfig(epochs=2, batch_size=16, optimizer="adam", learning_rate=0.05, seed=7)
-    full = train.fit(loss_fn, p0, data, cfg4, out_dir=tmp_path / "a", progress=False)
-    train.fit(loss_fn, p0, data, cfg2, out_dir=tmp_path / "b", progress=False)  # "crash" here
-    resumed = train.fit(loss_fn, p0, data, cfg4, out_dir=tmp_path / "b", resume=True, progress=False)
+    cfg4 = TrainConfig(epochs=4, batch_size=16, optimizer="adam", learning_rate=0.05, seed=7)
+    cfg2 = TrainConfig(epochs=2, batch_size=16, optimizer="adam", learning_rate=0.05, seed=7)
+    full = fit(loss_fn, p0, data, cfg4, folder=RunFolder(tmp_path / "a"), progress=False)
+    fit(loss_fn, p0, data, cfg2, folder=RunFolder(tmp_path / "b"), progress=False)  # "crash" here
+    resumed = fit(loss_fn, p0, data, cfg4, folder=RunFolder(tmp_path / "b", resume=True), progress=False)
     for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert full.history == resumed.history
@@ -116,37 +124,36 @@ def test_resume_after_interruption_is_bitwise_identical(tmp_path):
 
 def test_resume_with_a_different_config_is_refused(tmp_path):
     loss_fn, p0, data = _noisy_regression()
-    train.fit(loss_fn, p0, data, train.TrainConfig(epochs=1, seed=1), out_dir=tmp_path, progress=False)
+    fit(loss_fn, p0, data, TrainConfig(epochs=1, seed=1), folder=RunFolder(tmp_path), progress=False)
     with pytest.raises(ValueError, match="cannot resume"):
-        train.fit(
+        fit(
             loss_fn,
             p0,
             data,
-            train.TrainConfig(epochs=2, seed=2),
-            out_dir=tmp_path,
-            resume=True,
+            TrainConfig(epochs=2, seed=2),
+            folder=RunFolder(tmp_path, resume=True),
             progress=False,
         )
 
 
 def test_train_config_validation():
     with pytest.raises(ValueError, match="epochs"):
-        train.TrainConfig(epochs=0)
+        TrainConfig(epochs=0)
     with pytest.raises(ValueError, match="unknown optimizer"):
-        train.TrainConfig(optimizer="lion")
+        TrainConfig(optimizer="lion")
 
 
 def _epoch_params(out):
     p0 = _noisy_regression()[1]
-    return {e: train.load_epoch_params(p, p0)[0] for e, p in train.epoch_checkpoints(out).items()}
+    return {e: load_epoch_params(p, p0)[0] for e, p in epoch_checkpoints(out).items()}
 
 
 def test_save_every_keeps_initial_every_kth_and_last_epoch(tmp_path):
     """save_every=2 over 5 epochs keeps epochs 0, 2, 4, 5; epoch 0 is the initialisation, the
     last the returned params, and each equals the params of a run stopped at that epoch."""
     loss_fn, p0, data = _noisy_regression()
-    cfg = lambda e: train.TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)
-    res = train.fit(loss_fn, p0, data, cfg(5), out_dir=tmp_path / "a", progress=False, save_every=2)
+    cfg = lambda e: TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)
+    res = fit(loss_fn, p0, data, cfg(5), folder=RunFolder(tmp_path / "a", save_every=2), progress=False)
     kept = _epoch_params(tmp_path / "a")
     assert sorted(kept) == [0, 2, 4, 5]
     assert sorted(p.name for p in (tmp_path / "a" / "checkpoints").iterdir()) == [
@@ -158,7 +165,7 @@ def test_save_every_keeps_initial_every_kth_and_last_epoch(tmp_path):
     for a, b in ((kept[0], p0), (kept[5], res.params)):
         for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
             np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
-    short = train.fit(loss_fn, p0, data, cfg(2), out_dir=tmp_path / "b", progress=False)
+    short = fit(loss_fn, p0, data, cfg(2), folder=RunFolder(tmp_path / "b"), progress=False)
     for u, v in zip(jax.tree.leaves(kept[2]), jax.tree.leaves(short.params), strict=True):
         np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
     assert not list((tmp_path / "a" / "checkpoints").glob(".*.tmp"))  # atomic writes
@@ -168,26 +175,33 @@ def test_save_every_survives_resume_and_force_clears_old_epochs(tmp_path):
     """A run interrupted after epoch 3 and resumed to 6 keeps the same files, with the same
     params, as an uninterrupted one; --force (start over) removes the replaced run's epochs."""
     loss_fn, p0, data = _noisy_regression()
-    cfg = lambda e: train.TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)
-    train.fit(loss_fn, p0, data, cfg(6), out_dir=tmp_path / "a", progress=False, save_every=2)
-    train.fit(loss_fn, p0, data, cfg(3), out_dir=tmp_path / "b", progress=False, save_every=2)
-    train.fit(loss_fn, p0, data, cfg(6), out_dir=tmp_path / "b", resume=True, progress=False, save_every=2)
+    cfg = lambda e: TrainConfig(epochs=e, batch_size=16, learning_rate=0.05, seed=7)
+    fit(loss_fn, p0, data, cfg(6), folder=RunFolder(tmp_path / "a", save_every=2), progress=False)
+    fit(loss_fn, p0, data, cfg(3), folder=RunFolder(tmp_path / "b", save_every=2), progress=False)
+    fit(
+        loss_fn, p0, data, cfg(6), folder=RunFolder(tmp_path / "b", resume=True, save_every=2), progress=False
+    )
     a, b = _epoch_params(tmp_path / "a"), _epoch_params(tmp_path / "b")
     assert sorted(a) == [0, 2, 4, 6] and sorted(b) == [0, 2, 3, 4, 6]  # 3: the last of the first leg
     for e in a:
         for u, v in zip(jax.tree.leaves(a[e]), jax.tree.leaves(b[e]), strict=True):
             np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
-    train.fit(loss_fn, p0, data, cfg(1), out_dir=tmp_path / "a", force=True, progress=False)
-    assert train.epoch_checkpoints(tmp_path / "a") == {}
+    fit(loss_fn, p0, data, cfg(1), folder=RunFolder(tmp_path / "a", force=True), progress=False)
+    assert epoch_checkpoints(tmp_path / "a") == {}
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, True, "3"])
 def test_save_every_must_be_a_positive_int_with_a_run_folder(tmp_path, bad):
     loss_fn, p0, data = _noisy_regression()
     with pytest.raises((ValueError, TypeError), match="save_every"):
-        train.fit(
-            loss_fn, p0, data, train.TrainConfig(epochs=1), out_dir=tmp_path, save_every=bad, progress=False
+        fit(
+            loss_fn,
+            p0,
+            data,
+            TrainConfig(epochs=1),
+            folder=RunFolder(tmp_path, save_every=bad),
+            progress=False,
         )
     with pytest.raises(ValueError, match="save_every needs out_dir"):
-        train.fit(loss_fn, p0, data, train.TrainConfig(epochs=1), save_every=2, progress=False)
+        fit(loss_fn, p0, data, TrainConfig(epochs=1), folder=RunFolder(None, save_every=2), progress=False)
     assert not (tmp_path / "checkpoint.npz").exists()

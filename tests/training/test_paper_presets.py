@@ -8,16 +8,20 @@ import numpy as np
 import pytest
 
 from analysis.training import (
+    ClassificationData,
     ClassifierRun,
-    classifier_method,
-    classifier_network,
+    RunConfig,
+    RunFolder,
+    VariabilityConfig,
     evaluate_classifier,
-    population_upper_bound_regularizer,
     randman_preset,
     shd_preset,
     train_classifier,
 )
-from analysis.training.tasks import RandmanConfig, train_valid_split
+from analysis.training._classifier_network import classifier_method, classifier_network
+from analysis.training._losses import population_upper_bound_regularizer
+from analysis.training.tasks import RandmanConfig
+from analysis.training.tasks._randman import train_valid_split
 from tests.helpers import write_shd
 
 
@@ -64,15 +68,17 @@ def test_evaluate_classifier_reports_both_modes_on_held_out_data():
     cfg = RandmanConfig(n_classes=2, n_units=6, n_steps=12, n_samples=8)
     train, valid = train_valid_split(jax.random.key(0), cfg)
     run = ClassifierRun(hidden=(3,), connectivity="conv1d", kernel_size=3, epochs=1, batch_size=8)
-    res = train_classifier("deterministic", train, valid, run, progress=False)
-    out = evaluate_classifier(res.params, valid, run, 2, prefix="valid")
+    res = train_classifier("deterministic", ClassificationData(train, valid), run, progress=False)
+    out = evaluate_classifier(jax.random.key(0), res.params, valid, run, prefix="valid")
     for k in ("det_valid_acc", "stoch_valid_acc", "det_valid_loss", "stoch_valid_loss"):
         assert k in out
     last = res.history[-1]
     assert out["det_valid_acc"] == pytest.approx(last["det_valid_acc"], abs=1e-6)  # same network, same data
     assert out["det_valid_loss"] == pytest.approx(last["det_valid_loss"], rel=1e-5)
     with pytest.raises(ValueError, match="data must be"):
-        evaluate_classifier(res.params, (valid[0][:0], valid[1][:0]), run, 2)
+        evaluate_classifier(jax.random.key(0), res.params, (valid[0][:0], valid[1][:0]), run)
+    with pytest.raises(ValueError, match="params must be a classifier's params"):
+        evaluate_classifier(jax.random.key(0), {"w": 1.0}, valid, run)
 
 
 def _write_small_shd(folder, n, n_test, spikes, t_max):
@@ -90,7 +96,8 @@ def test_paper_profile_splits(tmp_path):
     from analysis.training._run import _classification_data
 
     _write_small_shd(tmp_path, n=20, n_test=5, spikes=3, t_max=0.6)
-    train, valid, test, run, n_classes = _classification_data("shd", "paper", {"seed": 0}, tmp_path)
+    data, test, run = _classification_data(RunConfig("shd", profile="paper", shd_path=tmp_path))
+    (train, valid), n_classes = (data.train, data.valid), data.n_classes
     assert (len(train[1]), len(valid[1]), len(test[1]), n_classes) == (18, 2, 5, 20)
     rows = {r.tobytes() for r in np.concatenate([train[0], valid[0]])}
     assert len(rows) == len({r.tobytes() for r in np.asarray(train[0])}) + len(
@@ -100,7 +107,7 @@ def test_paper_profile_splits(tmp_path):
 
 
 def test_windowed_fano_factor_equals_naive_loops():
-    from analysis.training import windowed_fano_factor
+    from analysis.training._metrics import windowed_fano_factor
 
     s = np.asarray(jax.random.uniform(jax.random.key(1), (6, 25, 3)) < 0.3, np.float32)
     s[:, :, 2] = 0.0  # a silent neuron is left out
@@ -124,18 +131,38 @@ def test_trial_variability_of_deterministic_and_stochastic_networks():
     cfg = RandmanConfig(n_classes=2, n_units=6, n_steps=20, n_samples=8)
     train, valid = train_valid_split(jax.random.key(0), cfg)
     run = ClassifierRun(hidden=(8, 6), epochs=1, batch_size=8, nu_in=40.0)
-    params = train_classifier("stochastic", train, valid, run, progress=False).params
-    det = trial_variability(params, valid[0][0], run, 2, "deterministic", jax.random.key(2), n_trials=50)
-    sto = trial_variability(params, valid[0][0], run, 2, "stochastic", jax.random.key(2), n_trials=50)
+    params = train_classifier("stochastic", ClassificationData(train, valid), run, progress=False).params
+    opts = VariabilityConfig(n_trials=50)
+    det = trial_variability(jax.random.key(2), params, valid[0][0], run, "deterministic", opts)
+    sto = trial_variability(jax.random.key(2), params, valid[0][0], run, "stochastic", opts)
     assert len(det["fano"]) == 2 and det["rasters"].shape == (50, 20, 5)
     # identical trials: zero variance wherever a neuron fires; stochastic trials vary
     assert all(f == 0.0 or np.isnan(f) for f in det["fano"])
     assert any(f > 0.05 for f in sto["fano"]) and max(sto["rate_hz"]) > 0
+    with pytest.raises(ValueError, match="raster_layer must lie in"):
+        trial_variability(
+            jax.random.key(2), params, valid[0][0], run, "stochastic", VariabilityConfig(2, 5, 2)
+        )
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(n_trials=1), "n_trials must be >= 2"),
+        (dict(n_trials=0), "n_trials must be a positive integer"),
+        (dict(window=0), "window must be a positive integer"),
+        (dict(raster_layer=-1), "raster_layer must be an int >= 0"),
+        (dict(raster_neurons=1.5), "raster_neurons must be a positive integer"),
+    ],
+)
+def test_variability_config_names_the_bad_field(kw, match):
+    with pytest.raises(ValueError, match=match):
+        VariabilityConfig(**kw)
 
 
 def test_training_step_memory_of_the_shd_paper_network_fits_16_gib():
     """XLA's buffer assignment for one training step at batch 400 (compiled, not run)."""
-    from analysis.training import training_step_memory
+    from analysis.training._classifier import training_step_memory
 
     _, _, run = shd_preset("paper")
     lw = training_step_memory(run, "stochastic", 700, 349, 20, input_dtype=jnp.uint8)
@@ -156,7 +183,7 @@ def test_shd_paper_profile_trains_end_to_end_on_a_written_file(tmp_path):
     _write_small_shd(tmp_path, n=24, n_test=6, spikes=40, t_max=0.69)
     out = tmp_path / "run"
     res = run_experiment(
-        "shd", "stochastic", "paper", epochs=1, shd_path=tmp_path, out_dir=out, progress=False
+        RunConfig("shd", "stochastic", "paper", epochs=1, shd_path=tmp_path), RunFolder(out), progress=False
     )
     assert {"det_test_acc", "stoch_test_acc"} <= set(res.test)
     assert len(res.variability["fano"]) == 3 and np.asarray(res.variability["rasters"]).shape[0] == 400

@@ -7,44 +7,25 @@
 * :func:`load_shd` -- loader for the Spiking Heidelberg Digits HDF5 files
   (Cramer et al. 2020), from a local path only.
 
+Each task's settings are a frozen config (:class:`SpikeTrainConfig`, :class:`RandmanConfig`,
+:class:`SHDConfig`) checked when it is made; the PRNG key is the first argument. The
+building blocks (dithering, Poisson inputs, manifolds) live in the private modules.
+
 Nothing here downloads anything.
 """
 
-from analysis.training.tasks._randman import (
-    RandmanConfig,
-    make_randman,
-    manifold_coefficients,
-    manifold_values,
-    randman_spike_times,
-    randman_splits,
-    train_valid_split,
-)
-from analysis.training.tasks._shd import N_CHANNELS, N_CLASSES, load_shd, shd_file
-from analysis.training.tasks._spike_train import (
-    SpikeTrainTask,
-    default_image_path,
-    dither,
-    image_raster,
-    make_spike_train_task,
-    poisson_inputs,
-)
+from analysis.training.tasks._randman import RandmanConfig, make_randman, randman_splits
+from analysis.training.tasks._shd import N_CLASSES, SHDConfig, load_shd
+from analysis.training.tasks._spike_train import SpikeTrainConfig, SpikeTrainTask, make_spike_train_task
 
 __all__ = [
     "RandmanConfig",
     "make_randman",
-    "manifold_coefficients",
-    "manifold_values",
-    "randman_spike_times",
     "randman_splits",
-    "train_valid_split",
-    "N_CHANNELS",
     "N_CLASSES",
+    "SHDConfig",
     "load_shd",
-    "shd_file",
+    "SpikeTrainConfig",
     "SpikeTrainTask",
-    "default_image_path",
-    "dither",
-    "image_raster",
     "make_spike_train_task",
-    "poisson_inputs",
 ]

@@ -10,8 +10,8 @@ Steinberg 1976); by default the photograph that ships with matplotlib's sample d
 Example
 -------
 >>> import jax
->>> from analysis.training.tasks import make_spike_train_task
->>> task = make_spike_train_task(jax.random.key(0), n_inputs=20, n_neurons=30, n_steps=25)
+>>> from analysis.training.tasks import SpikeTrainConfig, make_spike_train_task
+>>> task = make_spike_train_task(jax.random.key(0), SpikeTrainConfig(n_inputs=20, n_neurons=30, n_steps=25))
 >>> task.inputs.shape, task.target.shape
 ((1, 25, 20), (1, 25, 30))
 """
@@ -19,6 +19,7 @@ Example
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -149,22 +150,38 @@ def poisson_inputs(
     return flat.reshape(shape).astype(dtype)
 
 
-def make_spike_train_task(
-    key: jax.Array,
-    image: str | os.PathLike | None = None,
-    n_inputs: int = 200,
-    n_neurons: int = 200,
-    n_steps: int = 190,
-    rate_hz: float = 50.0,
-    dt: float = 1e-3,
-    spike_on: str = "light",
-) -> SpikeTrainTask:
-    """Frozen inputs (from ``key``) and the dithered ``image`` target, batch of one."""
+@dataclass(frozen=True)
+class SpikeTrainConfig:
+    """The task's sizes (paper: 200 inputs at 50 Hz, 200 output neurons, 190 bins of 1 ms).
+
+    image : target image file (None: matplotlib's sample photograph); n_inputs, n_neurons,
+    n_steps : frozen Poisson inputs, output neurons (image rows), time bins (image columns);
+    rate_hz, dt : input rate and bin (P(spike in a bin) = rate_hz * dt <= 1); spike_on :
+    ``light`` or ``dark`` pixels are spikes.
+    """
+
+    image: str | os.PathLike | None = None
+    n_inputs: int = 200
+    n_neurons: int = 200
+    n_steps: int = 190
+    rate_hz: float = 50.0
+    dt: float = 1e-3
+    spike_on: str = "light"
+
+    def __post_init__(self):
+        for name in ("n_inputs", "n_neurons", "n_steps"):
+            _validate.positive_int(getattr(self, name), name)
+        rate = _validate.positive_scalar(self.rate_hz, "rate_hz")
+        _validate.probability(rate * _validate.positive_scalar(self.dt, "dt"), "rate_hz * dt")
+        if self.spike_on not in ("dark", "light"):
+            raise ValueError(f"spike_on must be 'dark' or 'light', got {self.spike_on!r}")
+
+
+def make_spike_train_task(key: jax.Array, cfg: SpikeTrainConfig = SpikeTrainConfig()) -> SpikeTrainTask:
+    """Frozen inputs (from ``key``) and the dithered ``cfg.image`` target, batch of one."""
     _validate.prng_key(key)
-    _validate.positive_int(n_inputs, "n_inputs")
-    _validate.probability(
-        _validate.positive_scalar(rate_hz, "rate_hz") * _validate.positive_scalar(dt, "dt"), "rate_hz * dt"
-    )
-    target = image_raster(image, n_neurons, n_steps, spike_on)
-    inputs = poisson_inputs(key, n_steps, n_inputs, rate_hz, dt)
+    if not isinstance(cfg, SpikeTrainConfig):
+        raise TypeError(f"cfg must be a SpikeTrainConfig, got {type(cfg).__name__}")
+    target = image_raster(cfg.image, cfg.n_neurons, cfg.n_steps, cfg.spike_on)
+    inputs = poisson_inputs(key, cfg.n_steps, cfg.n_inputs, cfg.rate_hz, cfg.dt)
     return SpikeTrainTask(inputs[None], jnp.asarray(target)[None])

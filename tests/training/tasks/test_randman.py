@@ -16,13 +16,11 @@ import jax
 import numpy as np
 import pytest
 
-from analysis.training.tasks import (
-    RandmanConfig,
-    make_randman,
+from analysis.training.tasks import RandmanConfig, make_randman, randman_splits
+from analysis.training.tasks._randman import (
     manifold_coefficients,
     manifold_values,
     randman_spike_times,
-    randman_splits,
     train_valid_split,
 )
 

@@ -4,7 +4,7 @@ binning; missing and malformed files are named."""
 import numpy as np
 import pytest
 
-from analysis.training.tasks import load_shd
+from analysis.training.tasks import SHDConfig, load_shd
 from tests.helpers import write_shd
 
 
@@ -13,7 +13,7 @@ def test_shd_loader_on_written_file(tmp_path):
     times = [[0.0005, 0.0011, 0.0019, 0.70, 0.9], [0.004]]
     units = [[3, 3, 699, 5, 6], [10]]
     write_shd(tmp_path / "shd_train.h5", times, units, [7, 19])
-    x, y = load_shd(tmp_path, "train", n_steps=350)
+    x, y = load_shd(tmp_path, "train", SHDConfig(n_steps=350))
     assert x.shape == (2, 350, 700) and x.dtype == np.float32
     np.testing.assert_array_equal(y, [7, 19])
     # naive reference binning: bin = floor(t / 2 ms), kept if < 350, binary
@@ -24,7 +24,7 @@ def test_shd_loader_on_written_file(tmp_path):
             if k < 350:
                 ref[b, k, u] = 1.0
     np.testing.assert_array_equal(x, ref)
-    xc, _ = load_shd(tmp_path / "shd_train.h5", n_steps=10, binary=False, max_samples=1)
+    xc, _ = load_shd(tmp_path / "shd_train.h5", cfg=SHDConfig(n_steps=10, binary=False), max_samples=1)
     assert xc.shape == (1, 10, 700) and xc[0, 0, 3] == 2.0
 
 

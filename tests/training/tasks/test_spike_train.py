@@ -5,13 +5,8 @@ import jax
 import numpy as np
 import pytest
 
-from analysis.training.tasks import (
-    default_image_path,
-    dither,
-    image_raster,
-    make_spike_train_task,
-    poisson_inputs,
-)
+from analysis.training.tasks import SpikeTrainConfig, make_spike_train_task
+from analysis.training.tasks._spike_train import default_image_path, dither, image_raster, poisson_inputs
 
 
 def _naive_floyd_steinberg(gray, threshold=0.5):
@@ -81,5 +76,5 @@ def test_poisson_inputs_rate_within_standard_errors():
     x = np.asarray(poisson_inputs(jax.random.key(3), 2000, 200, rate_hz=50.0))
     se = np.sqrt(0.05 * 0.95 / x.size)
     assert abs(x.mean() - 0.05) < 5 * se
-    task = make_spike_train_task(jax.random.key(0), n_inputs=7, n_neurons=5, n_steps=6)
+    task = make_spike_train_task(jax.random.key(0), SpikeTrainConfig(n_inputs=7, n_neurons=5, n_steps=6))
     assert task.inputs.shape == (1, 6, 7) and task.target.shape == (1, 6, 5)
