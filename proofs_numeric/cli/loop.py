@@ -34,7 +34,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from analysis.fields import DEFAULT_MAX_MEMORY_GIB, loop_report
+    from analysis._validate import DEFAULT_MAX_MEMORY_GIB
+    from analysis.fields import loop_report
     from analysis.runtime import check_output_file, write_json
 
     if args.json is not None:
