@@ -31,7 +31,8 @@ from jax.typing import ArrayLike
 
 from analysis import _validate
 from analysis.neuron import escape_noise, surrogate
-from analysis.snn import METHOD_NAMES, LIFParams, Method, SNNConfig, init_params, param_shapes, simulate
+from analysis.snn import METHOD_NAMES, LIFParams, Method, SNNConfig, init_params, simulate
+from analysis.snn._network import param_shapes
 from analysis.training import _metrics as metrics
 from analysis.training._fit import (
     TrainConfig,
@@ -102,7 +103,7 @@ def repeated_trials(
     """Simulate input ``x`` [B, T, n_in] in ``n_trials`` trials: SimResult with a leading
     trial axis [R, B, T, N] (independent keys; identical trials for deterministic)."""
     keys = jax.random.split(key, n_trials)
-    return jax.vmap(lambda k: simulate(params, x, cfg, method, k))(keys)
+    return jax.vmap(lambda k: simulate(params, x, cfg, method, key=k))(keys)
 
 
 @partial(jax.jit, static_argnums=(3, 4, 5, 6))
@@ -288,7 +289,7 @@ def classifier_method(method_name: str, run: ClassifierRun) -> Method:
 def _accuracies(params, x, y, cfg, key, prefix):
     out = {}
     for mode, tag in (("deterministic", "det"), ("stochastic", "stoch")):
-        sim = simulate(params, x, cfg, sigmoid_method(mode), key)
+        sim = simulate(params, x, cfg, sigmoid_method(mode), key=key)
         out[f"{tag}_{prefix}_acc"] = accuracy_max_over_time(sim.output, y)
         out[f"{tag}_{prefix}_loss"] = max_over_time_cross_entropy(sim.output, y)
         out[f"{tag}_{prefix}_hidden_rate_hz"] = jnp.mean(metrics.firing_rates(sim.spikes[-1]))
@@ -328,7 +329,7 @@ def _classifier_loss(cfg, method, reg_bound, reg_strength, reg_kind="neuron"):
     """Max-over-time CE + upper-bound regulariser; cached like :func:`_spike_train_loss`."""
 
     def loss_fn(params, key, x, y):
-        sim = simulate(params, x.astype(jnp.float32), cfg, method, key)
+        sim = simulate(params, x.astype(jnp.float32), cfg, method, key=key)
         ce, reg = classification_terms(sim, y, reg_bound, reg_strength, reg_kind)
         acc = accuracy_max_over_time(sim.output, y)
         return ce + reg, {"cross_entropy": ce, "regularizer": reg, "train_acc": acc}
