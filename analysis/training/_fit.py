@@ -41,13 +41,9 @@ import optax
 from jax.typing import ArrayLike
 
 from analysis import _validate
-from analysis.runtime import (
-    atomic_write_bytes,
-    check_output_dir,
-    folder_lock,
-    remove_atomic_litter,
-    to_jsonable,
-)
+from analysis.runtime._io import atomic_write_bytes, remove_atomic_litter, to_jsonable
+from analysis.runtime._lock import folder_lock
+from analysis.runtime._paths import check_output_dir
 
 RUN_FILES = ("checkpoint.npz", "metrics.jsonl", "metrics.csv", "summary.json")
 CHECKPOINT = "checkpoint.npz"

@@ -122,7 +122,7 @@ def _run_alignment(args) -> int:
 
 
 def run(args) -> int:
-    from analysis.runtime import check_output_dir, check_output_file
+    from analysis.runtime._paths import check_output_dir, check_output_file
     from analysis.stochastic import PROFILES, alignment_sweep
 
     if args.json is not None:

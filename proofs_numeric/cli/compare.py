@@ -24,7 +24,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from analysis.runtime import check_output_file, write_json
+    from analysis.runtime import write_json
+    from analysis.runtime._paths import check_output_file
     from analysis.stochastic import DEFAULT_MAX_MEMORY_GIB, compare_spec, write_csv
 
     for path, name in ((args.json, "--json"), (args.csv, "--csv")):

@@ -67,7 +67,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from analysis import training
-    from analysis.runtime import check_output_dir
+    from analysis.runtime._paths import check_output_dir
 
     out = args.out if args.out is not None else training.default_run_folder(args.task, args.method, args.seed)
     check_output_dir(out, "--out")
