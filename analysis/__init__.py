@@ -19,23 +19,14 @@ The most used names are re-exported here. References: Gygax & Zenke, Neural Comp
 from importlib import metadata as _metadata
 
 from analysis.neuron import (
-    BERNOULLI_CONSTRUCTS,
     ESCAPE_NOISE_NAMES,
-    MATCHED_NOISE,
-    SMOOTHED_CONSTRUCTS,
     SURROGATE_NAMES,
-    TRIPLE_CONSTRUCTS,
     EscapeNoise,
     Surrogate,
-    bernoulli_construct_moments,
-    bernoulli_derivative_samples,
-    bernoulli_jump_weights,
     bernoulli_spike,
-    bernoulli_spike_from_uniform,
     escape_noise,
     heaviside_spike,
     matched_surrogate,
-    spike_uniforms,
     surrogate,
 )
 from analysis.snn import METHOD_NAMES, Method, SNNConfig, init_params, simulate
@@ -57,29 +48,23 @@ except _metadata.PackageNotFoundError:  # a source tree that was never installed
 
 __all__ = [
     "__version__",
-    "BERNOULLI_CONSTRUCTS",
+    # analysis.neuron
     "ESCAPE_NOISE_NAMES",
-    "MATCHED_NOISE",
-    "SMOOTHED_CONSTRUCTS",
     "SURROGATE_NAMES",
-    "TRIPLE_CONSTRUCTS",
     "EscapeNoise",
     "Surrogate",
-    "bernoulli_construct_moments",
-    "bernoulli_derivative_samples",
-    "bernoulli_jump_weights",
-    "bernoulli_spike",
-    "bernoulli_spike_from_uniform",
     "escape_noise",
-    "heaviside_spike",
-    "matched_surrogate",
-    "spike_uniforms",
     "surrogate",
+    "matched_surrogate",
+    "heaviside_spike",
+    "bernoulli_spike",
+    # analysis.snn
     "METHOD_NAMES",
     "Method",
     "SNNConfig",
     "init_params",
     "simulate",
+    # analysis.stochastic
     "Program",
     "estimate",
     "estimate_many",

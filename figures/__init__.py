@@ -25,7 +25,7 @@ def make_figures(names: list[str] | None, out_dir: Path, profile: str = "quick")
     """Make the named figures (all when empty). Unknown or repeated names, an unknown
     profile and an output folder that cannot be written raise ValueError before anything
     is computed."""
-    from analysis.runtime import check_output_dir
+    from analysis.runtime._paths import check_output_dir
 
     avail = available()
     names = list(names) if names else list(avail)

@@ -12,7 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from analysis.runtime import atomic_write_bytes, write_json
+from analysis.runtime import write_json
+from analysis.runtime._io import atomic_write_bytes
 
 STYLE = {
     "figure.dpi": 110,

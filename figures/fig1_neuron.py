@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from analysis import (
+from analysis.neuron import (
     bernoulli_spike,
     bernoulli_spike_from_uniform,
     escape_noise,

@@ -30,7 +30,7 @@ VANISHING = 1e-12
 
 
 def _sweep_panels(axes, sweeps, colors):
-    from analysis.fields import zero_crossings
+    from analysis.fields._numerics import zero_crossings
 
     w = sweeps[SWEEP_BSG[0]]["w"]
     s0 = sweeps[SWEEP_BSG[0]]
@@ -115,7 +115,8 @@ def _thin(land):
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.fields import plateau_landscape, sign_flip_sweep, zero_crossings
+    from analysis.fields import plateau_landscape, sign_flip_sweep
+    from analysis.fields._numerics import zero_crossings
 
     sweeps = {bs: sign_flip_sweep(bs, beta=SWEEP_BETA, n=SWEEP_N) for bs in SWEEP_BSG}
     n = LAND_N[profile]

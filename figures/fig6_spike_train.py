@@ -34,7 +34,7 @@ def _compute(profile: str) -> dict:
         method = sigmoid_method(name, run.hidden_beta, run.output_beta)
         key = jax.random.key(99)
         for when, p in (("before", params0), ("after", res.params)):
-            out = simulate(p, task.inputs, cfg, method, key).output[0]
+            out = simulate(p, task.inputs, cfg, method, key=key).output[0]
             data["rasters"][f"{tag}_{when}"] = np.asarray(out).T
     data["rasters"]["input"] = np.asarray(task.inputs[0]).T
     data["rasters"]["target"] = np.asarray(task.target[0]).T

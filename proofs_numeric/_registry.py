@@ -138,7 +138,7 @@ def run_claims(names: list[str] | None, profile: str = "quick", *, json_path=Non
         raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
     chosen = select(names)
     if json_path is not None:
-        from analysis.runtime import check_output_file
+        from analysis.runtime._paths import check_output_file
 
         check_output_file(json_path, "json_path")
     from tqdm import tqdm

@@ -45,12 +45,12 @@ def _predicted_smoothed_mean(p, construct):
 def _row(key, p, construct, n):
     import jax
 
-    from analysis.neuron import SMOOTHED_CONSTRUCTS, bernoulli_derivative_samples
+    from analysis.neuron import bernoulli_derivative_samples
 
     truth = float(jax.grad(lambda q: (1 - q) * g(0.0) + q * g(1.0))(p))
     d = np.asarray(bernoulli_derivative_samples(key, p, n, construct, g=g), np.float64)
     mean, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(n))
-    smoothed = construct in SMOOTHED_CONSTRUCTS
+    smoothed = construct.startswith("smoothed_")
     pred = _predicted_smoothed_mean(p, construct) if smoothed else truth
     se = max(se, 1e-12)  # the straight-through triple is deterministic: g(1) - g(0) exactly
     z_pred, z_truth = abs(mean - pred) / se, abs(mean - truth) / se

@@ -21,18 +21,20 @@ FD_TOL = 1e-6  # field vs central differences (relative)
 
 def _case(layout, plane, radius, beta, n_points):
     from analysis import fields
+    from analysis.fields._loops import jacobian_asymmetry
+    from analysis.fields._numerics import on_grid
 
     g = fields.exact_field(layout, beta)
     res = fields.loop_integral(g, plane, radius, n_points)
     pts = [np.asarray(plane.center)] + [
         np.asarray(plane.point(radius * np.cos(t), radius * np.sin(t))) for t in (0.3, 2.0, 4.1)
     ]
-    sym = max(float(a) / max(1.0, float(s)) for a, s in (fields.jacobian_asymmetry(g, p) for p in pts))
+    sym = max(float(a) / max(1.0, float(s)) for a, s in (jacobian_asymmetry(g, p) for p in pts))
     c = np.asarray(plane.center) + 0.3 * np.asarray(plane.d1)
     eps, e = 1e-5, np.eye(c.size)
-    L = np.asarray(fields.on_grid(fields.loss_fn(layout, beta), np.concatenate([c + eps * e, c - eps * e])))
+    L = np.asarray(on_grid(fields.loss_fn(layout, beta), np.concatenate([c + eps * e, c - eps * e])))
     fd = (L[: c.size] - L[c.size :]) / (2 * eps)
-    g_c = np.asarray(fields.on_grid(g, c[None]))[0]
+    g_c = np.asarray(on_grid(g, c[None]))[0]
     fd_err = float(np.max(np.abs(g_c - fd)) / max(1e-12, np.max(np.abs(fd))))
     return {
         "beta": beta,
@@ -60,7 +62,7 @@ def check(profile: str = "quick"):
     import jax
 
     from analysis import fields
-    from analysis.fields import five_weight_sg_np
+    from analysis.fields._reference import five_weight_sg_np
 
     plane = fields.paper_plane()
     cases = [_case(fields.FIVE_WEIGHT, plane, fields.PAPER_RADIUS, b, 1024) for b in (1.0, 5.0, 20.0)]

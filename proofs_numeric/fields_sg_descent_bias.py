@@ -29,18 +29,18 @@ STOP_TOL = 1e-6  # descent must end this close to the SG's zero crossing (dw / 4
 
 def _descent(beta_sg):
     from analysis import fields
+    from analysis.fields._toy import sign_flip_thetas
 
     g = fields.sg_field(fields.FIVE_WEIGHT, BETA, beta_sg)
     mask = np.eye(5)[0]
     ends = [
-        np.asarray(fields.descend(g, fields.sign_flip_thetas(np.array([w0]))[0], LR, STEPS, mask))
-        for w0 in STARTS
+        np.asarray(fields.descend(g, sign_flip_thetas(np.array([w0]))[0], LR, STEPS, mask)) for w0 in STARTS
     ]
     return g, ends
 
 
 def _true_gradient_fd(theta):
-    from analysis.fields import five_weight_output_np
+    from analysis.fields._reference import five_weight_output_np
 
     h, e0 = 1e-6, np.eye(5)[0]
     return float(
@@ -54,7 +54,8 @@ def _true_gradient_fd(theta):
     "from the loss minimum, where the true gradient is far from zero.",
 )
 def check(profile: str = "quick"):
-    from analysis.fields import five_weight_output_np, zero_crossings
+    from analysis.fields._numerics import zero_crossings
+    from analysis.fields._reference import five_weight_output_np
     from proofs_numeric.fields_sign_flip import sweep
 
     s = sweep(30.0)

@@ -28,11 +28,12 @@ def check(profile: str = "quick"):
     import jax
 
     from analysis import fields
-    from analysis.fields import five_weight_sg_np
+    from analysis.fields._reference import five_weight_sg_np
+    from analysis.fields._toy import network_loss, plateau_thetas
 
-    th0 = fields.plateau_thetas(*START)
+    th0 = plateau_thetas(*START)
     mask = np.array([0.0, 1.0, 1.0, 0.0, 0.0])
-    loss = jax.jit(lambda t: fields.network_loss(fields.FIVE_WEIGHT, t, BETA))
+    loss = jax.jit(lambda t: network_loss(fields.FIVE_WEIGHT, t, BETA))
     true_g = np.asarray(fields.exact_field(fields.FIVE_WEIGHT, BETA)(th0))[1:3]
     ref_g = five_weight_sg_np(np.asarray(th0), BETA, BETA)[1:3]
     l0 = float(loss(th0))

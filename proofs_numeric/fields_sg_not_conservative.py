@@ -23,7 +23,8 @@ BETA, BETA_SGS = 10000.0, (1.0, 5.0, 20.0)
 
 
 def _numpy_loop(plane, radius, n, beta, beta_sg):
-    from analysis.fields import circle, five_weight_sg_np
+    from analysis.fields._loops import circle
+    from analysis.fields._reference import five_weight_sg_np
 
     _, pts, tan = circle(plane, radius, n)
     return float(np.sum(five_weight_sg_np(pts, beta, beta_sg) * tan) * 2 * np.pi / n)
@@ -33,6 +34,7 @@ def _random_asymmetry(n_nets):
     import jax
 
     from analysis import fields
+    from analysis.fields._loops import jacobian_asymmetry
 
     rng, out = np.random.default_rng(7), []
     for i in range(n_nets):
@@ -40,7 +42,7 @@ def _random_asymmetry(n_nets):
         if len(lay.sizes) < 3:
             lay = fields.Layout(lay.sizes[:1] + (2,) + lay.sizes[1:], lay.x, "random")
         g = fields.sg_field(lay, 4.0, 1.0)
-        a, s = fields.jacobian_asymmetry(g, rng.normal(size=lay.n_params))
+        a, s = jacobian_asymmetry(g, rng.normal(size=lay.n_params))
         out.append({"sizes": lay.sizes, "asymmetry": float(a) / float(s)})
     return out
 

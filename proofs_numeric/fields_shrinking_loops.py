@@ -24,6 +24,8 @@ ORDER, ORDER_TOL = 2.0, 0.15
 )
 def check(profile: str = "quick"):
     from analysis import fields
+    from analysis.fields._loops import curl_norm
+    from analysis.fields._numerics import fit_order
 
     center = np.array([0.3, 0.4, -0.2, 0.8, -0.6])
     plane = fields.paper_plane(center)
@@ -32,7 +34,7 @@ def check(profile: str = "quick"):
     ratio, ratio_err = fields.shrinking_loops(g, plane, radii, n_points=64)
     curl0 = float(fields.plane_curl(g, plane))
     err = np.abs(ratio - curl0)
-    order = fields.fit_order(radii, err)
+    order = fit_order(radii, err)
     limit_rel = float(err[-1] / abs(curl0))
     quad_ok = bool(np.all(ratio_err < 1e-3 * err))
     passed = abs(order - ORDER) < ORDER_TOL and limit_rel < 1e-3 and quad_ok
@@ -46,7 +48,7 @@ def check(profile: str = "quick"):
         loop_over_area=ratio,
         quad_error_over_area=ratio_err,
         curl_at_centre=curl0,
-        curl_norm_at_centre=float(fields.curl_norm(g, center)),
+        curl_norm_at_centre=float(curl_norm(g, center)),
         relative_gap_smallest_loop=limit_rel,
         criterion="|fitted order - 2| < 0.15, smallest loop within 1e-3 relative of the "
         "curl, quadrature error < 1e-3 of the gap",

@@ -76,7 +76,8 @@ def _separations(s, sg_cross, true_cross):
 
 
 def _row(s, beta_sg, true_cross):
-    from analysis.fields import five_weight_sg_np, zero_crossings
+    from analysis.fields._numerics import zero_crossings
+    from analysis.fields._reference import five_weight_sg_np
 
     w, sg = s["w"], s["sg"]
     disagree = np.sign(sg) != np.sign(s["true_grad"])
@@ -105,7 +106,7 @@ def _row(s, beta_sg, true_cross):
 
 def _true_fd(s):
     """dL/dw on the sweep by central differences of the NumPy forward pass."""
-    from analysis.fields import five_weight_output_np
+    from analysis.fields._reference import five_weight_output_np
 
     h, e = 1e-6, np.eye(5)[0]
     th = s["theta"]
@@ -119,7 +120,7 @@ def _true_fd(s):
     "more than k grid steps from the true gradient's zero and the loss's argmin.",
 )
 def check(profile: str = "quick"):
-    from analysis.fields import zero_crossings
+    from analysis.fields._numerics import zero_crossings
 
     rows = []
     for bs in BETA_SGS:

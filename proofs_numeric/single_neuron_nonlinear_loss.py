@@ -4,12 +4,12 @@ expectation; the difference vanishes for linear L.
 
 Gygax & Zenke 2025, sec. 3.1. For a sample S the SG is L'(S) f'(z) x while
 grad_w E[L] = (L(1) - L(0)) f'(z) x, so SG - grad E[L] = (L'(S) - (L(1) - L(0))) f'(z) x
-(``analysis.neuron.sg_loss_difference``). For the squared loss L = (S - t)^2 the
+(``analysis.neuron._single_neuron.sg_loss_difference``). For the squared loss L = (S - t)^2 the
 expected difference, derived by hand, is E[SG] - grad E[L] = (2 f(z) - 1) f'(z) x,
-independent of t. Measured: SG through the custom rule (``surrogate_loss_gradient``), its
+independent of t. Measured: SG through the custom rule (``surrogate_gradient(..., loss=L)``), its
 expectation by exact enumeration over S in {0, 1} (spikes forced through
 ``bernoulli_spike_from_uniform`` with u = 0 and u = 1), and grad E[L] by jax.grad of
-``expected_loss``. Errors are relative to the gradient scale f'(z) max|x|; tolerance 1e-12.
+E[L] (``spm_gradient(..., loss=L)``). Errors are relative to the gradient scale f'(z) max|x|; tolerance 1e-12.
 """
 
 from __future__ import annotations
@@ -41,17 +41,17 @@ def _neuron(noise, loss, w, x, theta, keys):
     import jax
     import jax.numpy as jnp
 
-    from analysis import bernoulli_spike, bernoulli_spike_from_uniform
     from analysis.neuron import (
-        expected_loss_gradient,
-        membrane_distance,
-        sg_loss_difference,
-        surrogate_loss_gradient,
+        bernoulli_spike,
+        bernoulli_spike_from_uniform,
+        spm_gradient,
+        surrogate_gradient,
     )
+    from analysis.neuron._single_neuron import membrane_distance, sg_loss_difference
 
     z = membrane_distance(w, x, theta)
-    exact = expected_loss_gradient(w, x, noise, loss, theta)
-    sg = jax.vmap(lambda k: surrogate_loss_gradient(k, w, x, noise, loss, None, theta))(keys)
+    exact = spm_gradient(w, x, noise, theta, loss=loss)
+    sg = jax.vmap(lambda k: surrogate_gradient(k, w, x, noise, theta, loss=loss))(keys)
     s = jax.vmap(lambda k: bernoulli_spike(k, z, noise))(keys)
     pred = jax.vmap(lambda s_: sg_loss_difference(s_, w, x, noise, loss, theta))(s)
     forced = lambda u: jax.grad(

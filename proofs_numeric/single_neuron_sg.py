@@ -35,11 +35,10 @@ def _gradients(noises, keys, w, x, theta):
 
     out = []
     for i, noise in enumerate(noises):
-        sg = lambda st, noise=noise: jax.vmap(
-            lambda k, a, b, t: surrogate_gradient(k, a, b, noise, None, t, stochastic=st)
-        )
+        sto = jax.vmap(lambda k, a, b, t, noise=noise: surrogate_gradient(k, a, b, noise, t))
+        det = jax.vmap(lambda a, b, t, noise=noise: surrogate_gradient(None, a, b, noise, t))  # S = Theta(z)
         exact = jax.vmap(lambda a, b, t, noise=noise: spm_gradient(a, b, noise, t))(w[i], x[i], theta[i])
-        out.append((sg(True)(keys[i], w[i], x[i], theta[i]), sg(False)(keys[i], w[i], x[i], theta[i]), exact))
+        out.append((sto(keys[i], w[i], x[i], theta[i]), det(w[i], x[i], theta[i]), exact))
     return out
 
 
@@ -58,7 +57,8 @@ def _errors(sto, det, exact, sym):
     "grad_w E[S] = f'(z) x (jax.grad of f and sympy) to 1e-12 for all noise families.",
 )
 def check(profile: str = "quick"):
-    from analysis.neuron import ESCAPE_NOISE_NAMES, escape_noise, membrane_distance
+    from analysis.neuron import ESCAPE_NOISE_NAMES, escape_noise
+    from analysis.neuron._single_neuron import membrane_distance
     from analysis.neuron.symbolic import spm_gradient_numeric, spm_gradient_symbolic
 
     n_neurons = 64 if profile == "quick" else 4096

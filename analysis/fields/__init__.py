@@ -1,121 +1,67 @@
 """Is a surrogate-gradient field a gradient? Toy sigmoid networks with forward steepness beta
-and backward beta_SG, line integrals around closed loops, curl, Stokes, quadrature with
-error control, the paper's field setups, and an independent NumPy reference.
+and backward beta_SG, line integrals around closed loops, curl, Stokes, and the paper's
+field setups (Gygax & Zenke 2025, sec. 5, Figs. 4-5).
 
-Gygax & Zenke 2025, sec. 5, Figs. 4-5.
+* networks: :class:`Layout` (any feedforward layout; :data:`FIVE_WEIGHT` is the paper's),
+  :func:`sg_field`, :func:`exact_field`, :func:`loss_fn`, :func:`random_layout`,
+  :func:`load_layout` (a JSON layout spec);
+* loops: :class:`Plane` (:func:`paper_plane`, radius :data:`PAPER_RADIUS`),
+  :func:`loop_integral` (circle), :func:`polygon_integral`, :func:`shrinking_loops`,
+  :func:`curl`, :func:`plane_curl`, :func:`surface_integral` (Stokes);
+  :func:`loop_report` is one whole experiment (what ``sgtheory loop`` prints);
+* lines and descent: :func:`cumulative_integral`, :func:`descend`;
+* the paper's figures: :func:`loop_figure_data` (Fig. 4), :func:`sign_flip_sweep` and
+  :func:`plateau_landscape` (Fig. 5).
+
+Building blocks (the loop nodes, Jacobians, memory estimates, the network's forward pass,
+the NumPy reference of the five-weight net) live in the private modules ``_loops``,
+``_numerics``, ``_toy``, ``_paper`` and ``_reference``.
 """
 
-from analysis._validate import DEFAULT_MAX_MEMORY_GIB
 from analysis.fields._loops import (
-    ORIENTATIONS,
-    LoopIntegral,
     Plane,
-    circle,
     curl,
-    curl_norm,
-    jacobian,
-    jacobian_asymmetry,
-    jacobian_bytes,
     loop_integral,
     plane_curl,
-    points_bytes,
     polygon_integral,
     shrinking_loops,
     surface_integral,
 )
-from analysis.fields._numerics import (
-    compiled,
-    cumulative_integral,
-    descend,
-    fit_order,
-    on_grid,
-    zero_crossings,
-)
-from analysis.fields._paper import (
-    loop_figure_data,
-    output_on_plane,
-    plateau_landscape,
-    sign_flip_sweep,
-)
-from analysis.fields._reference import (
-    five_weight_output_np,
-    five_weight_sg_np,
-)
-from analysis.fields._report import (
-    LoopReport,
-    loop_report,
-)
+from analysis.fields._numerics import cumulative_integral, descend
+from analysis.fields._paper import loop_figure_data, plateau_landscape, sign_flip_sweep
+from analysis.fields._report import loop_report
 from analysis.fields._toy import (
     FIVE_WEIGHT,
-    LAYOUT_KEYS,
-    PAPER_D1,
-    PAPER_D2,
     PAPER_RADIUS,
-    SIGN_FLIP_REST,
     Layout,
     exact_field,
-    forward,
-    layout_from_spec,
     load_layout,
     loss_fn,
-    network_loss,
     paper_plane,
-    plateau_thetas,
     random_layout,
     sg_field,
-    sg_sigmoid,
-    sign_flip_thetas,
-    unflatten,
 )
 
 __all__ = [
-    "compiled",
-    "cumulative_integral",
-    "fit_order",
-    "descend",
-    "on_grid",
-    "zero_crossings",
-    "Plane",
-    "LoopIntegral",
-    "ORIENTATIONS",
-    "circle",
-    "loop_integral",
-    "polygon_integral",
-    "jacobian",
-    "curl",
-    "curl_norm",
-    "jacobian_asymmetry",
-    "plane_curl",
-    "surface_integral",
-    "shrinking_loops",
-    "points_bytes",
-    "jacobian_bytes",
-    "loop_report",
-    "LoopReport",
-    "LAYOUT_KEYS",
-    "DEFAULT_MAX_MEMORY_GIB",
     "Layout",
     "FIVE_WEIGHT",
-    "sg_sigmoid",
-    "unflatten",
-    "forward",
-    "network_loss",
-    "loss_fn",
     "sg_field",
     "exact_field",
+    "loss_fn",
     "random_layout",
-    "layout_from_spec",
     "load_layout",
-    "PAPER_D1",
-    "PAPER_D2",
-    "PAPER_RADIUS",
+    "Plane",
     "paper_plane",
-    "SIGN_FLIP_REST",
-    "sign_flip_thetas",
-    "plateau_thetas",
-    "five_weight_output_np",
-    "five_weight_sg_np",
-    "output_on_plane",
+    "PAPER_RADIUS",
+    "loop_integral",
+    "polygon_integral",
+    "shrinking_loops",
+    "curl",
+    "plane_curl",
+    "surface_integral",
+    "loop_report",
+    "cumulative_integral",
+    "descend",
     "loop_figure_data",
     "sign_flip_sweep",
     "plateau_landscape",

@@ -26,6 +26,8 @@ from analysis.fields import _loops as fields
 from analysis.fields import _toy as tn
 from analysis.fields._numerics import cumulative_integral, on_grid
 
+_SG_BETA = 10000.0  # forward beta of the paper's near-deterministic net (Fig. 4)
+
 
 @partial(jax.jit, static_argnums=(0, 3))
 def _grid_output(layout, plane_arrays, ab, beta):
@@ -52,13 +54,20 @@ def output_on_plane(
 def loop_figure_data(
     grid_n: int = 2000,
     loop_n: int = 1500,
+    *,
     grid_betas: Sequence[float] = (1.0, 5.0, 20.0, 10000.0),
-    beta: float = 10000.0,
     beta_sgs: Sequence[float] = (1.0, 5.0, 20.0),
     extent: float = 2.5,
     dtype: DTypeLike | None = None,
 ) -> dict:
-    """Fig. 4 data: output grids per beta, and cumulative SG / exact loop integrals per beta_SG."""
+    """Fig. 4 data: output grids per beta, and cumulative SG / exact loop integrals per beta_SG.
+
+    ``grids[beta]``: the five-weight net's output on a ``grid_n`` x ``grid_n`` grid of
+    [-extent, extent]^2 in the paper's plane; ``sg_loops[beta_SG]``: the loop integral
+    (``loop_n`` points, radius :data:`PAPER_RADIUS`) of the SG field of the paper's
+    near-deterministic net (forward beta = 10000); ``exact_loops[beta_SG]``: that of the
+    exact gradient of the smooth net with beta = beta_SG.
+    """
     plane = tn.paper_plane()
     ab = np.linspace(-extent, extent, grid_n)
     out: dict = {"a": ab, "b": ab, "grids": {}, "sg_loops": {}, "exact_loops": {}}
@@ -66,7 +75,7 @@ def loop_figure_data(
         out["grids"][bg] = np.asarray(output_on_plane(tn.FIVE_WEIGHT, plane, ab, ab, bg, dtype))
     for bs in beta_sgs:
         out["sg_loops"][bs] = fields.loop_integral(
-            tn.sg_field(tn.FIVE_WEIGHT, beta, bs), plane, tn.PAPER_RADIUS, loop_n
+            tn.sg_field(tn.FIVE_WEIGHT, _SG_BETA, bs), plane, tn.PAPER_RADIUS, loop_n
         )
         out["exact_loops"][bs] = fields.loop_integral(
             tn.exact_field(tn.FIVE_WEIGHT, bs), plane, tn.PAPER_RADIUS, loop_n

@@ -134,6 +134,42 @@ def _potential_bound(layout, plane, radius) -> None:
         )
 
 
+def _loop_options(seed, radius, points, orientation) -> tuple[int, float, int]:
+    """Validated (seed, radius, points); ``orientation`` is checked too."""
+    seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
+    radius = _validate.positive_scalar(radius, "radius")
+    points = _validate.integer(points, "points", 8, 2**62)
+    if points % 2:
+        raise ValueError(f"points must be an even integer >= 8 (the error estimate halves it), got {points}")
+    lp._orientation(orientation)
+    return seed, radius, points
+
+
+def _memory_guard(layout, points, max_memory_gib) -> None:
+    """Refuse (ValueError with the estimate) loops whose points and centre Jacobian exceed the limit."""
+    n = layout.n_params
+    _validate.memory_guard(
+        lp.points_bytes(points, n) + 2 * lp.jacobian_bytes(1, n),
+        f"the loop of {points} points and the Jacobian at the centre for {n} parameters "
+        f"(layout sizes {list(layout.sizes)})",
+        max_memory_gib,
+    )
+
+
+def _measure(field, plane, radius, points, orientation, max_memory_gib):
+    """(loop integral, curl norm at the centre, planar curl at the centre); ValueError if not finite."""
+    mem = dict(max_memory_gib=max_memory_gib)
+    res = lp.loop_integral(field, plane, radius, points, orientation, **mem)
+    curl_n = float(lp.curl_norm(field, np.asarray(plane.center), **mem))
+    pc = float(lp.plane_curl(field, plane, **mem))
+    if not all(math.isfinite(v) for v in (res.value, res.error, res.abs_path, curl_n, pc)):
+        raise ValueError(
+            "the loop integral or the curl is not finite (the field overflows on this loop): "
+            "use a smaller radius, centre, input x, beta or beta_SG"
+        )
+    return res, curl_n, pc
+
+
 def loop_report(
     layout=None,
     *,
@@ -166,30 +202,11 @@ def loop_report(
     and ValueError if the result is not finite (overflow of the field) instead of reporting NaN.
     """
     lay, spec = _layout(layout)
-    seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
-    radius = _validate.positive_scalar(radius, "radius")
-    points = _validate.integer(points, "points", 8, 2**62)
-    if points % 2:
-        raise ValueError(f"points must be an even integer >= 8 (the error estimate halves it), got {points}")
-    lp._orientation(orientation)
+    seed, radius, points = _loop_options(seed, radius, points, orientation)
     field = tn.sg_field(lay, beta, beta_sg)  # validates beta, beta_sg
-    n = lay.n_params
-    _validate.memory_guard(
-        lp.points_bytes(points, n) + 2 * lp.jacobian_bytes(1, n),
-        f"the loop of {points} points and the Jacobian at the centre for {n} parameters "
-        f"(layout sizes {list(lay.sizes)})",
-        max_memory_gib,
-    )
+    _memory_guard(lay, points, max_memory_gib)
     plane = _plane(lay, spec, center, d1, d2, seed)
     _potential_bound(lay, plane, radius)
-    mem = dict(max_memory_gib=max_memory_gib)
-    res = lp.loop_integral(field, plane, radius, points, orientation, **mem)
-    curl_n = float(lp.curl_norm(field, np.asarray(plane.center), **mem))
-    pc = float(lp.plane_curl(field, plane, **mem))
-    if not all(math.isfinite(v) for v in (res.value, res.error, res.abs_path, curl_n, pc)):
-        raise ValueError(
-            "the loop integral or the curl is not finite (the field overflows on this loop): "
-            "use a smaller radius, centre, input x, beta or beta_SG"
-        )
+    res, curl_n, pc = _measure(field, plane, radius, points, orientation, max_memory_gib)
     b, bsg = field.keywords["beta"], field.keywords["beta_sg"]  # type: ignore[attr-defined]  # a partial
     return LoopReport(lay, plane, radius, points, b, bsg, orientation, res, curl_n, pc)

@@ -1,6 +1,7 @@
 """Single neurons: escape noise f, surrogate derivatives psi and their registry, spike rules
 (Heaviside with psi; Bernoulli with its smoothed stochastic derivative), stochastic
-derivatives of a Bernoulli variable (triples and smoothing), single-neuron results.
+derivatives of a Bernoulli variable (triples and smoothing), single-neuron results
+(:func:`spm_gradient`, :func:`surrogate_gradient`).
 
 Gygax & Zenke, Neural Computation 37(5):886-925 (2025), sec. 2-4.
 The sympy derivations live in :mod:`analysis.neuron.symbolic` (imported on demand: sympy
@@ -9,8 +10,6 @@ is slow to import).
 
 from analysis.neuron._bernoulli import (
     BERNOULLI_CONSTRUCTS,
-    SMOOTHED_CONSTRUCTS,
-    TRIPLE_CONSTRUCTS,
     bernoulli_construct_moments,
     bernoulli_derivative_samples,
     bernoulli_jump_weights,
@@ -20,16 +19,7 @@ from analysis.neuron._escape_noise import (
     EscapeNoise,
     escape_noise,
 )
-from analysis.neuron._single_neuron import (
-    expected_loss,
-    expected_loss_gradient,
-    expected_output,
-    membrane_distance,
-    sg_loss_difference,
-    spm_gradient,
-    surrogate_gradient,
-    surrogate_loss_gradient,
-)
+from analysis.neuron._single_neuron import spm_gradient, surrogate_gradient
 from analysis.neuron._spikes import (
     bernoulli_spike,
     bernoulli_spike_from_uniform,
@@ -58,17 +48,9 @@ __all__ = [
     "bernoulli_spike_from_uniform",
     "spike_uniforms",
     "BERNOULLI_CONSTRUCTS",
-    "TRIPLE_CONSTRUCTS",
-    "SMOOTHED_CONSTRUCTS",
     "bernoulli_derivative_samples",
     "bernoulli_construct_moments",
     "bernoulli_jump_weights",
-    "membrane_distance",
-    "expected_output",
     "spm_gradient",
     "surrogate_gradient",
-    "expected_loss",
-    "expected_loss_gradient",
-    "surrogate_loss_gradient",
-    "sg_loss_difference",
 ]

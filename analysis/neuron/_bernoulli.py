@@ -26,7 +26,7 @@ derivative that surrogate-gradient learning uses.
 Example
 -------
 >>> import jax
->>> from analysis import bernoulli_derivative_samples
+>>> from analysis.neuron import bernoulli_derivative_samples
 >>> d = bernoulli_derivative_samples(jax.random.key(0), 0.3, 100_000, "right")
 >>> abs(float(d.mean()) - 1.0) < 0.02
 True

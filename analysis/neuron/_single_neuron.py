@@ -10,16 +10,19 @@ S = Theta(z) (deterministic). Gygax & Zenke 2025, sec. 3.1.
   They agree when L is linear in S; otherwise the per-sample difference is
   (L'(S) - (L(1) - L(0))) f'(z) x (:func:`sg_loss_difference`).
 
-All functions take ``w`` and ``x`` of the same shape (n,) and return arrays of shape (n,).
+Public: :func:`spm_gradient` (exact, of E[S] or E[L(S)]) and :func:`surrogate_gradient`
+(the SG of S or L(S) on one sample, stochastic or deterministic neuron). All functions take
+``w`` and ``x`` of the same shape (n,) and return arrays of shape (n,).
 
 Example
 -------
 >>> import jax, jax.numpy as jnp
->>> from analysis import escape_noise
->>> from analysis.neuron._single_neuron import spm_gradient, surrogate_gradient
+>>> from analysis.neuron import escape_noise, spm_gradient, surrogate_gradient
 >>> f = escape_noise("sigmoid", beta=3.0)
 >>> w, x = jnp.array([0.5, 1.0]), jnp.array([1.0, 0.4])
 >>> bool(jnp.allclose(spm_gradient(w, x, f), surrogate_gradient(jax.random.key(1), w, x, f)))
+True
+>>> bool(jnp.allclose(spm_gradient(w, x, f), surrogate_gradient(None, w, x, f)))  # S = Theta(z)
 True
 """
 
@@ -48,34 +51,51 @@ def expected_output(w: ArrayLike, x: ArrayLike, noise: EscapeNoise, theta: Array
     return noise.prob(membrane_distance(w, x, theta))
 
 
-def spm_gradient(w: ArrayLike, x: ArrayLike, noise: EscapeNoise, theta: ArrayLike = 1.0) -> jax.Array:
-    """Exact grad_w E[S], by automatic differentiation of f (not of the custom rule)."""
-    return jax.grad(expected_output)(jnp.asarray(w, dtype=jnp.result_type(float)), x, noise, theta)
+def spm_gradient(
+    w: ArrayLike, x: ArrayLike, noise: EscapeNoise, theta: ArrayLike = 1.0, *, loss: Callable | None = None
+) -> jax.Array:
+    """Exact grad_w E[L(S)] of the SPM, by automatic differentiation of f (not of a spike rule).
+
+    ``loss=None`` means L(S) = S: grad_w E[S] = f'(z) x. Otherwise ``loss`` is a scalar
+    function of the spike and E[L] = f L(1) + (1 - f) L(0), so the result is
+    (L(1) - L(0)) f'(z) x.
+    """
+    w = jnp.asarray(w, dtype=jnp.result_type(float))
+    if loss is None:
+        return jax.grad(expected_output)(w, x, noise, theta)
+    return jax.grad(expected_loss)(w, x, noise, loss, theta)
 
 
-def _spike(key, z, noise, surrogate, stochastic):
+def _spike(key, z, noise, surrogate):
+    """S ~ Ber(f(z)) drawn with ``key``, or S = Theta(z) when ``key`` is None; derivative psi."""
     psi = surrogate if surrogate is not None else matched_surrogate(noise)
-    if stochastic:
-        return bernoulli_spike(key, z, noise, psi)
-    return heaviside_spike(z, psi)
+    if key is None:
+        return heaviside_spike(z, psi)
+    return bernoulli_spike(key, z, noise, psi)
 
 
 def surrogate_gradient(
-    key: jax.Array,
+    key: jax.Array | None,
     w: ArrayLike,
     x: ArrayLike,
     noise: EscapeNoise,
-    surrogate: Surrogate | None = None,
     theta: ArrayLike = 1.0,
     *,
-    stochastic: bool = True,
+    loss: Callable | None = None,
+    surrogate: Surrogate | None = None,
 ) -> jax.Array:
-    """SG of the output spike w.r.t. w: jax.grad through the spike's custom rule.
+    """SG of L(S) w.r.t. w on one spike S: L'(S) psi(z) x, computed by jax.grad through the
+    spike's custom derivative rule.
 
-    ``stochastic=True`` samples S ~ Ber(f(z)) with ``key``; ``False`` uses S = Theta(z)
-    (``key`` unused). ``surrogate=None`` means the matched psi = f'.
+    ``key``: a PRNG key samples S ~ Ber(f(z)) (the stochastic neuron); None uses the
+    deterministic neuron S = Theta(z). ``loss=None`` means L(S) = S; ``surrogate=None``
+    means the matched psi = f'.
     """
-    out = lambda w_: _spike(key, membrane_distance(w_, x, theta), noise, surrogate, stochastic)
+
+    def out(w_):
+        s = _spike(key, membrane_distance(w_, x, theta), noise, surrogate)
+        return s if loss is None else loss(s)
+
     return jax.grad(out)(jnp.asarray(w, dtype=jnp.result_type(float)))
 
 
@@ -85,29 +105,6 @@ def expected_loss(
     """E[L(S)] = f L(1) + (1 - f) L(0) for a scalar loss L of the spike."""
     p = expected_output(w, x, noise, theta)
     return p * loss(jnp.ones_like(p)) + (1.0 - p) * loss(jnp.zeros_like(p))
-
-
-def expected_loss_gradient(
-    w: ArrayLike, x: ArrayLike, noise: EscapeNoise, loss: Callable, theta: ArrayLike = 1.0
-) -> jax.Array:
-    """Exact grad_w E[L(S)] by automatic differentiation of :func:`expected_loss`."""
-    return jax.grad(expected_loss)(jnp.asarray(w, dtype=jnp.result_type(float)), x, noise, loss, theta)
-
-
-def surrogate_loss_gradient(
-    key: jax.Array,
-    w: ArrayLike,
-    x: ArrayLike,
-    noise: EscapeNoise,
-    loss: Callable,
-    surrogate: Surrogate | None = None,
-    theta: ArrayLike = 1.0,
-    *,
-    stochastic: bool = True,
-) -> jax.Array:
-    """SG of L(S) on one sampled S: L'(S) psi(z) x, computed by jax.grad."""
-    out = lambda w_: loss(_spike(key, membrane_distance(w_, x, theta), noise, surrogate, stochastic))
-    return jax.grad(out)(jnp.asarray(w, dtype=jnp.result_type(float)))
 
 
 def sg_loss_difference(

@@ -1,60 +1,34 @@
 """Where and how computations run: device meshes (jax.sharding), host memory (glibc malloc
 tuning, peak resident memory) and file output (atomic writes, JSON conversion, one writer
 per run folder).
+
+* devices: :func:`device_mesh`, :func:`data_parallel_grad`, :func:`data_parallel_step`,
+  :func:`sweep` (traced values), :func:`sweep_static` (static values);
+* host memory: :func:`keep_freed_memory`, :func:`peak_rss_gib`;
+* output: :func:`write_json` (atomic, with provenance).
+
+The shardings, atomic byte writes, the run-folder lock, provenance and the output-path
+checks that the command line uses live in the private modules (``_devices``,
+``_host_memory``, ``_io``, ``_lock``, ``_paths``, ``_provenance``).
 """
 
 from analysis.runtime._devices import (
-    batch_sharded,
     data_parallel_grad,
     data_parallel_step,
     device_mesh,
-    replicated,
-    shard_batch,
     sweep,
     sweep_static,
 )
-from analysis.runtime._host_memory import (
-    is_kept,
-    keep_freed_memory,
-    peak_rss_gib,
-)
-from analysis.runtime._io import (
-    atomic_write_bytes,
-    remove_atomic_litter,
-    to_jsonable,
-    write_json,
-)
-from analysis.runtime._lock import (
-    folder_lock,
-    folder_lock_owner,
-)
-from analysis.runtime._paths import (
-    check_output_dir,
-    check_output_file,
-)
-from analysis.runtime._provenance import (
-    provenance,
-)
+from analysis.runtime._host_memory import keep_freed_memory, peak_rss_gib
+from analysis.runtime._io import write_json
 
 __all__ = [
-    "check_output_dir",
-    "check_output_file",
-    "provenance",
     "device_mesh",
-    "replicated",
-    "batch_sharded",
-    "shard_batch",
     "data_parallel_grad",
     "data_parallel_step",
     "sweep",
     "sweep_static",
     "keep_freed_memory",
-    "is_kept",
     "peak_rss_gib",
-    "to_jsonable",
     "write_json",
-    "atomic_write_bytes",
-    "remove_atomic_litter",
-    "folder_lock",
-    "folder_lock_owner",
 ]

@@ -75,7 +75,7 @@ def remove_atomic_litter(folder: str | os.PathLike, names) -> list[Path]:
     killed mid-write (``.NAME.<random>.tmp``, up to the size of the file being written) for
     each NAME in ``names`` (file names or glob patterns such as ``epoch_*.npz``) in
     ``folder``. Call it only while no other process writes there (e.g. under
-    :func:`analysis.runtime.folder_lock`). Returns the paths removed."""
+    :func:`analysis.runtime._lock.folder_lock`). Returns the paths removed."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
@@ -91,7 +91,7 @@ def remove_atomic_litter(folder: str | os.PathLike, names) -> list[Path]:
 def write_json(path: str | os.PathLike, obj: Any, *, seeds: Any = None, profile: str | None = None) -> Path:
     """Write ``obj`` (converted by :func:`to_jsonable`) as indented JSON, atomically.
 
-    A dict gets the provenance block :func:`analysis.runtime.provenance` (with ``seeds``
+    A dict gets the provenance block :func:`analysis.runtime._provenance.provenance` (with ``seeds``
     and ``profile``) as its first key ``meta``; keys of a ``meta`` dict already in ``obj``
     are kept on top of it.
     """

@@ -10,7 +10,7 @@ folder share the lock). POSIX only; where ``fcntl`` is missing the lock is a no-
 Example
 -------
 >>> import tempfile
->>> from analysis.runtime import folder_lock, folder_lock_owner
+>>> from analysis.runtime._lock import folder_lock, folder_lock_owner
 >>> with tempfile.TemporaryDirectory() as d, folder_lock(d):
 ...     folder_lock_owner(d) == __import__("os").getpid()
 True

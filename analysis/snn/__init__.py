@@ -2,61 +2,33 @@
 training methods (deterministic SG, stochastic SG, MultilayerSpiker) and the batched
 simulator (dense / conv1d / recurrent layers; layer-wise and event-driven kernels).
 
+* :class:`SNNConfig` (layers, :class:`LIFParams`), :func:`init_params` (fluctuation-driven
+  scale :func:`fluctuation_sigma_w`, from the PSP kernel :func:`psp_kernel`);
+* :class:`Method` / :func:`method` (by name, :data:`METHOD_NAMES`);
+* :func:`simulate` returns a :class:`SimResult`; :func:`event_backend` says which kernels
+  run the event-driven products (``numba`` or ``xla``).
+
+The LIF update, the spike rules of the methods, the event kernels and the option lists
+(reset modes, connectivities, readouts, record modes) live in the private modules.
+
 Gygax & Zenke 2025, Figs. 6-7.
 """
 
-from analysis.snn._event import (
-    active_indices,
-    event_backend,
-    event_matmul,
-)
-from analysis.snn._lif import (
-    RESET_MODES,
-    LIFParams,
-    epsilon_hat,
-    fluctuation_sigma_w,
-    integrator_update,
-    lif_update,
-    psp_kernel,
-)
-from analysis.snn._methods import (
-    METHOD_NAMES,
-    Method,
-    method,
-    sampled_derivative_spike,
-)
-from analysis.snn._network import (
-    CONNECTIVITIES,
-    READOUTS,
-    RECORD_MODES,
-    SimResult,
-    SNNConfig,
-    init_params,
-    param_shapes,
-    simulate,
-)
+from analysis.snn._event import event_backend
+from analysis.snn._lif import LIFParams, fluctuation_sigma_w, psp_kernel
+from analysis.snn._methods import METHOD_NAMES, Method, method
+from analysis.snn._network import SimResult, SNNConfig, init_params, simulate
 
 __all__ = [
+    "SNNConfig",
     "LIFParams",
-    "RESET_MODES",
     "psp_kernel",
-    "epsilon_hat",
     "fluctuation_sigma_w",
-    "lif_update",
-    "integrator_update",
+    "init_params",
     "Method",
     "METHOD_NAMES",
     "method",
-    "sampled_derivative_spike",
-    "SNNConfig",
-    "SimResult",
-    "init_params",
     "simulate",
-    "CONNECTIVITIES",
-    "READOUTS",
-    "RECORD_MODES",
-    "param_shapes",
-    "event_matmul",
+    "SimResult",
     "event_backend",
-    "active_indices",
 ]

@@ -25,7 +25,7 @@ Example
 >>> cfg = SNNConfig(n_in=20, hidden=(16,), n_out=3)
 >>> params = init_params(jax.random.key(0), cfg, nu=20.0)
 >>> x = (jax.random.uniform(jax.random.key(1), (2, 50, 20)) < 0.05).astype(jnp.float32)
->>> simulate(params, x, cfg, Method("stochastic"), jax.random.key(2)).output.shape
+>>> simulate(params, x, cfg, Method("stochastic"), key=jax.random.key(2)).output.shape
 (2, 50, 3)
 """
 
@@ -246,8 +246,8 @@ def simulate(
     inputs: ArrayLike,
     cfg: SNNConfig,
     method: Method,
-    key: jax.Array | None = None,
     *,
+    key: jax.Array | None = None,
     record: str = "spikes",
     source: Any = None,
 ) -> SimResult:

@@ -83,7 +83,7 @@ class AlignmentBudget:
 
 @functools.partial(jax.jit, static_argnums=(2, 3))
 def _rates(params, x, cfg, method, key):
-    return jnp.stack([jnp.mean(s) for s in simulate(params, x, cfg, method, key).spikes])
+    return jnp.stack([jnp.mean(s) for s in simulate(params, x, cfg, method, key=key).spikes])
 
 
 def _hidden_rate(params, x, cfg, method, key) -> float:
@@ -142,7 +142,9 @@ def _sg_sampler(cfg, method, loss_fn, chunk):
         params, inputs, key = args
 
         def one(k):
-            return jax.grad(lambda p: loss_fn.loss(simulate(p, _x(inputs), cfg, method, k), inputs))(params)
+            return jax.grad(lambda p: loss_fn.loss(simulate(p, _x(inputs), cfg, method, key=k), inputs))(
+                params
+            )
 
         return flatten_jnp(jax.vmap(one)(_sample_keys(key, c, chunk)))
 

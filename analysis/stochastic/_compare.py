@@ -283,7 +283,7 @@ def format_table(rows: list[dict]) -> str:
 
 def write_csv(rows: list[dict], path: str | os.PathLike) -> Path:
     """Write the scalar columns of the rows as CSV, atomically (makes parent folders)."""
-    from analysis.runtime import atomic_write_bytes
+    from analysis.runtime._io import atomic_write_bytes
 
     buf = io.StringIO(newline="")
     w = csv.writer(buf)

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis import _validate
-from analysis.runtime import atomic_write_bytes, to_jsonable
+from analysis.runtime._io import atomic_write_bytes, to_jsonable
 from analysis.training._train_config import TrainConfig
 
 RUN_FILES = ("checkpoint.npz", "metrics.jsonl", "metrics.csv", "summary.json")

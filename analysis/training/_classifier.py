@@ -14,7 +14,8 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from analysis import _validate
-from analysis.snn import init_params, param_shapes, simulate
+from analysis.snn import init_params, simulate
+from analysis.snn._network import param_shapes
 from analysis.training import _metrics as metrics
 from analysis.training._classifier_network import (
     ClassifierRun,
@@ -34,7 +35,7 @@ from analysis.training._trials import sigmoid_method
 def _accuracies(params, x, y, cfg, key, prefix):
     out = {}
     for mode, tag in (("deterministic", "det"), ("stochastic", "stoch")):
-        sim = simulate(params, x, cfg, sigmoid_method(mode), key)
+        sim = simulate(params, x, cfg, sigmoid_method(mode), key=key)
         out[f"{tag}_{prefix}_acc"] = accuracy_max_over_time(sim.output, y)
         out[f"{tag}_{prefix}_loss"] = max_over_time_cross_entropy(sim.output, y)
         out[f"{tag}_{prefix}_hidden_rate_hz"] = jnp.mean(metrics.firing_rates(sim.spikes[-1]))

@@ -149,7 +149,7 @@ def classifier_loss(cfg, method, reg_bound, reg_strength, reg_kind="neuron"):
     reuse the compiled steps."""
 
     def loss_fn(params, key, x, y):
-        sim = simulate(params, x.astype(jnp.float32), cfg, method, key)
+        sim = simulate(params, x.astype(jnp.float32), cfg, method, key=key)
         ce, reg = classification_terms(sim, y, reg_bound, reg_strength, reg_kind)
         acc = accuracy_max_over_time(sim.output, y)
         return ce + reg, {"cross_entropy": ce, "regularizer": reg, "train_acc": acc}

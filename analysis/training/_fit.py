@@ -24,7 +24,7 @@ import numpy as np
 import optax
 from jax.typing import ArrayLike
 
-from analysis.runtime import folder_lock
+from analysis.runtime._lock import folder_lock
 from analysis.training._checkpoints import _save, _save_epoch, check_resumable, load_checkpoint
 from analysis.training._optimizers import optimizer
 from analysis.training._run_folder import check_run_folder, check_save_every, prepare_run_folder

@@ -27,7 +27,9 @@ import jax
 import numpy as np
 
 from analysis import _validate
-from analysis.runtime import atomic_write_bytes, folder_lock, write_json
+from analysis.runtime import write_json
+from analysis.runtime._io import atomic_write_bytes
+from analysis.runtime._lock import folder_lock
 from analysis.snn import METHOD_NAMES
 from analysis.training import _classifier, _presets, _spike_train_run, _variability
 from analysis.training._checkpoints import VARIABILITY

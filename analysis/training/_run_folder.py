@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis import _validate
-from analysis.runtime import check_output_dir, remove_atomic_litter
+from analysis.runtime._io import remove_atomic_litter
+from analysis.runtime._paths import check_output_dir
 from analysis.training._checkpoints import (
     CHECKPOINT,
     EPOCH_CHECKPOINTS,

@@ -34,4 +34,4 @@ def repeated_trials(
     trial axis [R, B, T, N] (independent keys split from ``key``; identical trials for
     deterministic)."""
     keys = jax.random.split(key, n_trials)
-    return jax.vmap(lambda k: simulate(params, x, cfg, method, k))(keys)
+    return jax.vmap(lambda k: simulate(params, x, cfg, method, key=k))(keys)

@@ -29,7 +29,7 @@ def run_benchmarks(names, json_path=None, profile="quick") -> dict:
     if profile not in ("quick", "full"):
         raise ValueError(f"unknown profile {profile!r}; valid: quick, full")
     if json_path is not None:
-        from analysis.runtime import check_output_file
+        from analysis.runtime._paths import check_output_file
 
         check_output_file(json_path, "json_path")
     results = {n: importlib.import_module(f"proofs_numeric.bench.{n}").run(profile) for n in names}

@@ -19,13 +19,8 @@ import jax
 import jax.numpy as jnp
 
 from analysis import escape_noise
-from analysis.stochastic import (
-    Network,
-    estimate_from_uniforms,
-    exact_value_and_grad,
-    log_prob_and_loss,
-    random_instance,
-)
+from analysis.stochastic import Network, exact_value_and_grad, log_prob_and_loss, random_instance
+from analysis.stochastic._estimators import estimate_from_uniforms
 from proofs_numeric.bench._timing import interleaved, ratio_table
 
 

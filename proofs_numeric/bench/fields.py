@@ -25,7 +25,9 @@ GRID_BETAS, BETA_SGS, LOOP_N = (1.0, 5.0, 20.0, 10000.0), (1.0, 5.0, 20.0), 1500
 
 
 def _numpy_fig4(grid_n, dtype=np.float32):
-    from analysis.fields import PAPER_RADIUS, circle, five_weight_output_np, five_weight_sg_np, paper_plane
+    from analysis.fields import PAPER_RADIUS, paper_plane
+    from analysis.fields._loops import circle
+    from analysis.fields._reference import five_weight_output_np, five_weight_sg_np
 
     plane = paper_plane()
     ab = np.linspace(-2.5, 2.5, grid_n, dtype=dtype)
@@ -64,7 +66,7 @@ def _jax_fig4(grid_n):
 
     from analysis.fields import loop_figure_data
 
-    return loop_figure_data(grid_n, LOOP_N, GRID_BETAS, 10000.0, BETA_SGS, dtype=jnp.float32)
+    return loop_figure_data(grid_n, LOOP_N, grid_betas=GRID_BETAS, beta_sgs=BETA_SGS, dtype=jnp.float32)
 
 
 def run(profile: str = "quick") -> dict:

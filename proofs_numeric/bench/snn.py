@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from analysis.runtime import is_kept
+from analysis.runtime._host_memory import is_kept
 from analysis.snn import LIFParams, Method, SNNConfig, init_params, simulate
 from proofs_numeric.bench._timing import interleaved, ratio_table
 

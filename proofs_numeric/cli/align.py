@@ -121,7 +121,7 @@ def _run_alignment(args) -> int:
 
 
 def run(args) -> int:
-    from analysis.runtime import check_output_dir, check_output_file
+    from analysis.runtime._paths import check_output_dir, check_output_file
     from analysis.stochastic import alignment_sweep
     from analysis.stochastic._alignment_sweep import PROFILES
 

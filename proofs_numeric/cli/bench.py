@@ -15,7 +15,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from analysis.runtime import check_output_file
+    from analysis.runtime._paths import check_output_file
     from proofs_numeric.bench import run_benchmarks
 
     if args.json is not None:

@@ -25,7 +25,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from analysis._validate import DEFAULT_MAX_MEMORY_GIB
-    from analysis.runtime import check_output_file, write_json
+    from analysis.runtime import write_json
+    from analysis.runtime._paths import check_output_file
     from analysis.stochastic import compare_spec
     from analysis.stochastic._compare import write_csv
 

@@ -15,7 +15,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from analysis.runtime import check_output_dir
+    from analysis.runtime._paths import check_output_dir
     from figures import make_figures
 
     check_output_dir(args.out, "--out")

@@ -34,8 +34,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from analysis.fields import DEFAULT_MAX_MEMORY_GIB, loop_report
-    from analysis.runtime import check_output_file, write_json
+    from analysis._validate import DEFAULT_MAX_MEMORY_GIB
+    from analysis.fields import loop_report
+    from analysis.runtime import write_json
+    from analysis.runtime._paths import check_output_file
 
     if args.json is not None:
         check_output_file(args.json, "--json")

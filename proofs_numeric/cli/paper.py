@@ -49,7 +49,7 @@ def run(args) -> int:
     import time
     from pathlib import Path
 
-    from analysis.runtime import check_output_dir
+    from analysis.runtime._paths import check_output_dir
     from proofs_numeric.paper import build_paper, check_sources, prepare, typst_module
     from proofs_numeric.paper._build import SOURCES, value_names
 

@@ -67,7 +67,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from analysis import training
-    from analysis.runtime import check_output_dir
+    from analysis.runtime._paths import check_output_dir
     from analysis.training._run import check_experiment, default_run_folder
 
     out = args.out if args.out is not None else default_run_folder(args.task, args.method, args.seed)

@@ -25,7 +25,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from analysis.runtime import check_output_file
+    from analysis.runtime._paths import check_output_file
     from proofs_numeric._registry import format_table, run_claims, select
 
     if args.list:

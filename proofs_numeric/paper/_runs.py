@@ -132,7 +132,7 @@ def prepare(
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
     if not max_age_days > 0:
         raise ValueError(f"max_age_days must be > 0, got {max_age_days}")
-    from analysis.runtime import check_output_dir
+    from analysis.runtime._paths import check_output_dir
 
     out_dir = Path(out_dir)
     check_output_dir(out_dir, "--out")

@@ -25,14 +25,14 @@ def sweep30():
 
 def test_sign_flip_rejects_the_true_gradient_in_place_of_the_sg(sweep30):
     """Mutation: the true gradient's own zero and integral are within k steps of themselves."""
-    from analysis import fields
     from analysis.fields import cumulative_integral
+    from analysis.fields._numerics import zero_crossings
 
     s = dict(sweep30)
     s["sg"] = s["true_grad"]
     s["integrated_sg"], _, s["integrated_sg_error"] = cumulative_integral(s["w"], s["true_grad"])
-    true_cross = fields.zero_crossings(s["w"], s["true_grad"])
-    sep = sign_flip._separations(s, fields.zero_crossings(s["w"], s["sg"]), true_cross)
+    true_cross = zero_crossings(s["w"], s["true_grad"])
+    sep = sign_flip._separations(s, zero_crossings(s["w"], s["sg"]), true_cross)
     assert sep["crossing_separation_steps"] <= sep["k_steps"]
     assert sep["argmin_separation_steps"] <= sep["k_steps"]
 
@@ -50,12 +50,14 @@ def test_descent_on_the_true_gradient_stops_within_the_tolerance(sweep30):
     which the claim's criterion would reject. The loss is flat near its minimum (exponential
     sigmoid tail), so exact descent at the claim's learning rate needs 5x its steps."""
     from analysis import fields
+    from analysis.fields._numerics import zero_crossings
+    from analysis.fields._toy import sign_flip_thetas
 
     g = fields.exact_field(fields.FIVE_WEIGHT, descent_bias.BETA)
-    theta0 = fields.sign_flip_thetas(np.array([0.0]))[0]
+    theta0 = sign_flip_thetas(np.array([0.0]))[0]
     end = np.asarray(fields.descend(g, theta0, descent_bias.LR, 5 * descent_bias.STEPS, np.eye(5)[0]))
     w = sweep30["w"]
-    w_min = fields.zero_crossings(w, sweep30["true_grad"])[0]
+    w_min = zero_crossings(w, sweep30["true_grad"])[0]
     assert abs(end[0] - w_min) <= descent_bias.K_STEPS * (w[1] - w[0])
 
 

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from analysis import fields
 from analysis.fields import _toy as tn
+from analysis.fields._loops import jacobian_asymmetry
+from analysis.fields._numerics import fit_order
 from tests.helpers import LAYOUTS
 
 
@@ -51,11 +53,11 @@ def test_exact_fields_conservative_on_random_layouts_and_planes(seed, which, bet
     g = tn.exact_field(layout, beta)
     res = fields.loop_integral(g, _random_plane(rng, layout.n_params), radius, 256)
     assert abs(res.value) < 1e-8 * res.abs_path
-    a, s = fields.jacobian_asymmetry(g, rng.normal(size=layout.n_params))
+    a, s = jacobian_asymmetry(g, rng.normal(size=layout.n_params))
     assert float(a) <= 1e-10 * max(1.0, float(s))
     # ... while the SG field of the same net (beta_SG != beta) is not conservative
     if len(layout.sizes) > 2:
-        a_sg, s_sg = fields.jacobian_asymmetry(
+        a_sg, s_sg = jacobian_asymmetry(
             tn.sg_field(layout, beta, 0.3 * beta), rng.normal(size=layout.n_params)
         )
         assert float(a_sg) > 1e-6 * float(s_sg)
@@ -83,8 +85,8 @@ def test_cumulative_integral_order_two_and_richardson():
         errs.append(np.max(np.abs(F - ref)))
         rich.append(np.max(np.abs(R[::2] - ref[::2])))
         assert errs[-1] <= 1.5 * est  # the estimate is of the right size
-    assert fields.fit_order(2.0 / (ns - 1), errs) == pytest.approx(2.0, abs=0.05)
-    assert fields.fit_order(2.0 / (ns - 1), rich) > 3.5  # Richardson: O(h^4)
+    assert fit_order(2.0 / (ns - 1), errs) == pytest.approx(2.0, abs=0.05)
+    assert fit_order(2.0 / (ns - 1), rich) > 3.5  # Richardson: O(h^4)
 
 
 def test_polygon_gauss_legendre_matches_green():

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.fields import _toy as tn
-from analysis.fields import five_weight_output_np, five_weight_sg_np
+from analysis.fields._reference import five_weight_output_np, five_weight_sg_np
 from tests.helpers import LAYOUTS
 
 
@@ -44,7 +44,7 @@ def _plain_grads(layout, th, beta):
 @given(seed=st.integers(0, 10_000), which=st.integers(0, len(LAYOUTS) - 1), beta=st.floats(0.3, 8.0))
 def test_exact_field_is_grad_of_plain_network(seed, which, beta):
     """Fixed layouts (compiled once; beta is traced), random parameters and beta."""
-    from analysis.fields import on_grid
+    from analysis.fields._numerics import on_grid
 
     layout = LAYOUTS[which]
     th = np.random.default_rng(seed).normal(size=(3, layout.n_params))
@@ -79,7 +79,7 @@ def test_sg_jacobian_matches_finite_differences():
 
 
 def test_stable_at_large_beta_and_heaviside_forward():
-    from analysis.fields import on_grid
+    from analysis.fields._numerics import on_grid
 
     th = np.random.default_rng(1).normal(size=(50, 5))
     for beta in (1e4, 1e6, math.inf):

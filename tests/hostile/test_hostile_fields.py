@@ -21,22 +21,20 @@ from analysis.fields import (
     Layout,
     Plane,
     cumulative_integral,
-    curl_norm,
     descend,
-    fit_order,
-    jacobian,
-    layout_from_spec,
     load_layout,
     loop_integral,
     loop_report,
-    on_grid,
     paper_plane,
     plane_curl,
     polygon_integral,
     sg_field,
-    sg_sigmoid,
     surface_integral,
 )
+from analysis.fields._loops import curl_norm, jacobian
+from analysis.fields._numerics import fit_order, on_grid
+from analysis.fields._reference import five_weight_sg_np
+from analysis.fields._toy import layout_from_spec, sg_sigmoid, unflatten
 from proofs_numeric.cli import main
 from tests.helpers import assert_one_line_error, run_cli
 
@@ -255,7 +253,7 @@ API_ERRORS = [
     ("sg-sigmoid-bsg", lambda: sg_sigmoid(jnp.zeros(2), 1.0, 0.0), ValueError, r"beta_sg"),
     (
         "unflatten-shape",
-        lambda: fields.unflatten(FIVE_WEIGHT, jnp.zeros(4)),
+        lambda: unflatten(FIVE_WEIGHT, jnp.zeros(4)),
         ValueError,
         r"theta must have shape \(5,\)",
     ),
@@ -416,7 +414,7 @@ def test_sg_sigmoid_finite_at_beta_z_1e6(dtype):
     z = jnp.asarray([-1e3, 1e3, 0.0], dtype)
     v = np.asarray(sg_sigmoid(z, 1e3, 1e3), float)
     assert v.tolist() == [0.0, 1.0, 0.5]
-    g = np.asarray(fields.jacobian(lambda t: sg_sigmoid(t, 1e3, 1e3), z), float)
+    g = np.asarray(jacobian(lambda t: sg_sigmoid(t, 1e3, 1e3), z), float)
     assert np.isfinite(g).all() and np.diag(g).tolist() == pytest.approx([0.0, 0.0, 250.0])
 
 
@@ -432,14 +430,14 @@ def test_negative_vector_after_option_equals_attached_form(capsys):
 
 def test_heaviside_forward_beta_inf_is_finite_and_conservative_check():
     """beta = inf (Heaviside forward, beta_SG = 5): finite and equal to the periodic trapezoid
-    rule of the independent NumPy SG (analysis.fields.five_weight_sg_np) on the same nodes."""
+    rule of the independent NumPy SG (analysis.fields._reference.five_weight_sg_np) on the same nodes."""
     r = loop_report(points=64, beta=INF)
     assert math.isfinite(r.integral.value) and r.curl_norm_center == 0.0
     phi = 2 * np.pi * np.arange(64) / 64
     a, b = 1.8 * np.sin(phi), 1.8 * np.cos(phi)
     theta = r.plane.point(a, b)
     tangent = np.outer(b, r.plane.d1) - np.outer(a, r.plane.d2)  # d theta / d phi (clockwise)
-    g = fields.five_weight_sg_np(theta, np.inf, 5.0)
+    g = five_weight_sg_np(theta, np.inf, 5.0)
     assert r.integral.value == pytest.approx(np.sum(g * tangent) * 2 * np.pi / 64, rel=1e-10)
 
 

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.runtime import folder_lock, folder_lock_owner
+from analysis.runtime._lock import folder_lock, folder_lock_owner
 from analysis.training import (
     RunConfig,
     RunFolder,
@@ -81,7 +81,7 @@ def test_lock_of_a_killed_process_is_released(tmp_path):
     holder = textwrap.dedent(
         f"""
         import sys, time
-        from analysis.runtime import folder_lock
+        from analysis.runtime._lock import folder_lock
         with folder_lock({str(out)!r}):
             print("locked", flush=True)
             time.sleep(120)

@@ -366,7 +366,7 @@ BAD = [
     ),
     (
         "sim-key-int",
-        lambda t: simulate(_params(), X, CFG, method("multilayer_spiker"), 3),
+        lambda t: simulate(_params(), X, CFG, method("multilayer_spiker"), key=3),
         TypeError,
         r"key must be a JAX PRNG key",
     ),

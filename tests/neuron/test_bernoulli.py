@@ -4,7 +4,7 @@ counts and construct names are named."""
 import jax
 import pytest
 
-from analysis import bernoulli_construct_moments, bernoulli_derivative_samples
+from analysis.neuron import bernoulli_construct_moments, bernoulli_derivative_samples
 
 
 @pytest.mark.parametrize("p", [0.0, 1.0, -0.1, 1.2, float("nan")])

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis import (
+from analysis.neuron import (
     ESCAPE_NOISE_NAMES,
     SURROGATE_NAMES,
     bernoulli_spike,
@@ -102,7 +102,7 @@ def test_lax_scan_gradient_matches_analytic():
 
 
 def test_coupled_uniforms_reproduce_bernoulli_spike():
-    from analysis import spike_uniforms
+    from analysis.neuron import spike_uniforms
 
     key, z = jax.random.key(5), jnp.linspace(-1, 1, 11)
     f = escape_noise("laplace", 3.0)

@@ -27,7 +27,7 @@ params = init_params(jax.random.key(0), cfg, nu=80.0, dtype=jnp.float64)
 x = jnp.asarray(np.random.default_rng(0).random((8, 15, 12)) < 0.2, jnp.float64)
 meth = Method("stochastic")
 def loss(p, xb, key):
-    return jnp.mean(simulate(p, xb, cfg, meth, key).output ** 2)
+    return jnp.mean(simulate(p, xb, cfg, meth, key=key).output ** 2)
 key = jax.random.key(7)
 out = {}
 for n in (1, 4):
@@ -35,11 +35,12 @@ for n in (1, 4):
     l, g = data_parallel_grad(loss, mesh)(params, x, key)
     opt = optax.adam(1e-2)
     p2, _, _ = data_parallel_step(loss, opt, mesh)(params, opt.init(params), x, key)
-    sw = sweep(lambda k: jnp.mean(simulate(params, x, cfg, meth, k).output), jax.random.split(key, 6), mesh)
+    sw = sweep(lambda k: jnp.mean(simulate(params, x, cfg, meth, key=k).output),
+               jax.random.split(key, 6), mesh)
     out[n] = [float(l)] + [np.asarray(a).ravel().tolist() for a in jax.tree_util.tree_leaves((g, p2, sw))]
     out[f"shards{n}"] = len(g["hidden"][0]["w"].sharding.device_set)
 st = sweep_static(lambda b, xb: jnp.mean(simulate(params, xb, cfg, Method("stochastic", hidden_noise=
-      __import__("analysis").escape_noise("sigmoid", b)), key).output), [5.0, 10.0], None, x)
+      __import__("analysis").escape_noise("sigmoid", b)), key=key).output), [5.0, 10.0], None, x)
 out["static_devices"] = sorted({d.id for r in st for d in r.devices()})
 print("RESULT" + json.dumps(out))
 """

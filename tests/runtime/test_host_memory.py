@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from analysis.runtime import is_kept, keep_freed_memory
+from analysis.runtime import keep_freed_memory
+from analysis.runtime._host_memory import is_kept
 
 
 def _faults_of_fresh_buffer(n_bytes):

@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.snn import Method, SNNConfig, active_indices, event_backend, event_matmul, init_params, simulate
+from analysis.snn import Method, SNNConfig, event_backend, init_params, simulate
+from analysis.snn._event import active_indices, event_matmul
 
 
 def test_active_indices_match_numpy_nonzero():
@@ -52,7 +53,7 @@ def test_event_network_gradients_equal_dense_float32(kw, name):
     c = jnp.asarray(np.random.default_rng(3).normal(size=(3, 30, 4)), jnp.float32)
 
     def loss(p, cfg):
-        r = simulate(p, x, cfg, Method(name), jax.random.key(3))
+        r = simulate(p, x, cfg, Method(name), key=jax.random.key(3))
         return jnp.sum(r.output * c) + sum(jnp.sum(s) for s in r.spikes)
 
     grad = jax.jit(jax.grad(loss), static_argnums=1)

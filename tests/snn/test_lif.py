@@ -15,12 +15,12 @@ from analysis.snn import (
     LIFParams,
     Method,
     SNNConfig,
-    epsilon_hat,
     fluctuation_sigma_w,
     init_params,
     psp_kernel,
     simulate,
 )
+from analysis.snn._lif import epsilon_hat
 
 
 def _closed_form_kappa(p, n):

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from analysis.neuron import bernoulli_spike_from_uniform, escape_noise, heaviside_spike, matched_surrogate
-from analysis.snn import LIFParams, Method, SNNConfig, init_params, method, sampled_derivative_spike, simulate
+from analysis.snn import LIFParams, Method, SNNConfig, init_params, method, simulate
+from analysis.snn._methods import sampled_derivative_spike
 from tests.helpers import naive_lif
 
 B, T = 2, 12
@@ -120,7 +121,7 @@ def test_forward_matches_numpy_loop(name, meth):
     cfg = CONFIGS[name]
     params = init_params(jax.random.key(0), cfg, nu=60.0, dtype=jnp.float64)
     x, key = _inputs(cfg.n_in), jax.random.key(5)
-    res = _sim(params, x, cfg, method(meth), key)
+    res = _sim(params, x, cfg, method(meth), key=key)
     ref_spikes, ref_out = _np_network(params, x, cfg, method(meth), key)
     assert res.output.shape == (B, T, cfg.n_out) and res.output.dtype == jnp.float64
     for s, r, n in zip(res.spikes, ref_spikes, cfg.layer_sizes, strict=True):
@@ -158,7 +159,7 @@ def _loop_loss(params, x, cfg, meth, key, reset):
 
 
 def _scan_loss(params, x, cfg, meth, key):
-    out = _sim(params, x, cfg, meth, key).output
+    out = _sim(params, x, cfg, meth, key=key).output
     c = jnp.cos(0.3 * jnp.arange(x.shape[1])[:, None] + jnp.arange(cfg.n_out)[None, :])
     return jnp.sum(out * c)
 
@@ -218,7 +219,7 @@ def test_checkpoint_identical_gradients(block):
     ck = SNNConfig(**{**base.__dict__, "checkpoint": True, "checkpoint_block": block})
     params = init_params(jax.random.key(0), base, nu=60.0, dtype=jnp.float64)
     x, m, key = _inputs(base.n_in, t=23), method("stochastic"), jax.random.key(3)
-    loss = lambda p, c: jnp.sum(_sim(p, x, c, m, key).output * jnp.arange(23.0)[:, None])
+    loss = lambda p, c: jnp.sum(_sim(p, x, c, m, key=key).output * jnp.arange(23.0)[:, None])
     grad = jax.jit(jax.grad(loss), static_argnums=1)
     ga, gb = grad(params, base), grad(params, ck)
     for a, b in zip(jax.tree_util.tree_leaves(ga), jax.tree_util.tree_leaves(gb), strict=True):
@@ -229,7 +230,7 @@ def test_stochastic_reproducible_and_key_dependent():
     cfg = CONFIGS["dense"]
     params = init_params(jax.random.key(0), cfg, nu=60.0)
     x = _inputs(cfg.n_in, dtype=jnp.float32)
-    run = lambda k: _sim(params, x, cfg, method("stochastic"), jax.random.key(k)).spikes[0]
+    run = lambda k: _sim(params, x, cfg, method("stochastic"), key=jax.random.key(k)).spikes[0]
     a, b, c = run(1), run(1), run(2)
     assert a.dtype == jnp.float32
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
@@ -251,8 +252,8 @@ def test_record_modes_and_jit():
     params = init_params(jax.random.key(0), cfg)
     x = _inputs(cfg.n_in, dtype=jnp.float32)
     f = _sim
-    r_out = f(params, x, cfg, Method(), None, record="output")
-    r_all = f(params, x, cfg, Method(), None, record="all")
+    r_out = f(params, x, cfg, Method(), record="output")
+    r_all = f(params, x, cfg, Method(), record="all")
     assert r_out.spikes == () and r_out.membranes is None
     assert len(r_all.membranes) == 2 and r_all.output_membrane.shape == (B, T, 3)
     np.testing.assert_array_equal(np.asarray(r_all.output), np.asarray(r_all.output_membrane))
@@ -319,7 +320,7 @@ def test_handwritten_layer_backward_equals_autodiff(cfg, meth, reset):
     x, m, key = _inputs(cfg.n_in, t=30), method(meth), jax.random.key(6)
 
     def loss(p, c):
-        r = _sim(p, x, c, m, key, record="all")
+        r = _sim(p, x, c, m, key=key, record="all")
         arrays = r.spikes + r.membranes + (r.output, r.output_membrane)
         return sum(
             jnp.sum(jnp.sin(1.0 + k + jnp.arange(a.size).reshape(a.shape)) * a) for k, a in enumerate(arrays)

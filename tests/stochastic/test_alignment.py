@@ -95,7 +95,7 @@ def test_reported_cosines_equal_direct_cosines(kind):
     k_sg = jax.random.split(key)[1]
     m = variants["stoch_mismatched"]
     keys = [jax.random.fold_in(k_sg, i) for i in range(n_sg)]
-    gs = [_flat(jax.grad(lambda p, k=k: loss(simulate(p, x, net, m, k), x))(params)) for k in keys]
+    gs = [_flat(jax.grad(lambda p, k=k: loss(simulate(p, x, net, m, key=k), x))(params)) for k in keys]
     assert row["cos_stoch_mismatched"] == pytest.approx(cosine(np.mean(gs, 0), ex), abs=1e-12)
     assert row["reference"] == "given" and np.isnan(row["ceiling"]) and row["K"] == 12
 

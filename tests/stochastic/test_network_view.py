@@ -71,7 +71,7 @@ def _training_loss(net, method_name, key, snn_params, x):
     """The network's loss on a training-path run, and its spikes {layer0, readout} [T, N]."""
     cfg, m = snn_view(net)
     method = dataclasses.replace(m, name=method_name)
-    res = snn_simulate(snn_params, x[None], cfg, method, key if method.stochastic else None)
+    res = snn_simulate(snn_params, x[None], cfg, method, key=key if method.stochastic else None)
     return _readout_mse(net, res.output[0]), {"layer0": res.spikes[0][0], "readout": res.output[0]}
 
 

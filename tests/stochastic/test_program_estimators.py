@@ -225,7 +225,9 @@ def test_sg_stochastic_and_linearised_are_training_sg_sample_by_sample(snn_case,
     u = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[snn_uniforms(k, SNN_CFG, 1, SNN_T) for k in keys])
     g = estimate_from_uniforms(name, program, params, SNN_X, u)
     train = jax.jit(
-        jax.grad(lambda p, k: _snn_loss(simulate(p, SNN_X, SNN_CFG, SNN_METHOD, k, record="spikes"), SNN_X))
+        jax.grad(
+            lambda p, k: _snn_loss(simulate(p, SNN_X, SNN_CFG, SNN_METHOD, key=k, record="spikes"), SNN_X)
+        )
     )
     largest = 0.0
     for i, k in enumerate(keys):

@@ -75,7 +75,7 @@ def _data(cfg, seed=0):
 
 
 def _training_loss(cfg, params, x, target, key):
-    res = simulate(params, x, cfg, STOCHASTIC, key, record="spikes")
+    res = simulate(params, x, cfg, STOCHASTIC, key=key, record="spikes")
     return _mse(res, (x, target)), res
 
 
