@@ -6,9 +6,22 @@ Slow checks run with ``--runslow`` or SGTHEORY_SLOW=1; gpu checks run only where
 sees a GPU.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
-import jax
+# One persistent JAX compilation cache per test session, shared by the xdist workers and the
+# command-line subprocesses (they inherit the environment): a function compiled by one of
+# them is loaded by the others. Cold for every session (a new folder, removed at exit), so
+# the suite's time does not depend on earlier runs. SGTHEORY_TEST_JAX_CACHE=0 turns it off.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ and os.environ.get("SGTHEORY_TEST_JAX_CACHE", "1") == "1":
+    _cache = tempfile.mkdtemp(prefix="sgtheory-jax-cache-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0.1"
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+
+import jax  # after the cache variables, which JAX reads at import
 import pytest
 from hypothesis import HealthCheck, settings
 
