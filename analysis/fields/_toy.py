@@ -183,12 +183,13 @@ def _forward(layout, theta, beta, beta_sg):
         return a
     # Small nets: scalar (unrolled) sums. Under vmap over large grids this is elementwise
     # work that XLA fuses; batched tiny matmuls are ~10x slower on CPU.
-    a = [jnp.asarray(v, dtype) for v in layout.x]
+    units = [jnp.asarray(v, dtype) for v in layout.x]
     for W in mats:
-        a = [
-            _sigmoid_sg(sum(W[j, i] * a[i] for i in range(len(a))), beta, beta_sg) for j in range(W.shape[0])
+        units = [
+            _sigmoid_sg(sum(W[j, i] * units[i] for i in range(len(units))), beta, beta_sg)
+            for j in range(W.shape[0])
         ]
-    return jnp.stack(a)
+    return jnp.stack(units)
 
 
 def network_loss(layout: Layout, theta: ArrayLike, beta: float, beta_sg: float | None = None) -> jax.Array:

@@ -177,6 +177,8 @@ def _draw(key, shapes, scales, dtype):
 def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
     """[(name, layer index, shape, sigma)] of every weight array."""
     specs, c_in = [], cfg.in_channels
+    wshape: tuple[int, ...]
+    vshape: tuple[int, ...]
     for l, h in enumerate(cfg.hidden):
         rate = nu if l == 0 else nu_hidden
         sw = fluctuation_sigma_w(cfg.lif, _fan_in(cfg, l), rate, sigma_u) * math.sqrt(1 - frac)
