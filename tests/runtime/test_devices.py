@@ -47,7 +47,8 @@ print("RESULT" + json.dumps(out))
 
 
 def test_four_devices_equal_one_device():
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    flags = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
+    env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"}
     r = subprocess.run(
         [sys.executable, "-c", _SCRIPT],
         capture_output=True,
