@@ -221,5 +221,5 @@ def load_checkpoint(
 
 
 def _from_json(v):
-    """Undo :func:`analysis.runtime.to_jsonable` for non-finite floats ("nan", "inf", "-inf")."""
+    """Undo :func:`analysis.runtime._io.to_jsonable` for non-finite floats ("nan", "inf", "-inf")."""
     return float(v) if v in ("nan", "inf", "-inf") else v

@@ -3,7 +3,7 @@ metrics per epoch to JSONL and CSV, a checkpoint per epoch written atomically (w
 :class:`RunFolder` is given). Every random number of epoch e comes from
 ``fold_in(key(seed), e)``, so a run resumed from a checkpoint reproduces an uninterrupted
 run bit for bit. One process at a time writes a run folder (an exclusive lock,
-:func:`analysis.runtime.folder_lock`); training stops at the first epoch whose loss or
+:func:`analysis.runtime._lock.folder_lock`); training stops at the first epoch whose loss or
 parameters are not finite.
 
 Training is float32: callers pass float32 parameters and data (the CLI leaves x64 off).
@@ -89,7 +89,7 @@ def fit(
     removes the replaced run's files (checkpoint, metrics, summary, variability rasters,
     epoch files) before the first step. ``resume`` refuses a different ``save_every`` than
     the run was started with, and a checkpoint holding non-finite numbers. While it runs,
-    ``out_dir`` is locked against other processes (:func:`analysis.runtime.folder_lock`;
+    ``out_dir`` is locked against other processes (:func:`analysis.runtime._lock.folder_lock`;
     ValueError naming the other process's pid); temporary files of writes killed midway are
     removed at the start. Training stops with a ValueError at the first epoch whose mean
     loss or updated params are not finite (nothing of that epoch is saved).

@@ -61,7 +61,7 @@ def check_folder_before_build(folder: RunFolder | None, tcfg: TrainConfig) -> No
 
 def prepare_run_folder(out_dir, *, resume: bool = False, force: bool = False, save_every: Any = _ANY) -> Path:
     """Make ``out_dir`` ready for a run, to be called while holding its lock
-    (:func:`analysis.runtime.folder_lock`): check it (:func:`check_run_folder`), remove the
+    (:func:`analysis.runtime._lock.folder_lock`): check it (:func:`check_run_folder`), remove the
     temporary files of atomic writes killed midway, and with ``force`` the replaced run's
     files (:data:`RUN_FILES`, :data:`VARIABILITY`, the epoch files)."""
     out = check_run_folder(out_dir, resume=resume, force=force, save_every=save_every)
