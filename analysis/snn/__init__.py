@@ -2,8 +2,10 @@
 training methods (deterministic SG, stochastic SG, MultilayerSpiker) and the batched
 simulator (dense / conv1d / recurrent layers; layer-wise and event-driven kernels).
 
-* :class:`SNNConfig` (layers, :class:`LIFParams`), :func:`init_params` (fluctuation-driven
-  scale :func:`fluctuation_sigma_w`, from the PSP kernel :func:`psp_kernel`);
+* :class:`SNNConfig` (layers, :class:`LIFParams`, the reset scope, connection delay and
+  readout options that reproduce stork's ordering), :func:`init_params` (fluctuation-driven
+  scale :func:`fluctuation_sigma_w`, from the PSP kernel :func:`psp_kernel`, or a 1/sqrt(fan_in)
+  readout), :func:`parameter_count`;
 * :class:`Method` / :func:`method` (by name, :data:`METHOD_NAMES`);
 * :func:`simulate` returns a :class:`SimResult`; :func:`event_backend` says which kernels
   run the event-driven products (``numba`` or ``xla``).
@@ -17,7 +19,7 @@ Gygax & Zenke 2025, Figs. 6-7.
 from analysis.snn._event import event_backend
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w, psp_kernel
 from analysis.snn._methods import METHOD_NAMES, Method, method
-from analysis.snn._network import SimResult, SNNConfig, init_params, simulate
+from analysis.snn._network import SimResult, SNNConfig, init_params, parameter_count, simulate
 
 __all__ = [
     "SNNConfig",
@@ -25,6 +27,7 @@ __all__ = [
     "psp_kernel",
     "fluctuation_sigma_w",
     "init_params",
+    "parameter_count",
     "Method",
     "METHOD_NAMES",
     "method",

@@ -9,8 +9,14 @@ zero initial state and the spike read from the current potential,
 
 (Gygax & Zenke 2025, sec. 5; Zenke & Vogels 2021). The reset term (1 - S[t]) carries no
 gradient by default (``reset="detached"``: stop_gradient on S there), or the full
-derivative (``reset="differentiable"``). The non-spiking leaky-integrator readout is the
-same recursion without spike and reset.
+derivative (``reset="differentiable"``). ``reset_scope`` says what the reset multiplies:
+``"leak"`` (default, above) only the leak term, ``"update"`` the whole update,
+
+    U[t+1] = (lambda_mem U[t] + (1 - lambda_mem) I[t]) (1 - S[t])
+
+so a neuron that spikes at t starts from U[t+1] = 0 (the multiplicative reset of stork's
+LIFGroup, github.com/fmi-basel/stork at 6dd5824, stork/nodes/lif/base.py:112-118). The
+non-spiking leaky-integrator readout is the same recursion without spike and reset.
 
 Fluctuation-driven initialisation (Rossbroich, Gygax & Zenke 2022): for N_in independent
 Poisson inputs of rate nu and zero-mean weights of standard deviation sigma_w, Campbell's
@@ -38,6 +44,7 @@ import numpy as np
 from analysis import _validate
 
 RESET_MODES = ("detached", "differentiable")
+RESET_SCOPES = ("leak", "update")
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,9 @@ class LIFParams:
     tau_mem, tau_syn, dt : time constants and bin width in seconds (> 0).
     theta : firing threshold (> 0).
     reset : ``"detached"`` (default; no gradient through the reset) or ``"differentiable"``.
+    reset_scope : ``"leak"`` (default; U[t+1] = lambda_mem U[t] (1 - S[t]) + (1 - lambda_mem)
+        I[t]) or ``"update"`` (U[t+1] = (lambda_mem U[t] + (1 - lambda_mem) I[t]) (1 - S[t]),
+        stork's LIFGroup).
     """
 
     tau_mem: float = 10e-3
@@ -54,12 +64,15 @@ class LIFParams:
     dt: float = 1e-3
     theta: float = 1.0
     reset: str = "detached"
+    reset_scope: str = "leak"
 
     def __post_init__(self):
         for name in ("tau_mem", "tau_syn", "dt", "theta"):
             object.__setattr__(self, name, _validate.positive_scalar(getattr(self, name), name))
         if self.reset not in RESET_MODES:
             raise ValueError(f"unknown reset {self.reset!r}; valid: {', '.join(RESET_MODES)}")
+        if self.reset_scope not in RESET_SCOPES:
+            raise ValueError(f"unknown reset_scope {self.reset_scope!r}; valid: {', '.join(RESET_SCOPES)}")
 
     @property
     def lambda_mem(self) -> float:
@@ -116,12 +129,16 @@ def lif_update(
     """One LIF step given this bin's spikes S[t] and synaptic drive W S_in[t] (+ V S[t]).
 
     Returns (I[t+1], U[t+1]). The reset uses stop_gradient(S) unless
-    ``params.reset == "differentiable"``.
+    ``params.reset == "differentiable"``; it multiplies the leak term (``reset_scope="leak"``)
+    or the whole update (``"update"``).
     """
     s_reset = spikes if params.reset == "differentiable" else jax.lax.stop_gradient(spikes)
     lm = jnp.asarray(params.lambda_mem, u.dtype)
     ls = jnp.asarray(params.lambda_syn, u.dtype)
-    u_next = lm * u * (1 - s_reset) + (1 - lm) * i_syn
+    if params.reset_scope == "update":
+        u_next = (lm * u + (1 - lm) * i_syn) * (1 - s_reset)
+    else:
+        u_next = lm * u * (1 - s_reset) + (1 - lm) * i_syn
     return ls * i_syn + current, u_next
 
 

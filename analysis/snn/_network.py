@@ -1,7 +1,32 @@
 """Multi-layer LIF networks in time: configuration, initialisation, simulation.
 
 Layers follow the recursion of :mod:`analysis.snn._lif` (Gygax & Zenke 2025,
-sec. 5); spikes of layer l-1 at bin t drive layer l's synaptic current at the same bin.
+sec. 5); spikes of layer l-1 at bin t drive layer l's synaptic current at the same bin
+(``delay=0``) or one bin later (``delay=1``):
+
+    S_l[t]   = spike(U_l[t] - theta)                  S_{-1} = x (the input)
+    I_l[t+1] = lambda_syn I_l[t] + W_l S_{l-1}[t - D] (+ V_l S_l[t - D])
+    U_l[t+1] = lambda_mem U_l[t] (1 - S_l[t]) + (1 - lambda_mem) I_l[t]     (reset_scope "leak")
+    U_l[t+1] = (lambda_mem U_l[t] + (1 - lambda_mem) I_l[t]) (1 - S_l[t])   (reset_scope "update")
+
+with D = ``delay``, S[t] = x[t] = 0 for t < 0 and zero initial states. The integrator
+readout (I_o, U_o) follows the same recursion without spike and reset, driven by the last
+hidden layer with the same delay, from U_o[0] = ``readout_u0``; its output at bin t is U_o[t]
+(``readout_value="before"``) or U_o[t+1] (``"after"``).
+
+stork's ordering (github.com/fmi-basel/stork at 6dd5824). ``Model.run`` (stork/models.py:
+218-221) first evolves every group, then propagates every connection, at each step n. A
+LIFGroup (stork/nodes/lif/base.py:112-126) reads its spike from the stored membrane *before*
+the update, out_n = Theta(mem_{n-1} - 1), then stores syn_n = dcy_syn syn_{n-1} + input_n and
+mem_n = (dcy_mem mem_{n-1} + scl_mem syn_{n-1}) (1 - out_n); the input group's output is
+out_n = x[n]; the connections then add W out_n of their source into the *next* step's
+input, input_{n+1}. Relabel U[n] := mem_{n-1}, I[n] := syn_{n-1} (mem_{-1} = syn_{-1} = 0).
+Then out_n = Theta(U[n] - 1) = S[n], I[n+1] = lambda_syn I[n] + W S_src[n-1] (+ V S[n-1])
+and U[n+1] = (lambda_mem U[n] + (1 - lambda_mem) I[n]) (1 - S[n]): stork's recorded spike
+sequence is ours with reset_scope="update", delay=1 (theta = 1). Its ReadoutGroup
+(stork/nodes/readout.py:35, 38-44) stores and records out_n = dcy_mem out_{n-1} + scl_mem
+syn_{n-1} from out_{-1} = initial_state = -1e-3, i.e. U_o[n+1] with U_o[0] = -1e-3:
+readout_value="after", readout_u0=-1e-3 (its own tau_mem, tau_syn: ``readout_lif``).
 By default the network is evaluated layer by layer (the feedforward drive of all bins is
 one large matmul or conv, each layer's time recursion one ``lax.scan``;
 :mod:`analysis.snn._layerwise`; with ``event_driven`` the drive is formed from the
@@ -15,7 +40,8 @@ Connectivity: ``dense`` (W [N_in, N]) or ``conv1d`` (W [K, C_in, C_out], stride 
 first layer sees ``in_channels`` channels of length n_in / in_channels). ``recurrent``
 adds V [N, N] (dense) or a stride-1 'SAME' conv V [K, C, C] over the layer's own spikes.
 Readout: ``integrator`` (non-spiking leaky integrator, output = its potential) or ``lif``
-(a spiking output layer, output = its spikes).
+(a spiking output layer, output = its spikes; ``readout_value`` and ``readout_u0`` are for
+the integrator).
 
 Example
 -------
@@ -50,6 +76,9 @@ from analysis.snn._scan import time_loop
 CONNECTIVITIES = ("dense", "conv1d")
 READOUTS = ("integrator", "lif")
 RECORD_MODES = ("output", "spikes", "all")
+DELAYS = (0, 1)
+READOUT_VALUES = ("before", "after")
+READOUT_SCALES = ("fluctuation", "fan_in")
 
 
 def _tuple(x, n, name):
@@ -74,6 +103,13 @@ class SNNConfig:
     weight rows of active spikes (dense layers; see :mod:`analysis.snn._event`; numba kernels on
     CPU when numba is installed); ``max_active`` bounds the per-row index table of the XLA
     event backend (0 = no bound), which falls back to dense when it is exceeded.
+    delay : 0 (default) or 1, the bins between a presynaptic spike (or input) at t and its
+    term in I[t+1]: with 1, I[t+1] = lambda_syn I[t] + W S_prev[t-1] (+ V S[t-1]) on every
+    connection, readout included (stork's ordering, module docstring).
+    readout_value : ``"before"`` (default; output[t] = U_o[t]) or ``"after"`` (output[t] =
+    U_o[t+1], the potential after the update: stork's ReadoutGroup); integrator readout only.
+    readout_u0 : initial readout potential U_o[0] (default 0.0; stork: -1e-3); integrator
+    readout only.
     """
 
     n_in: int
@@ -92,6 +128,9 @@ class SNNConfig:
     checkpoint_block: int = 0
     event_driven: bool = False
     max_active: int = 0
+    delay: int = 0
+    readout_value: str = "before"
+    readout_u0: float = 0.0
 
     def __post_init__(self):
         if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
@@ -121,6 +160,19 @@ class SNNConfig:
             _ = self.lengths  # validates the geometry
         if self.checkpoint_block < 0 or self.max_active < 0:
             raise ValueError("checkpoint_block and max_active must be >= 0")
+        if not _validate._integral(self.delay) or int(self.delay) not in DELAYS:
+            raise ValueError(f"delay must be 0 or 1 (bins), got {self.delay!r}")
+        object.__setattr__(self, "delay", int(self.delay))
+        if self.readout_value not in READOUT_VALUES:
+            raise ValueError(
+                f"unknown readout_value {self.readout_value!r}; valid: {', '.join(READOUT_VALUES)}"
+            )
+        object.__setattr__(self, "readout_u0", _validate.real(self.readout_u0, "readout_u0"))
+        if self.readout == "lif" and (self.readout_value != "before" or self.readout_u0 != 0.0):
+            raise ValueError(
+                "readout_value and readout_u0 apply to readout='integrator'; with readout='lif' "
+                f"they must stay 'before' and 0.0, got {self.readout_value!r} and {self.readout_u0!r}"
+            )
 
     @property
     def lengths(self) -> tuple:
@@ -174,7 +226,7 @@ def _draw(key, shapes, scales, dtype):
     ]
 
 
-def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
+def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac, readout_scale="fluctuation"):
     """[(name, layer index, shape, sigma)] of every weight array."""
     specs, c_in = [], cfg.in_channels
     wshape: tuple[int, ...]
@@ -194,7 +246,10 @@ def _layer_specs(cfg, nu, nu_hidden, sigma_u, frac):
             specs.append(("v", l, vshape, sv))
         c_in = h
     n_last = cfg.layer_sizes[-1] if cfg.hidden else cfg.n_in
-    so = fluctuation_sigma_w(cfg.out_lif, n_last, nu_hidden if cfg.hidden else nu, sigma_u)
+    if readout_scale == "fan_in":
+        so = 1.0 / math.sqrt(n_last)
+    else:
+        so = fluctuation_sigma_w(cfg.out_lif, n_last, nu_hidden if cfg.hidden else nu, sigma_u)
     return specs + [("w", len(cfg.hidden), (n_last, cfg.n_out), so)]
 
 
@@ -206,6 +261,18 @@ def param_shapes(cfg: SNNConfig) -> dict:
     return out
 
 
+def parameter_count(cfg: SNNConfig) -> int:
+    """Number of scalar parameters of ``cfg`` (all weight arrays of :func:`param_shapes`).
+
+    >>> parameter_count(SNNConfig(n_in=20, hidden=(16,), n_out=3, recurrent=True))
+    624
+    """
+    if not isinstance(cfg, SNNConfig):
+        raise TypeError(f"cfg must be an SNNConfig, got {type(cfg).__name__}")
+    shapes = jax.tree_util.tree_leaves(param_shapes(cfg), is_leaf=lambda x: isinstance(x, tuple))
+    return sum(math.prod(sh) for sh in shapes)
+
+
 def init_params(
     key: jax.Array,
     cfg: SNNConfig,
@@ -215,6 +282,7 @@ def init_params(
     nu_hidden: float | None = None,
     recurrent_fraction: float = 0.1,
     dtype: DTypeLike = jnp.float32,
+    readout_scale: str = "fluctuation",
 ) -> dict:
     """Fluctuation-driven Gaussian initialisation (Rossbroich, Gygax & Zenke 2022).
 
@@ -222,6 +290,15 @@ def init_params(
     (:func:`analysis.snn.fluctuation_sigma_w`); ``nu`` is the input rate in Hz,
     ``nu_hidden`` (default ``nu``) the assumed rate of hidden neurons. With recurrence,
     a fraction ``recurrent_fraction`` of the membrane variance comes from V.
+    ``readout_scale``: ``"fluctuation"`` (default, the rule above for the readout too) or
+    ``"fan_in"``: readout weights N(0, 1) / sqrt(fan_in), fan_in = N_L the number of
+    last-layer neurons (channels x positions for conv1d), independent of ``nu`` and
+    ``sigma_u``. That is stork's DistInitializer (github.com/fmi-basel/stork at 6dd5824):
+    Normal(0, 1) samples (stork/initializers.py:172, 181-183) divided by sqrt(fan_in)
+    (scaling "1/sqrt(k)", :91, :96-97), fan_in = dim 1 of the weight of the readout
+    Connection, nn.Linear(src.nb_units, n_out) when flatten_input=True
+    (stork/connections.py:89-90), i.e. k = src.nb_units. The hidden weights are the same
+    draws for either value (one normal vector per key, scaled per array).
     Returns {"hidden": [{"w": ..., ["v": ...]}, ...], "readout": {"w": [N_L, n_out]}}
     (dense W [N_in, N], V [N, N]; conv1d W [K, C_in, C_out], V [K, C, C]).
     """
@@ -235,7 +312,10 @@ def init_params(
         raise ValueError(f"dtype must be a floating-point dtype, got {jnp.dtype(dtype)}")
     if not 0.0 <= recurrent_fraction < 1.0:
         raise ValueError(f"recurrent_fraction must lie in [0, 1), got {recurrent_fraction}")
-    specs = _layer_specs(cfg, nu, nu_hidden, sigma_u, recurrent_fraction if cfg.recurrent else 0.0)
+    if readout_scale not in READOUT_SCALES:
+        raise ValueError(f"unknown readout_scale {readout_scale!r}; valid: {', '.join(READOUT_SCALES)}")
+    frac = recurrent_fraction if cfg.recurrent else 0.0
+    specs = _layer_specs(cfg, nu, nu_hidden, sigma_u, frac, readout_scale)
     arrays = _draw(key, tuple(s[2] for s in specs), tuple(s[3] for s in specs), jnp.dtype(dtype))
     out: dict = {"hidden": [{} for _ in cfg.hidden], "readout": {}}
     for (name, l, _, _), a in zip(specs, arrays, strict=True):

@@ -1,7 +1,16 @@
 """The time loop behind :func:`analysis.snn.simulate` (private).
 
 State: per hidden layer (I, U), and (I, U) of the readout. One scan step advances every
-layer by one bin (equations in :mod:`analysis.snn._lif`). With ``cfg.checkpoint`` the scan is
+layer by one bin (equations in :mod:`analysis.snn._lif`):
+
+    S_l[t]   = spike(U_l[t] - theta)
+    I_l[t+1] = lambda_syn I_l[t] + W_l S_{l-1}[t - D] (+ V_l S_l[t - D])
+    U_l[t+1] = lambda_mem U_l[t] (1 - S_l[t]) + (1 - lambda_mem) I_l[t]   (reset_scope="leak")
+
+with S_{-1} = x the input, D = ``cfg.delay`` and S[-1] = x[-1] = 0; with D = 1 the carry also
+holds the previous step's input and spikes. The readout (I_o, U_o) starts at U_o[0] =
+``cfg.readout_u0`` and is driven by the last hidden layer in the same way; its output at t is
+U_o[t] (``readout_value="before"``) or U_o[t+1] (``"after"``). With ``cfg.checkpoint`` the scan is
 blocked: an outer scan over blocks of ``checkpoint_block`` steps whose body (an inner
 scan) is wrapped in ``jax.checkpoint``, so the backward pass stores only the state at
 block boundaries and recomputes each block (memory ~ T/k + k states instead of T).
@@ -50,26 +59,32 @@ def _make_step(params, cfg, method, keys, record, source=None):
         out_spike = lambda z, u, t: o_rule(z, u)
 
     def step(carry, xs):
+        # carry: ((I, U) per hidden layer, (I_o, U_o)[, previous (x, S_0, .., S_{L-1})])
         x_t, t = xs
+        states, delayed = (carry[:-1], carry[-1]) if cfg.delay else (carry, None)
         s_prev, new_carry, spikes, mems = x_t, [], [], []
-        for l, (layer, (i_syn, u)) in enumerate(zip(params["hidden"], carry[:-1], strict=True)):
+        for l, (layer, (i_syn, u)) in enumerate(zip(params["hidden"], states[:-1], strict=True)):
             s = hidden_spike(u - cfg.lif.theta, _uniforms(keys, l, t, u.shape, u.dtype), l, t)
-            cur = ff_current(cfg, l, layer["w"], s_prev)
+            cur = ff_current(cfg, l, layer["w"], s_prev if delayed is None else delayed[l])
             if cfg.recurrent:
-                cur = cur + rec_current(cfg, l, layer["v"], s)
+                cur = cur + rec_current(cfg, l, layer["v"], s if delayed is None else delayed[l + 1])
             new_carry.append(lif_update(cfg.lif, i_syn, u, cur, s))
             spikes.append(s)
             mems.append(u)
             s_prev = s
-        i_o, u_o = carry[-1]
-        cur = ff_current(cfg, n_hidden, params["readout"]["w"], s_prev)
+        i_o, u_o = states[-1]
+        s_last = s_prev if delayed is None else delayed[n_hidden]
+        cur = ff_current(cfg, n_hidden, params["readout"]["w"], s_last)
         if cfg.readout == "lif":
             s_o = out_spike(u_o - cfg.out_lif.theta, _uniforms(keys, n_hidden, t, u_o.shape, u_o.dtype), t)
             new_carry.append(lif_update(cfg.out_lif, i_o, u_o, cur, s_o))
             out = s_o
         else:
             new_carry.append(integrator_update(cfg.out_lif, i_o, u_o, cur))
-            out = u_o
+            out = new_carry[-1][1] if cfg.readout_value == "after" else u_o
+            u_o = out
+        if delayed is not None:
+            new_carry.append((x_t, *spikes))
         ys = (
             tuple(spikes) if record != "output" else (),
             tuple(mems) if record == "all" else (),
@@ -106,8 +121,11 @@ def time_loop(params, x_tm, cfg, method, keys, record, source=None):
     With a ``source`` the scan is never blocked (the padded steps of a blocked scan would
     draw again at index 0)."""
     n_steps, b = x_tm.shape[:2]
-    sizes = cfg.layer_sizes + (cfg.n_out,)
-    carry = tuple((jnp.zeros((b, n), x_tm.dtype), jnp.zeros((b, n), x_tm.dtype)) for n in sizes)
+    zeros = lambda n: jnp.zeros((b, n), x_tm.dtype)
+    carry = tuple((zeros(n), zeros(n)) for n in cfg.layer_sizes)
+    carry += ((zeros(cfg.n_out), jnp.full((b, cfg.n_out), cfg.readout_u0, x_tm.dtype)),)
+    if cfg.delay:
+        carry += (tuple(zeros(n) for n in (cfg.n_in,) + cfg.layer_sizes),)
     step = _make_step(params, cfg, method, keys, record, source)
     xs = (x_tm, jnp.arange(n_steps, dtype=jnp.int32))
     if cfg.checkpoint and source is None:
