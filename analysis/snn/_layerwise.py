@@ -65,7 +65,7 @@ def _integrator_scan(drive, lif, u0, after):
     zero = jnp.zeros(drive.shape[1:], drive.dtype)
 
     def step(carry, d_t):
-        new = integrator_update(lif, *carry, d_t)
+        new = integrator_update(lif, carry[0], carry[1], d_t)
         return new, (new[1] if after else carry[1])
 
     return lax.scan(step, (zero, jnp.full_like(zero, u0)), drive)[1]

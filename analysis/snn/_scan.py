@@ -122,10 +122,10 @@ def time_loop(params, x_tm, cfg, method, keys, record, source=None):
     draw again at index 0)."""
     n_steps, b = x_tm.shape[:2]
     zeros = lambda n: jnp.zeros((b, n), x_tm.dtype)
-    carry = tuple((zeros(n), zeros(n)) for n in cfg.layer_sizes)
-    carry += ((zeros(cfg.n_out), jnp.full((b, cfg.n_out), cfg.readout_u0, x_tm.dtype)),)
-    if cfg.delay:
-        carry += (tuple(zeros(n) for n in (cfg.n_in,) + cfg.layer_sizes),)
+    states = [(zeros(n), zeros(n)) for n in cfg.layer_sizes]
+    states.append((zeros(cfg.n_out), jnp.full((b, cfg.n_out), cfg.readout_u0, x_tm.dtype)))
+    delayed = [tuple(zeros(n) for n in (cfg.n_in,) + cfg.layer_sizes)] if cfg.delay else []
+    carry = tuple(states + delayed)
     step = _make_step(params, cfg, method, keys, record, source)
     xs = (x_tm, jnp.arange(n_steps, dtype=jnp.int32))
     if cfg.checkpoint and source is None:
