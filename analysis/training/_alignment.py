@@ -45,7 +45,7 @@ from analysis.training._classifier_network import (
     classifier_network,
 )
 from analysis.training._epoch_files import _check_epoch_files, _run_record
-from analysis.training._presets import randman_preset
+from analysis.training._presets import randman_data_seed, randman_preset
 from analysis.training._spike_train_run import SpikeTrainRun, spike_train_setup
 from analysis.training._trials import sigmoid_method
 
@@ -102,7 +102,8 @@ def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: 
                 f"when the run ends); finish the run with sgtheory train randman --resume"
             )
         data_cfg, _ = randman_preset(profile, seed=crun.seed)
-        pair: tuple[Any, Any] = randman_splits(jax.random.key(crun.seed), data_cfg, (0.8, 0.1, 0.1))[0]
+        data_key = jax.random.key(randman_data_seed(profile, crun.seed))
+        pair: tuple[Any, Any] = randman_splits(data_key, data_cfg, (0.8, 0.1, 0.1))[0]
         n_classes = data_cfg.n_classes
     else:
         from analysis.training.tasks import N_CLASSES, load_shd

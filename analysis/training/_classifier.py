@@ -131,7 +131,9 @@ def train_classifier(
     cfg = classifier_network(run, data.n_inputs, cast(int, data.n_classes))  # an int once made
     key = jax.random.key(run.seed)
     sigma_u, fraction = run.sigma_u_for(method_name), run.recurrent_fraction
-    params0 = init_params(key, cfg, nu=run.nu_in, sigma_u=sigma_u, recurrent_fraction=fraction)
+    params0 = init_params(
+        key, cfg, nu=run.nu_in, sigma_u=sigma_u, recurrent_fraction=fraction, readout_scale=run.readout_scale
+    )
     loss_fn = classifier_loss(cfg, method, run.reg_bound, run.reg_strength, run.reg_kind)
     x_va, y_va = data.valid
     evaluate = lambda params, key: _chunked_accuracies(params, x_va, y_va, cfg, key, eval_chunk)

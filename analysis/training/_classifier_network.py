@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from analysis import _validate
-from analysis.neuron import surrogate
+from analysis.neuron import escape_noise, surrogate
 from analysis.snn import LIFParams, Method, SNNConfig, simulate
 from analysis.training._losses import (
     accuracy_max_over_time,
@@ -46,9 +47,19 @@ class ClassifierRun:
     nu_in, sigma_u, sigma_u_stochastic, recurrent_fraction : fluctuation-driven init
     (input rate in Hz, target membrane SD for deterministic / stochastic training (None =
     sigma_u), share of the membrane variance from recurrent weights).
-    surrogate : backward pass of *deterministic* training: ``matched`` (sigma'_beta of the
-    escape noise, beta 10) or ``superspike`` (fast sigmoid, beta 10; the paper's default);
-    stochastic training always uses the matched surrogate.
+    surrogate, surrogate_beta : backward pass of every training method: ``matched`` (the
+    derivative of the hidden escape noise) or ``superspike`` (1 / (beta |z| + 1)^2, Zenke &
+    Ganguli 2018; the authors' default for both networks); the hidden layers of
+    ``multilayer_spiker`` keep their sampled derivative.
+    escape_noise : (family, beta, p0) of the hidden layers' escape noise of the stochastic
+    methods (:func:`analysis.neuron.escape_noise`; paper: sigmoid beta 10, MultilayerSpiker
+    exponential p0 exp(z / 0.133) with p0 2/3). Evaluation in the other mode always uses
+    sigmoid beta 10.
+    readout_tau_mem, readout_tau_syn : the readout's time constants (None: tau_mem / tau_syn;
+    the authors: the sample duration and 10 ms). readout_scale, readout_value, readout_u0,
+    reset_scope, delay : see :class:`analysis.snn.SNNConfig`, :class:`analysis.snn.LIFParams`
+    and :func:`analysis.snn.init_params` (defaults: this toolkit's network; the paper
+    profile: the authors' network, :data:`analysis.training._presets.PAPER`).
     """
 
     hidden: tuple = (128,)
@@ -72,6 +83,15 @@ class ClassifierRun:
     tau_syn: float = 10e-3
     dt: float = 1e-3
     surrogate: str = "matched"
+    surrogate_beta: float = 10.0
+    escape_noise: tuple = ("sigmoid", 10.0, 0.5)
+    readout_tau_mem: float | None = None
+    readout_tau_syn: float | None = None
+    readout_scale: str = "fluctuation"
+    readout_value: str = "before"
+    readout_u0: float = 0.0
+    reset_scope: str = "leak"
+    delay: int = 0
     seed: int = 0
 
     def __post_init__(self):
@@ -79,8 +99,31 @@ class ClassifierRun:
             raise ValueError(f"unknown reg_kind {self.reg_kind!r}; valid: {', '.join(REG_KINDS)}")
         if self.surrogate not in SURROGATE_CHOICES:
             raise ValueError(f"unknown surrogate {self.surrogate!r}; valid: {', '.join(SURROGATE_CHOICES)}")
-        for name in ("sigma_u", "nu_in", "tau_mem", "tau_syn", "dt"):
+        for name in ("sigma_u", "nu_in", "tau_mem", "tau_syn", "dt", "surrogate_beta"):
             _validate.positive_scalar(getattr(self, name), name)
+        for name in ("readout_tau_mem", "readout_tau_syn"):
+            if getattr(self, name) is not None:
+                _validate.positive_scalar(getattr(self, name), name)
+        if not isinstance(self.escape_noise, (tuple, list)) or len(self.escape_noise) != 3:
+            raise ValueError(f"escape_noise must be (family, beta, p0), got {self.escape_noise!r}")
+        object.__setattr__(self, "escape_noise", tuple(self.escape_noise))
+        escape_noise(self.escape_noise[0], self.escape_noise[1], p0=self.escape_noise[2])  # checks them
+        if (
+            isinstance(self.readout_u0, bool)
+            or not isinstance(self.readout_u0, (int, float))
+            or not math.isfinite(self.readout_u0)
+        ):
+            raise ValueError(f"readout_u0 must be a finite number, got {self.readout_u0!r}")
+        for name, valid in (
+            ("readout_scale", ("fluctuation", "fan_in")),
+            ("readout_value", ("before", "after")),
+            ("reset_scope", ("leak", "update")),
+            ("delay", (0, 1)),
+        ):
+            if isinstance(getattr(self, name), bool) or getattr(self, name) not in valid:
+                raise ValueError(
+                    f"unknown {name} {getattr(self, name)!r}; valid: {', '.join(map(str, valid))}"
+                )
         if self.sigma_u_stochastic is not None:
             _validate.positive_scalar(self.sigma_u_stochastic, "sigma_u_stochastic")
 
@@ -97,7 +140,12 @@ class ClassifierRun:
 
 def classifier_network(run: ClassifierRun, n_in: int, n_classes: int) -> SNNConfig:
     """The network of a :class:`ClassifierRun`: its LIF layers and an integrator readout."""
-    lif = LIFParams(tau_mem=run.tau_mem, tau_syn=run.tau_syn, dt=run.dt)
+    lif = LIFParams(tau_mem=run.tau_mem, tau_syn=run.tau_syn, dt=run.dt, reset_scope=run.reset_scope)
+    readout = LIFParams(
+        tau_mem=run.tau_mem if run.readout_tau_mem is None else run.readout_tau_mem,
+        tau_syn=run.tau_syn if run.readout_tau_syn is None else run.readout_tau_syn,
+        dt=run.dt,
+    )
     return SNNConfig(
         n_in=n_in,
         hidden=tuple(run.hidden),
@@ -109,6 +157,10 @@ def classifier_network(run: ClassifierRun, n_in: int, n_classes: int) -> SNNConf
         recurrent_kernel_size=run.recurrent_kernel_size,
         readout="integrator",
         lif=lif,
+        readout_lif=readout,
+        readout_value=run.readout_value,
+        readout_u0=run.readout_u0,
+        delay=run.delay,
     )
 
 
@@ -124,11 +176,14 @@ def n_classes_of(params: Any) -> int:
 
 
 def classifier_method(method_name: str, run: ClassifierRun) -> Method:
-    """The training method of a run: sigmoid escape noise beta 10 / 100; a deterministic run
-    with ``surrogate="superspike"`` uses SuperSpike (fast sigmoid) beta 10 backward."""
-    m = sigmoid_method(method_name)
-    if method_name == "deterministic" and run.surrogate == "superspike":
-        m = dataclasses.replace(m, surrogate=surrogate("superspike", 10.0))
+    """The training method of a run: the hidden escape noise ``run.escape_noise`` (output
+    sigmoid beta 100, unused by the integrator readout); ``surrogate="superspike"``: the
+    SuperSpike derivative of steepness ``run.surrogate_beta`` in the backward pass of every
+    method (matched: the escape noise's derivative)."""
+    family, beta, p0 = run.escape_noise
+    m = dataclasses.replace(sigmoid_method(method_name), hidden_noise=escape_noise(family, beta, p0=p0))
+    if run.surrogate == "superspike":
+        m = dataclasses.replace(m, surrogate=surrogate("superspike", run.surrogate_beta))
     return m
 
 

@@ -63,6 +63,12 @@ def add_arguments(p) -> None:
         "(for sgtheory align --run)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the whole configuration (the paper profile with the source of every value), "
+        "the layer sizes, the parameter count and the memory of one training step, and exit",
+    )
 
 
 def run(args) -> int:
@@ -71,7 +77,6 @@ def run(args) -> int:
     from analysis.training._run import check_experiment, default_run_folder
 
     out = args.out if args.out is not None else default_run_folder(args.task, args.method, args.seed)
-    check_output_dir(out, "--out")
     config = training.RunConfig(
         args.task,
         args.method,
@@ -83,6 +88,12 @@ def run(args) -> int:
         image=args.image,
         shd_path=args.shd_path,
     )
+    if args.dry_run:
+        from analysis.training._plan import experiment_plan, format_plan
+
+        print(format_plan(experiment_plan(config)))
+        return 0
+    check_output_dir(out, "--out")
     folder = training.RunFolder(out, resume=args.resume, force=args.force, save_every=args.save_every)
     # every argument, data path and the run folder checked before the memory estimates compile
     check_experiment(config, folder)

@@ -51,3 +51,23 @@ def test_cli_trains_on_a_written_shd_file(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["final"]["epoch"] == 1 and 0.0 <= summary["final"]["det_valid_acc"] <= 1.0
     assert (out / "metrics.csv").read_text().startswith("epoch,loss")
+
+
+def test_cli_dry_run_prints_the_paper_configuration_and_trains_nothing(tmp_path, capsys, monkeypatch):
+    """``--dry-run``: every value of the paper profile with its source, the layer sizes, the
+    parameter count (against a count by hand) and the memory estimate; no folder written."""
+    from proofs_numeric.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "randman", "--profile", "paper", "--method", "multilayer_spiker", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "learning_rate = 20.0  <- Classification/experiments/config_stork/method/multilayerspiker.yaml:4"
+        in out
+    )
+    assert "readout_tau_mem = 0.2  <- " in out and "readout_u0 = -0.001  <- " in out
+    assert "data_seed = 1" in out and "layer sizes (neurons; hidden..., readout): (320, 384, 256, 15)" in out
+    # conv kernels 11x1x32, 5x32x64, 5x64x128, readout 256x15
+    n = 11 * 1 * 32 + 5 * 32 * 64 + 5 * 64 * 128 + 256 * 15
+    assert f"parameters: {n:,}" in out and "GiB temporaries" in out
+    assert not (tmp_path / "out").exists()

@@ -2,6 +2,8 @@
 network geometry, surrogate choice, the population regulariser against a naive loop, the
 data splits of the paper profile, and test evaluation in both modes."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -40,16 +42,109 @@ def test_paper_presets_have_the_published_geometry():
     assert cfg.recurrent_kernel_size == (5, 5, 5) and shd.nu_in == 15.8
 
 
-def test_surrogate_choice_applies_to_deterministic_training_only():
+#: values transcribed by hand from the authors' code (fmi-basel/surrogate-gradient-theory
+#: 950927c, Classification/experiments: config_stork/*.yaml and deep_convSNN.py; stork
+#: 6dd5824), independently of the table in analysis/training/_presets.py
+AUTHORS = {
+    "randman": dict(readout_tau_mem=0.2, n_steps=100, hidden=(32, 64, 128), data_seed=1),
+    "shd": dict(readout_tau_mem=0.7, n_steps=349, hidden=(16, 32, 64), data_seed=None),
+    "methods": {
+        "deterministic": (0.01, 1.0, ("sigmoid", 10.0)),
+        "stochastic": (0.01, 1.3, ("sigmoid", 10.0)),
+        "multilayer_spiker": (20.0, 1.0, ("exponential", 1 / 0.133)),
+    },
+}
+
+
+@pytest.mark.parametrize("task", ["randman", "shd"])
+@pytest.mark.parametrize("method", ["deterministic", "stochastic", "multilayer_spiker"])
+def test_the_built_paper_configuration_is_the_table(task, method):
+    """Every entry of PAPER reaches the network, the method and the data that a run builds."""
+    from analysis.training._presets import PAPER, paper_table, randman_data_seed, shd_steps
+
+    if task == "randman":
+        data, run = randman_preset("paper", method)
+        n_in, n_cls, n_steps = data.n_units, data.n_classes, data.n_steps
+        for k, e in PAPER["randman"]["data"].items():
+            assert getattr(data, k) == e.value, k
+        assert (
+            randman_data_seed("paper", 5)
+            == randman_data_seed("paper", 0)
+            == PAPER["randman"]["data_seed"].value
+        )
+    else:
+        _, _, run = shd_preset("paper", method)
+        n_in, n_cls, n_steps = 700, 20, shd_steps("paper")
+    rows = {k.split(".", 1)[-1]: v for k, v, _ in paper_table(task, method)}
+    for field, value in rows.items():
+        if hasattr(run, field):
+            assert getattr(run, field) == value, field
+    cfg = classifier_network(run, n_in, n_cls)
+    common = {k: e.value for k, e in PAPER["common"].items()}
+    assert (cfg.lif.tau_mem, cfg.lif.tau_syn, cfg.lif.dt) == (
+        common["tau_mem"],
+        common["tau_syn"],
+        common["dt"],
+    )
+    assert cfg.lif.reset_scope == common["reset_scope"] == "update"
+    assert cfg.lif.reset == "detached"
+    assert cfg.out_lif.tau_mem == PAPER[task]["readout_tau_mem"].value
+    assert cfg.out_lif.tau_syn == common["readout_tau_syn"]
+    assert (cfg.delay, cfg.readout_value, cfg.readout_u0) == (1, "after", -1e-3)
+    m = classifier_method(method, run)
+    assert m.surrogate is not None and (m.surrogate.name, m.surrogate.beta) == ("superspike", 10.0)
+    # against the hand transcription
+    lr, sigma_u, (family, beta) = AUTHORS["methods"][method]
+    assert (run.learning_rate, run.sigma_u_for(method)) == (lr, sigma_u)
+    assert (m.hidden_noise.name, m.hidden_noise.beta) == (family, pytest.approx(beta))
+    assert (cfg.out_lif.tau_mem, n_steps, tuple(run.hidden)) == (
+        AUTHORS[task]["readout_tau_mem"],
+        AUTHORS[task]["n_steps"],
+        AUTHORS[task]["hidden"],
+    )
+    assert run.readout_scale == "fan_in"
+    assert every_source_names_a_file(paper_table(task, method))
+
+
+def every_source_names_a_file(rows) -> bool:
+    return all(re.search(r"[\w/]+\.(py|yaml):\d+", src) for _, _, src in rows)
+
+
+def test_surrogate_choice_applies_to_every_method():
     run = ClassifierRun(surrogate="superspike")
-    det, sto = classifier_method("deterministic", run), classifier_method("stochastic", run)
-    assert det.surrogate is not None and det.surrogate.name == "superspike" and det.surrogate.beta == 10.0
-    assert sto.surrogate is None  # matched sigma'_10
-    assert classifier_method("deterministic", ClassifierRun()).surrogate is None
+    for name in ("deterministic", "stochastic", "multilayer_spiker"):
+        m = classifier_method(name, run)
+        assert m.surrogate is not None and m.surrogate.name == "superspike" and m.surrogate.beta == 10.0
+    assert classifier_method("stochastic", ClassifierRun()).surrogate is None  # matched sigma'_10
+    assert (
+        classifier_method(
+            "deterministic", ClassifierRun(surrogate_beta=5.0, surrogate="superspike")
+        ).surrogate.beta
+        == 5.0
+    )
     with pytest.raises(ValueError, match="surrogate"):
         ClassifierRun(surrogate="tanh")
     with pytest.raises(ValueError, match="reg_kind"):
         ClassifierRun(reg_kind="l1")
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(delay=2), "delay"),
+        (dict(delay=True), "delay"),
+        (dict(readout_value="later"), "readout_value"),
+        (dict(reset_scope="all"), "reset_scope"),
+        (dict(readout_scale="xavier"), "readout_scale"),
+        (dict(readout_u0=float("nan")), "readout_u0"),
+        (dict(readout_tau_mem=-1.0), "readout_tau_mem"),
+        (dict(escape_noise=("sigmoid", 10.0)), "escape_noise"),
+        (dict(escape_noise=("logistic", 10.0, 0.5)), "logistic"),
+    ],
+)
+def test_classifier_run_names_the_bad_network_option(kw, match):
+    with pytest.raises(ValueError, match=match):
+        ClassifierRun(**kw)
 
 
 def test_population_regulariser_equals_a_naive_loop():
@@ -104,6 +199,31 @@ def test_paper_profile_splits(tmp_path):
         {r.tobytes() for r in np.asarray(valid[0])}
     )  # disjoint
     assert run.connectivity == "conv1d" and run.recurrent
+
+
+def test_shd_quick_profile_takes_random_subsets_binned_at_the_network_step(tmp_path):
+    """quick: 512 random training rows (10 % of them validate), 256 random test rows, 2 ms
+    bins = the network's dt; sample i is identified by its one spike, on channel i."""
+    pytest.importorskip("h5py")
+    from analysis.training._run import _classification_data
+
+    n = 600
+    write_shd(tmp_path / "shd_train.h5", [[0.0035]] * n, [[i] for i in range(n)], [i % 20 for i in range(n)])
+    write_shd(tmp_path / "shd_test.h5", [[0.0035]] * n, [[i] for i in range(n)], [i % 20 for i in range(n)])
+    data, test, run = _classification_data(RunConfig("shd", profile="quick", shd_path=tmp_path))
+    assert run.dt == 2e-3 and data.train[0].shape[1] == 350
+    ids = lambda x: set(np.argmax(np.asarray(x).sum(axis=1), axis=1).tolist())
+    tr, va, te = ids(data.train[0]), ids(data.valid[0]), ids(test[0])
+    assert (len(tr), len(va), len(te)) == (460, 52, 256) and not tr & va
+    assert tr | va != set(range(512)) and te != set(range(256))  # random, not the first rows
+    assert np.asarray(data.train[0]).sum(axis=(0, 2))[1] == 460  # 3.5 ms -> bin 1 of 2 ms
+    labels = np.asarray(data.train[1])
+    x_ids = np.argmax(np.asarray(data.train[0]).sum(axis=1), axis=1)
+    assert np.array_equal(labels, x_ids % 20)  # rows and labels stay paired
+    with pytest.raises(ValueError, match="indices must lie in"):
+        from analysis.training.tasks import load_shd
+
+        load_shd(tmp_path, "train", indices=[0, n])
 
 
 def test_windowed_fano_factor_equals_naive_loops():

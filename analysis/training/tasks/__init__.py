@@ -4,7 +4,8 @@
   raster for spike-train matching.
 * :func:`make_randman` -- random-manifold spike-timing data sets as Zenke & Vogels
   (2021) define them (products of smooth random series, min-max standardised spike times).
-* :func:`load_shd` -- loader for the Spiking Heidelberg Digits HDF5 files
+* :func:`load_shd` -- loader for the Spiking Heidelberg Digits HDF5 files (:func:`shd_size`:
+  the number of samples of a file)
   (Cramer et al. 2020), from a local path only.
 
 Each task's settings are a frozen config (:class:`SpikeTrainConfig`, :class:`RandmanConfig`,
@@ -15,7 +16,7 @@ Nothing here downloads anything.
 """
 
 from analysis.training.tasks._randman import RandmanConfig, make_randman, randman_splits
-from analysis.training.tasks._shd import N_CLASSES, SHDConfig, load_shd
+from analysis.training.tasks._shd import N_CLASSES, SHDConfig, load_shd, shd_size
 from analysis.training.tasks._spike_train import SpikeTrainConfig, SpikeTrainTask, make_spike_train_task
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "N_CLASSES",
     "SHDConfig",
     "load_shd",
+    "shd_size",
     "SpikeTrainConfig",
     "SpikeTrainTask",
     "make_spike_train_task",
