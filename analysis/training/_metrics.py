@@ -10,7 +10,8 @@ bins unless ``dt`` says otherwise.
   computed with ``lax.scan`` (differentiable; the training loss of the spike-train task).
 * L2 spike distance: ||a - b||_2 over time and neurons.
 * Trial-to-trial Fano factor: Var / mean over repeated trials of each neuron's spike count
-  (Gygax & Zenke 2025, Fig. 6 use it to show that stochastic networks stay variable).
+  (Gygax & Zenke 2025, Fig. 6 use it to show that stochastic networks stay variable), and
+  of counts in sliding windows (:func:`windowed_fano_factor`, their Fig. 7 protocol).
 * ISIs and their coefficient of variation CV = std(ISI) / mean(ISI).
 
 Example
@@ -111,22 +112,33 @@ def mean_fano_factor(trials: ArrayLike) -> jax.Array:
     return jnp.nanmean(fano_factor(trials))
 
 
-def windowed_fano_factor(trials: ArrayLike, window: int = 10) -> jax.Array:
-    """Trial-to-trial Fano factor of spike counts in sliding windows, averaged.
+def windowed_fano_factor(trials: ArrayLike, window: int = 10, *, last_window: bool = False) -> jax.Array:
+    """Trial-to-trial Fano factor of spike counts in sliding windows, averaged, as Gygax &
+    Zenke (2025) measure it for their classification networks.
 
-    ``trials`` [R, T, N] (R >= 2 repeats of one input): counts c[r, w, n] in the windows
-    [w, w + window) for w = 0 .. T - window (stride 1); F[w, n] = Var_r c / E_r c (unbiased
-    variance); the mean over the (w, n) with E_r c > 0 (NaN if there are none). As in the
-    variability analysis of Gygax & Zenke (2025, classification experiments).
+    ``trials`` [R, T, N] (R >= 2 repeats of one input): counts c[r, j, n] of the spikes in
+    bins [j, j + window) for j = 0 .. T - window - 1, i.e. T - window windows of stride 1
+    (``last_window=True`` adds the window starting at T - window: T - window + 1 windows);
+    F[j, n] = Var_r c / E_r c with the unbiased (R - 1) variance; the mean of F over the
+    (j, n) with E_r c > 0 (NaN if there are none). The published protocol is the first:
+    fmi-basel/surrogate-gradient-theory, Classification/experiments/deep_convSNN.py,
+    ``monitor_model``, lines 536-552 (``range(0, T - monitor_fano)``, ``torch.var``, which
+    is unbiased, ``np.nanmean(vot / mot)``; 0 / 0 is NaN there too).
     """
     s = jnp.asarray(trials)
     window = _validate.positive_int(window, "window")
+    if not isinstance(last_window, bool):
+        raise TypeError(f"last_window must be True or False, got {last_window!r}")
     if s.ndim != 3 or s.shape[0] < 2:
         raise ValueError(f"trials must have shape [R >= 2, T, N], got {s.shape}")
-    if s.shape[1] < window:
-        raise ValueError(f"window {window} is longer than the {s.shape[1]} time bins")
+    n_windows = s.shape[1] - window + (1 if last_window else 0)
+    if n_windows < 1:
+        need = window if last_window else window + 1
+        raise ValueError(
+            f"window {window} is too long for the {s.shape[1]} time bins (at least {need} bins needed)"
+        )
     cum = jnp.concatenate([jnp.zeros_like(s[:, :1]), jnp.cumsum(s, axis=1)], axis=1)
-    c = cum[:, window:] - cum[:, :-window]  # [R, T - window + 1, N]
+    c = (cum[:, window:] - cum[:, :-window])[:, :n_windows]  # [R, n_windows, N]
     mean = c.mean(axis=0)
     var = c.var(axis=0, ddof=1)
     f = jnp.where(mean > 0, var / jnp.where(mean > 0, mean, 1.0), jnp.nan)

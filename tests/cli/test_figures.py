@@ -123,20 +123,33 @@ def test_fig6_plot_draws_given_data(tmp_path):
     assert caption["eval_trials"] == 2 and caption["network"] == "6 -> 5 -> 4 LIF"
 
 
-def test_fig7_draws_given_data(tmp_path, monkeypatch):
-    """figures.fig7_classification.make draws given training results (no training)."""
-    import figures.fig7_classification as fig7
-
-    rng = np.random.default_rng(1)
-    seeds = fig7.SEEDS["quick"]
+def _fig7_data(seeds, rng):
+    """Results as figures.fig7_classification collects them (no training)."""
 
     def hist(tag):
         return [{"train_acc": 0.1 * e, f"{tag}_valid_acc": 0.1 * e} for e in range(1, 5)]
 
-    def var():
-        return {"fano": [1.0, 0.8], "rate_hz": [5.0, 4.0], "rasters": rng.random((5, 40, 20)) < 0.2}
+    def stage(rate, fano):
+        return {
+            "mode": "stochastic",
+            "rate_hz": rate,
+            "fano": fano,
+            "raster_layer": 1,
+            "raster_neurons": [0, 1, 2],
+        }
 
-    data = {
+    var = {
+        "stoch": [
+            {"before": stage([9.0, 8.0], [1.0, 0.9]), "after": stage([5.0, 4.0], [0.7, "nan"]), "other": None}
+            for _ in seeds
+        ],
+        "det": [{"before": None, "after": None, "other": stage([6.0, 3.0], [0.5, 0.4])} for _ in seeds],
+    }
+    rasters = {
+        k: {"rasters": rng.random((5, 40, 20)) < 0.2, "raster_neurons": [0, 1, 2, 3, 4]}
+        for k in ("stoch_after", "det_other")
+    }
+    return {
         "profile": "quick",
         "seeds": seeds,
         "chance": 0.1,
@@ -144,12 +157,153 @@ def test_fig7_draws_given_data(tmp_path, monkeypatch):
         "n_test": 50,
         "history": {t: [hist(t) for _ in seeds] for t in ("det", "stoch")},
         "test": {t: [{"det_test_acc": 0.5, "stoch_test_acc": 0.6} for _ in seeds] for t in ("det", "stoch")},
-        "variability": {t: var() | {"raster_neurons": [0, 1, 2, 3, 4]} for t in ("det", "stoch")},
+        "variability": var,
+        "rasters": rasters,
     }
+
+
+def test_fig7_draws_given_data(tmp_path, monkeypatch):
+    """figures.fig7_classification.make draws given training results (no training): rates
+    and Fano factors of the three published conditions, a NaN Fano factor (a silent layer)
+    included."""
+    import figures.fig7_classification as fig7
+
+    seeds = fig7.SEEDS["quick"]
+    data = _fig7_data(seeds, np.random.default_rng(1))
     monkeypatch.setattr(fig7, "_compute", lambda profile: data)
     paths = fig7.make(tmp_path, "quick")
     caption = json.loads(paths[-1].read_text())["caption"]
     assert caption["n_seeds"] == len(seeds) and "SD" in caption["a_band"] and caption["n_test"] == 50
+    assert len(caption["conditions"]) == 3 and "T - 10 windows" in caption["d_fano"]
+    back = load(paths[-1])
+    assert back["variability"]["det"][0]["other"]["fano"] == [0.5, 0.4]
+    assert np.asarray(back["rasters"]["stoch_after"]["rasters"]).shape == (5, 40, 20)
+
+
+class _Interrupted(Exception):
+    """Stands in for a kill in the middle of the paper experiment."""
+
+
+def _tiny_paper(monkeypatch):
+    """fig7's paper profile shrunk to 2 runs (one seed) of 2 epochs on a tiny randman."""
+    import figures.fig7_classification as fig7
+    from analysis.training import ClassifierRun
+    from analysis.training.tasks import RandmanConfig
+
+    tiny = (
+        RandmanConfig(n_classes=2, n_units=5, n_steps=20, n_samples=20),
+        ClassifierRun(hidden=(6, 4), epochs=2, batch_size=16, nu_in=40.0, dt=2e-3),
+    )
+    monkeypatch.setattr(fig7, "_preset", lambda profile: tiny)
+    monkeypatch.setattr(fig7, "SEEDS", {**fig7.SEEDS, "paper": (0,)})
+    monkeypatch.setattr(fig7, "N_TRIALS", {**fig7.N_TRIALS, "paper": 4})
+    return fig7, tiny
+
+
+def test_fig7_paper_refuses_on_a_cpu_without_yes(tmp_path, monkeypatch, capsys):
+    """No GPU: the estimate is printed and the command exits 2 with one line, training nothing."""
+    import jax
+
+    import figures.fig7_classification as fig7
+
+    fake = {
+        "step_s": {"deterministic": 2.0, "stochastic": 3.0},
+        "eval_s": {"deterministic": 1.0, "stochastic": 1.0},
+        "epoch_s": {"deterministic": 62.5, "stochastic": 92.5},
+        "steps_per_epoch": 30,
+        "epochs": 200,
+        "runs": 6,
+        "batch_size": 400,
+        "total_s": 3 * 200 * (62.5 + 92.5),
+    }
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    monkeypatch.setattr(fig7, "estimate_seconds", lambda profile: fake)
+
+    def boom(*a, **k):
+        raise AssertionError("nothing may be trained without --yes")
+
+    monkeypatch.setattr(fig7, "make", boom)
+    argv = ["figures", "fig7", "--profile", "paper", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path)]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and "--yes" in err and "25.8 h" in err  # 3 x 200 x 155 s = 93 000 s
+    assert "stochastic 3.00 s" in out and "deterministic 600, stochastic 600" in out
+    assert not (tmp_path / "runs").exists()
+    for bad in (["figures", "fig6", "--profile", "paper"], ["figures", "fig7", "--yes"]):
+        assert main([*bad, "--out", str(tmp_path)]) == 2
+    assert "fig7's published experiment" in capsys.readouterr().err
+
+
+def test_fig7_paper_resumes_after_an_interruption(tmp_path, monkeypatch, capsys):
+    """Killed after the first run and one epoch into the second, the command trains only what
+    is missing when run again: the finished run is read back, the interrupted one resumes
+    from its checkpoint (its first epoch kept as it was)."""
+    from dataclasses import replace
+
+    from analysis.training import RunFolder, train_classifier
+
+    fig7, (_, run0) = _tiny_paper(monkeypatch)
+    real, calls = fig7._train_one, []
+
+    def interrupted(name, seed, folder, data, test, run, n_trials):
+        calls.append(name)
+        if len(calls) == 2:  # one epoch of the second run, then the kill
+            one = replace(run, seed=seed, epochs=1)
+            train_classifier(name, data, one, RunFolder(folder, save_every=run.epochs), progress=False)
+            raise _Interrupted
+        return real(name, seed, folder, data, test, run, n_trials)
+
+    monkeypatch.setattr(fig7, "_train_one", interrupted)
+    runs, out = tmp_path / "runs", tmp_path / "fig"
+    argv = [
+        "figures",
+        "fig7",
+        "--profile",
+        "paper",
+        "--runs",
+        str(runs),
+        "--out",
+        str(out),
+        "--yes",
+        "--quiet",
+    ]
+    monkeypatch.setattr(fig7, "estimate_seconds", lambda profile: pytest.fail("no estimate on a GPU"))
+    import jax
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    with pytest.raises(_Interrupted):
+        main(argv)
+    done, partial = runs / "deterministic-seed0", runs / "stochastic-seed0"
+    finished = (done / fig7.RESULT).read_bytes()
+    first_epoch = (partial / "metrics.jsonl").read_text().splitlines()
+    assert calls == ["deterministic", "stochastic"] and len(first_epoch) == 1
+    assert fig7.pending_epochs(runs, "paper") == {"deterministic": 0, "stochastic": 1}
+
+    calls.clear()
+    monkeypatch.setattr(fig7, "_train_one", lambda *a: calls.append(a[0]) or real(*a))
+    assert main(argv) == 0
+    assert calls == ["stochastic"]  # the finished run is not retrained
+    assert (done / fig7.RESULT).read_bytes() == finished
+    result = json.loads((partial / fig7.RESULT).read_text())
+    assert len(result["history"]) == run0.epochs and json.loads(first_epoch[0]) == result["history"][0]
+    assert result["variability"]["before"]["mode"] == "stochastic" and result["variability"]["other"] is None
+    data = load(out / "fig7_classification.json")
+    assert data["caption"]["n_seeds"] == 1 and data["variability"]["det"][0]["other"]["mode"] == "stochastic"
+    assert fig7.pending_epochs(runs, "paper") == {"deterministic": 0, "stochastic": 0}
+    calls.clear()
+    assert len(fig7.train_runs(runs, "paper", progress=False)) == 2 and calls == []  # all done: read back
+
+
+def test_fig7_estimate_extrapolates_measured_steps(monkeypatch):
+    """estimate_seconds: per method, epoch = steps x step + n_valid / batch x validation pass,
+    total = seeds x epochs x the epochs' sum (tiny preset: 32 training samples, batch 16)."""
+    fig7, (_, run0) = _tiny_paper(monkeypatch)
+    est = fig7.estimate_seconds("paper")
+    assert est["steps_per_epoch"] == 2 and est["runs"] == 2 and est["batch_size"] == 16
+    for m in ("deterministic", "stochastic"):
+        assert est["step_s"][m] > 0 and est["eval_s"][m] > 0
+        assert est["epoch_s"][m] == pytest.approx(2 * est["step_s"][m] + 4 / 16 * est["eval_s"][m])
+    assert est["total_s"] == pytest.approx(run0.epochs * sum(est["epoch_s"].values()))
 
 
 def test_unknown_figure_exit_code_2(tmp_path, capsys):

@@ -226,25 +226,6 @@ def test_shd_quick_profile_takes_random_subsets_binned_at_the_network_step(tmp_p
         load_shd(tmp_path, "train", indices=[0, n])
 
 
-def test_windowed_fano_factor_equals_naive_loops():
-    from analysis.training._metrics import windowed_fano_factor
-
-    s = np.asarray(jax.random.uniform(jax.random.key(1), (6, 25, 3)) < 0.3, np.float32)
-    s[:, :, 2] = 0.0  # a silent neuron is left out
-    got = float(windowed_fano_factor(s, 10))
-    vals = []
-    for w in range(25 - 10 + 1):
-        for n in range(3):
-            c = s[:, w : w + 10, n].sum(axis=1)
-            if c.mean() > 0:
-                vals.append(c.var(ddof=1) / c.mean())
-    assert len(vals) == 32 and got == pytest.approx(np.mean(vals), rel=1e-5)
-    with pytest.raises(ValueError, match="R >= 2"):
-        windowed_fano_factor(s[:1], 10)
-    with pytest.raises(ValueError, match="longer"):
-        windowed_fano_factor(s, 30)
-
-
 def test_trial_variability_of_deterministic_and_stochastic_networks():
     from analysis.training import trial_variability
 

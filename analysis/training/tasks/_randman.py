@@ -9,14 +9,19 @@ over the manifold dimensions of smooth random functions of one variable,
 
 with a, b, c ~ U(0, 1) (one set per class, spike, unit and dimension) and
 F = min(ceil(prec^(-1/alpha)), max_terms) terms (prec = 1e-3, at most 1000): the amplitudes
-fall off as (i + 1)^-alpha, so larger alpha = smoother manifold. Without ``offset`` (the
-default, as in the original) the constant term i = 0 has a_0 = 0. A sample of class c is
-one coordinate x ~ U[0, 1)^D mapped through the class's manifolds; each unit's values are
-standardised over the samples drawn (min-max over the data set, (g - min) / (max - min +
-1e-7), per class, spike and unit) and become the spike time floor(g * step_frac * n_steps):
-every unit fires ``n_spikes`` times per sample (two spikes of a unit in one bin count as one
-bin with value 1), only in the first ``step_frac`` of the bins. Classes differ only in
-spike timing, not in rates: a test of temporal credit assignment.
+fall off as (i + 1)^-alpha, so larger alpha = smoother manifold. ``spectrum="torch"`` uses
+the weights 1 / ((i + 1)^alpha + 1) instead, as the PyTorch generator does
+(``randman/torch_randman.py``, ``TorchRandman.init_spect`` with its default peak 0, randman
+commit d3e22f5); that is the generator behind stork's ``make_tempo_randman``
+(``stork/datasets.py``), with which Gygax & Zenke (2025) drew their classification data.
+Without ``offset`` (the default, as in the original) the constant term i = 0 has a_0 = 0.
+A sample of class c is one coordinate x ~ U[0, 1)^D mapped through the class's manifolds;
+each unit's values are standardised over the samples drawn (min-max over the data set,
+(g - min) / (max - min + 1e-7), per class, spike and unit) and become the spike time
+floor(g * step_frac * n_steps): every unit fires ``n_spikes`` times per sample (two spikes
+of a unit in one bin count as one bin with value 1), only in the first ``step_frac`` of the
+bins. Classes differ only in spike timing, not in rates: a test of temporal credit
+assignment.
 
 The functions are evaluated in float64 with NumPy (F = 1000 terms of frequency up to 999 are
 too fine for float32 phases); the random numbers come from JAX keys, so a key fixes the
@@ -45,6 +50,8 @@ import numpy as np
 
 from analysis import _validate
 
+#: amplitude weights of the series: ``numpy`` (i + 1)^-alpha, ``torch`` 1 / ((i + 1)^alpha + 1)
+SPECTRA = ("numpy", "torch")
 #: numbers per block of the float64 evaluation (bounds the temporary memory to ~64 MB)
 _BLOCK = 8_000_000
 
@@ -55,7 +62,9 @@ class RandmanConfig:
 
     n_samples is per class; step_frac is the fraction of the ``n_steps`` bins that spike
     times occupy (the rest lets the network respond); alpha the smoothness; prec and
-    max_terms set the number of terms F (``n_terms``); offset keeps the constant term.
+    max_terms set the number of terms F (``n_terms``); offset keeps the constant term;
+    spectrum (:data:`SPECTRA`) the amplitude weights w_i of term i: ``numpy`` (i + 1)^-alpha
+    (the default), ``torch`` 1 / ((i + 1)^alpha + 1) (see :func:`spectrum_weights`).
     """
 
     n_classes: int = 10
@@ -69,6 +78,7 @@ class RandmanConfig:
     prec: float = 1e-3
     max_terms: int = 1000
     offset: bool = False
+    spectrum: str = "numpy"
 
     def __post_init__(self):
         for name in ("n_classes", "n_units", "n_steps", "dim", "n_spikes", "n_samples", "max_terms"):
@@ -80,6 +90,8 @@ class RandmanConfig:
             raise ValueError(f"prec must lie in (0, 1), got {self.prec!r}")
         if not isinstance(self.offset, bool):
             raise TypeError(f"offset must be True or False, got {self.offset!r}")
+        if self.spectrum not in SPECTRA:
+            raise ValueError(f"unknown spectrum {self.spectrum!r}; valid: {', '.join(SPECTRA)}")
 
     @property
     def n_terms(self) -> int:
@@ -102,14 +114,27 @@ def manifold_coefficients(key: jax.Array, cfg: RandmanConfig) -> np.ndarray:
     return coef
 
 
-def manifold_values(coef: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
+def spectrum_weights(n_terms: int, alpha: float, spectrum: str = "numpy") -> np.ndarray:
+    """Amplitude weight w_i of term i = 0 .. n_terms - 1, float64 [n_terms]: ``numpy``
+    (i + 1)^-alpha; ``torch`` 1 / ((i + 1)^alpha + 1) (TorchRandman.init_spect, randman
+    d3e22f5, evaluated here in float64 where the original uses float32)."""
+    n_terms = _validate.positive_int(n_terms, "n_terms")
+    alpha = _validate.positive_scalar(alpha, "alpha")
+    if spectrum not in SPECTRA:
+        raise ValueError(f"unknown spectrum {spectrum!r}; valid: {', '.join(SPECTRA)}")
+    r = np.arange(n_terms, dtype=np.float64) + 1.0
+    return r ** (-alpha) if spectrum == "numpy" else 1.0 / (r**alpha + 1.0)
+
+
+def manifold_values(coef: np.ndarray, x: np.ndarray, alpha: float, spectrum: str = "numpy") -> np.ndarray:
     """g(x) = prod_d f_d(x_d) for coefficients (a, b, c) [3, E, D, F] (E embedding
-    coordinates) at points x [S, D]; returns float64 [S, E]."""
+    coordinates) at points x [S, D], each term weighted by :func:`spectrum_weights`
+    (``spectrum``); returns float64 [S, E]."""
     a, b, c = (np.asarray(v, np.float64) for v in coef)
     x = np.asarray(x, np.float64)
     n_emb, dim, n_terms = a.shape
     i = np.arange(n_terms, dtype=np.float64)
-    amp = a * (i + 1.0) ** (-alpha)  # [E, D, F]
+    amp = a * spectrum_weights(n_terms, alpha, spectrum)  # [E, D, F]
     out = np.ones((x.shape[0], n_emb))
     rows = max(1, _BLOCK // (n_emb * n_terms))
     for d in range(dim):
@@ -139,7 +164,7 @@ def randman_spike_times(key: jax.Array, cfg: RandmanConfig, n_samples: int | Non
     times = np.empty((cfg.n_classes, s, cfg.n_spikes, cfg.n_units), np.int32)
     for cl in range(cfg.n_classes):
         for sp in range(cfg.n_spikes):
-            y = _standardize(manifold_values(coef[:, cl, sp], xs[cl], cfg.alpha))
+            y = _standardize(manifold_values(coef[:, cl, sp], xs[cl], cfg.alpha, cfg.spectrum))
             times[cl, :, sp] = np.minimum(np.floor(y * cfg.n_used_steps), cfg.n_steps - 1)
     return times
 

@@ -9,10 +9,13 @@ The statistical tests use fixed keys and 5-SE tolerances (normal approximation o
 of 20 000 independent series: false-failure rate about 6e-7 per comparison).
 """
 
+import dataclasses
+import hashlib
 import itertools
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -21,6 +24,7 @@ from analysis.training.tasks._randman import (
     manifold_coefficients,
     manifold_values,
     randman_spike_times,
+    spectrum_weights,
     train_valid_split,
 )
 
@@ -140,3 +144,77 @@ def test_randman_bad_config():
         RandmanConfig(prec=1.0)
     with pytest.raises(TypeError, match="offset"):
         RandmanConfig(offset=1)
+    with pytest.raises(ValueError, match="unknown spectrum 'jax'"):
+        RandmanConfig(spectrum="jax")
+    with pytest.raises(ValueError, match="unknown spectrum"):
+        spectrum_weights(3, 1.0, "Torch")
+
+
+def test_torch_spectrum_equals_a_closed_form_of_three_terms():
+    """spectrum="torch": f(x) = sum_i a_i / ((i + 1)^alpha + 1) sin(2 pi (i b_i x + c_i)),
+    written out term by term for F = 3 (weights 1/(1 + 1), 1/(2^alpha + 1), 1/(3^alpha + 1))."""
+    alpha = 0.5
+    np.testing.assert_allclose(
+        spectrum_weights(3, alpha, "torch"), [0.5, 1 / (math.sqrt(2) + 1), 1 / (math.sqrt(3) + 1)], rtol=1e-15
+    )
+    rng = np.random.default_rng(5)
+    coef = rng.random((3, 2, 1, 3))  # [a, b, c] x 2 embedding coordinates x D = 1 x F = 3
+    x = np.array([[0.0], [0.37], [0.9]])
+    got = manifold_values(coef, x, alpha, "torch")
+    for s, m in itertools.product(range(3), range(2)):
+        (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = coef[:, m, 0]
+        xs = x[s, 0]
+        want = (
+            a0 / 2.0 * math.sin(2 * math.pi * (0 * b0 * xs + c0))
+            + a1 / (2**alpha + 1) * math.sin(2 * math.pi * (1 * b1 * xs + c1))
+            + a2 / (3**alpha + 1) * math.sin(2 * math.pi * (2 * b2 * xs + c2))
+        )
+        assert got[s, m] == pytest.approx(want, rel=1e-13, abs=1e-15)
+    # the numpy spectrum differs from it, as 1/(r^alpha) differs from 1/(r^alpha + 1)
+    assert not np.allclose(manifold_values(coef, x, alpha, "numpy"), got)
+
+
+def test_torch_spectrum_uses_the_same_draws():
+    """Both spectra draw the same coefficients and coordinates: with the torch weights the
+    spike times are those of the numpy evaluation with a = a_i w_torch,i / w_numpy,i."""
+    cfg = RandmanConfig(n_classes=2, n_units=4, n_steps=40, n_samples=6, max_terms=40)
+    torch_cfg = dataclasses.replace(cfg, spectrum="torch")
+    t = randman_spike_times(jax.random.key(8), torch_cfg)
+    k_coef, k_x = jax.random.split(jax.random.key(8))
+    coef = manifold_coefficients(k_coef, cfg)
+    ratio = spectrum_weights(cfg.n_terms, cfg.alpha, "torch") / spectrum_weights(cfg.n_terms, cfg.alpha)
+    coef[0] *= ratio
+    xs = np.asarray(jax.random.uniform(k_x, (2 * 6,), jnp.float32), np.float64).reshape(2, 6, 1)
+    for cl in range(2):
+        g = manifold_values(coef[:, cl, 0], xs[cl], cfg.alpha)
+        y = (g - g.min(0)) / (g.max(0) - g.min(0) + 1e-7)
+        np.testing.assert_array_equal(t[cl, :, 0], np.minimum(np.floor(y * 20.0), 39))
+    assert not np.array_equal(t, randman_spike_times(jax.random.key(8), cfg))
+
+
+def test_numpy_spectrum_is_bit_identical_to_the_output_before_the_option():
+    """SHA-256 of the spike times of two data sets, recorded before ``spectrum`` existed, and
+    manifold values equal bit for bit to today's expression a (i + 1)^-alpha."""
+    cases = [
+        (
+            RandmanConfig(n_classes=3, n_units=8, n_steps=20, n_samples=5),
+            "da44b42e12e87b4740b6528e9676a19e215f8e7439851fd6e277653fa7a7cf6d",
+        ),
+        (
+            RandmanConfig(n_classes=2, n_units=5, n_steps=40, dim=2, alpha=0.5, n_spikes=2, n_samples=7),
+            "8c835a614e89c328c1493a3e67e0679d4368cc71789921b71f5ddd629fc19b6d",
+        ),
+    ]
+    for cfg, digest in cases:
+        t = randman_spike_times(jax.random.key(3), cfg)
+        assert hashlib.sha256(np.ascontiguousarray(t).tobytes()).hexdigest() == digest
+    coef = manifold_coefficients(jax.random.key(4), cases[1][0])[:, 0, 0]
+    x = np.linspace(0, 1, 7)[:, None].repeat(2, 1)
+    a, b, c = coef
+    i = np.arange(a.shape[-1], dtype=np.float64)
+    amp = a * (i + 1.0) ** (-0.5)
+    want = np.ones((7, a.shape[0]))
+    for d in range(2):
+        phase = (i * b[:, d])[None] * x[:, d][:, None, None] + c[:, d][None]
+        want *= np.einsum("ef,sef->se", amp[:, d], np.sin(2.0 * np.pi * phase))
+    np.testing.assert_array_equal(manifold_values(coef, x, 0.5), want)
