@@ -160,3 +160,35 @@ def test_sg_bias_lif_layers_numpy_gradient_is_the_difference_quotient():
                 loss = lif.recurrent_loss_np
                 vals.append(lif.expected_loss_np(q[:2], [q[2], None], x, cfg[0], cfg[2], loss))
             assert grad[i][idx] == pytest.approx((vals[0] - vals[1]) / (2 * h), abs=1e-8)
+
+
+# ---------------------------------------------------------------- sg_bias_table
+
+
+def test_sg_bias_table_criterion_fails_when_the_matched_sg_is_unbiased(monkeypatch):
+    """Mutant code: an E[SG] that returns the exact gradient (an unbiased 'SG') passes (b) but
+    fails (a), through the same table and verdict; the real table passes both."""
+    import analysis.stochastic._bias as bias
+    from proofs_numeric import sg_bias_table as claim
+
+    size = {"n_nets": 1, "depths": (1, 2), "betas": (2.0,), "families": ("sigmoid_prime",)}
+    real = claim.verdict(bias.sg_bias_table(**size))
+    assert real["passed"], real
+    exact = lambda net, p, x, surrogates: [bias.exact_value_and_grad(net, p, x)[1] for _ in surrogates]
+    monkeypatch.setattr(bias, "exact_sg_mean", exact)
+    mutant = claim.verdict(bias.sg_bias_table(**size))
+    assert mutant["depth1_exact"] and not mutant["deep_biased"] and not mutant["passed"]
+    assert abs(mutant["matched_cosine"][2] - 1.0) < 1e-12
+
+
+def test_sg_bias_table_criterion_fails_on_a_biased_single_layer():
+    """Mutant theory: a depth-1 matched cosine below 1 (a biased single layer) fails (b)."""
+    from proofs_numeric.sg_bias_table import verdict
+
+    rows = [
+        {"depth": 1, "matched": True, "cosine": 1.0 - 1e-6},
+        {"depth": 2, "matched": True, "cosine": 0.97},
+    ]
+    assert not verdict(rows)["passed"] and verdict(rows)["deep_biased"]
+    rows[0]["cosine"] = 1.0
+    assert verdict(rows)["passed"]
