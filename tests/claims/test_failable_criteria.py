@@ -192,3 +192,23 @@ def test_sg_bias_table_criterion_fails_on_a_biased_single_layer():
     assert not verdict(rows)["passed"] and verdict(rows)["deep_biased"]
     rows[0]["cosine"] = 1.0
     assert verdict(rows)["passed"]
+
+
+# ---------------------------------------------------------------- sg_equals_linearised_stochad
+
+
+def test_sg_equals_linearised_fails_for_a_surrogate_that_is_not_f_prime():
+    """Mutant theory ('any surrogate gives the linearised stochastic derivative'): the SG with
+    psi = sigmoid' of steepness 6 (the noise has 3) against the matched linearised estimator
+    misses the claim's bound by orders of magnitude; the matched SG meets it."""
+    import dataclasses
+
+    from analysis import surrogate
+    from proofs_numeric import sg_equals_linearised_stochad as claim
+
+    net = claim._networks("quick")[0][0]  # the feedforward depth-3 network (compiles fastest)
+    right = claim.sample_gap(net, net, 0, 8)
+    wrong = claim.sample_gap(dataclasses.replace(net, surrogate=surrogate("sigmoid_prime", 6.0)), net, 0, 8)
+    tol = claim.REL_TOL * max(1.0, right["max_abs_sg"])
+    assert right["max_abs_sg"] > 0 and right["max_abs_diff"] <= tol
+    assert wrong["max_abs_diff"] > 1e6 * tol
