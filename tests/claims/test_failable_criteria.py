@@ -212,3 +212,21 @@ def test_sg_equals_linearised_fails_for_a_surrogate_that_is_not_f_prime():
     tol = claim.REL_TOL * max(1.0, right["max_abs_sg"])
     assert right["max_abs_sg"] > 0 and right["max_abs_diff"] <= tol
     assert wrong["max_abs_diff"] > 1e6 * tol
+
+
+# ---------------------------------------------------------------- fields_exact_conservative
+
+
+def test_fields_exact_conservative_gradient_theorem_rejects_a_field_that_is_not_the_gradient():
+    """On the paper's loop at beta = 5: the exact field meets the arc criterion (rounding);
+    an SG field (beta_SG = 10, not a gradient of L) and the exact field against a potential
+    of the wrong steepness (beta 5.5) both miss ARC_TOL by orders of magnitude."""
+    from analysis import fields
+    from proofs_numeric import fields_exact_conservative as claim
+
+    plane, r, lay = fields.paper_plane(), fields.PAPER_RADIUS, fields.FIVE_WEIGHT
+    exact = claim.arc_gap(fields.exact_field(lay, 5.0), lay, plane, r, 5.0)
+    sg = claim.arc_gap(fields.sg_field(lay, 5.0, 10.0), lay, plane, r, 5.0)
+    wrong_l = claim.arc_gap(fields.exact_field(lay, 5.0), lay, plane, r, 5.0, potential_beta=5.5)
+    assert exact["arc_gap"] < 1e-13 <= claim.ARC_TOL
+    assert sg["arc_gap"] > 1e-2 and wrong_l["arc_gap"] > 1e-3
