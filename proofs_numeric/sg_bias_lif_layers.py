@@ -19,7 +19,7 @@ the differentiable reset), and g = sum_S P(S) L(S) grad log P(S) by the same han
 backward pass with the spikes held fixed (the library differentiates the enumerated E[L] with
 jax.grad instead).
 
-Criterion (fixed 2026-12-06, before the numbers below were measured):
+Criterion (fixed 2026-12-06):
 (a) every per-layer relative error and cosine agrees with its NumPy prediction to
     PREDICTION_TOL = 1e-6 (absolute): the two exact computations differ by rounding only
     (measured <= 1e-13), while a wrong backward rule (a dropped reset derivative, another
@@ -31,10 +31,15 @@ Criterion (fixed 2026-12-06, before the numbers below were measured):
     tests; alpha 1e-3 split over the three networks, so the claim fails by chance with
     probability <= 1e-3).
 The last layer's number is reported whatever it is (nothing about its size is assumed).
+Measured (tiny, 2026-12-06): relative bias (hidden, readout) 0.376, 0.0740 (detached reset)
+and 0.376, 0.0103 (differentiable); recurrent (hidden W, V, readout W) 0.049, 0.036, 0.190;
+largest gap to the NumPy prediction 1.2e-14.
 
 Recurrent part: 2 inputs, 2 hidden neurons with recurrent weights V, 1 LIF readout, 5 steps
 (K = 15; first instance with all spike probabilities in [0.01, 0.99]), run as a stochastic
-program (analysis.stochastic.snn_program); layers hidden W, recurrent V, readout W.
+program (analysis.stochastic.snn_program); layers hidden W, recurrent V, readout W; probit
+noise (beta 1.5) in the hidden layer, sigmoid (beta 3) in the readout, each with its matched
+surrogate.
 """
 
 from __future__ import annotations
