@@ -298,7 +298,7 @@ def one_group_disarm(net, params, x, n: int, key):
 def _test_row(label, name, samples, exact, level) -> dict:
     from analysis.stochastic import check_unbiased
 
-    n = int(np.shape(jax_leaves(samples)[0])[0])
+    n = int(np.shape(_leaves(samples)[0])[0])
     rep = check_unbiased(None, None, n, key=_key0(), reference=exact, alpha=level, atol=ATOL, samples=samples)
     return {
         "network": label,
@@ -310,7 +310,7 @@ def _test_row(label, name, samples, exact, level) -> dict:
     }
 
 
-def jax_leaves(tree):
+def _leaves(tree):
     import jax
 
     return jax.tree_util.tree_leaves(tree)
@@ -323,7 +323,7 @@ def _key0():
 
 
 def _n_coordinates(exact) -> int:
-    return int(sum(np.size(leaf) for leaf in jax_leaves(exact)))
+    return int(sum(np.size(leaf) for leaf in _leaves(exact)))
 
 
 @register(
