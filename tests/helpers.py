@@ -25,16 +25,19 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # (2-17 s each on the CPU alone).
 SLOW_CLAIMS = {
     "sg_equals_linearised_stochad": (
-        "compiles SG and linearised estimators for two networks in float64 (7 s alone, 54 s "
-        "in the loaded slow set); stand-in: one LIF network, 8 samples"
+        "compiles SG and linearised estimators for two matched networks and one mismatched "
+        "sanity network in float64 (34 s loaded, 2026-12-06); stand-in: the matched LIF "
+        "network, 8 samples"
     ),
     "estimators_unbiased": (
-        "five estimators with positive controls on five networks (157-169 s); stand-in: one "
-        "two-layer network, n = 2000, controls included"
+        "five estimators with positive controls on five networks, 2000-854000 samples per "
+        "test for power against a 5 % bias (254 s loaded, 2026-12-06); stand-in: one "
+        "two-layer network, n = 11000-41000, controls included"
     ),
     "sg_bias_lif_layers": (
-        "three exact enumerations (K = 18, 18, 15) plus Monte-Carlo checks (22 s alone, 46 s "
-        "loaded); stand-in: 5 steps, 1000 samples"
+        "three exact enumerations (K = 18, 18, 15), their NumPy predictions and Monte-Carlo "
+        "checks (22 s alone, 46 s loaded, before the predictions); stand-in: 5 steps, 1000 "
+        "samples"
     ),
     "sg_bias_table": (
         "exact E[SG] for 6 surrogates x 3 depths x 2 networks (9 s alone, 59 s loaded); "
