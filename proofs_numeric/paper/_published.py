@@ -46,7 +46,11 @@ def _loop_exact(v: dict) -> Row:
     if (xs := _nums(v, "exact.worst", "exact.tolerance")) is None:
         return _MISSING
     worst, tol = xs
-    return (f"largest |I| or Jacobian asymmetry {fmt(worst, 2)}", f"tolerance {fmt(tol)}", _ok(worst <= tol))
+    return (
+        f"largest arc gap (line integral vs potential difference) {fmt(worst, 2)}",
+        f"tolerance {fmt(tol)}",
+        _ok(worst <= tol),
+    )
 
 
 def _ok(flag: bool) -> str:
