@@ -27,6 +27,12 @@ sequence is ours with reset_scope="update", delay=1 (theta = 1). Its ReadoutGrou
 (stork/nodes/readout.py:35, 38-44) stores and records out_n = dcy_mem out_{n-1} + scl_mem
 syn_{n-1} from out_{-1} = initial_state = -1e-3, i.e. U_o[n+1] with U_o[0] = -1e-3:
 readout_value="after", readout_u0=-1e-3 (its own tau_mem, tau_syn: ``readout_lif``).
+Layouts: stork's conv groups have shape (channels, length), so its flattened readout input
+is channel-major (index c L + p) where ours is position-major (p C + c), and a torch
+Conv1d/Linear weight [C_out, C_in, K] / [n_out, N] is our W [K, C_in, C_out] / [N, n_out]
+transposed. Not modelled: stork's dropout and clamp_mem (both off by default; threshold 1 is
+hard-coded there, stork/nodes/lif/base.py:99).
+
 By default the network is evaluated layer by layer (the feedforward drive of all bins is
 one large matmul or conv, each layer's time recursion one ``lax.scan``;
 :mod:`analysis.snn._layerwise`; with ``event_driven`` the drive is formed from the

@@ -41,6 +41,7 @@ STORK = dict(
 )
 GEOMETRY = {
     "dense": dict(n_in=8, hidden=(7, 5), n_out=3),
+    "dense_recurrent": dict(n_in=8, hidden=(7, 5), n_out=3, recurrent=True),
     "conv1d": dict(
         n_in=20, hidden=(3, 2), n_out=3, connectivity="conv1d", in_channels=2, kernel_size=3, stride=(1, 2)
     ),
@@ -135,7 +136,9 @@ def stork_reference(params, x, cfg):
                 inp[l] += outs[l] @ layer["w"]
             else:
                 inp[l] += _conv_valid(outs[l], layer["w"], cfg.stride[l], cfg.lengths[l])
-            if cfg.recurrent:
+            if cfg.recurrent and cfg.connectivity == "dense":
+                inp[l] += outs[l + 1] @ layer["v"]
+            elif cfg.recurrent:
                 inp[l] += _conv_same5(outs[l + 1], layer["v"], cfg.lengths[l + 1])
         r_inp += outs[-1] @ p["readout"]["w"]
     return spikes, record
@@ -145,6 +148,8 @@ _STORK_CASES = [
     ("dense", "layerwise"),
     ("dense", "checkpoint"),
     ("dense", "event"),
+    ("dense", "event_checkpoint"),
+    ("dense_recurrent", "layerwise"),
     ("conv1d", "layerwise"),
     ("conv1d", "checkpoint"),
     ("conv1d_recurrent", "layerwise"),
@@ -154,9 +159,11 @@ _STORK_CASES = [
 
 @pytest.mark.parametrize("geometry,path", _STORK_CASES)
 def test_simulate_reproduces_stork_step_order(geometry, path):
-    extra = {"checkpoint": dict(checkpoint=True, checkpoint_block=5), "event": dict(event_driven=True)}.get(
-        path, {}
-    )
+    extra = {
+        "checkpoint": dict(checkpoint=True, checkpoint_block=5),
+        "event": dict(event_driven=True),
+        "event_checkpoint": dict(event_driven=True, checkpoint=True),
+    }.get(path, {})
     cfg = SNNConfig(**GEOMETRY[geometry], **STORK, **extra)
     params, x = _instance(cfg)
     ref_spikes, ref_out = stork_reference(params, x, cfg)
