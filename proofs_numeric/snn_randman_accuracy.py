@@ -40,7 +40,10 @@ seeds), gap 0.018, SE 0.011, Welch dof 13.5, 90 % CI of the gap [-0.001, 0.039],
 p = 0.008; power 0.98 at gap 0 (false-failure rate 0.02) and 0.84 at the measured gap
 (0.16). Time: 69 s of CPU time against 32 s for the former stand-in (4 seeds, 20 epochs,
 one evaluation pass), measured back to back on the loaded 2-core CPU; the former took
-16.5 s alone, so about 35 s alone.
+16.5 s alone, so about 35 s alone. Under pytest (XLA backend optimisation off) the stand-in
+took 107 s against 33 s for the former one, run alone one after the other (load 3-5). The
+12-seed pilot used seeds 0-11, so the 8 seeds of this profile were among those seen when the
+sizes were chosen (chosen by the SDs and power above, margin and level fixed beforehand).
 
 Quick profile: the ``randman_preset`` sizes, N_SEEDS = 20 seeds. It FAILS criterion (2)
 (2026-12-06). Planned with 8 seeds from the 4-seed SDs measured before (det 0.878 +- 0.009,
