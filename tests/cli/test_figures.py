@@ -282,6 +282,7 @@ def test_fig7_paper_resumes_after_an_interruption(tmp_path, monkeypatch, capsys)
     calls.clear()
     monkeypatch.setattr(fig7, "_train_one", lambda *a: calls.append(a[0]) or real(*a))
     assert main(argv) == 0
+    assert jax.config.jax_enable_x64  # trained in float32 inside the command only
     assert calls == ["stochastic"]  # the finished run is not retrained
     assert (done / fig7.RESULT).read_bytes() == finished
     result = json.loads((partial / fig7.RESULT).read_text())
