@@ -7,7 +7,7 @@ its own mode, mean +- SD over seeds, chance level dotted. B: test accuracy with 
 training activation and with the other one swapped in (bars: mean over seeds, error bars:
 SD, dots: seeds). C, D: firing rate and trial-to-trial Fano factor per hidden layer (spike
 counts in sliding 10-step windows, one test sample repeated) as Gygax & Zenke measure them
-(:func:`analysis.training.variability_protocol`): the stochastic network before and after
+(:func:`analysis.training._variability.variability_protocol`): the stochastic network before and after
 training, and the deterministic network after training with stochastic spikes swapped in
 (bars: mean over seeds, dots: seeds). E, F: rasters of the most active neurons of the
 second hidden layer across the repeated trials (first seed).
@@ -119,15 +119,9 @@ def _train_one(name: str, seed: int, folder: Path, data, test, run0, n_trials: i
 
     from analysis.runtime import write_json
     from analysis.runtime._io import atomic_write_bytes
-    from analysis.training import (
-        RunFolder,
-        VariabilityConfig,
-        evaluate_classifier,
-        train_classifier,
-        variability_protocol,
-    )
+    from analysis.training import RunFolder, VariabilityConfig, evaluate_classifier, train_classifier
     from analysis.training._checkpoints import epoch_checkpoints, load_epoch_params
-    from analysis.training._variability import split_rasters
+    from analysis.training._variability import split_rasters, variability_protocol
 
     run = dataclasses.replace(run0, seed=seed)
     resume = (folder / "checkpoint.npz").is_file()
@@ -139,7 +133,7 @@ def _train_one(name: str, seed: int, folder: Path, data, test, run0, n_trials: i
     tested = evaluate_classifier(key, res.params, test, run)
     opts = VariabilityConfig(n_trials, raster_layer=min(1, len(run.hidden) - 1), raster_neurons=5)
     protocol = variability_protocol(
-        jax.random.fold_in(key, 400), params0, res.params, test[0][0], run, name, opts
+        jax.random.fold_in(key, 400), (params0, res.params), test[0][0], run, name, opts
     )
     plain, rasters = split_rasters(protocol)
     buf = io.BytesIO()

@@ -9,8 +9,7 @@ resumable fit loop they run on, and the measurements they report; the task data 
 * Classification: :class:`ClassifierRun`, :class:`ClassificationData`,
   :func:`randman_preset`, :func:`shd_preset`, :func:`train_classifier`,
   :func:`evaluate_classifier`, :func:`trial_variability` (:class:`VariabilityConfig`),
-  :func:`variability_protocol` (the published before / after / other-activation
-  measurements), :func:`repeated_trials`.
+  :func:`repeated_trials`.
 * The loop: :func:`fit` with :class:`TrainConfig` (optimiser, learning rate, epochs, batch,
   seed) and :class:`RunFolder` (where the run is kept: resume, force, save_every);
   :func:`max_over_time_cross_entropy` for a classification loss of one's own.
@@ -38,7 +37,7 @@ from analysis.training._run import RunConfig, run_experiment
 from analysis.training._spike_train_run import SpikeTrainRun, train_spike_train
 from analysis.training._train_config import RunFolder, TrainConfig
 from analysis.training._trials import repeated_trials
-from analysis.training._variability import VariabilityConfig, trial_variability, variability_protocol
+from analysis.training._variability import VariabilityConfig, trial_variability
 
 __all__ = [
     "tasks",
@@ -60,7 +59,6 @@ __all__ = [
     "evaluate_classifier",
     "VariabilityConfig",
     "trial_variability",
-    "variability_protocol",
     "repeated_trials",
     # the loop
     "TrainConfig",

@@ -5,6 +5,7 @@ other activation swapped in)."""
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass
 from typing import Any
@@ -39,12 +40,15 @@ def other_mode(method_name: str) -> str:
 class VariabilityConfig:
     """What :func:`trial_variability` measures: ``n_trials`` (>= 2) repeats of the input, Fano
     factors of counts in sliding ``window``-step windows, rasters of the ``raster_neurons``
-    most active neurons of hidden layer ``raster_layer`` (0 = the first)."""
+    most active neurons of hidden layer ``raster_layer`` (0 = the first); ``mode`` the
+    forward pass (:data:`MODES`; None: the training method's own), e.g. ``"stochastic"`` to
+    evaluate a deterministically trained network with stochastic spikes."""
 
     n_trials: int = 400
     window: int = 10
     raster_layer: int = 1
     raster_neurons: int = 5
+    mode: str | None = None
 
     def __post_init__(self):
         if _validate.positive_int(self.n_trials, "n_trials") < 2:
@@ -57,6 +61,10 @@ class VariabilityConfig:
             or self.raster_layer < 0
         ):
             raise ValueError(f"raster_layer must be an int >= 0, got {self.raster_layer!r}")
+        if self.mode is not None and self.mode not in MODES:
+            raise ValueError(
+                f"unknown mode {self.mode!r}; valid: {', '.join(MODES)} (or None: the method's own)"
+            )
 
 
 def trial_variability(
@@ -66,14 +74,12 @@ def trial_variability(
     run: ClassifierRun,
     method_name: str,
     config: VariabilityConfig = VariabilityConfig(),
-    *,
-    mode: str | None = None,
 ) -> dict:
     """Trial-to-trial variability of a classifier on one input (Gygax & Zenke 2025, Fig. 7):
     the sample ``x`` [T, n_in] repeated ``config.n_trials`` times, simulated with the forward
-    pass of ``method_name`` or, when given, in ``mode`` (:data:`MODES`, whatever the training
-    method: ``mode="stochastic"`` evaluates a deterministically trained network with sigmoid
-    escape noise, beta 10 hidden; spikes drawn from ``key``).
+    pass of ``method_name`` or, when given, in ``config.mode`` (:data:`MODES`, whatever the
+    training method: ``mode="stochastic"`` evaluates a deterministically trained network with
+    sigmoid escape noise, beta 10 hidden; spikes drawn from ``key``).
 
     Returns a dict: ``mode`` (the forward mode used), per hidden layer ``rate_hz`` (spikes /
     (T dt) / units, averaged over the trials) and ``fano`` (:func:`windowed_fano_factor` with
@@ -86,8 +92,7 @@ def trial_variability(
         raise ValueError(f"x must be one sample [T, n_in], got shape {x.shape}")
     if not isinstance(config, VariabilityConfig):
         raise TypeError(f"config must be a VariabilityConfig, got {type(config).__name__}")
-    if mode is not None and mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(MODES)} (or None: the method's own)")
+    mode = config.mode
     method = sigmoid_method(method_name if mode is None else mode)
     cfg = classifier_network(run, x.shape[1], n_classes_of(params))
     if config.raster_layer >= len(cfg.hidden):
@@ -112,8 +117,7 @@ PROTOCOL_STAGES = ("before", "after", "other")
 
 def variability_protocol(
     key: jax.Array,
-    params_before: Any,
-    params_after: Any,
+    params: tuple[Any, Any],
     x: ArrayLike,
     run: ClassifierRun,
     method_name: str,
@@ -125,22 +129,26 @@ def variability_protocol(
     858-866 after, 871-905 with the other activation swapped into the hidden layers; one
     test sample repeated 400 times, ``prepare_data_randman`` line 81).
 
-    Only evaluations with stochastic spikes are taken (repeats of a deterministic network
-    are identical: Fano factor 0): ``before`` (``params_before``, the initialisation, in the
-    training mode) and ``after`` (``params_after`` in the training mode) for a method that
-    samples spikes; ``other`` (``params_after`` evaluated with stochastic spikes) for a
-    deterministic one. The stages not taken are None, as is ``before`` when
-    ``params_before`` is None. Each stage is a :func:`trial_variability` result, drawn from
+    ``params`` = (params_before, params_after): the initialisation (or None) and the trained
+    params. Only evaluations with stochastic spikes are taken (repeats of a deterministic
+    network are identical: Fano factor 0): ``before`` (params_before in the training mode)
+    and ``after`` (params_after in the training mode) for a method that samples spikes;
+    ``other`` (params_after evaluated with stochastic spikes) for a deterministic one. The
+    stages not taken are None, as is ``before`` when params_before is None. Each stage is a
+    :func:`trial_variability` result (``config`` with its ``mode`` set per stage), drawn from
     ``fold_in(key, i)`` for stage i of :data:`PROTOCOL_STAGES`.
 
     Returns ``{"method", "n_trials", "window", "before", "after", "other"}``;
     :func:`split_rasters` separates the rasters from the JSON-able rest.
     """
     _validate.prng_key(key)
+    if not isinstance(params, (tuple, list)) or len(params) != 2:
+        raise ValueError("params must be a pair (params_before or None, params_after)")
+    params_before, params_after = params
     stochastic = forward_mode(method_name) == "stochastic"
     plan = {
-        "before": (params_before, None) if stochastic and params_before is not None else None,
-        "after": (params_after, None) if stochastic else None,
+        "before": (params_before, "stochastic") if stochastic and params_before is not None else None,
+        "after": (params_after, "stochastic") if stochastic else None,
         "other": None if stochastic else (params_after, "stochastic"),
     }
     out: dict = {"method": method_name, "n_trials": config.n_trials, "window": config.window}
@@ -149,9 +157,9 @@ def variability_protocol(
         if todo is None:
             out[stage] = None
             continue
-        params, mode = todo
+        p, mode = todo
         k = jax.random.fold_in(key, i)
-        out[stage] = trial_variability(k, params, x, run, method_name, config, mode=mode)
+        out[stage] = trial_variability(k, p, x, run, method_name, dataclasses.replace(config, mode=mode))
     return out
 
 

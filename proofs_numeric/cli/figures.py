@@ -64,15 +64,21 @@ def _hours(seconds: float) -> str:
 
 def _paper(args) -> int:
     """fig7 --profile paper: estimate on a CPU (refuse without --yes), train, draw."""
-    from pathlib import Path
-
     if list(args.names) != ["fig7"]:
         raise ValueError(
             "--profile paper is fig7's published experiment: sgtheory figures fig7 --profile paper"
         )
     import jax
 
-    jax.config.update("jax_enable_x64", False)  # float32 training, as sgtheory train
+    with jax.enable_x64(False):  # float32 training, as sgtheory train
+        return _paper_float32(args)
+
+
+def _paper_float32(args) -> int:
+    from pathlib import Path
+
+    import jax
+
     import figures.fig7_classification as fig7
     from analysis.runtime._paths import check_output_dir
 

@@ -254,6 +254,7 @@ def test_fig7_paper_resumes_after_an_interruption(tmp_path, monkeypatch, capsys)
         return real(name, seed, folder, data, test, run, n_trials)
 
     monkeypatch.setattr(fig7, "_train_one", interrupted)
+    monkeypatch.setattr(plt.Figure, "savefig", lambda self, path, **kw: None)  # JSON only: saves 4 s
     runs, out = tmp_path / "runs", tmp_path / "fig"
     argv = [
         "figures",
@@ -282,6 +283,7 @@ def test_fig7_paper_resumes_after_an_interruption(tmp_path, monkeypatch, capsys)
     calls.clear()
     monkeypatch.setattr(fig7, "_train_one", lambda *a: calls.append(a[0]) or real(*a))
     assert main(argv) == 0
+    assert jax.config.jax_enable_x64  # trained in float32 inside the command only
     assert calls == ["stochastic"]  # the finished run is not retrained
     assert (done / fig7.RESULT).read_bytes() == finished
     result = json.loads((partial / fig7.RESULT).read_text())
@@ -295,15 +297,37 @@ def test_fig7_paper_resumes_after_an_interruption(tmp_path, monkeypatch, capsys)
 
 
 def test_fig7_estimate_extrapolates_measured_steps(monkeypatch):
-    """estimate_seconds: per method, epoch = steps x step + n_valid / batch x validation pass,
-    total = seeds x epochs x the epochs' sum (tiny preset: 32 training samples, batch 16)."""
-    fig7, (_, run0) = _tiny_paper(monkeypatch)
+    """estimate_seconds times the second (compiled) training call of one batch and the
+    second validation pass per method, and extrapolates: epoch = steps x step + n_valid /
+    batch x validation pass, total = seeds x epochs x the epochs' sum. A fake clock that the
+    stubbed calls advance by known times (step 2 s / 3 s, validation 0.5 s) makes it exact."""
+    from types import SimpleNamespace
+
+    import analysis.training as training
+
+    fig7, (data_cfg, run0) = _tiny_paper(monkeypatch)
+    now, calls = [0.0], []
+
+    def fake_train(name, data, run, *a, **k):
+        calls.append((name, len(data.train[1]), len(data.valid[1]), run.epochs))
+        now[0] += {"deterministic": 2.0, "stochastic": 3.0}[name]
+        return SimpleNamespace(params={"w": 1})
+
+    def fake_eval(key, params, data, run, *, prefix="test"):
+        assert prefix == "valid" and len(data[1]) == run.batch_size
+        now[0] += 0.5
+        return {}
+
+    monkeypatch.setattr(training, "train_classifier", fake_train)
+    monkeypatch.setattr(training, "evaluate_classifier", fake_eval)
+    monkeypatch.setattr(fig7, "time", SimpleNamespace(perf_counter=lambda: now[0]))
     est = fig7.estimate_seconds("paper")
-    assert est["steps_per_epoch"] == 2 and est["runs"] == 2 and est["batch_size"] == 16
-    for m in ("deterministic", "stochastic"):
-        assert est["step_s"][m] > 0 and est["eval_s"][m] > 0
-        assert est["epoch_s"][m] == pytest.approx(2 * est["step_s"][m] + 4 / 16 * est["eval_s"][m])
-    assert est["total_s"] == pytest.approx(run0.epochs * sum(est["epoch_s"].values()))
+    assert calls == [(m, 16, 1, 1) for m in ("deterministic", "deterministic", "stochastic", "stochastic")]
+    assert est["steps_per_epoch"] == 2 and est["runs"] == 2 and est["batch_size"] == 16  # 32 samples
+    assert est["step_s"] == {"deterministic": 2.0, "stochastic": 3.0}
+    assert est["eval_s"] == {"deterministic": 0.5, "stochastic": 0.5}
+    assert est["epoch_s"] == {"deterministic": 2 * 2.0 + 4 / 16 * 0.5, "stochastic": 2 * 3.0 + 4 / 16 * 0.5}
+    assert est["total_s"] == pytest.approx(run0.epochs * (4.125 + 6.125))
 
 
 def test_unknown_figure_exit_code_2(tmp_path, capsys):

@@ -288,7 +288,13 @@ CASES = [
     ),
     ("figures-empty-name", ["figures", "", "--out", "{new}"], r"unknown figure\(s\) ''; available"),
     ("figures-twice", ["figures", "fig1", "fig1", "--out", "{new}"], r"figure fig1 named twice"),
-    ("figures-unknown-profile", ["figures", "fig1", "--profile", "paper"], r"invalid choice: 'paper'"),
+    ("figures-unknown-profile", ["figures", "fig1", "--profile", "huge"], r"invalid choice: 'huge'"),
+    (
+        "figures-paper-not-fig7",
+        ["figures", "fig1", "--profile", "paper"],
+        r"--profile paper is fig7's published experiment",
+    ),
+    ("figures-yes-without-paper", ["figures", "fig7", "--yes"], r"--runs and --yes belong to fig7"),
     (
         "figures-out-file",
         ["figures", "fig1", "--out", "{file}"],

@@ -4,6 +4,7 @@ mean over active windows and neurons), rates and Fano factors of trial_variabili
 NumPy loops over the same trials, evaluation in a chosen mode, and the before / after /
 other-activation protocol."""
 
+import dataclasses
 import json
 
 import jax
@@ -12,11 +13,11 @@ import numpy as np
 import pytest
 
 from analysis.snn import init_params
-from analysis.training import ClassifierRun, VariabilityConfig, trial_variability, variability_protocol
+from analysis.training import ClassifierRun, VariabilityConfig, trial_variability
 from analysis.training._classifier_network import classifier_network
 from analysis.training._metrics import windowed_fano_factor
 from analysis.training._trials import repeated_trials, sigmoid_method
-from analysis.training._variability import forward_mode, other_mode, split_rasters
+from analysis.training._variability import forward_mode, other_mode, split_rasters, variability_protocol
 
 
 def _naive_windowed_fano(s: np.ndarray, window: int, n_windows: int) -> tuple[float, int]:
@@ -73,7 +74,8 @@ def test_trial_variability_equals_numpy_loops_over_the_same_trials():
     method is the stochastic method's forward pass."""
     run, cfg, params, x = _network()
     opts = VariabilityConfig(n_trials=40, window=5, raster_layer=0, raster_neurons=3)
-    got = trial_variability(jax.random.key(3), params, x, run, "deterministic", opts, mode="stochastic")
+    as_stoch = dataclasses.replace(opts, mode="stochastic")
+    got = trial_variability(jax.random.key(3), params, x, run, "deterministic", as_stoch)
     same = trial_variability(jax.random.key(3), params, x, run, "stochastic", opts)
     assert got["mode"] == same["mode"] == "stochastic"
     assert got["fano"] == same["fano"] and got["rate_hz"] == same["rate_hz"]
@@ -85,11 +87,12 @@ def test_trial_variability_equals_numpy_loops_over_the_same_trials():
         assert got["rate_hz"][layer] == pytest.approx(rate, rel=1e-5)
         assert got["fano"][layer] == pytest.approx(_naive_windowed_fano(s, 5, t_ - 5)[0], rel=1e-5)
     assert any(f > 0.05 for f in got["fano"])
-    det = trial_variability(jax.random.key(3), params, x, run, "stochastic", opts, mode="deterministic")
+    as_det = dataclasses.replace(opts, mode="deterministic")
+    det = trial_variability(jax.random.key(3), params, x, run, "stochastic", as_det)
     assert det["mode"] == "deterministic" and all(f == 0.0 or np.isnan(f) for f in det["fano"])
     np.testing.assert_array_equal(np.asarray(det["rasters"][0]), np.asarray(det["rasters"][-1]))
     with pytest.raises(ValueError, match="unknown mode 'noisy'"):
-        trial_variability(jax.random.key(3), params, x, run, "stochastic", opts, mode="noisy")
+        VariabilityConfig(mode="noisy")
 
 
 def test_protocol_takes_the_published_stages():
@@ -100,13 +103,13 @@ def test_protocol_takes_the_published_stages():
     _, _, p1, _ = _network(1)  # stands in for the trained params
     opts = VariabilityConfig(n_trials=20, window=5, raster_layer=1, raster_neurons=2)
     key = jax.random.key(11)
-    sto = variability_protocol(key, p0, p1, x, run, "stochastic", opts)
+    sto = variability_protocol(key, (p0, p1), x, run, "stochastic", opts)
     assert sto["other"] is None and sto["method"] == "stochastic" and sto["n_trials"] == 20
     for i, (stage, params) in enumerate((("before", p0), ("after", p1))):
         want = trial_variability(jax.random.fold_in(key, i), params, x, run, "stochastic", opts)
         assert sto[stage]["fano"] == want["fano"] and sto[stage]["rate_hz"] == want["rate_hz"]
     assert sto["before"]["rate_hz"] != sto["after"]["rate_hz"]
-    det = variability_protocol(key, p0, p1, x, run, "deterministic", opts)
+    det = variability_protocol(key, (p0, p1), x, run, "deterministic", opts)
     assert det["before"] is None and det["after"] is None and det["other"]["mode"] == "stochastic"
     want = trial_variability(jax.random.fold_in(key, 2), p1, x, run, "stochastic", opts)
     assert det["other"]["fano"] == want["fano"]
@@ -114,7 +117,9 @@ def test_protocol_takes_the_published_stages():
     assert set(rasters) == {"before", "after"} and rasters["after"].shape == (20, x.shape[0], 2)
     back = json.loads(json.dumps(plain))
     assert back["after"]["fano"] == sto["after"]["fano"] and back["other"] is None
-    assert variability_protocol(key, None, p1, x, run, "stochastic", opts)["before"] is None
+    assert variability_protocol(key, (None, p1), x, run, "stochastic", opts)["before"] is None
+    with pytest.raises(ValueError, match="params must be a pair"):
+        variability_protocol(key, p1, x, run, "stochastic", opts)
 
 
 def test_modes_of_the_training_methods():
