@@ -5,6 +5,7 @@ metrics: a stochastically trained network tested deterministically and vice vers
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any, cast
@@ -112,7 +113,7 @@ def train_classifier(
     run: ClassifierRun,
     folder: RunFolder | None = None,
     *,
-    progress: bool = True,
+    progress: bool | Callable[[dict], Any] = True,
     eval_chunk: int = 512,
 ) -> TrainResult:
     """Train on ``data.train``; evaluate on ``data.valid`` in both modes each epoch
@@ -126,7 +127,8 @@ def train_classifier(
     tcfg = run.train_config()
     n_train, n_valid = len(data.train[1]), len(data.valid[1])
     info = {"task": data.task, "method": method_name, "n_train": n_train, "n_valid": n_valid}
-    folder = with_run_info(folder, {**info, **asdict(run)})
+    network = {"n_in": data.n_inputs, "n_classes": data.n_classes}  # for load_run
+    folder = with_run_info(folder, {**info, **asdict(run), "network": network})
     check_folder_before_build(folder, tcfg)
     cfg = classifier_network(run, data.n_inputs, cast(int, data.n_classes))  # an int once made
     key = jax.random.key(run.seed)

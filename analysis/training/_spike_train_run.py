@@ -15,6 +15,7 @@ Example
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
@@ -113,7 +114,7 @@ def train_spike_train(
     run: SpikeTrainRun = SpikeTrainRun(),
     folder: RunFolder | None = None,
     *,
-    progress: bool = True,
+    progress: bool | Callable[[dict], Any] = True,
     return_setup: bool = False,
 ) -> Any:
     """Train on the dithered-image target; loss = mean squared van Rossum distance.
