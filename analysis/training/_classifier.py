@@ -120,7 +120,8 @@ def train_classifier(
     (``det_valid_acc``, ``stoch_valid_acc``, hidden rates), in chunks of ``eval_chunk``.
     ``train_acc`` is the accuracy on the training minibatches during the epoch, in the
     training mode (the usual running training accuracy). ``folder``: where the run is kept
-    (:class:`RunFolder`; None: nothing is written)."""
+    (:class:`RunFolder`; None: nothing is written; read back with :func:`load_run`).
+    ``progress``: a bar (True), nothing (False) or ``progress(row)`` per epoch (:func:`fit`)."""
     method = classifier_method(method_name, run)
     if not isinstance(data, ClassificationData):
         raise TypeError(f"data must be a ClassificationData, got {type(data).__name__}")
