@@ -3,7 +3,8 @@ resumable fit loop they run on, and the measurements they report; the task data 
 :mod:`analysis.training.tasks`.
 
 * Experiments by name: :class:`RunConfig` -> :func:`run_experiment` (what ``sgtheory train``
-  runs); along a run kept with ``save_every``: :func:`run_alignment`.
+  runs); along a run kept with ``save_every``: :func:`run_alignment`; a run folder read back
+  (network, trained params, method): :func:`load_run`.
 * Spike-train matching: :class:`SpikeTrainRun`, :func:`spike_train_preset`,
   :func:`train_spike_train`.
 * Classification: :class:`ClassifierRun`, :class:`ClassificationData`,
@@ -11,8 +12,8 @@ resumable fit loop they run on, and the measurements they report; the task data 
   :func:`evaluate_classifier`, :func:`trial_variability` (:class:`VariabilityConfig`),
   :func:`repeated_trials`.
 * The loop: :func:`fit` with :class:`TrainConfig` (optimiser, learning rate, epochs, batch,
-  seed) and :class:`RunFolder` (where the run is kept: resume, force, save_every);
-  :func:`max_over_time_cross_entropy` for a classification loss of one's own.
+  seed) and :class:`RunFolder` (where the run is kept: resume, force, save_every); a
+  callable ``progress(row)`` follows it epoch by epoch.
 * Measurements: :func:`van_rossum_distance`, :func:`firing_rates`, :func:`fano_factor`,
   :func:`isi_cv`.
 
@@ -30,7 +31,7 @@ from analysis.training._alignment import RunAlignmentConfig, run_alignment
 from analysis.training._classifier import ClassificationData, evaluate_classifier, train_classifier
 from analysis.training._classifier_network import ClassifierRun
 from analysis.training._fit import fit
-from analysis.training._losses import max_over_time_cross_entropy
+from analysis.training._load_run import load_run
 from analysis.training._metrics import fano_factor, firing_rates, isi_cv, van_rossum_distance
 from analysis.training._presets import randman_preset, shd_preset, spike_train_preset
 from analysis.training._run import RunConfig, run_experiment
@@ -46,6 +47,7 @@ __all__ = [
     "run_experiment",
     "RunAlignmentConfig",
     "run_alignment",
+    "load_run",
     # spike-train matching
     "SpikeTrainRun",
     "spike_train_preset",
@@ -64,7 +66,6 @@ __all__ = [
     "TrainConfig",
     "RunFolder",
     "fit",
-    "max_over_time_cross_entropy",
     # measurements
     "van_rossum_distance",
     "firing_rates",

@@ -37,17 +37,13 @@ from analysis.training._checkpoints import (
     EPOCH_CHECKPOINTS,
     epoch_checkpoints,
     load_epoch_params,
+    read_epoch_file,
 )
-from analysis.training._classifier_network import (
-    ClassifierRun,
-    classification_terms,
-    classifier_method,
-    classifier_network,
-)
+from analysis.training._classifier_network import ClassifierRun, classification_terms
 from analysis.training._epoch_files import _check_epoch_files, _run_record
+from analysis.training._load_run import network_of_run
 from analysis.training._presets import randman_data_seed, randman_preset
 from analysis.training._spike_train_run import SpikeTrainRun, spike_train_setup
-from analysis.training._trials import sigmoid_method
 
 _TASKS = ("spike-train", "randman", "shd")
 
@@ -82,16 +78,15 @@ def _fields(cls, record: dict) -> dict:
 
 
 def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: Path):
-    """(cfg, Method the run trained with, loss, inputs (x, y)) rebuilt from the run's record."""
+    """(loss, inputs (x, y)) of the run rebuilt from its record (its network and method:
+    :func:`analysis.training._load_run.network_of_run`)."""
     task = record.get("task")
     if task not in _TASKS:
         raise ValueError(f"unknown task {task!r} in {where}; valid: {', '.join(_TASKS)}")
-    name = str(record.get("method"))
     if task == "spike-train":
         run = SpikeTrainRun(**_fields(SpikeTrainRun, record))
-        data, cfg, _ = spike_train_setup(run)
-        method = sigmoid_method(name, run.hidden_beta, run.output_beta)
-        return cfg, method, _VanRossumLoss(run.tau_vr), (data.inputs, data.target)
+        data, _, _ = spike_train_setup(run)
+        return _VanRossumLoss(run.tau_vr), (data.inputs, data.target)
     crun = ClassifierRun(**_fields(ClassifierRun, record))
     if task == "randman":
         from analysis.training.tasks import randman_splits
@@ -104,19 +99,17 @@ def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: 
         data_cfg, _ = randman_preset(profile, seed=crun.seed)
         data_key = jax.random.key(randman_data_seed(profile, crun.seed))
         pair: tuple[Any, Any] = randman_splits(data_key, data_cfg, (0.8, 0.1, 0.1))[0]
-        n_classes = data_cfg.n_classes
     else:
-        from analysis.training.tasks import N_CLASSES, load_shd
+        from analysis.training.tasks import load_shd
 
         pair = load_shd("data/shd" if shd_path is None else shd_path, "train", max_samples=batch)
-        n_classes = N_CLASSES
     x, y = pair
     pick = np.unique(
         np.linspace(0, len(y) - 1, min(batch, len(y))).round().astype(int)
     )  # spread over classes
     xb, yb = jnp.asarray(np.asarray(x)[pick], jnp.float32), jnp.asarray(np.asarray(y)[pick], jnp.int32)
     loss = _ClassifierLoss(crun.reg_bound, crun.reg_strength, crun.reg_kind)
-    return classifier_network(crun, xb.shape[2], n_classes), classifier_method(name, crun), loss, (xb, yb)
+    return loss, (xb, yb)
 
 
 @dataclass(frozen=True)
@@ -166,7 +159,9 @@ def run_alignment(
     record, profile = _run_record(run_dir, files)
     _check_options(record.get("task"), config, run_dir)
     batch = 8 if config.batch is None else config.batch
-    cfg, trained, loss, inputs = _setup(record, profile, batch, config.shd_path, run_dir)
+    loss, inputs = _setup(record, profile, batch, config.shd_path, run_dir)
+    first = files[min(files)]
+    cfg, trained, _ = network_of_run(record, read_epoch_file(first)[1], first)
     dtype = jnp.result_type(float)
     inputs = tuple(jnp.asarray(a, dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a for a in inputs)
     template = init_params(jax.random.key(0), cfg, dtype=dtype)

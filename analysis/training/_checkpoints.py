@@ -1,6 +1,33 @@
 """The files of a run folder: the resumable checkpoint (params, optimiser state, history,
 written atomically), the metrics and the params kept every ``save_every`` epochs; reading
-them back with a one-line error naming a damaged or mismatched file."""
+them back with a one-line error naming a damaged or mismatched file.
+
+File format (version :data:`FORMAT_VERSION` = 2)
+-----------------------------------------------
+``checkpoint.npz`` and ``checkpoints/epoch_XXXX.npz`` are uncompressed NumPy ``.npz``
+archives (``np.load(path)`` reads them; no pickles). Their entries:
+
+* ``params/<path>`` -- one array per parameter leaf, named by its path in the params tree,
+  dict keys and list indices joined by ``/``: for the networks of :mod:`analysis.snn`
+  ``params/hidden/<l>/w`` (input weights of hidden layer l: [n_in or n_{l-1}, n_l], conv1d
+  [k, c_in, c_out]), ``params/hidden/<l>/v`` (recurrent weights, recurrent networks only:
+  [n_l, n_l], conv1d [k_rec, c, c]) and ``params/readout/w`` ([n_last, n_out]); the dtype of
+  training, float32.
+* ``opt/<path>`` (checkpoint.npz only) -- the optimiser state, named likewise by its path
+  (named-tuple fields by name): adam ``opt/0/count`` (int32 scalar, steps taken),
+  ``opt/0/mu/<param path>`` and ``opt/0/nu/<param path>`` (float32, first and second moment
+  estimates); smorms3 ``opt/mem/...``, ``opt/g/...``, ``opt/g2/...`` (float32); sgd none.
+* ``meta`` -- uint8 bytes of a UTF-8 JSON object: ``format_version`` (2), ``run`` (the run's
+  record: task, method and its settings; classifiers also ``network``: {"n_in", "n_classes"}),
+  ``run_id`` (hex string, one per run, kept on resume), ``save_every`` (int or null);
+  checkpoint.npz also ``config`` (the :class:`TrainConfig` as a dict) and ``history`` (one
+  dict of metrics per epoch trained, non-finite floats as "nan" / "inf" / "-inf"); an epoch
+  file also ``epoch`` (int, 0 = the initialisation).
+
+Format 1 (files written before format 2, no ``format_version`` in meta) stored the same
+leaves anonymously as ``p0, p1, ...`` and ``o0, o1, ...`` in ``jax.tree.leaves`` order; it
+is still read (a resumed old run is written in format 2 from then on).
+"""
 
 from __future__ import annotations
 
@@ -27,9 +54,30 @@ CHECKPOINT = "checkpoint.npz"
 VARIABILITY = "variability.npz"
 #: folder of the params kept every ``save_every`` epochs: ``epoch_XXXX.npz``
 EPOCH_CHECKPOINTS = "checkpoints"
+#: version of the checkpoint files written (see the module docstring); files without one are 1
+FORMAT_VERSION = 2
+#: array name prefixes of the params and of the optimiser state; format 1's were "p" and "o"
+PARAMS, OPT = "params", "opt"
+_FORMAT1_PREFIX = {PARAMS: "p", OPT: "o"}
+
+
+def _key_name(entry) -> str:
+    """One step of a pytree path as text: a dict key, a list index or a named-tuple field."""
+    for attr in ("key", "idx", "name"):
+        if hasattr(entry, attr):
+            return str(getattr(entry, attr))
+    return str(entry)
+
+
+def leaf_names(prefix: str, tree: Any) -> list[str]:
+    """``prefix/<path>`` of every leaf of ``tree``, in ``jax.tree.leaves`` order (the path's
+    dict keys, list indices and named-tuple fields joined by ``/``; a bare array: ``prefix``)."""
+    paths = [path for path, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
+    return ["/".join([prefix, *(_key_name(e) for e in path)]) for path in paths]
 
 
 def _npz_bytes(arrays: dict, meta: dict) -> bytes:
+    meta = {"format_version": FORMAT_VERSION, **meta}
     arrays = dict(arrays, meta=np.frombuffer(json.dumps(to_jsonable(meta)).encode(), dtype=np.uint8))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -40,7 +88,7 @@ def _save_epoch(out_dir, epoch: int, params, record: dict) -> None:
     """params of ``epoch`` with the run record: run_info, run_id (one per run, kept on
     resume) and save_every, so that files of different runs can be told apart."""
     arrays: dict = {}
-    _leaves_npz("p", params, arrays)
+    _leaves_npz(PARAMS, params, arrays)
     folder = Path(out_dir) / EPOCH_CHECKPOINTS
     folder.mkdir(parents=True, exist_ok=True)
     meta = {"epoch": epoch, **record, "run": record.get("run") or {}}
@@ -74,6 +122,18 @@ def load_epoch_params(path: str | os.PathLike, template: Any) -> tuple[Any, dict
     the structure (None: only the meta, params None); ValueError naming the file when it is
     damaged or does not match."""
     path = Path(path)
+    meta, arrays = read_epoch_file(path)
+    if template is None:
+        return None, meta
+    try:
+        return _restore(PARAMS, template, arrays), meta
+    except ValueError as exc:
+        raise ValueError(f"epoch checkpoint {path} does not match the network: {exc}") from None
+
+
+def read_epoch_file(path: str | os.PathLike) -> tuple[dict, dict]:
+    """(meta, arrays) of an epoch checkpoint; ValueError naming the file when it is damaged."""
+    path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: np.asarray(z[k]) for k in z.files}
@@ -82,24 +142,24 @@ def load_epoch_params(path: str | os.PathLike, template: Any) -> tuple[Any, dict
         raise ValueError(f"epoch checkpoint {path} is damaged ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict):
         raise ValueError(f"epoch checkpoint {path} is damaged (its meta is not a JSON object)")
-    if template is None:
-        return None, meta
-    try:
-        return _restore("p", template, arrays), meta
-    except ValueError as exc:
-        raise ValueError(f"epoch checkpoint {path} does not match the network: {exc}") from None
+    return meta, arrays
 
 
-def _leaves_npz(prefix, tree, store):
-    for i, leaf in enumerate(jax.tree.leaves(tree)):
-        store[f"{prefix}{i}"] = np.asarray(leaf)
+def _leaves_npz(prefix: str, tree: Any, store: dict) -> None:
+    """Every leaf of ``tree`` into ``store`` under its name ``prefix/<path>`` (:func:`leaf_names`)."""
+    names = leaf_names(prefix, tree)
+    if len(set(names)) != len(names):  # a dict key holding "/" could collide with a path
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"pytree leaves of {prefix} have clashing names {dup[:3]}; use keys without '/'")
+    for name, leaf in zip(names, jax.tree.leaves(tree), strict=True):
+        store[name] = np.asarray(leaf)
 
 
 def _save(out_dir, params, opt_state, history, cfg, record: dict) -> None:
     out = Path(out_dir)
     arrays: dict = {}
-    _leaves_npz("p", params, arrays)
-    _leaves_npz("o", opt_state, arrays)
+    _leaves_npz(PARAMS, params, arrays)
+    _leaves_npz(OPT, opt_state, arrays)
     meta = {
         "config": asdict(cfg),
         "run": to_jsonable(record.get("run") or {}),
@@ -117,11 +177,44 @@ def _save(out_dir, params, opt_state, history, cfg, record: dict) -> None:
     atomic_write_bytes(out / "metrics.csv", text.getvalue().encode())
 
 
+def _in_group(prefix: str, key: str) -> bool:
+    return key == prefix or key.startswith(prefix + "/")
+
+
+def _format1(prefix: str, key: str) -> bool:
+    """Whether ``key`` is a format-1 (anonymous) array name of the group ``prefix``."""
+    short = _FORMAT1_PREFIX[prefix]
+    return key.startswith(short) and key[len(short) :].isdigit()
+
+
+def stored_arrays(prefix: str, template: Any, z: dict) -> list:
+    """The arrays of group ``prefix`` ("params" / "opt") of a checkpoint, in the leaf order of
+    ``template`` (any pytree of that structure; leaves unused): by name (format 2) or by
+    position (format 1); ValueError naming the missing or unexpected arrays otherwise."""
+    names = leaf_names(prefix, template)
+    if any(_in_group(prefix, k) for k in z):
+        keys = names
+        extra = sorted(k for k in z if _in_group(prefix, k) and k not in set(names))
+    else:
+        short = _FORMAT1_PREFIX[prefix]
+        keys = [f"{short}{i}" for i in range(len(names))]
+        extra = sorted((k for k in z if _format1(prefix, k) and k not in set(keys)), key=lambda k: int(k[1:]))
+    missing = [n for n, k in zip(names, keys, strict=True) if k not in z]
+    if missing or extra:
+        what = "params" if prefix == PARAMS else "optimiser state"
+        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + (
+            [f"unexpected {', '.join(extra[:3])}"] if extra else []
+        )
+        raise ValueError(
+            f"checkpoint does not match the model/optimiser structure ({what}: {'; '.join(parts)})"
+        )
+    return [z[k] for k in keys]
+
+
 def _restore(prefix, template, z):
     leaves, treedef = jax.tree.flatten(template)
-    if f"{prefix}{len(leaves)}" in z or any(f"{prefix}{i}" not in z for i in range(len(leaves))):
-        raise ValueError("checkpoint does not match the model/optimiser structure")
-    new = [jnp.asarray(z[f"{prefix}{i}"], dtype=jnp.asarray(l).dtype) for i, l in enumerate(leaves)]
+    stored = stored_arrays(prefix, template, z)
+    new = [jnp.asarray(a, dtype=jnp.asarray(l).dtype) for a, l in zip(stored, leaves, strict=True)]
     for a, b in zip(new, leaves, strict=True):
         _validate.same_shape(a, b, "checkpointed array", "model array")
     return jax.tree.unflatten(treedef, new)
@@ -174,16 +267,14 @@ def read_checkpoint(out_dir) -> tuple[dict, dict]:
 
 
 def _check_finite_checkpoint(path: Path, arrays: dict) -> None:
+    groups = {k: g for k in arrays for g in (PARAMS, OPT) if _in_group(g, k) or _format1(g, k)}
     bad = [
         k
         for k, a in arrays.items()
-        if k[:1] in "po"
-        and k[1:].isdigit()
-        and np.issubdtype(a.dtype, np.inexact)
-        and not np.isfinite(a).all()
+        if k in groups and np.issubdtype(a.dtype, np.inexact) and not np.isfinite(a).all()
     ]
     if bad:
-        what = "params" if any(k.startswith("p") for k in bad) else "optimiser state"
+        what = "params" if any(groups[k] == PARAMS for k in bad) else "optimiser state"
         raise ValueError(
             f"checkpoint {path} holds non-finite {what} (NaN or inf; the run diverged); start over "
             f"with --force (force=True) and a smaller learning rate"
@@ -198,8 +289,11 @@ def check_resumable(out_dir, cfg: TrainConfig, run_info: dict | None = None) -> 
     have = {k: v for k, v in dict(meta["config"]).items() if k != "epochs"}
     if want != have:
         raise ValueError(f"checkpoint in {out_dir} was written with config {have}, cannot resume with {want}")
-    drop = lambda d: {k: v for k, v in dict(d).items() if k != "epochs"}
-    if drop(meta.get("run") or {}) != drop(to_jsonable(run_info or {})):
+    stored = dict(meta.get("run") or {})
+    # a run may raise its epochs; format-1 runs did not record their network's sizes
+    skip = {"epochs"} | ({"network"} if "network" not in stored else set())
+    drop = lambda d: {k: v for k, v in dict(d).items() if k not in skip}
+    if drop(stored) != drop(to_jsonable(run_info or {})):
         raise ValueError(
             f"checkpoint in {out_dir} belongs to run {meta.get('run')}, cannot resume run {run_info}"
         )
@@ -217,7 +311,7 @@ def load_checkpoint(
     _, z = read_checkpoint(out_dir)
     _check_finite_checkpoint(Path(out_dir) / CHECKPOINT, z)
     history = [{k: _from_json(v) for k, v in row.items()} for row in meta["history"]]
-    return _restore("p", params, z), _restore("o", opt_state, z), history
+    return _restore(PARAMS, params, z), _restore(OPT, opt_state, z), history
 
 
 def _from_json(v):

@@ -5,6 +5,7 @@ metrics: a stochastically trained network tested deterministically and vice vers
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any, cast
@@ -112,21 +113,23 @@ def train_classifier(
     run: ClassifierRun,
     folder: RunFolder | None = None,
     *,
-    progress: bool = True,
+    progress: bool | Callable[[dict], Any] = True,
     eval_chunk: int = 512,
 ) -> TrainResult:
     """Train on ``data.train``; evaluate on ``data.valid`` in both modes each epoch
     (``det_valid_acc``, ``stoch_valid_acc``, hidden rates), in chunks of ``eval_chunk``.
     ``train_acc`` is the accuracy on the training minibatches during the epoch, in the
     training mode (the usual running training accuracy). ``folder``: where the run is kept
-    (:class:`RunFolder`; None: nothing is written)."""
+    (:class:`RunFolder`; None: nothing is written; read back with :func:`load_run`).
+    ``progress``: a bar (True), nothing (False) or ``progress(row)`` per epoch (:func:`fit`)."""
     method = classifier_method(method_name, run)
     if not isinstance(data, ClassificationData):
         raise TypeError(f"data must be a ClassificationData, got {type(data).__name__}")
     tcfg = run.train_config()
     n_train, n_valid = len(data.train[1]), len(data.valid[1])
     info = {"task": data.task, "method": method_name, "n_train": n_train, "n_valid": n_valid}
-    folder = with_run_info(folder, {**info, **asdict(run)})
+    network = {"n_in": data.n_inputs, "n_classes": data.n_classes}  # for load_run
+    folder = with_run_info(folder, {**info, **asdict(run), "network": network})
     check_folder_before_build(folder, tcfg)
     cfg = classifier_network(run, data.n_inputs, cast(int, data.n_classes))  # an int once made
     key = jax.random.key(run.seed)

@@ -12,8 +12,9 @@ from analysis.training._checkpoints import CHECKPOINT, EPOCH_CHECKPOINTS, load_e
 
 def _identity(meta: dict) -> dict:
     """What must agree between the files of one run: its record (all but ``epochs``, which a
-    resumed run may raise), its run_id and save_every."""
-    run = {k: v for k, v in dict(meta.get("run") or {}).items() if k != "epochs"}
+    resumed run may raise, and ``network``, which a format-1 run resumed since records), its
+    run_id and save_every."""
+    run = {k: v for k, v in dict(meta.get("run") or {}).items() if k not in ("epochs", "network")}
     return {"run": run, "run_id": meta.get("run_id"), "save_every": meta.get("save_every")}
 
 

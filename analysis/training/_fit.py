@@ -70,7 +70,7 @@ def fit(
     *,
     evaluate: Callable | None = None,
     folder: RunFolder | None = None,
-    progress: bool = True,
+    progress: bool | Callable[[dict], Any] = True,
 ) -> TrainResult:
     """Train ``params`` on ``data`` = (x [B, ...], y [B, ...]) for ``cfg.epochs`` epochs.
 
@@ -93,9 +93,16 @@ def fit(
     ValueError naming the other process's pid); temporary files of writes killed midway are
     removed at the start. Training stops with a ValueError at the first epoch whose mean
     loss or updated params are not finite (nothing of that epoch is saved).
+    ``progress``: True shows a tqdm bar, False nothing; a callable ``progress(row)`` is
+    called instead of the bar after each epoch with a copy of that epoch's history row
+    ({"epoch", "loss", the loss's aux, the ``evaluate`` metrics}; the row metrics.csv gets),
+    once the epoch is saved: an exception it raises propagates out of ``fit`` and a run in a
+    folder resumes after that epoch (a callback can stop training early that way).
     Returns the trained params and the per-epoch metric history.
     """
     _check_fit_args(loss_fn, data, cfg, evaluate, folder)
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise TypeError(f"progress must be True, False or a callable progress(row), got {progress!r}")
     if folder is None:
         return _fit(loss_fn, params, data, cfg, evaluate, None, progress)
     check_save_every(folder.save_every, folder.out_dir)
@@ -129,11 +136,12 @@ def _fit(loss_fn, params, data, cfg, evaluate, folder, progress):
     params, opt_state, history, record = _start(params, cfg, folder)
     out_dir, save_every, start = folder and folder.out_dir, record["save_every"], len(history)
     step, root = _step_fn(loss_fn, cfg.optimizer, cfg.learning_rate), jax.random.key(cfg.seed)
+    report = progress if callable(progress) else None
     bar = tqdm(
         range(start, cfg.epochs),
         desc="epochs",
         unit="epoch",
-        disable=not progress,
+        disable=progress is not True,
         initial=start,
         total=cfg.epochs,
     )
@@ -149,6 +157,8 @@ def _fit(loss_fn, params, data, cfg, evaluate, folder, progress):
             _save_epoch(out_dir, epoch + 1, params, record)
         if out_dir is not None:
             _save(out_dir, params, opt_state, history, cfg, record)
+        if report is not None:
+            report(dict(history[-1]))
     return TrainResult(params, history)
 
 

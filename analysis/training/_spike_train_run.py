@@ -15,6 +15,7 @@ Example
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
@@ -113,12 +114,14 @@ def train_spike_train(
     run: SpikeTrainRun = SpikeTrainRun(),
     folder: RunFolder | None = None,
     *,
-    progress: bool = True,
+    progress: bool | Callable[[dict], Any] = True,
     return_setup: bool = False,
 ) -> Any:
     """Train on the dithered-image target; loss = mean squared van Rossum distance.
 
-    ``folder``: where the run is kept (:class:`RunFolder`; None: nothing is written).
+    ``folder``: where the run is kept (:class:`RunFolder`; None: nothing is written; read back
+    with :func:`load_run`). ``progress``: a bar (True), nothing (False) or ``progress(row)``
+    per epoch (:func:`fit`).
     Returns the :class:`~analysis.training.TrainResult` (history rows: loss, det_/stoch_
     van_rossum, l2, output/hidden rates in Hz, output/hidden Fano factors); with
     ``return_setup`` also (task, cfg, initial params).

@@ -60,14 +60,16 @@ def test_align_run_end_to_end(runs, tmp_path, capsys, m):
 def test_run_alignment_rebuilds_the_runs_network_and_data(runs):
     """The network, task data and epoch-0 params that run_alignment rebuilds from the run's
     record equal those the training built (train_spike_train(return_setup=True))."""
-    from analysis.training import SpikeTrainRun, train_spike_train
+    from analysis.training import SpikeTrainRun, load_run, train_spike_train
     from analysis.training._alignment import _setup
-    from analysis.training._checkpoints import epoch_checkpoints, load_epoch_params
+    from analysis.training._checkpoints import epoch_checkpoints, load_epoch_params, read_epoch_file
     from analysis.training._epoch_files import _run_record
+    from analysis.training._load_run import network_of_run
 
     files = epoch_checkpoints(runs / "deterministic")
     record, _ = _run_record(runs / "deterministic", files)
-    cfg, method, _, (x, y) = _setup(record, None, 8, None, runs)
+    _, (x, y) = _setup(record, None, 8, None, runs)
+    cfg, method, _ = network_of_run(record, read_epoch_file(files[0])[1], files[0])
     run = SpikeTrainRun(**{**TINY_RUN, "epochs": 1})
     _, (task, cfg0, params0) = train_spike_train("deterministic", run, progress=False, return_setup=True)
     assert cfg == cfg0 and method.name == "deterministic"
@@ -76,6 +78,13 @@ def test_run_alignment_rebuilds_the_runs_network_and_data(runs):
     kept, _ = load_epoch_params(files[0], params0)
     for a, b in zip(jax.tree.leaves(kept), jax.tree.leaves(params0), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # load_run reads the same network and initial params (epoch 0) back from the folder
+    loaded = load_run(runs / "deterministic", epoch=0)
+    assert loaded.config == cfg0 and loaded.method == method and loaded.history == [] and loaded.epoch == 0
+    assert loaded.run_settings == SpikeTrainRun(**TINY_RUN)
+    for a, b in zip(jax.tree.leaves(loaded.params), jax.tree.leaves(params0), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert len(load_run(runs / "deterministic").history) == TINY_RUN["epochs"]
 
 
 def test_align_run_errors_are_one_line(runs, tmp_path, capsys):

@@ -2,17 +2,21 @@
 evaluation, bad input (their claims: tests/claims/; the train command: tests/cli/test_train.py)."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from analysis.snn import simulate
 from analysis.training import (
     ClassificationData,
     ClassifierRun,
     RunFolder,
     SpikeTrainRun,
+    load_run,
     train_classifier,
     train_spike_train,
 )
+from analysis.training._classifier_network import classifier_method, classifier_network
 from analysis.training.tasks import RandmanConfig
 from analysis.training.tasks._randman import train_valid_split
 
@@ -40,6 +44,16 @@ def test_snn_training_resumes_bitwise_identically(tmp_path):
         assert a.dtype == np.float32
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert full.history == resumed.history
+    # the run folder read back: the same network, params and method, simulating bit for bit
+    got = load_run(tmp_path / "a")
+    assert got.config == classifier_network(run4, 6, 2) and got.run_settings == run4 and got.epoch == 4
+    assert got.method == classifier_method("stochastic", run4) and got.history == full.history
+    for a, b in zip(jax.tree.leaves(got.params), jax.tree.leaves(full.params), strict=True):
+        assert a.dtype == b.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    sim = jax.jit(lambda p, x, k: simulate(p, x, got.config, got.method, key=k).output)
+    x, key = jnp.asarray(valid[0], jnp.float32), jax.random.key(5)
+    np.testing.assert_array_equal(np.asarray(sim(got.params, x, key)), np.asarray(sim(full.params, x, key)))
     with pytest.raises(ValueError, match="cannot resume"):
         train_classifier("deterministic", data, run4, RunFolder(tmp_path / "b", resume=True), progress=False)
 

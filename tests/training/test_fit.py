@@ -12,10 +12,13 @@ from analysis.training import (
     RunFolder,
     TrainConfig,
     fit,
-    max_over_time_cross_entropy,
 )
 from analysis.training._checkpoints import epoch_checkpoints, load_epoch_params
-from analysis.training._losses import accuracy_max_over_time, upper_bound_regularizer
+from analysis.training._losses import (
+    accuracy_max_over_time,
+    max_over_time_cross_entropy,
+    upper_bound_regularizer,
+)
 from analysis.training._optimizers import optimizer, smorms3
 
 
