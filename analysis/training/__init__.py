@@ -7,7 +7,7 @@ resumable fit loop they run on, and the measurements they report; the task data 
 * Spike-train matching: :class:`SpikeTrainRun`, :func:`spike_train_preset`,
   :func:`train_spike_train`.
 * Classification: :class:`ClassifierRun`, :class:`ClassificationData`,
-  :func:`randman_preset`, :func:`shd_preset`, :func:`classify_preset`, :func:`train_classifier`,
+  :func:`randman_preset`, :func:`shd_preset`, :func:`train_classifier`,
   :func:`evaluate_classifier`, :func:`trial_variability` (:class:`VariabilityConfig`),
   :func:`repeated_trials`.
 * The loop: :func:`fit` with :class:`TrainConfig` (optimiser, learning rate, epochs, batch,
@@ -32,7 +32,7 @@ from analysis.training._classifier_network import ClassifierRun
 from analysis.training._fit import fit
 from analysis.training._losses import max_over_time_cross_entropy
 from analysis.training._metrics import fano_factor, firing_rates, isi_cv, van_rossum_distance
-from analysis.training._presets import classify_preset, randman_preset, shd_preset, spike_train_preset
+from analysis.training._presets import randman_preset, shd_preset, spike_train_preset
 from analysis.training._run import RunConfig, run_experiment
 from analysis.training._spike_train_run import SpikeTrainRun, train_spike_train
 from analysis.training._train_config import RunFolder, TrainConfig
@@ -54,7 +54,6 @@ __all__ = [
     "ClassifierRun",
     "ClassificationData",
     "randman_preset",
-    "classify_preset",
     "shd_preset",
     "train_classifier",
     "evaluate_classifier",

@@ -79,9 +79,9 @@ class RunConfig:
     preset (:func:`spike_train_preset`, :func:`randman_preset`, :func:`shd_preset`) from
     ``seed``; ``epochs``, ``learning_rate``, ``optimizer`` override the preset (None: the
     preset's). ``image``: the spike-train target image; ``shd_path``: folder or file of the
-    SHD data (default ``data/shd``). ``classify`` (:func:`classify_preset`, profiles quick
+    SHD data (default ``data/shd``). ``classify`` (:func:`_presets.classify_preset`, profiles quick
     and full) trains on the user's ``data_path`` (an .npz or HDF5 file:
-    :func:`analysis.training.tasks.load_labelled`) binned at ``dt`` seconds (None:
+    :func:`analysis.training.tasks._labelled.load_labelled`) binned at ``dt`` seconds (None:
     :data:`CLASSIFY_DT`, 1 ms). Checked when made (ValueError naming the field)."""
 
     task: str
@@ -153,7 +153,7 @@ def _check_data(config: RunConfig) -> None:
             with _open(file) as fh:
                 _check_layout(fh, file)
     elif config.task == "classify":
-        from analysis.training.tasks import load_labelled
+        from analysis.training.tasks._labelled import load_labelled
 
         load_labelled(cast(str, config.data_path))  # every array read and checked
     elif config.image is not None and not Path(config.image).is_file():
@@ -311,7 +311,7 @@ def _validation_split(x, y, seed: int):
 
 def _classify_data(config: RunConfig, over: dict):
     """(ClassificationData, test or None, run) of the classify task."""
-    from analysis.training.tasks import load_labelled
+    from analysis.training.tasks._labelled import load_labelled
 
     d = load_labelled(cast(str, config.data_path))
     dt = _presets.CLASSIFY_DT if config.dt is None else config.dt

@@ -11,7 +11,7 @@ CLI leaves x64 off for ``train``).
 ``classify --data FILE`` trains on your own data: an .npz or HDF5 file with arrays ``x``
 [N, T, C] (spikes in T bins of ``--dt`` seconds, default 1 ms) and integer labels ``y`` [N],
 optionally ``x_test``, ``y_test`` for the final test; 10 % of ``x`` (random, from ``--seed``)
-validate (:func:`analysis.training.tasks.load_labelled` states the format).
+validate (:func:`analysis.training.tasks._labelled.load_labelled` states the format).
 The work is :func:`analysis.training.run_experiment`; this module only parses and prints.
 """
 

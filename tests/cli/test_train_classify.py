@@ -115,3 +115,17 @@ def test_bad_input_is_one_line(tmp_path, capsys, monkeypatch):
         capsys, ["train", "classify", "--data", tmp_path / "d.h5", "--out", tmp_path / "o"]
     )
     assert_one_line_error(rc, out, err, 'needs h5py: pip install "sgtheory\\[shd\\]"')
+
+
+def test_dry_run_plan_reads_the_sizes_from_the_file(tmp_path):
+    """The plan of a classify run: sizes from the file, parameters counted by hand (dense,
+    no biases: C x 64 input weights + 64 x classes readout weights)."""
+    from analysis.training import RunConfig
+    from analysis.training._plan import experiment_plan
+
+    x, y = _toy(20, 2, t=12, c=6)
+    np.savez(tmp_path / "toy.npz", x=x, y=y, x_test=x[:3], y_test=y[:3])
+    plan = experiment_plan(RunConfig("classify", data_path=tmp_path / "toy.npz"), memory=False)
+    assert plan["layer_sizes"] == (64, 2) and plan["n_params"] == 6 * 64 + 64 * 2 and plan["n_steps"] == 12
+    assert plan["data"]["train_samples"] == 18 and plan["data"]["test_samples"] == 3
+    assert plan["run"]["dt"] == 1e-3 and plan["run"]["hidden"] == (64,)

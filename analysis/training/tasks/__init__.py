@@ -7,8 +7,6 @@
 * :func:`load_shd` -- loader for the Spiking Heidelberg Digits HDF5 files (:func:`shd_size`:
   the number of samples of a file)
   (Cramer et al. 2020), from a local path only.
-* :func:`load_labelled` -- a user's own labelled spike data (arrays ``x``, ``y``, optionally
-  ``x_test``, ``y_test``) from an .npz or HDF5 file, every array checked.
 * :func:`from_tonic` -- event data sets of the ``tonic`` library (or lists of (events,
   label) in its format) as binary rasters, binned as :func:`load_shd` bins SHD.
 
@@ -19,7 +17,6 @@ building blocks (dithering, Poisson inputs, manifolds) live in the private modul
 Nothing here downloads anything.
 """
 
-from analysis.training.tasks._labelled import LabelledData, load_labelled
 from analysis.training.tasks._randman import RandmanConfig, make_randman, randman_splits
 from analysis.training.tasks._shd import N_CLASSES, SHDConfig, load_shd, shd_size
 from analysis.training.tasks._spike_train import SpikeTrainConfig, SpikeTrainTask, make_spike_train_task
@@ -36,7 +33,5 @@ __all__ = [
     "SpikeTrainConfig",
     "SpikeTrainTask",
     "make_spike_train_task",
-    "LabelledData",
-    "load_labelled",
     "from_tonic",
 ]

@@ -1,10 +1,10 @@
-"""The labelled data file reader (analysis.training.tasks.load_labelled): .npz and HDF5
+"""The labelled data file reader (analysis.training.tasks._labelled.load_labelled): .npz and HDF5
 files read back exactly, every bad array named with its file."""
 
 import numpy as np
 import pytest
 
-from analysis.training.tasks import load_labelled
+from analysis.training.tasks._labelled import load_labelled
 
 
 def _good(n=5, t=4, c=3):
