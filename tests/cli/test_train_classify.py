@@ -41,6 +41,7 @@ def test_trains_on_a_written_npz_file(tmp_path, capsys):
     assert summary["test"]["det_test_acc"] >= 0.7 and "test: det_test_acc=" in stdout
 
 
+@pytest.mark.slow  # a second compile of the classifier (~4-7 s); the default suite keeps one
 def test_without_test_arrays_the_summary_has_no_test(tmp_path, capsys):
     x, y = _toy(20, 2, t=10, c=4)
     np.savez(tmp_path / "toy.npz", x=x, y=y)

@@ -86,6 +86,7 @@ def test_from_tonic_reads_a_dataset_by_index_with_its_sensor_size():
     assert from_tonic(gen, 1e-3, 2)[0].shape == (2, 2, 3)
 
 
+@pytest.mark.slow  # importing tonic takes ~8 s on 2 loaded cores
 def test_from_tonic_follows_tonics_dtype_convention():
     tonic = pytest.importorskip("tonic", reason="tonic is optional (extra 'tonic')")
     from tonic.io import make_structured_array
