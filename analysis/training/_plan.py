@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, cast
 
 from analysis.snn._network import param_shapes
 from analysis.training import _presets
@@ -21,7 +21,8 @@ def experiment_plan(config: RunConfig, *, memory: bool = True) -> dict:
     else []), "layer_sizes", "n_params", "n_steps", "memory" ({"temp_gib", "argument_gib"}
     of one training step at the run's batch as XLA's buffer assignment reports it, without
     running; None with ``memory=False`` or for the spike-train task)}. Reads no data files
-    (the input sizes of SHD are fixed: 700 channels, 20 classes)."""
+    (the input sizes of SHD are fixed: 700 channels, 20 classes) except the classify task's
+    file (its sizes and mean rate, read and checked)."""
     if not isinstance(config, RunConfig):
         raise TypeError(f"config must be a RunConfig, got {type(config).__name__}")
     over = config.overrides()
@@ -37,6 +38,21 @@ def experiment_plan(config: RunConfig, *, memory: bool = True) -> dict:
             data = dataclasses.asdict(data_cfg)
             data["data_seed"] = _presets.randman_data_seed(config.profile, config.seed)
             n_in, n_classes, n_steps = data_cfg.n_units, data_cfg.n_classes, data_cfg.n_steps
+        elif config.task == "classify":
+            from analysis.training._run import _classify_data
+
+            cdata, test, run = _classify_data(config, over)
+            n_steps, n_in, n_classes = cdata.train[0].shape[1], cdata.n_inputs, cast(int, cdata.n_classes)
+            data = {
+                "file": str(config.data_path),
+                "n_steps": n_steps,
+                "dt": run.dt,
+                "channels": n_in,
+                "classes": n_classes,
+                "train_samples": len(cdata.train[1]),
+                "valid_samples": len(cdata.valid[1]),
+                "test_samples": 0 if test is None else len(test[1]),
+            }
         else:
             from analysis.training.tasks import N_CLASSES
             from analysis.training.tasks._shd import N_CHANNELS

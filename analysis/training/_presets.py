@@ -251,6 +251,27 @@ def shd_preset(
     return n_tr, n_te, ClassifierRun(**{**run, **overrides})
 
 
+#: the time bin of ``sgtheory train classify`` unless ``--dt`` gives another (seconds)
+CLASSIFY_DT = 1e-3
+
+
+def classify_preset(profile: str = "quick", **overrides: Any) -> ClassifierRun:
+    """ClassifierRun for the user's own data (``sgtheory train classify``): the SHD presets'
+    networks at a 1 ms bin (:data:`CLASSIFY_DT`; the bin the data were made with, override
+    ``dt``): ``quick`` one dense LIF layer of 64, 20 epochs, batch 64; ``full`` one
+    recurrent LIF layer of 128, 40 epochs, batch 128; Adam at 2e-3 in both. The
+    initialisation's input rate ``nu_in`` (Hz) belongs to the data: ``sgtheory train
+    classify`` sets it to the training inputs' mean rate, mean(x) / dt. No ``paper`` profile
+    (no published setting exists for arbitrary data)."""
+    presets = {
+        "quick": dict(hidden=(64,), epochs=20, batch_size=64, learning_rate=2e-3, dt=CLASSIFY_DT),
+        "full": dict(
+            hidden=(128,), recurrent=True, epochs=40, batch_size=128, learning_rate=2e-3, dt=CLASSIFY_DT
+        ),
+    }
+    return ClassifierRun(**{**_preset(presets, profile), **overrides})
+
+
 #: the SHD raster of each profile: 2 ms bins (the network's dt), 350 bins (0.7 s) except the
 #: paper profile's 349 (:data:`PAPER`)
 def shd_steps(profile: str) -> int:

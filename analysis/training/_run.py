@@ -11,7 +11,7 @@ Example
 >>> RunConfig("mnist", "stochastic")
 Traceback (most recent call last):
 ...
-ValueError: unknown task 'mnist'; valid: spike-train, randman, shd
+ValueError: unknown task 'mnist'; valid: spike-train, randman, shd, classify
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jax
 import numpy as np
@@ -38,8 +38,11 @@ from analysis.training._optimizers import OPTIMIZER_NAMES
 from analysis.training._run_folder import check_run_folder, check_save_every, prepare_run_folder
 from analysis.training._train_config import RunFolder
 
-TASKS = ("spike-train", "randman", "shd")
+TASKS = ("spike-train", "randman", "shd", "classify")
 PROFILES = ("quick", "full", "paper")
+#: the least input rate (Hz) that the classify task's initialisation assumes (data with
+#: fewer or no spikes)
+MIN_NU_IN = 0.1
 #: repeats of one held-out sample for the trial-to-trial variability of a trained classifier
 N_VARIABILITY_TRIALS = 400
 
@@ -76,7 +79,10 @@ class RunConfig:
     preset (:func:`spike_train_preset`, :func:`randman_preset`, :func:`shd_preset`) from
     ``seed``; ``epochs``, ``learning_rate``, ``optimizer`` override the preset (None: the
     preset's). ``image``: the spike-train target image; ``shd_path``: folder or file of the
-    SHD data (default ``data/shd``). Checked when made (ValueError naming the field)."""
+    SHD data (default ``data/shd``). ``classify`` (:func:`_presets.classify_preset`, profiles quick
+    and full) trains on the user's ``data_path`` (an .npz or HDF5 file:
+    :func:`analysis.training.tasks._labelled.load_labelled`) binned at ``dt`` seconds (None:
+    :data:`CLASSIFY_DT`, 1 ms). Checked when made (ValueError naming the field)."""
 
     task: str
     method: str = "stochastic"
@@ -87,6 +93,8 @@ class RunConfig:
     optimizer: str | None = None
     image: str | os.PathLike | None = None
     shd_path: str | os.PathLike | None = None
+    data_path: str | os.PathLike | None = None
+    dt: float | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -108,6 +116,18 @@ class RunConfig:
             raise ValueError("image is used by the spike-train task only")
         if self.shd_path is not None and self.task != "shd":
             raise ValueError("shd_path is used by the shd task only")
+        if self.task != "classify":
+            for name in ("data_path", "dt"):
+                if getattr(self, name) is not None:
+                    flag = "--data" if name == "data_path" else "--dt"
+                    raise ValueError(f"{name} ({flag}) is used by the classify task only")
+        else:
+            if self.data_path is None:
+                raise ValueError("the classify task needs data_path (sgtheory train classify --data FILE)")
+            if self.profile == "paper":
+                raise ValueError("the classify task has profiles quick and full (no paper profile)")
+            if self.dt is not None:
+                _validate.positive_scalar(self.dt, "dt")
 
     def default_folder(self) -> Path:
         """``out/train/<task>-<method>-seed<seed>``, the command line's default run folder."""
@@ -132,6 +152,10 @@ def _check_data(config: RunConfig) -> None:
             file = shd_file("data/shd" if config.shd_path is None else config.shd_path, split)
             with _open(file) as fh:
                 _check_layout(fh, file)
+    elif config.task == "classify":
+        from analysis.training.tasks._labelled import load_labelled
+
+        load_labelled(cast(str, config.data_path))  # every array read and checked
     elif config.image is not None and not Path(config.image).is_file():
         raise FileNotFoundError(f"image {str(config.image)!r} does not exist or is not a file")
 
@@ -207,13 +231,20 @@ def _train_and_write(config: RunConfig, folder: RunFolder | None, progress: bool
 
 
 def _train_classifier(config: RunConfig, folder: RunFolder | None, progress: bool):
-    """(TrainResult, test metrics, variability of one test sample)."""
+    """(TrainResult, test metrics (None without test data), variability of one held-out
+    sample)."""
     data, test, run = _classification_data(config)
     res = _classifier.train_classifier(config.method, data, run, folder, progress=progress)
     key = jax.random.key(config.seed)
-    test_metrics = _classifier.evaluate_classifier(key, res.params, test, run)
-    held_out = test
-    opts = _variability.VariabilityConfig(N_VARIABILITY_TRIALS, raster_layer=min(1, len(run.hidden) - 1))
+    # classify without test arrays: no test metrics; the variability of a validation sample
+    test_metrics = None if test is None else _classifier.evaluate_classifier(key, res.params, test, run)
+    held_out = data.valid if test is None else test
+    # Fano windows of 10 steps; shorter for inputs of 10 steps or fewer (classify), none for 1
+    window = min(_variability.VariabilityConfig.window, int(held_out[0].shape[1]) - 1)
+    if window < 1:
+        return res, test_metrics, None
+    layer = min(1, len(run.hidden) - 1)
+    opts = _variability.VariabilityConfig(N_VARIABILITY_TRIALS, window=window, raster_layer=layer)
     variability = _variability.trial_variability(
         jax.random.fold_in(key, 400), res.params, held_out[0][0], run, config.method, opts
     )
@@ -239,10 +270,14 @@ def _classification_data(config: RunConfig):
     set (the paper profile: the fixed data seed of :data:`_presets.PAPER` for every
     training seed). SHD: every profile validates on a random 10 % of the training rows used
     (the authors' 90 / 10 split) and tests on the test file, inputs binned at the network's
-    2 ms step; ``quick`` uses a random subset of each file."""
+    2 ms step; ``quick`` uses a random subset of each file. classify: the SHD split of the
+    file's ``x``, ``y`` from the run's seed, its ``x_test``, ``y_test`` (None if absent) for
+    the test, ``nu_in`` the inputs' mean rate mean(x) / dt (at least :data:`MIN_NU_IN`)."""
     from analysis.training.tasks import N_CLASSES, SHDConfig, load_shd, randman_splits, shd_size
 
     task, over, method = config.task, config.overrides(), config.method
+    if task == "classify":
+        return _classify_data(config, over)
     if task == "randman":
         data_cfg, run = _presets.randman_preset(config.profile, method, **over)
         data_key = jax.random.key(_presets.randman_data_seed(config.profile, config.seed))
@@ -263,3 +298,25 @@ def _classification_data(config: RunConfig):
     cut = int(0.9 * len(perm))  # the authors' int(validation_split * n) (PAPER["shd"])
     split = lambda idx: (shd_train[0][np.sort(idx)], shd_train[1][np.sort(idx)])
     return ClassificationData(split(perm[:cut]), split(perm[cut:]), N_CLASSES, task), shd_test, run
+
+
+def _validation_split(x, y, seed: int):
+    """A random 90 / 10 split of (x, y) from ``seed``, rows kept in file order: the SHD
+    path's rule (the authors' int(0.9 n) training rows)."""
+    perm = np.random.default_rng(seed).permutation(len(y))
+    cut = int(0.9 * len(perm))
+    tr, va = np.sort(perm[:cut]), np.sort(perm[cut:])
+    return (x[tr], y[tr]), (x[va], y[va])
+
+
+def _classify_data(config: RunConfig, over: dict):
+    """(ClassificationData, test or None, run) of the classify task."""
+    from analysis.training.tasks._labelled import load_labelled
+
+    d = load_labelled(cast(str, config.data_path))
+    dt = _presets.CLASSIFY_DT if config.dt is None else config.dt
+    nu = max(float(np.mean(d.x, dtype=np.float64)) / dt, MIN_NU_IN)
+    run = _presets.classify_preset(config.profile, dt=dt, nu_in=nu, **over)
+    train, valid = _validation_split(d.x, d.y, config.seed)
+    test = None if d.x_test is None else (d.x_test, d.y_test)
+    return ClassificationData(train, valid, d.n_classes, config.task), test, run

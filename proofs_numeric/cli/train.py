@@ -8,6 +8,10 @@ already holds a run unless ``--resume`` (continue it) or ``--force`` (replace it
 ``--resume`` without a checkpoint; refuses a folder another ``train`` is writing (naming its
 pid). Stops at the first epoch whose loss or parameters are not finite. Runs in float32 (the
 CLI leaves x64 off for ``train``).
+``classify --data FILE`` trains on your own data: an .npz or HDF5 file with arrays ``x``
+[N, T, C] (spikes in T bins of ``--dt`` seconds, default 1 ms) and integer labels ``y`` [N],
+optionally ``x_test``, ``y_test`` for the final test; 10 % of ``x`` (random, from ``--seed``)
+validate (:func:`analysis.training.tasks._labelled.load_labelled` states the format).
 The work is :func:`analysis.training.run_experiment`; this module only parses and prints.
 """
 
@@ -15,10 +19,10 @@ from __future__ import annotations
 
 X64 = False  # float32 training (x64 stays off)
 MALLOC_TUNED = True
-HELP = "train a spiking network: spike-train matching, randman or SHD classification"
+HELP = "train a spiking network: spike-train matching, randman, SHD or your own data (classify)"
 # analysis.training._run.TASKS, spelled out so that parsing imports no JAX (tests/cli/test_main.py
 # checks that the two agree)
-TASKS = ("spike-train", "randman", "shd")
+TASKS = ("spike-train", "randman", "shd", "classify")
 
 
 def add_arguments(p) -> None:
@@ -55,6 +59,19 @@ def add_arguments(p) -> None:
         help="shd: folder with shd_train.h5 and shd_test.h5 (default data/shd)",
     )
     p.add_argument(
+        "--data",
+        default=None,
+        metavar="FILE",
+        help="classify: .npz or HDF5 file with arrays x [N, T, C] (spikes), y [N] (integer labels "
+        ">= 0), optionally x_test, y_test; 10%% of x (random, from --seed) validate",
+    )
+    p.add_argument(
+        "--dt",
+        type=float,
+        default=None,
+        help="classify: seconds per time bin of the data (default 1e-3); sets the network's step",
+    )
+    p.add_argument(
         "--save-every",
         type=int,
         default=None,
@@ -71,7 +88,23 @@ def add_arguments(p) -> None:
     )
 
 
+#: optional packages whose absence is a one-line error (the message names the extra)
+_EXTRAS = ("h5py",)
+
+
 def run(args) -> int:
+    import sys
+
+    try:
+        return _run(args)
+    except ImportError as exc:
+        if exc.name not in _EXTRAS:
+            raise
+        print(f"sgtheory train: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
     from analysis import training
     from analysis.runtime._paths import check_output_dir
     from analysis.training._run import check_experiment, default_run_folder
@@ -87,6 +120,8 @@ def run(args) -> int:
         optimizer=args.optimizer,
         image=args.image,
         shd_path=args.shd_path,
+        data_path=args.data,
+        dt=args.dt,
     )
     if args.dry_run:
         from analysis.training._plan import experiment_plan, format_plan

@@ -7,6 +7,8 @@
 * :func:`load_shd` -- loader for the Spiking Heidelberg Digits HDF5 files (:func:`shd_size`:
   the number of samples of a file)
   (Cramer et al. 2020), from a local path only.
+* :func:`from_tonic` -- event data sets of the ``tonic`` library (or lists of (events,
+  label) in its format) as binary rasters, binned as :func:`load_shd` bins SHD.
 
 Each task's settings are a frozen config (:class:`SpikeTrainConfig`, :class:`RandmanConfig`,
 :class:`SHDConfig`) checked when it is made; the PRNG key is the first argument. The
@@ -18,6 +20,7 @@ Nothing here downloads anything.
 from analysis.training.tasks._randman import RandmanConfig, make_randman, randman_splits
 from analysis.training.tasks._shd import N_CLASSES, SHDConfig, load_shd, shd_size
 from analysis.training.tasks._spike_train import SpikeTrainConfig, SpikeTrainTask, make_spike_train_task
+from analysis.training.tasks._tonic import from_tonic
 
 __all__ = [
     "RandmanConfig",
@@ -30,4 +33,5 @@ __all__ = [
     "SpikeTrainConfig",
     "SpikeTrainTask",
     "make_spike_train_task",
+    "from_tonic",
 ]

@@ -52,7 +52,7 @@ def _open(path: Path):
     try:
         import h5py
     except ImportError:
-        raise ImportError('loading SHD needs h5py: pip install "sgtheory[shd]"') from None
+        raise ImportError('loading SHD needs h5py: pip install "sgtheory[shd]"', name="h5py") from None
     try:
         return h5py.File(path, "r")
     except OSError as exc:
