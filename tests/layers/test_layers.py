@@ -28,7 +28,8 @@ def _x(b=B, key=1):
 def _sim_uniforms(key, n_layers, l, shape):
     """simulate's documented draw: layer l at bin t uses uniform(fold_in(split(key)[l], t), [B, N])."""
     kl = jax.random.split(key, n_layers)[l]
-    return jnp.stack([jax.random.uniform(jax.random.fold_in(kl, t), shape, F64) for t in range(T)], 1)
+    draw = lambda t: jax.random.uniform(jax.random.fold_in(kl, t), shape, F64)
+    return jnp.moveaxis(jax.vmap(draw)(jnp.arange(T)), 0, 1)
 
 
 def _stack(spike, readout, recurrent=False, reset="detached", reset_scope="leak"):
@@ -49,10 +50,11 @@ def _params(hidden, out):
     return {"hidden": [h], "readout": {"w": out.w}}
 
 
+SLOW = pytest.mark.slow  # ~4 s each (compilation); the default cases cover every option once
 CASES = [
     ("heaviside", "integrator", False, "detached", "leak"),
-    ("bernoulli", "integrator", False, "detached", "leak"),
-    ("heaviside", "lif", True, "differentiable", "leak"),
+    pytest.param("bernoulli", "integrator", False, "detached", "leak", marks=SLOW),
+    pytest.param("heaviside", "lif", True, "differentiable", "leak", marks=SLOW),
     ("bernoulli", "lif", False, "detached", "update"),
     ("bernoulli", "integrator", True, "differentiable", "update"),
 ]
@@ -80,16 +82,18 @@ def test_stack_equals_simulate_spikes_and_gradients(spike, readout, recurrent, r
         r = simulate(params, x, cfg, meth, key=key)
         return jnp.sum((r.output - target) ** 2) + 0.1 * jnp.sum(r.spikes[0] * jnp.arange(N_H))
 
-    s, y = jax.vmap(model, in_axes=(None, 0, 0, 0))((hidden, out), x, u_h, u_o)
-    r = simulate(_params(hidden, out), x, cfg, meth, key=key)
+    (s, y), g_layers = eqx.filter_jit(
+        lambda ls: (jax.vmap(model, in_axes=(None, 0, 0, 0))(ls, x, u_h, u_o), jax.grad(loss_layers)(ls))
+    )((hidden, out))
+    r, g_sim = jax.jit(lambda p: (simulate(p, x, cfg, meth, key=key), jax.grad(loss_sim)(p)))(
+        _params(hidden, out)
+    )
     np.testing.assert_array_equal(s, r.spikes[0])
     assert 0.05 < float(s.mean()) < 0.6  # the layer does spike (not a vacuous comparison)
     if readout == "lif":
         np.testing.assert_array_equal(y, r.output)
     else:
         np.testing.assert_allclose(y, r.output, rtol=0, atol=1e-12)
-    g_layers = jax.grad(loss_layers)((hidden, out))
-    g_sim = jax.grad(loss_sim)(_params(hidden, out))
     pairs = [(g_layers[0].w, g_sim["hidden"][0]["w"]), (g_layers[1].w, g_sim["readout"]["w"])]
     if recurrent:
         pairs.append((g_layers[0].v, g_sim["hidden"][0]["v"]))
@@ -132,7 +136,7 @@ def _toy(seed=0):
     return x, jnp.broadcast_to(0.5 * y, (8, 40, 2)) * jnp.where(jnp.arange(8) % 2, 1.0, -1.0)[:, None, None]
 
 
-@pytest.mark.parametrize("spike", ["heaviside", "bernoulli"])
+@pytest.mark.parametrize("spike", [pytest.param("heaviside", marks=SLOW), "bernoulli"])
 def test_lif_li_model_trains_with_optax(spike):
     x, y = _toy()
     k1, k2 = jax.random.split(jax.random.key(3))
