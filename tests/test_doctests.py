@@ -20,7 +20,12 @@ import figures
 import proofs_numeric
 
 # numba is an optional extra (event); its kernel module cannot be imported without it
-NEEDS = {"analysis.snn._event_numba": "numba"}
+# equinox is the optional extra (layers) of analysis.layers
+NEEDS = {
+    "analysis.snn._event_numba": "numba",
+    "analysis.layers": "equinox",
+    "analysis.layers._layers": "equinox",
+}
 FLAGS = doctest.ELLIPSIS
 
 

@@ -30,6 +30,7 @@ from analysis.neuron._surrogates import (
     MATCHED_NOISE,
     SURROGATE_NAMES,
     Surrogate,
+    as_surrogate,
     matched_surrogate,
     surrogate,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "Surrogate",
     "surrogate",
     "matched_surrogate",
+    "as_surrogate",
     "SURROGATE_NAMES",
     "MATCHED_NOISE",
     "heaviside_spike",

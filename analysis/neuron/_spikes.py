@@ -27,6 +27,7 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import jax
@@ -35,7 +36,7 @@ from jax.typing import ArrayLike, DTypeLike
 
 from analysis import _validate
 from analysis.neuron._escape_noise import EscapeNoise
-from analysis.neuron._surrogates import Surrogate, matched_surrogate
+from analysis.neuron._surrogates import Surrogate, as_surrogate, matched_surrogate
 
 
 def _as_float(z: ArrayLike) -> jax.Array:
@@ -68,19 +69,19 @@ def _heaviside_jvp(psi, primals, tangents):
     return _step(z), psi(z) * dz
 
 
-def heaviside_spike(z: ArrayLike, surrogate: Surrogate) -> jax.Array:
+def heaviside_spike(z: ArrayLike, surrogate: Surrogate | Callable) -> jax.Array:
     """Deterministic spike Theta(z) (1 iff z > 0) with derivative rule psi(z).
 
     Parameters
     ----------
     z : array of any shape (distance to threshold, U - theta).
-    surrogate : a :class:`~analysis.neuron.Surrogate` used in the backward pass.
+    surrogate : a :class:`~analysis.neuron.Surrogate` used in the backward pass, or a
+        callable psi (z -> dS/dz, wrapped by :meth:`Surrogate.from_callable`).
 
     Returns an array of the shape and floating dtype of ``z`` with entries in {0, 1}.
     """
-    if not isinstance(surrogate, Surrogate):
-        raise TypeError(f"surrogate must be a Surrogate (see analysis.surrogate), got {surrogate!r}")
-    return _heaviside(_as_float(z), surrogate)
+    psi = as_surrogate(surrogate)
+    return _heaviside(_as_float(z), psi)
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(2, 3))
@@ -99,19 +100,18 @@ def _check_spec(noise, surrogate):
         raise TypeError(f"noise must be an EscapeNoise (see analysis.neuron._escape_noise), got {noise!r}")
     if surrogate is None:
         return matched_surrogate(noise)
-    if not isinstance(surrogate, Surrogate):
-        raise TypeError(f"surrogate must be a Surrogate or None, got {surrogate!r}")
-    return surrogate
+    return as_surrogate(surrogate)
 
 
 def bernoulli_spike_from_uniform(
-    z: ArrayLike, u: ArrayLike, noise: EscapeNoise, surrogate: Surrogate | None = None
+    z: ArrayLike, u: ArrayLike, noise: EscapeNoise, surrogate: Surrogate | Callable | None = None
 ) -> jax.Array:
     """Stochastic spike S = 1[u < f(z)] from given uniforms ``u`` (coupled sampling).
 
     Sharing ``u`` between runs couples them (common random numbers), which the
     stochastic-AD estimators rely on. The derivative rule is dS/dz = psi(z), with psi = f'
-    (the smoothed straight-through stochastic derivative) when ``surrogate`` is None.
+    (the smoothed straight-through stochastic derivative) when ``surrogate`` is None (a
+    Surrogate, or a callable psi wrapped by :meth:`Surrogate.from_callable`).
     ``u`` must have the shape of ``z``; it receives no derivative.
     """
     psi = _check_spec(noise, surrogate)
@@ -127,7 +127,7 @@ def spike_uniforms(key: jax.Array, shape: tuple[int, ...], dtype: DTypeLike | No
 
 
 def bernoulli_spike(
-    key: jax.Array, z: jax.Array, noise: EscapeNoise, surrogate: Surrogate | None = None
+    key: jax.Array, z: jax.Array, noise: EscapeNoise, surrogate: Surrogate | Callable | None = None
 ) -> jax.Array:
     """Stochastic spike S ~ Bernoulli(f(z)) elementwise, driven by ``key``.
 

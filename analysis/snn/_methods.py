@@ -34,6 +34,7 @@ from analysis.neuron import (
     heaviside_spike,
     matched_surrogate,
 )
+from analysis.neuron._surrogates import as_surrogate
 
 METHOD_NAMES = ("deterministic", "stochastic", "multilayer_spiker")
 
@@ -66,7 +67,8 @@ class Method:
 
     name : one of ``METHOD_NAMES``.
     hidden_noise, output_noise : :class:`EscapeNoise` (paper: sigmoid beta 10 / beta 100).
-    surrogate : :class:`Surrogate` used for every layer's backward pass; None = matched.
+    surrogate : :class:`Surrogate` used for every layer's backward pass; None = matched; a
+        callable psi (z -> dS/dz) is wrapped by :meth:`Surrogate.from_callable`.
     Hashable, so it can be a static argument of ``jit``.
     """
 
@@ -81,8 +83,7 @@ class Method:
         for attr in ("hidden_noise", "output_noise"):
             if not isinstance(getattr(self, attr), EscapeNoise):
                 raise TypeError(f"{attr} must be an EscapeNoise, got {getattr(self, attr)!r}")
-        if self.surrogate is not None and not isinstance(self.surrogate, Surrogate):
-            raise TypeError(f"surrogate must be a Surrogate or None, got {self.surrogate!r}")
+        object.__setattr__(self, "surrogate", as_surrogate(self.surrogate, "surrogate", allow_none=True))
 
     @property
     def stochastic(self) -> bool:

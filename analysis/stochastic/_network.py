@@ -47,7 +47,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from analysis import _validate
-from analysis.neuron import EscapeNoise, Surrogate, matched_surrogate, spike_uniforms
+from analysis.neuron import EscapeNoise, Surrogate, as_surrogate, matched_surrogate, spike_uniforms
 from analysis.snn import LIFParams, Method, SNNConfig
 from analysis.snn import simulate as snn_simulate
 from analysis.stochastic._program import Program
@@ -63,7 +63,8 @@ class Network:
 
     kind : "feedforward" or "lif". sizes : (n_in, n_1, ..., n_L) layer widths.
     noise : escape noise f of the stochastic network (forward pass).
-    surrogate : psi of the backward pass of SG estimators; None = matched psi = f'.
+    surrogate : psi of the backward pass of SG estimators; None = matched psi = f'; a callable
+        psi (z -> dS/dz) is wrapped by :meth:`analysis.neuron.Surrogate.from_callable`.
     theta : threshold. loss : one of ``LOSSES``; target : tuple of floats (mse, length n_L)
     or a class index (xent). steps, tau_mem, tau_syn, dt, reset, recurrent : LIF only
     (theta > 0 for LIF). Parameters are a tuple of weight matrices W_l of shape
@@ -96,8 +97,7 @@ class Network:
         object.__setattr__(self, "sizes", sizes)
         if not isinstance(self.noise, EscapeNoise):
             raise TypeError(f"noise must be an EscapeNoise, got {self.noise!r}")
-        if self.surrogate is not None and not isinstance(self.surrogate, Surrogate):
-            raise TypeError(f"surrogate must be a Surrogate or None, got {self.surrogate!r}")
+        object.__setattr__(self, "surrogate", as_surrogate(self.surrogate, "surrogate", allow_none=True))
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if not isinstance(self.reset, str) or self.reset not in RESETS:
