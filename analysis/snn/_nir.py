@@ -463,7 +463,7 @@ def from_nir(graph_or_path: Any, dt: float | None = None, *, discretisation: str
         n_in, in_channels = c_in * length, c_in
     else:
         n_in, in_channels, length = math.prod(in_shape), 1, 1
-    for proj, neuron, rec, _flat in hidden_chain:
+    for proj, neuron, rec_name, _flat in hidden_chain:
         pnode = graph.nodes[proj]
         _zero_bias(pnode, proj)
         w = np.asarray(pnode.weight)
@@ -489,18 +489,18 @@ def from_nir(graph_or_path: Any, dt: float | None = None, *, discretisation: str
             layer = {"w": _scaled(w, g[:, None]).T}
         if recurrent:
             n_units = shape[0]
-            if rec is None:
+            if rec_name is None:
                 rkernels.append(1)
                 vshape = (1, n_units, n_units) if conv else (n_units, n_units)
                 layer["v"] = np.zeros(vshape, dtype=w.dtype)
             else:
-                rnode = graph.nodes[rec]
-                _zero_bias(rnode, rec)
+                rnode = graph.nodes[rec_name]
+                _zero_bias(rnode, rec_name)
                 v = np.asarray(rnode.weight)
                 if conv:
                     if _name(rnode) != "Conv1d":
-                        raise ValueError(f"recurrent projection {rec!r} of a conv layer must be Conv1d")
-                    rkernels.append(_conv_geometry(rnode, rec, length, True)[0])
+                        raise ValueError(f"recurrent projection {rec_name!r} of a conv layer must be Conv1d")
+                    rkernels.append(_conv_geometry(rnode, rec_name, length, True)[0])
                     layer["v"] = _scaled(v, g[:, None, None]).transpose(2, 1, 0)
                 else:
                     layer["v"] = _scaled(v, g[:, None]).T
