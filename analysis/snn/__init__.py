@@ -7,6 +7,8 @@ simulator (dense / conv1d / recurrent layers; layer-wise and event-driven kernel
   scale :func:`fluctuation_sigma_w`, from the PSP kernel :func:`psp_kernel`, or a 1/sqrt(fan_in)
   readout), :func:`parameter_count`;
 * :class:`Method` / :func:`method` (by name, :data:`METHOD_NAMES`);
+* :func:`to_nir` / :func:`write_nir` / :func:`from_nir`: exchange with other SNN tools as
+  NIR graphs (optional ``nir`` package; the discretisation rule is in their docstrings);
 * :func:`simulate` returns a :class:`SimResult`; :func:`event_backend` says which kernels
   run the event-driven products (``numba`` or ``xla``).
 
@@ -20,6 +22,7 @@ from analysis.snn._event import event_backend
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w, psp_kernel
 from analysis.snn._methods import METHOD_NAMES, Method, method
 from analysis.snn._network import SimResult, SNNConfig, init_params, parameter_count, simulate
+from analysis.snn._nir import from_nir, to_nir, write_nir
 
 __all__ = [
     "SNNConfig",
@@ -34,4 +37,7 @@ __all__ = [
     "simulate",
     "SimResult",
     "event_backend",
+    "to_nir",
+    "write_nir",
+    "from_nir",
 ]
