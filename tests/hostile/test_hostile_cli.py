@@ -30,7 +30,7 @@ CASES = [
     (
         "train-unknown-task",
         ["train", "mnist"],
-        r"invalid choice: 'mnist' \(choose from '?spike-train'?, '?randman'?, '?shd'?\)",
+        r"invalid choice: 'mnist' \(choose from '?spike-train'?, '?randman'?, '?shd'?, '?classify'?\)",
     ),
     (
         "train-unknown-method",
