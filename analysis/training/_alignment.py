@@ -42,7 +42,7 @@ from analysis.training._checkpoints import (
 from analysis.training._classifier_network import ClassifierRun, classification_terms
 from analysis.training._epoch_files import _check_epoch_files, _run_record
 from analysis.training._load_run import network_of_run
-from analysis.training._presets import randman_data_seed, randman_preset
+from analysis.training._presets import randman_data_seed, randman_preset, shd_steps
 from analysis.training._spike_train_run import SpikeTrainRun, spike_train_setup
 
 _TASKS = ("spike-train", "randman", "shd")
@@ -100,9 +100,11 @@ def _setup(record: dict, profile: str | None, batch: int, shd_path: Any, where: 
         data_key = jax.random.key(randman_data_seed(profile, crun.seed))
         pair: tuple[Any, Any] = randman_splits(data_key, data_cfg, (0.8, 0.1, 0.1))[0]
     else:
-        from analysis.training.tasks import load_shd
+        from analysis.training.tasks import SHDConfig, load_shd
 
-        pair = load_shd("data/shd" if shd_path is None else shd_path, "train", max_samples=batch)
+        # binned as the run was trained: its profile's steps (349 for paper) at its dt
+        binning = SHDConfig(n_steps=shd_steps(profile or "quick"), dt=crun.dt)
+        pair = load_shd("data/shd" if shd_path is None else shd_path, "train", binning, max_samples=batch)
     x, y = pair
     pick = np.unique(
         np.linspace(0, len(y) - 1, min(batch, len(y))).round().astype(int)
