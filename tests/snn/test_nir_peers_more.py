@@ -33,7 +33,9 @@ n + 2 (number of layers, readout included).
   I[n] = alpha I[n-1] + x[n], V[n] = beta V[n-1] + I[n], i.e. spk[n] = S[n+1]: one bin ahead
   per layer. It resets by subtraction (V -> V - thr), not to v_reset as NIR says, so the
   spike trains agree exactly only up to each neuron's first spike (tested on one layer);
-  afterwards they differ. spyx -> here is not tested.
+  afterwards they differ. spyx -> here is not tested: spyx 1.0.0's ``to_nir`` writes a
+  CuBaLIF as r = beta, w_in = 1 (NIR input gain r (1 - a_syn) w_in = beta (1 - alpha), not
+  its own gain 1) with NIR's reset-to-v_reset, so no NIR reader can reproduce its spikes.
 """
 
 import jax
