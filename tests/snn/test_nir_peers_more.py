@@ -34,8 +34,9 @@ n + 2 (number of layers, readout included).
   per layer. It resets by subtraction (V -> V - thr), not to v_reset as NIR says, so the
   spike trains agree exactly only up to each neuron's first spike (tested on one layer);
   afterwards they differ. spyx -> here is not tested: spyx 1.0.0's ``to_nir`` writes a
-  CuBaLIF as r = beta, w_in = 1 (NIR input gain r (1 - a_syn) w_in = beta (1 - alpha), not
-  its own gain 1) with NIR's reset-to-v_reset, so no NIR reader can reproduce its spikes.
+  CuBaLIF as r = beta, w_in = 1 (gain r (1 - a_syn) w_in = beta (1 - alpha), where spyx's
+  own V = beta V + I needs 1 / (1 - beta)) with NIR's reset-to-v_reset, so no NIR reader
+  can reproduce its spikes.
 """
 
 import jax
