@@ -22,7 +22,7 @@ from analysis.snn._event import event_backend
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w, psp_kernel
 from analysis.snn._methods import METHOD_NAMES, Method, method
 from analysis.snn._network import SimResult, SNNConfig, init_params, parameter_count, simulate
-from analysis.snn._nir import from_nir, to_nir, write_nir
+from analysis.snn._nir import from_nir, to_nir, write_nir, write_nir_graph
 
 __all__ = [
     "SNNConfig",
@@ -39,5 +39,6 @@ __all__ = [
     "event_backend",
     "to_nir",
     "write_nir",
+    "write_nir_graph",
     "from_nir",
 ]
