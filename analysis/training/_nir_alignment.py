@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis.neuron import EscapeNoise
-from analysis.snn import Method, SimResult, from_nir
+from analysis.snn import Method, SimResult, SNNConfig, from_nir
 from analysis.stochastic import AlignmentBudget, snn_alignment
 from analysis.training._alignment import RunAlignmentConfig
 from analysis.training._losses import max_over_time_cross_entropy
@@ -65,27 +65,26 @@ def _inputs(x: Any, y: Any, n_in: int) -> tuple:
 
 
 def nir_alignment(
-    graph_or_path: Any,
+    network: Any,
     x: Any,
     y: Any = None,
     config: RunAlignmentConfig | None = None,
     *,
     beta: float = 10.0,
-    dt: float | None = None,
-    discretisation: str | None = None,
     source: str = "nir",
 ) -> dict:
     """Alignment row of the imported network's SG and the matched stochastic SG with the
     unbiased reference (module docstring).
 
-    ``graph_or_path``, ``dt``, ``discretisation``, ``source``: as :func:`analysis.snn.from_nir`
-    (``source="norse"`` for a ``norse.torch.to_nir`` export). ``x``: inputs [B, T, n_in];
-    ``y``: None or integer labels [B] (< n_out). ``config``: n_ref, n_flips, n_sg, chunk,
-    seed of a :class:`RunAlignmentConfig` (None: its defaults; ``batch``: the first
-    ``batch`` samples; ``shd_path`` refused). ``beta`` > 0: hidden sigmoid escape noise.
-    Computes in the default float.
-    Returns {"cfg", "loss" ("max_over_time_ce" or "readout_mean"), "beta", "batch",
-    "variants", "row"} with ``row`` the :func:`analysis.stochastic.snn_alignment` row.
+    ``network``: a NIR file path or ``nir.NIRGraph``, read by :func:`analysis.snn.from_nir`
+    with ``source`` (``"norse"`` for a ``norse.torch.to_nir`` export) and the graph's dt, or
+    an ``(SNNConfig, params)`` pair (e.g. ``from_nir(path, dt, discretisation=...)`` to
+    override them). ``x``: inputs [B, T, n_in]; ``y``: None or integer labels [B] in
+    [0, n_out). ``config``: n_ref, n_flips, n_sg, chunk, seed of a
+    :class:`RunAlignmentConfig` (None: its defaults; ``batch``: the first ``batch`` samples;
+    ``shd_path`` refused). ``beta`` > 0: hidden sigmoid escape noise. Computes in the
+    default float. Returns {"cfg", "loss" ("max_over_time_ce" or "readout_mean"), "beta",
+    "batch", "variants", "row"} with ``row`` the :func:`analysis.stochastic.snn_alignment` row.
     """
     config = RunAlignmentConfig() if config is None else config
     if not isinstance(config, RunAlignmentConfig):
@@ -94,9 +93,16 @@ def nir_alignment(
         raise ValueError("shd_path is used by shd runs only, not by nir_alignment")
     if not isinstance(beta, (int, float)) or not np.isfinite(beta) or beta <= 0:
         raise ValueError(f"beta must be a finite number > 0, got {beta!r}")
-    if isinstance(graph_or_path, (str, os.PathLike)) and not os.path.isfile(graph_or_path):
-        raise FileNotFoundError(f"NIR file {os.fspath(graph_or_path)} does not exist")
-    cfg, params = from_nir(graph_or_path, dt, discretisation=discretisation, source=source)
+    if isinstance(network, (str, os.PathLike)) and not os.path.isfile(network):
+        raise FileNotFoundError(f"NIR file {os.fspath(network)} does not exist")
+    if isinstance(network, tuple):
+        if len(network) != 2 or not isinstance(network[0], SNNConfig):
+            raise TypeError("network must be a NIR path, a nir.NIRGraph or an (SNNConfig, params) pair")
+        if source != "nir":
+            raise ValueError("source applies to a NIR path or graph, not to an (SNNConfig, params) pair")
+        cfg, params = network
+    else:
+        cfg, params = from_nir(network, source=source)
     inputs = _inputs(x, y, cfg.n_in)
     if config.batch is not None:
         inputs = tuple(a[: config.batch] for a in inputs)

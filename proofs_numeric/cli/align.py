@@ -176,18 +176,14 @@ def _nir_alignment(args) -> int:
     config = RunAlignmentConfig(
         n_ref=n["--n-ref"], n_flips=n["--n-flips"], n_sg=n["--n-sg"], batch=args.batch, seed=n["--seed"]
     )
+    from analysis.snn import from_nir
+
     try:
-        res = nir_alignment(
-            args.nir,
-            arrays["x"],
-            arrays.get("y"),
-            config,
-            beta=10.0 if args.beta is None else args.beta,
-            dt=args.dt,
-            source=args.source or "nir",
-        )
+        network = from_nir(args.nir, args.dt, source=args.source or "nir")
     except (OSError, KeyError) as exc:  # a damaged NIR file
         raise ValueError(f"--nir {args.nir} is not a readable NIR file ({exc!r})") from None
+    beta = 10.0 if args.beta is None else args.beta
+    res = nir_alignment(network, arrays["x"], arrays.get("y"), config, beta=beta)
     cfg = res["cfg"]
     print(
         f"network: n_in {cfg.n_in}, hidden {list(cfg.hidden)}, n_out {cfg.n_out}, readout {cfg.readout}; "

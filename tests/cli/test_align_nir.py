@@ -130,3 +130,26 @@ def test_align_nir_on_a_norse_export(tmp_path, capsys):
     lines = stdout.strip().splitlines()
     assert lines[0].startswith("network: n_in 6, hidden [5], n_out 3, readout integrator")
     assert len(lines) == 3 and len(lines[2].split()) == 7
+
+
+def test_align_nir_without_nir_names_the_extra(exported, capsys, monkeypatch):
+    root = exported[0]
+    monkeypatch.setitem(__import__("sys").modules, "nir", None)  # import nir raises ImportError
+    rc, out, err = run_cli(capsys, ["align", "--nir", root / "m.nir", "--data", root / "d.npz"])
+    assert_one_line_error(rc, out, err, r'needs the nir package: pip install "sgtheory\[nir\]"')
+
+
+def test_nir_alignment_refuses_bad_network_and_options(exported):
+    from analysis.training import RunAlignmentConfig, nir_alignment
+
+    root, cfg, params, x = exported
+    with pytest.raises(TypeError, match=r"\(SNNConfig, params\) pair"):
+        nir_alignment((params, cfg), x)
+    with pytest.raises(ValueError, match="source applies to a NIR path or graph"):
+        nir_alignment((cfg, params), x, source="norse")
+    with pytest.raises(ValueError, match="shd_path is used by shd runs only"):
+        nir_alignment((cfg, params), x, config=RunAlignmentConfig(shd_path="data/shd"))
+    with pytest.raises(FileNotFoundError, match="NIR file .*nope.nir does not exist"):
+        nir_alignment(root / "nope.nir", x)
+    with pytest.raises(ValueError, match=r"y must be integer labels of shape \(3,\)"):
+        nir_alignment((cfg, params), x, np.array([0.0, 1.0, 2.0]))
