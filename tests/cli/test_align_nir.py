@@ -26,7 +26,7 @@ def exported(tmp_path_factory):
     params = jax.tree.map(lambda a: 3 * a, init_params(jax.random.key(0), cfg, nu=20.0, dtype=jnp.float64))
     write_nir(root / "m.nir", params, cfg)
     rng = np.random.default_rng(0)
-    x = (rng.random((3, 20, 6)) < 0.3).astype(np.float32)
+    x = (rng.random((3, 10, 6)) < 0.4).astype(np.float32)
     np.savez(root / "d.npz", x=x, y=np.array([0, 1, 2]))
     np.savez(root / "x_only.npz", x=x)
     return root, cfg, params, x
@@ -50,7 +50,9 @@ def _direct(cfg, params, x, y, loss):
 
 @pytest.mark.parametrize("labels", [True, False])
 def test_align_nir_table_equals_direct_snn_alignment(exported, capsys, tmp_path, labels):
+    from analysis.snn import method, simulate
     from analysis.training._losses import max_over_time_cross_entropy
+    from analysis.training._nir_alignment import MaxOverTimeCE, ReadoutMean
 
     root, cfg, params, x = exported
     data = root / ("d.npz" if labels else "x_only.npz")
@@ -59,16 +61,19 @@ def test_align_nir_table_equals_direct_snn_alignment(exported, capsys, tmp_path,
     rc, stdout, err = run_cli(capsys, argv)
     assert rc == 0, err
     lines = stdout.strip().splitlines()
-    assert lines[0].startswith("network: n_in 6, hidden [5], n_out 3, readout integrator; batch 3, T 20")
+    assert lines[0].startswith("network: n_in 6, hidden [5], n_out 3, readout integrator; batch 3, T 10")
     assert ("loss max_over_time_ce" in lines[0]) == labels and "beta 10" in lines[0]
     cols = ["epoch", "cos_trained", "sign_trained", "cos_stoch_matched", "sign_stoch_matched"]
     assert lines[1].split() == [*cols, "ref_snr", "ceiling"]
     cells = lines[2].split()
     assert len(cells) == 7 and cells[0] == "-"
-    if labels:
-        loss = lambda r, inp: max_over_time_cross_entropy(r.output, inp[1])
-    else:
-        loss = lambda r, inp: jnp.mean(r.output)
+    # the losses the module states (instances equal to the CLI's, so compiled samplers are shared)
+    loss = MaxOverTimeCE() if labels else ReadoutMean()
+    sim = simulate(params, jnp.asarray(x, jnp.float64), cfg, method("deterministic"))
+    y = jnp.asarray([0, 1, 2])
+    assert float(loss(sim, (x, y))) == float(
+        max_over_time_cross_entropy(sim.output, y) if labels else jnp.mean(sim.output)
+    )
     ref = _direct(cfg, params, x, np.array([0, 1, 2]) if labels else None, loss)
     got = json.loads(out.read_text())["row"]
     for name in ("trained", "stoch_matched"):
@@ -106,9 +111,10 @@ def test_align_nir_errors_are_one_line(exported, capsys, tmp_path):
     assert_one_line_error(rc, out, err, r"has no array x \(it has z\)")
 
 
+@pytest.mark.slow
 def test_align_nir_on_a_norse_export(tmp_path, capsys):
     """Norse 1.1.0: Linear -> LIFCell -> Linear -> LIBoxCell, exported by norse.torch.to_nir,
-    written by write_nir_graph, analysed with --source norse."""
+    written by write_nir_graph, analysed with --source norse (~7 s: torch and Norse import)."""
     torch = pytest.importorskip("torch", reason="the Norse peer needs torch")
     norse_torch = pytest.importorskip("norse.torch", reason="peer test against Norse (pip install norse)")
     from analysis.snn import write_nir_graph
