@@ -8,7 +8,9 @@ simulator (dense / conv1d / recurrent layers; layer-wise and event-driven kernel
   readout), :func:`parameter_count`;
 * :class:`Method` / :func:`method` (by name, :data:`METHOD_NAMES`);
 * :func:`to_nir` / :func:`write_nir` / :func:`from_nir`: exchange with other SNN tools as
-  NIR graphs (optional ``nir`` package; the discretisation rule is in their docstrings);
+  NIR graphs (optional ``nir`` package; the discretisation rule is in their docstrings;
+  ``from_nir(..., source="norse")`` reads ``norse.torch.to_nir`` exports, which
+  :func:`write_nir_graph` writes to a file);
 * :func:`simulate` returns a :class:`SimResult`; :func:`event_backend` says which kernels
   run the event-driven products (``numba`` or ``xla``).
 

@@ -41,6 +41,10 @@ node has shape (C_in, L0) (feed x.reshape(B, T, L0, C_in).transpose(0, 1, 3, 2))
 neuron parameters (C, L), and a ``flatten`` node (channel-major, index c L + p) precedes the
 readout, whose Linear columns are our position-major rows (p C + c) permuted.
 
+Norse (``from_nir(..., source="norse")``, Norse 1.1.0): ``norse.torch.to_nir`` writes
+tau_NIR = dt tau and Norse integrates by forward Euler with its LIFCell current jumping by
+the input (i <- i + W x, gain 1); read so, Norse's step n is our bin n + 2 per neuron layer.
+
 Not representable in NIR (refused on export): reset_scope="update", delay=1,
 readout_value="after", readout_u0 != 0, even recurrent conv kernels. The gradient options
 (``reset``, checkpointing, event-driven kernels) are simulation settings and not exported.
