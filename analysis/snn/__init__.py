@@ -8,7 +8,9 @@ simulator (dense / conv1d / recurrent layers; layer-wise and event-driven kernel
   readout), :func:`parameter_count`;
 * :class:`Method` / :func:`method` (by name, :data:`METHOD_NAMES`);
 * :func:`to_nir` / :func:`write_nir` / :func:`from_nir`: exchange with other SNN tools as
-  NIR graphs (optional ``nir`` package; the discretisation rule is in their docstrings);
+  NIR graphs (optional ``nir`` package; the discretisation rule is in their docstrings;
+  ``from_nir(..., source="norse")`` reads ``norse.torch.to_nir`` exports, which
+  :func:`write_nir_graph` writes to a file);
 * :func:`simulate` returns a :class:`SimResult`; :func:`event_backend` says which kernels
   run the event-driven products (``numba`` or ``xla``).
 
@@ -22,7 +24,7 @@ from analysis.snn._event import event_backend
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w, psp_kernel
 from analysis.snn._methods import METHOD_NAMES, Method, method
 from analysis.snn._network import SimResult, SNNConfig, init_params, parameter_count, simulate
-from analysis.snn._nir import from_nir, to_nir, write_nir
+from analysis.snn._nir import from_nir, to_nir, write_nir, write_nir_graph
 
 __all__ = [
     "SNNConfig",
@@ -39,5 +41,6 @@ __all__ = [
     "event_backend",
     "to_nir",
     "write_nir",
+    "write_nir_graph",
     "from_nir",
 ]

@@ -41,6 +41,10 @@ node has shape (C_in, L0) (feed x.reshape(B, T, L0, C_in).transpose(0, 1, 3, 2))
 neuron parameters (C, L), and a ``flatten`` node (channel-major, index c L + p) precedes the
 readout, whose Linear columns are our position-major rows (p C + c) permuted.
 
+Norse (``from_nir(..., source="norse")``, Norse 1.1.0): ``norse.torch.to_nir`` writes
+tau_NIR = dt tau and Norse integrates by forward Euler with its LIFCell current jumping by
+the input (i <- i + W x, gain 1); read so, Norse's step n is our bin n + 2 per neuron layer.
+
 Not representable in NIR (refused on export): reset_scope="update", delay=1,
 readout_value="after", readout_u0 != 0, even recurrent conv kernels. The gradient options
 (``reset``, checkpointing, event-driven kernels) are simulation settings and not exported.
@@ -60,6 +64,10 @@ from analysis.snn._lif import LIFParams
 from analysis.snn._network import SNNConfig, param_shapes
 
 DISCRETISATIONS = ("exp", "euler")
+SOURCES = ("nir", "norse")
+#: dt (seconds) assumed for a graph of ``source="norse"`` without one: the default of
+#: ``norse.torch.to_nir`` and of Norse's cells
+NORSE_DT = 1e-3
 SUPPORTED_NODES = (
     "Input",
     "Output",
@@ -234,6 +242,61 @@ def write_nir(path: str | os.PathLike, params: dict, cfg: SNNConfig, *, discreti
     _nir().write(path, to_nir(params, cfg, discretisation=discretisation))
 
 
+def write_nir_graph(path: str | os.PathLike, graph: Any) -> None:
+    """Write any ``nir.NIRGraph`` to ``path`` after turning its node parameters into NumPy
+    arrays of at least one dimension (torch tensors detached; a 0-d parameter of a neuron
+    fed by a Linear / Affine of n rows broadcast to shape (n,), other 0-d ones to (1,)).
+
+    ``nir.write`` (nir 1.0.8) refuses the 0-d torch parameters that ``norse.torch.to_nir``
+    (Norse 1.1.0) writes, and ``nir.read`` the Input / Output shapes (1, n) it writes (the batch
+    axis of the sample data), which are written as (n,) when the graph's types do not check
+    otherwise. :func:`from_nir` broadcasts a 1-element parameter like a 0-d one.
+    """
+    import dataclasses
+
+    nir = _nir()
+    if not isinstance(graph, nir.NIRGraph):
+        raise TypeError(f"graph must be a nir.NIRGraph, got {type(graph).__name__}")
+
+    width = {}  # neuron node -> rows of the Linear / Affine feeding it
+    for a, b in graph.edges:
+        if _name(graph.nodes.get(a)) in ("Linear", "Affine") and _name(graph.nodes.get(b)) in _NEURONS:
+            width[b] = int(np.shape(graph.nodes[a].weight)[0])
+
+    def arr(v, n=1):
+        if hasattr(v, "detach"):  # a torch tensor
+            v = v.detach().cpu().numpy()
+        if isinstance(v, (np.ndarray, np.generic)) and np.size(v) == 1 and np.ndim(v) <= 1:
+            v = np.full(n, np.asarray(v).reshape(()), dtype=np.asarray(v).dtype)
+        return v
+
+    nodes: dict[str, Any] = {}
+    for k, node in graph.nodes.items():
+        if node is None or not dataclasses.is_dataclass(node) or isinstance(node, nir.NIRGraph):
+            nodes[k] = node
+            continue
+        changes = {
+            f.name: arr(getattr(node, f.name), width.get(k, 1))
+            for f in dataclasses.fields(node)
+            if f.init and f.name not in ("input_type", "output_type", "metadata")
+        }
+        nodes[k] = dataclasses.replace(node, **changes)  # type: ignore[type-var]
+    meta = dict(graph.metadata or {})
+    try:
+        out = nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=meta)
+    except ValueError:  # Norse's Input keeps the batch axis of its sample data: drop a leading 1
+        for k, node in nodes.items():
+            kind = _name(node)
+            if kind in ("Input", "Output"):
+                types = node.input_type if kind == "Input" else node.output_type
+                shape = np.asarray(next(iter(types.values()))).reshape(-1)
+                if shape.size >= 2 and shape[0] == 1:
+                    new = {kind.lower(): shape[1:]}
+                    nodes[k] = nir.Input(input_type=new) if kind == "Input" else nir.Output(output_type=new)
+        out = nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=meta)
+    nir.write(path, out)
+
+
 # ---------------------------------------------------------------- import
 
 
@@ -272,8 +335,10 @@ def _uniform(a, field, name) -> float:
     return float(a.flat[0])
 
 
-def _layer_dynamics(node, name, shape, dt, rule, spiking):
-    """(LIFParams, per-neuron gain g of ``shape``) of one neuron node."""
+def _layer_dynamics(node, name, shape, dt, rule, spiking, source="nir"):
+    """(LIFParams, per-neuron gain g of ``shape``) of one neuron node. ``source="norse"``:
+    time constants are Norse's dt-scaled ones (tau = tau_NIR / dt) and a CubaLIF / CubaLI
+    current jumps by r w_in x (Norse's LIFCell: i <- i + x)."""
     kind = _name(node)
     if spiking and kind not in ("CubaLIF", "LIF"):
         raise ValueError(f"node {name!r} is {kind}; hidden layers must be CubaLIF or LIF")
@@ -284,14 +349,15 @@ def _layer_dynamics(node, name, shape, dt, rule, spiking):
         raise ValueError(f"node {name!r}: v_reset must be 0 (our recursion resets to 0)")
     theta = _uniform(p("v_threshold"), "v_threshold", name) if kind in ("CubaLIF", "LIF") else 1.0
     r = p("r")
+    scale = 1.0 / dt if source == "norse" else 1.0
     if kind in ("CubaLIF", "CubaLI"):
-        tau_mem = _uniform(p("tau_mem"), "tau_mem", name)
-        tau_syn = _uniform(p("tau_syn"), "tau_syn", name)
+        tau_mem = _uniform(p("tau_mem"), "tau_mem", name) * scale
+        tau_syn = _uniform(p("tau_syn"), "tau_syn", name) * scale
         a_mem = float(_decay_in(np.float64(tau_mem), dt, rule, f"node {name!r}: tau_mem"))
         a_syn = float(_decay_in(np.float64(tau_syn), dt, rule, f"node {name!r}: tau_syn"))
-        gain = r * (1.0 - a_syn) * p("w_in")
+        gain = r * p("w_in") if source == "norse" else r * (1.0 - a_syn) * p("w_in")
     else:
-        tau_mem = _uniform(p("tau"), "tau", name)
+        tau_mem = _uniform(p("tau"), "tau", name) * scale
         a_mem = float(_decay_in(np.float64(tau_mem), dt, rule, f"node {name!r}: tau"))
         a_syn = 0.0
         gain = r
@@ -355,7 +421,9 @@ def _follow(graph, succ, name):
     return name, flat
 
 
-def from_nir(graph_or_path: Any, dt: float | None = None, *, discretisation: str | None = None):
+def from_nir(
+    graph_or_path: Any, dt: float | None = None, *, discretisation: str | None = None, source: str = "nir"
+):
     """``(SNNConfig, params)`` of a NIR graph (or the path of a NIR file).
 
     Accepts a chain Input -> projection -> neuron -> ... -> projection -> neuron -> Output
@@ -368,6 +436,17 @@ def from_nir(graph_or_path: Any, dt: float | None = None, *, discretisation: str
     without either a ValueError asks for it. 0-d parameters are broadcast; time constants and
     thresholds must be uniform within a node, v_leak and v_reset 0. Rule: module docstring.
     Weights keep the NIR arrays' floating dtype.
+
+    ``source="norse"`` reads a graph written by ``norse.torch.to_nir`` (Norse 1.1.0) as the
+    Norse modules it came from compute: Norse writes tau_NIR = dt tau (dt = its export
+    argument, default 1e-3 s), so tau = tau_NIR / dt; the rule is forward Euler ("euler";
+    "exp" is refused); a CubaLIF / CubaLI node (Norse's LIFCell) adds r w_in x to its current
+    (i <- i + x, gain r w_in instead of r (1 - a_syn) w_in), a LIF / LI node (LIFBoxCell,
+    LIBoxCell) has gain r. ``dt`` defaults to 1e-3 (:data:`NORSE_DT`) and must equal the dt
+    of the export and of the Norse cells. Then Norse's output at step n is our output at bin
+    n + 2 L (L neuron layers, readout included; tests/snn/test_nir_peers.py). Norse 1.1.0
+    writes an ``LICell`` as an empty (None) node, which carries no parameters and is refused:
+    use ``LIBoxCell`` (exported as LI) for a non-spiking readout.
     """
     nir = _nir()
     if isinstance(graph_or_path, (str, os.PathLike)):
@@ -378,6 +457,14 @@ def from_nir(graph_or_path: Any, dt: float | None = None, *, discretisation: str
         raise TypeError(
             f"graph_or_path must be a nir.NIRGraph or a file path, got {type(graph_or_path).__name__}"
         )
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; valid: {', '.join(SOURCES)}")
+    empty = sorted(k for k, n in graph.nodes.items() if n is None)
+    if empty:
+        raise ValueError(
+            f"node(s) {', '.join(map(repr, empty))} are empty (None) and carry no parameters; "
+            "Norse 1.1.0's to_nir writes an LICell so: use norse.torch.LIBoxCell (exported as LI)"
+        )
     bad = sorted(
         {f"{_name(n)} (node {k!r})" for k, n in graph.nodes.items() if _name(n) not in SUPPORTED_NODES}
     )
@@ -386,10 +473,17 @@ def from_nir(graph_or_path: Any, dt: float | None = None, *, discretisation: str
             f"unsupported NIR node types: {', '.join(bad)}; supported: {', '.join(SUPPORTED_NODES)}"
         )
     dt = dt if dt is not None else _meta(graph, "dt")
+    if dt is None and source == "norse":
+        dt = NORSE_DT
     if dt is None:
         raise ValueError("the graph records no dt: pass dt (seconds per bin)")
     dt = _validate.positive_scalar(dt, "dt")
-    rule = discretisation if discretisation is not None else (_meta(graph, "discretisation") or "exp")
+    if source == "norse":
+        if discretisation not in (None, "euler"):
+            raise ValueError(f"source='norse' integrates by forward Euler; discretisation={discretisation!r}")
+        rule = "euler"
+    else:
+        rule = discretisation if discretisation is not None else (_meta(graph, "discretisation") or "exp")
     _check_rule(rule)
 
     succ: dict = {k: [] for k in graph.nodes}
@@ -476,7 +570,7 @@ def from_nir(graph_or_path: Any, dt: float | None = None, *, discretisation: str
             strides.append(s)
         else:
             shape = (w.shape[0],)
-        lif, gain = _layer_dynamics(graph.nodes[neuron], neuron, shape, dt, rule, spiking=True)
+        lif, gain = _layer_dynamics(graph.nodes[neuron], neuron, shape, dt, rule, spiking=True, source=source)
         if conv:
             if not np.all(gain == gain[:, :1]):
                 raise ValueError(
@@ -515,7 +609,7 @@ def from_nir(graph_or_path: Any, dt: float | None = None, *, discretisation: str
     n_out = w.shape[0]
     ro_node = graph.nodes[ro_neuron]
     spiking_ro = _name(ro_node) in ("CubaLIF", "LIF")
-    out_lif, g = _layer_dynamics(ro_node, ro_neuron, (n_out,), dt, rule, spiking=False)
+    out_lif, g = _layer_dynamics(ro_node, ro_neuron, (n_out,), dt, rule, spiking=False, source=source)
     w = _scaled(w, g[:, None])
     if conv:
         c = hidden[-1] if hidden else in_channels

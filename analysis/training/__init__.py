@@ -3,7 +3,8 @@ resumable fit loop they run on, and the measurements they report; the task data 
 :mod:`analysis.training.tasks`.
 
 * Experiments by name: :class:`RunConfig` -> :func:`run_experiment` (what ``sgtheory train``
-  runs); along a run kept with ``save_every``: :func:`run_alignment`; a run folder read back
+  runs); along a run kept with ``save_every``: :func:`run_alignment`; of an imported NIR
+  network (e.g. exported by Norse): :func:`nir_alignment`; a run folder read back
   (network, trained params, method): :func:`load_run`.
 * Spike-train matching: :class:`SpikeTrainRun`, :func:`spike_train_preset`,
   :func:`train_spike_train`.
@@ -33,6 +34,7 @@ from analysis.training._classifier_network import ClassifierRun
 from analysis.training._fit import fit
 from analysis.training._load_run import load_run
 from analysis.training._metrics import fano_factor, firing_rates, isi_cv, van_rossum_distance
+from analysis.training._nir_alignment import nir_alignment
 from analysis.training._presets import randman_preset, shd_preset, spike_train_preset
 from analysis.training._run import RunConfig, run_experiment
 from analysis.training._spike_train_run import SpikeTrainRun, train_spike_train
@@ -47,6 +49,7 @@ __all__ = [
     "run_experiment",
     "RunAlignmentConfig",
     "run_alignment",
+    "nir_alignment",
     "load_run",
     # spike-train matching
     "SpikeTrainRun",

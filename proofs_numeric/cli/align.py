@@ -1,7 +1,8 @@
 """``sgtheory align --profile quick|full``: SG alignment with an unbiased stochastic-AD
 reference in analysis.snn LIF networks too large to enumerate (analysis.stochastic._alignment);
 ``sgtheory align --run DIR``: the same along a training run kept with ``--save-every``
-(analysis.training.run_alignment)."""
+(analysis.training.run_alignment); ``sgtheory align --nir FILE --data NPZ``: the same for an
+imported NIR network, e.g. one exported by Norse (analysis.training.nir_alignment)."""
 
 from __future__ import annotations
 
@@ -45,10 +46,30 @@ def add_arguments(parser) -> None:
         "(the run's SG and the matched stochastic SG) on a fixed batch of its training data",
     )
     for opt, default, what in _RUN_ONLY:
-        parser.add_argument(opt, type=int, default=None, help=f"--run: {what} (default {default})")
+        parser.add_argument(opt, type=int, default=None, help=f"--run, --nir: {what} (default {default})")
     parser.add_argument(
         "--shd-path", default=None, help="--run of an shd run: the SHD data (default data/shd)"
     )
+    parser.add_argument(
+        "--nir",
+        metavar="FILE",
+        help='a NIR file (needs pip install "sgtheory[nir]"): alignment of its network\'s SG and the '
+        "matched stochastic SG on the inputs of --data (loss: max-over-time CE with labels y, "
+        "else the readout's mean)",
+    )
+    parser.add_argument(
+        "--data", metavar="NPZ", help="--nir: an .npz with x [B, T, n_in] and optional integer labels y [B]"
+    )
+    parser.add_argument(
+        "--beta", type=float, default=None, help="--nir: hidden sigmoid escape-noise steepness (default 10)"
+    )
+    parser.add_argument(
+        "--source",
+        choices=("nir", "norse"),
+        default=None,
+        help="--nir: 'norse' for a norse.torch.to_nir export (dt-scaled time constants; default nir)",
+    )
+    parser.add_argument("--dt", type=float, default=None, help="--nir: seconds per bin (default: the file's)")
 
 
 # options of --run only: (option, default, help); None on the command line means "not given"
@@ -120,6 +141,62 @@ def _run_alignment(args) -> int:
     return 0
 
 
+_NIR_ONLY = ("--data", "--beta", "--source", "--dt")
+
+
+def _nir_alignment(args) -> int:
+    import os
+
+    import numpy as np
+
+    from analysis.runtime import write_json
+    from analysis.training import RunAlignmentConfig, nir_alignment
+
+    for opt, what in (("--figure", "the sweep"), ("--profile", "the sweep"), ("--run", "a run folder")):
+        if _given(args, opt) is not None:
+            raise ValueError(f"{opt} applies to {what}, not to --nir")
+    if args.data is None:
+        raise ValueError("--nir needs --data NPZ (x [B, T, n_in], optional labels y [B])")
+    for path, opt in ((args.nir, "--nir"), (args.data, "--data")):
+        if not os.path.isfile(path):
+            folder = " (it is a folder)" if os.path.isdir(path) else ""
+            raise ValueError(f"{opt} {path} does not exist{folder}")
+    try:
+        import nir  # noqa: F401
+    except ImportError:
+        raise ValueError('--nir needs the nir package: pip install "sgtheory[nir]"') from None
+    try:
+        with np.load(args.data) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--data {args.data} is not a readable .npz ({exc})") from None
+    if "x" not in arrays:
+        raise ValueError(f"--data {args.data} has no array x (it has {', '.join(sorted(arrays)) or 'none'})")
+    n = {opt: (default if _given(args, opt) is None else _given(args, opt)) for opt, default, _ in _RUN_ONLY}
+    config = RunAlignmentConfig(
+        n_ref=n["--n-ref"], n_flips=n["--n-flips"], n_sg=n["--n-sg"], batch=args.batch, seed=n["--seed"]
+    )
+    from analysis.snn import from_nir
+
+    try:
+        network = from_nir(args.nir, args.dt, source=args.source or "nir")
+    except (OSError, KeyError) as exc:  # a damaged NIR file
+        raise ValueError(f"--nir {args.nir} is not a readable NIR file ({exc!r})") from None
+    beta = 10.0 if args.beta is None else args.beta
+    res = nir_alignment(network, arrays["x"], arrays.get("y"), config, beta=beta)
+    cfg = res["cfg"]
+    print(
+        f"network: n_in {cfg.n_in}, hidden {list(cfg.hidden)}, n_out {cfg.n_out}, readout {cfg.readout}; "
+        f"batch {res['batch']}, T {np.shape(arrays['x'])[1]}, loss {res['loss']}, beta {res['beta']:g}"
+    )
+    print("  ".join(f"{c:>16s}" for c in _RUN_COLS))
+    print(_run_row({"epoch": "-", **res["row"]}), flush=True)
+    if args.json is not None:
+        out = {k: v for k, v in res.items() if k != "cfg"} | {"nir": str(args.nir), "data": str(args.data)}
+        print(f"wrote {write_json(args.json, out, seeds=[n['--seed']])}")
+    return 0
+
+
 def run(args) -> int:
     from analysis.runtime._paths import check_output_dir, check_output_file
     from analysis.stochastic import alignment_sweep
@@ -127,6 +204,14 @@ def run(args) -> int:
 
     if args.json is not None:
         check_output_file(args.json, "--json")
+    if args.nir is not None:
+        if args.shd_path is not None:
+            raise ValueError("--shd-path applies to --run DIR only")
+        return _nir_alignment(args)
+    nir_given = [opt for opt in _NIR_ONLY if _given(args, opt) is not None]
+    if nir_given:
+        verb = "applies" if len(nir_given) == 1 else "apply"
+        raise ValueError(f"{', '.join(nir_given)} {verb} to --nir FILE only")
     if args.run is not None:
         return _run_alignment(args)
     given = [opt for opt, _, _ in _RUN_ONLY if _given(args, opt) is not None]

@@ -340,3 +340,94 @@ def test_export_refuses_what_nir_cannot_express():
         to_nir(p, cfg, discretisation="rk4")
     with pytest.raises(TypeError, match="cfg"):
         to_nir(p, "cfg")
+
+
+def _norse_style_graph(rng, n_in, n_hid, n_out, dt, tau_mem, tau_syn, *, cuba=True):
+    """A graph as norse.torch.to_nir (Norse 1.1.0) writes it: Affine (zero bias), 0-d
+    parameters, time constants scaled by dt (tau_NIR = dt * tau), w_in = 1, no metadata."""
+    w1 = rng.normal(0, 1.5, (n_hid, n_in)).astype(np.float32)
+    w2 = rng.normal(0, 1.0, (n_out, n_hid)).astype(np.float32)
+    one, zero = np.array(1.0, np.float32), np.array(0.0, np.float32)
+    if cuba:
+        hid = nir.CubaLIF(
+            tau_mem=np.array(dt * tau_mem), tau_syn=np.array(dt * tau_syn), r=one, v_leak=zero,
+            v_threshold=one, v_reset=zero, w_in=one,
+        )  # fmt: skip
+    else:
+        hid = nir.LIF(tau=np.array(dt * tau_mem), r=one, v_leak=zero, v_threshold=one, v_reset=zero)
+    nodes = {
+        "input": nir.Input(input_type={"input": np.array([n_in])}),
+        "0": nir.Affine(weight=w1, bias=np.zeros(n_hid, np.float32)),
+        "1": hid,
+        "2": nir.Affine(weight=w2, bias=np.zeros(n_out, np.float32)),
+        "3": nir.LI(tau=np.array(dt * tau_mem), r=one, v_leak=zero),
+        "output": nir.Output(output_type={"output": np.array([n_out])}),
+    }
+    edges = [("input", "0"), ("0", "1"), ("1", "2"), ("2", "3"), ("3", "output")]
+    graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
+    return graph, w1.astype(np.float64), w2.astype(np.float64)
+
+
+def _norse_loop(x, w1, w2, dt, tau_mem, tau_syn, cuba):
+    """Naive NumPy loop of Norse 1.1.0's lif_feed_forward_step (cuba) / lif_box_feed_forward_step
+    and li_box_feed_forward_step (forward Euler; spike read after the update, then reset)."""
+    am, as_ = 1 - dt / tau_mem, 1 - dt / tau_syn
+    v = np.zeros(w1.shape[0])
+    i = np.zeros(w1.shape[0])
+    vo = np.zeros(w2.shape[0])
+    out = []
+    for t in range(x.shape[0]):
+        inp = w1 @ x[t]
+        if cuba:
+            i = i + inp
+            v = am * v + (1 - am) * i
+            i = as_ * i
+        else:
+            v = am * v + (1 - am) * inp
+        z = (v > 1.0).astype(float)
+        v = (1 - z) * v
+        vo = am * vo + (1 - am) * (w2 @ z)
+        out.append(vo.copy())
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("cuba", [True, False])
+def test_norse_source_reads_dt_scaled_taus_two_bins_ahead_per_layer(cuba):
+    rng = np.random.default_rng(3)
+    dt, tau_mem, tau_syn = 1e-3, 10e-3, 5e-3
+    g, w1, w2 = _norse_style_graph(rng, 6, 5, 3, dt, tau_mem, tau_syn, cuba=cuba)
+    cfg, params = from_nir(g, source="norse")  # dt defaults to Norse's 1e-3
+    assert cfg.lif.dt == dt
+    assert cfg.lif.lambda_mem == pytest.approx(1 - dt / tau_mem, rel=1e-12)
+    assert cfg.lif.lambda_syn == (pytest.approx(1 - dt / tau_syn, rel=1e-12) if cuba else pytest.approx(0.0))
+    np.testing.assert_array_equal(np.asarray(params["hidden"][0]["w"]), w1.T)  # gain r w_in = 1
+    x = (rng.random((T, 6)) < 0.4).astype(np.float64)
+    ours = np.asarray(_sim(params, jnp.asarray(x[None]), cfg, DET).output[0])
+    ref = _norse_loop(x, w1, w2, dt, tau_mem, tau_syn, cuba)
+    assert np.abs(ref).max() > 0.1
+    np.testing.assert_allclose(ours[4:], ref[: T - 4], rtol=1e-5, atol=1e-6)  # 2 layers x 2 bins
+
+
+def test_norse_source_refuses_exp_and_unknown_source_and_empty_nodes():
+    g, _, _ = _norse_style_graph(np.random.default_rng(0), 4, 3, 2, 1e-3, 10e-3, 5e-3)
+    with pytest.raises(ValueError, match="forward Euler"):
+        from_nir(g, source="norse", discretisation="exp")
+    with pytest.raises(ValueError, match="unknown source 'snntorch'"):
+        from_nir(g, source="snntorch")
+    g.nodes["3"] = None  # what Norse 1.1.0 writes for an LICell
+    with pytest.raises(ValueError, match="LIBoxCell"):
+        from_nir(g, source="norse")
+
+
+def test_write_nir_graph_makes_zero_d_graphs_readable(tmp_path):
+    from analysis.snn import write_nir_graph
+
+    g, _, _ = _norse_style_graph(np.random.default_rng(1), 4, 3, 2, 1e-3, 10e-3, 5e-3)
+    g.nodes["input"] = nir.Input(input_type={"input": np.array([1, 4])})  # Norse keeps the batch axis
+    write_nir_graph(tmp_path / "m.nir", g)
+    cfg_f, p_f = from_nir(tmp_path / "m.nir", source="norse")
+    cfg_g, p_g = from_nir(g, source="norse")
+    assert cfg_f == cfg_g
+    jax.tree.map(np.testing.assert_array_equal, p_f, p_g)
+    with pytest.raises(TypeError, match="graph must be a nir.NIRGraph"):
+        write_nir_graph(tmp_path / "x.nir", {"nodes": {}})
