@@ -29,8 +29,7 @@ import numpy as np
 
 from analysis.neuron import EscapeNoise
 from analysis.snn import Method, SimResult, SNNConfig, from_nir
-from analysis.stochastic import AlignmentBudget, snn_alignment
-from analysis.training._alignment import RunAlignmentConfig
+from analysis.training._alignment import RunAlignmentConfig, _alignment_row
 from analysis.training._losses import max_over_time_cross_entropy
 
 
@@ -111,22 +110,12 @@ def nir_alignment(
     dtype = jnp.result_type(float)
     params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), params)
     loss = MaxOverTimeCE() if len(inputs) == 2 else ReadoutMean()
-    noise = Method("stochastic", hidden_noise=EscapeNoise("sigmoid", float(beta)))
-    variants: dict[str, Method | None] = {
-        "trained": Method("deterministic", noise.hidden_noise, noise.output_noise),
-        "stoch_matched": None,
-    }
-    budget = AlignmentBudget(n_ref=config.n_ref, n_flips=config.n_flips, n_sg=config.n_sg, chunk=config.chunk)
-    row = snn_alignment(
-        cfg,
-        params,
-        inputs if len(inputs) == 2 else inputs[0],
-        loss,
-        key=jax.random.key(config.seed),
-        method=noise,
-        budget=budget,
-        variants=variants,
-    )
+    noise = EscapeNoise("sigmoid", float(beta))
+    # "trained": the deterministic network's SG; the reference and the matched stochastic SG
+    # take its escape noise (as run_alignment's rows do)
+    trained = Method("deterministic", hidden_noise=noise)
+    variants: dict[str, Method | None] = {"trained": trained, "stoch_matched": None}
+    row = _alignment_row(cfg, params, inputs if len(inputs) == 2 else inputs[0], loss, variants, config)
     return {
         "cfg": cfg,
         "loss": "max_over_time_ce" if len(inputs) == 2 else "readout_mean",

@@ -5,10 +5,9 @@ of one training step (``sgtheory train ... --dry-run``)."""
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, cast
 
-from analysis.snn._network import param_shapes
+from analysis.snn import parameter_count
 from analysis.training import _presets
 from analysis.training._classifier_network import classifier_network
 from analysis.training._run import RunConfig
@@ -74,10 +73,8 @@ def experiment_plan(config: RunConfig, *, memory: bool = True) -> dict:
             from analysis.training._classifier import training_step_memory
 
             mem = training_step_memory(run, config.method, n_in, n_steps, n_classes)
-    shapes = param_shapes(cfg)
-    leaves = [s for layer in shapes["hidden"] for s in layer.values()] + list(shapes["readout"].values())
     plan["layer_sizes"] = tuple(cfg.layer_sizes) + (cfg.n_out,)
-    plan["n_params"] = int(sum(math.prod(s) for s in leaves))
+    plan["n_params"] = parameter_count(cfg)
     plan["memory"] = mem
     return plan
 
