@@ -294,16 +294,14 @@ def _classification_data(config: RunConfig):
 
     shd_train = load_shd(path, "train", binning, indices=rows("train", n_tr))
     shd_test = load_shd(path, "test", binning, indices=rows("test", n_te))
-    perm = rng.permutation(len(shd_train[1]))
-    cut = int(0.9 * len(perm))  # the authors' int(validation_split * n) (PAPER["shd"])
-    split = lambda idx: (shd_train[0][np.sort(idx)], shd_train[1][np.sort(idx)])
-    return ClassificationData(split(perm[:cut]), split(perm[cut:]), N_CLASSES, task), shd_test, run
+    train, valid = _validation_split(*shd_train, rng)
+    return ClassificationData(train, valid, N_CLASSES, task), shd_test, run
 
 
-def _validation_split(x, y, seed: int):
-    """A random 90 / 10 split of (x, y) from ``seed``, rows kept in file order: the SHD
-    path's rule (the authors' int(0.9 n) training rows)."""
-    perm = np.random.default_rng(seed).permutation(len(y))
+def _validation_split(x, y, rng: np.random.Generator):
+    """A random 90 / 10 split of (x, y) drawn from ``rng``, rows kept in file order: the
+    authors' SHD rule, int(validation_split * n) training rows (PAPER["shd"])."""
+    perm = rng.permutation(len(y))
     cut = int(0.9 * len(perm))
     tr, va = np.sort(perm[:cut]), np.sort(perm[cut:])
     return (x[tr], y[tr]), (x[va], y[va])
@@ -317,6 +315,6 @@ def _classify_data(config: RunConfig, over: dict):
     dt = _presets.CLASSIFY_DT if config.dt is None else config.dt
     nu = max(float(np.mean(d.x, dtype=np.float64)) / dt, MIN_NU_IN)
     run = _presets.classify_preset(config.profile, dt=dt, nu_in=nu, **over)
-    train, valid = _validation_split(d.x, d.y, config.seed)
+    train, valid = _validation_split(d.x, d.y, np.random.default_rng(config.seed))
     test = None if d.x_test is None else (d.x_test, d.y_test)
     return ClassificationData(train, valid, d.n_classes, config.task), test, run

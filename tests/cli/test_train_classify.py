@@ -60,11 +60,11 @@ def test_validation_split_and_data_rate():
     from analysis.training._run import _validation_split
 
     x, y = np.arange(50)[:, None, None] * np.ones((1, 2, 1)), np.arange(50)
-    (xt, yt), (xv, yv) = _validation_split(x, y, 3)
+    (xt, yt), (xv, yv) = _validation_split(x, y, np.random.default_rng(3))
     assert len(yt) == 45 and len(yv) == 5 and set(yt) | set(yv) == set(range(50)) and not set(yt) & set(yv)
     assert (np.diff(yt) > 0).all() and (np.diff(yv) > 0).all() and (xt[:, 0, 0] == yt).all()
-    assert _validation_split(x, y, 4)[1][1].tolist() != yv.tolist()
-    assert [len(p[1]) for p in _validation_split(x[:2], y[:2], 0)] == [1, 1]
+    assert _validation_split(x, y, np.random.default_rng(4))[1][1].tolist() != yv.tolist()
+    assert [len(p[1]) for p in _validation_split(x[:2], y[:2], np.random.default_rng(0))] == [1, 1]
     with pytest.raises(ValueError, match="data_path \\(--data\\) is used by the classify task only"):
         RunConfig("shd", data_path="a.npz")
     with pytest.raises(ValueError, match="dt"):
