@@ -210,7 +210,14 @@ def loop_integral(
         max_memory_gib,
     )
     phi, pts, tan = circle(plane, radius, n_points, orientation)
-    g = _eval(field, pts)
+    return circle_result(phi, _eval(field, pts), tan, radius)
+
+
+def circle_result(phi: np.ndarray, g: np.ndarray, tan: np.ndarray, radius: float) -> LoopIntegral:
+    """The :class:`LoopIntegral` from field values ``g`` (N, n) at the nodes of :func:`circle`
+    (``phi`` (N,), tangents ``tan`` (N, n)): periodic trapezoid and its N/2-point check."""
+    n_points = len(phi)
+    g = np.asarray(g)
     f = np.sum(g * tan, axis=-1)
     h = 2.0 * math.pi / n_points
     cum, cum_half = _cumtrap(f, h), _cumtrap(f[::2], 2 * h)
