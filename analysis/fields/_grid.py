@@ -149,16 +149,18 @@ def exact_tiles(P: np.ndarray, Q: np.ndarray, beta: float, tile: int, thr: float
     return np.stack([oa[ia], ob[ib]], axis=1).astype(np.int32)
 
 
-def _tile_origins(P64, Q64, beta, tile, thr) -> jax.Array | None:
+def _tile_origins(P64, Q64, beta, tile, thr) -> np.ndarray | None:
     """Origins of the exact tiles, padded to a multiple of _K_BUCKET with repeats of one tile
     (rewriting it is harmless; fewer compilations); None where the tile path does not pay."""
     if min(len(P64), len(Q64)) < 2 * tile:
+        return None
+    if beta * (np.abs(P64[:, 0]).max() + np.abs(Q64[:, 0]).max()) <= thr:  # g saturates nowhere
         return None
     o = exact_tiles(P64, Q64, beta, tile, thr)
     if len(o) > (1.0 - TILE_MIN_SATURATED) * len(_origins(len(P64), tile)) * len(_origins(len(Q64), tile)):
         return None
     o = np.zeros((1, 2), np.int32) if len(o) == 0 else o
-    return jnp.asarray(np.concatenate([o, np.repeat(o[:1], -len(o) % _K_BUCKET, axis=0)]))
+    return np.concatenate([o, np.repeat(o[:1], -len(o) % _K_BUCKET, axis=0)])
 
 
 def five_weight_grids(
@@ -197,8 +199,8 @@ def five_weight_grids(
     # the same float rounding as the reference: fl(c + fl(a d1)) and fl(b d2)
     a_, b_ = ab[0].astype(dtype), ab[1].astype(dtype)
     c, e1, e2 = (v.astype(dtype) for v in vecs)
-    P = jnp.asarray((c + a_[:, None] * e1).T)
-    Q = jnp.asarray((b_[:, None] * e2).T)
+    P = np.ascontiguousarray((c + a_[:, None] * e1).T)  # NumPy into jit: no extra dispatch
+    Q = np.ascontiguousarray((b_[:, None] * e2).T)
     sep_lim, clamp = _limits(dtype)
     scale = float(np.abs(P64).max() + np.abs(Q64).max())
     thr = [saturation_threshold(beta, scale, dtype) for beta in bs]

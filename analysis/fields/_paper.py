@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.typing import DTypeLike
 
@@ -72,9 +71,7 @@ def loop_figure_data(
     if pairs:
         phi, pts, tan = fields.circle(plane, tn.PAPER_RADIUS, loop_n)
         bsg = np.array(pairs)
-        g = np.asarray(
-            _five_weight_sg_on_points(jnp.asarray(pts), jnp.asarray(bsg[:, 0]), jnp.asarray(bsg[:, 1]))
-        )
+        g = np.asarray(_five_weight_sg_on_points(pts, bsg[:, 0], bsg[:, 1]))
         m = len(beta_sgs)
         for k, bs in enumerate(beta_sgs):
             out["sg_loops"][bs] = fields.circle_result(phi, g[k], tan, tn.PAPER_RADIUS)
