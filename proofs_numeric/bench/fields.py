@@ -8,7 +8,7 @@ loop integrals around the circle (1500 points) of the SG (beta = 10000, beta_SG 
 * toolkit (headline): :func:`analysis.fields.loop_figure_data`. The grid uses the net's
   structure (:mod:`analysis.fields._grid`): the first layer's exp is an outer product of
   two 1-D vectors, the hidden units share one division, and at beta = 10000 tiles on which
-  every unit is saturated take the step network's value (exact to eps^2; 85 % of tiles),
+  every unit is saturated take the step network's value (exact to eps^2; 77 % of tiles),
   so exponentials run only near the step boundaries. The six loop fields (jax.grad through
   the SG rule) run in one compiled call. Equal to the NumPy side within float32 rounding
   (tests/fields/test_grid.py).
