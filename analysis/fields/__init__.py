@@ -14,8 +14,9 @@ field setups (Gygax & Zenke 2025, sec. 5, Figs. 4-5).
   :func:`plateau_landscape` (Fig. 5).
 
 Building blocks (the loop nodes, Jacobians, memory estimates, the network's forward pass,
-the NumPy reference of the five-weight net) live in the private modules ``_loops``,
-``_numerics``, ``_toy``, ``_paper`` and ``_reference``.
+the five-weight net's output grid for Fig. 4, the NumPy reference of the five-weight net)
+live in the private modules ``_loops``, ``_numerics``, ``_toy``, ``_grid``, ``_paper`` and
+``_reference``.
 """
 
 from analysis.fields._loops import (
