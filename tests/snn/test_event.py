@@ -176,3 +176,17 @@ def test_event_backend_selection():
     )
     with pytest.raises(ValueError, match="backend"):
         event_matmul(jnp.ones((2, 3)), jnp.ones((3, 2)), 0, "cuda")
+
+
+def test_break_even_density_interpolates_in_log_density():
+    """Closed form: speedups 2 at 0.01 and 0.5 at 0.04 cross 1 at f = 2/3 of the log
+    interval, i.e. at 0.01 * 4**(2/3); no crossing -> None; the first downward crossing wins."""
+    from proofs_numeric.bench.snn import break_even_density
+
+    assert break_even_density((0.04, 0.01), (0.5, 2.0)) == pytest.approx(0.01 * 4 ** (2 / 3), rel=1e-12)
+    assert break_even_density((0.01, 0.1), (1.0, 0.5)) == pytest.approx(0.01, rel=1e-12)
+    assert break_even_density((0.01, 0.1, 0.2), (3.0, 2.0, 1.5)) is None
+    assert break_even_density((0.01, 0.1), (0.9, 0.8)) is None
+    assert break_even_density((0.01, 0.02, 0.04, 0.08), (2.0, 0.5, 2.0, 0.5)) == pytest.approx(
+        0.01 * 2 ** (2 / 3), rel=1e-12
+    )
