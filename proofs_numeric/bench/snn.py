@@ -30,6 +30,7 @@ import numpy as np
 
 from analysis.runtime._host_memory import is_kept
 from analysis.snn import LIFParams, Method, SNNConfig, event_backend, init_params, simulate
+from analysis.snn._event import event_matmul
 from proofs_numeric.bench._timing import interleaved, ratio_table
 
 WIDTH = 512
@@ -214,6 +215,37 @@ def _free_gather_fn(params, x, c):
     return fn
 
 
+def _product_section(rows, densities, rounds):
+    """The replaced products alone: drive S @ W and weight gradient S^T g of one layer
+    ([rows, 512] spikes of uniform density, jitted value and vjp w.r.t. W), event
+    (:func:`analysis.snn._event.event_matmul`) vs dense, interleaved per density."""
+    w = jax.random.normal(jax.random.key(5), (WIDTH, WIDTH), jnp.float32)
+    g = jax.random.normal(jax.random.key(6), (rows, WIDTH), jnp.float32)
+
+    def fn(matmul):
+        def f(s, w, g):
+            y, vjp = jax.vjp(lambda w: matmul(s, w), w)
+            return y, vjp(g)[0]
+
+        return jax.jit(f)
+
+    dense_f, event_f = fn(lambda s, w: s @ w), fn(event_matmul)
+    out = {}
+    for d in densities:
+        s = (jax.random.uniform(jax.random.key(7), (rows, WIDTH)) < d).astype(jnp.float32)
+        res = interleaved(
+            {"dense": lambda s=s: dense_f(s, w, g), "event": lambda s=s: event_f(s, w, g)},
+            rounds=rounds,
+            warmup=1,
+        )
+        out[f"{d:g}"] = {
+            "dense_s": res["dense"]["median_s"],
+            "event_s": res["event"]["median_s"],
+            "speedup": res["dense"]["median_s"] / res["event"]["median_s"],
+        }
+    return out
+
+
 def _event_section(batch, steps, rounds, densities, cap_density=0.05):
     """Event-driven vs dense fwd+bwd at several input densities (hidden rates reported).
 
@@ -254,11 +286,15 @@ def _event_section(batch, steps, rounds, densities, cap_density=0.05):
                 "replaced_share": 1.0 - free_s / dense_s,
             }
     speed = [per[f"{d:g}"]["speedup"] for d in densities]
+    prod = _product_section(batch * steps, densities, max(rounds, 5))
+    prod_speed = [prod[f"{d:g}"]["speedup"] for d in densities]
     return {
         "backend": event_backend(),
         "per_density": per,
         "break_even_density": break_even_density(densities, speed),
         "free_gather": cap,
+        "products": prod,
+        "products_break_even_density": break_even_density(densities, prod_speed),
     }
 
 
@@ -270,11 +306,15 @@ def _print_event(event):
             f"({e['dense_s'] * 1e3:.0f} -> {e['event_s'] * 1e3:.0f} ms; hidden densities "
             f"{[round(h, 3) for h in e['hidden_density']]}, output {e['output_density']:.3f})"
         )
-    be = event["break_even_density"]
     dens = [float(d) for d in event["per_density"]]
+    span = f"not bracketed in [{min(dens):g}, {max(dens):g}]"
+    be = event["break_even_density"]
+    print(f"  event/dense break-even input density (network): {span if be is None else f'{be:.3g}'}")
+    prod = ", ".join(f"{d}: {e['speedup']:.2f}x" for d, e in event["products"].items())
+    be = event["products_break_even_density"]
     print(
-        "  event/dense break-even input density: "
-        + (f"{be:.3g}" if be is not None else f"not bracketed in [{min(dens):g}, {max(dens):g}]")
+        f"  S @ W + S^T g alone (uniform spike density; event/dense): {prod}; "
+        f"break-even density {span if be is None else f'{be:.3g}'}"
     )
     cap = event["free_gather"]
     if cap is not None:
