@@ -190,3 +190,27 @@ def test_break_even_density_interpolates_in_log_density():
     assert break_even_density((0.01, 0.02, 0.04, 0.08), (2.0, 0.5, 2.0, 0.5)) == pytest.approx(
         0.01 * 2 ** (2 / 3), rel=1e-12
     )
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3])
+def test_numba_event_matmul_few_rows(rows):
+    """Fewer rows than row blocks would need threads (1 to 3 rows), and an all-zero S:
+    value and weight gradient against the dense float64 products (exact up to summation
+    order; bound as in :func:`_bound`)."""
+    pytest.importorskip("numba")
+    if jax.default_backend() != "cpu":
+        pytest.skip("the numba backend runs on the CPU backend only")
+    rng = np.random.default_rng(7)
+    s = jnp.asarray((rng.random((rows, 19)) < 0.3) * rng.normal(size=(rows, 19)))
+    w, g = jnp.asarray(rng.normal(size=(19, 11))), jnp.asarray(rng.normal(size=(rows, 11)))
+    assert np.any(np.asarray(s))
+    for s_case in (s, jnp.zeros_like(s)):
+        sa, wa, ga = (np.abs(np.asarray(a)) for a in (s_case, w, g))
+        y, vjp = jax.vjp(lambda w, s_case=s_case: event_matmul(s_case, w, 0, "numba"), w)
+        (dw,) = vjp(g)
+        assert np.all(
+            np.abs(np.asarray(y) - np.asarray(s_case) @ np.asarray(w)) <= _bound(sa @ wa, 19, np.float64)
+        )
+        ref = np.asarray(s_case).T @ np.asarray(g)
+        assert np.all(np.abs(np.asarray(dw) - ref) <= _bound(sa.T @ ga, rows, np.float64))
+    assert not np.any(np.asarray(event_matmul(jnp.zeros_like(s), w, 0, "numba")))
