@@ -214,3 +214,42 @@ def test_numba_event_matmul_few_rows(rows):
         ref = np.asarray(s_case).T @ np.asarray(g)
         assert np.all(np.abs(np.asarray(dw) - ref) <= _bound(sa.T @ ga, rows, np.float64))
     assert not np.any(np.asarray(event_matmul(jnp.zeros_like(s), w, 0, "numba")))
+
+
+def test_bench_event_report_lines(capsys):
+    """The bench's event lines from a synthetic result: speedups, the interpolated
+    break-even (2x at 0.01, 0.5x at 0.04 -> 0.01 * 4**(2/3) = 0.0252) and the free-gather
+    bound (dense 1.0 s, free 0.4 s -> 60 % replaced, at most 2.50x; event 0.5 s -> 2.00x)."""
+    from proofs_numeric.bench.snn import _print_event
+
+    row = lambda sp: {
+        "dense_s": 1.0,
+        "event_s": 1.0 / sp,
+        "speedup": sp,
+        "hidden_density": [0.03],
+        "output_density": 0.01,
+    }
+    event = {
+        "0.01": row(2.0),
+        "0.04": row(0.5),
+        "densities": [0.01, 0.04],
+        "backend": "numba",
+        "break_even_density": 0.01 * 4 ** (2 / 3),
+        "free_gather": {
+            "density": 0.01,
+            "dense_s": 1.0,
+            "free_s": 0.4,
+            "event_s": 0.5,
+            "speedup_bound": 2.5,
+            "replaced_share": 0.6,
+        },
+        "products": {"0.01": {"speedup": 3.0}, "0.04": {"speedup": 1.5}},
+        "products_break_even_density": None,
+    }
+    _print_event(event)
+    out = capsys.readouterr().out
+    assert "input density 0.01: 2.00x dense (1000 -> 500 ms" in out
+    assert "input density 0.04: 0.50x dense (1000 -> 2000 ms" in out
+    assert "break-even input density (network): 0.0252" in out
+    assert "0.01: 3.00x, 0.04: 1.50x; break-even density not bracketed in [0.01, 0.04]" in out
+    assert "60 % of the dense fwd+bwd" in out and "at most 2.50x dense (measured event: 2.00x" in out
