@@ -40,8 +40,9 @@ cores): dense 434-443 ms, of which the three drives S @ W and three weight gradi
 S^T g are ~57 %; event (numba) 260-277 ms, of which the six sparse products take 60-80 ms.
 The rest is the same in both paths: the two dense input gradients g W^T (~70 ms), the LIF
 recursions (~60-90 ms) and copies. With the products replaced by a zero-cost stand-in the
-fwd+bwd takes ~190 ms, so no gather or scatter can make this network more than ~2.3x
-faster than dense here; the bench prints this bound next to the measured speedups.
+fwd+bwd takes ~190 ms, so no gather or scatter can make this network more than 2.1-2.4x
+(wall clock and CPU time, several runs) faster than dense here; the bench prints this
+bound next to the measured speedups.
 """
 
 from __future__ import annotations
