@@ -168,9 +168,10 @@ EVENT_DENSITIES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 
 
 def break_even_density(densities, speedups) -> float | None:
-    """Input density at which event/dense speedup falls to 1, linear in log density between
-    the two measured densities that bracket it (the first crossing from above, scanning
-    upwards); None when no measured pair brackets 1 (always faster, or never)."""
+    """Density (input of the network, or spikes of one product) at which the event/dense
+    speedup falls to 1, linear in log density between the two measured densities that
+    bracket it (the first crossing from above, scanning upwards); None when no measured
+    pair brackets 1 (always faster, or never)."""
     pts = sorted(zip(densities, speedups, strict=True))
     for (d0, s0), (d1, s1) in zip(pts, pts[1:], strict=False):
         if s0 >= 1.0 > s1:
