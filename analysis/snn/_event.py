@@ -33,6 +33,16 @@ Two backends compute the two sparse products; :func:`event_backend` reports whic
 
 Values are multiplied in, so non-binary S also give S @ W exactly; the saving needs S
 to be sparse. Results equal the dense path up to float summation order.
+
+Where the time goes (the network of ``sgtheory bench snn``, 3 x 512 LIF, batch 64, 100
+steps, 5 % input, 3-4 % hidden spikes; process CPU time of one jitted fwd+bwd on 2 shared
+cores): dense 434-443 ms, of which the three drives S @ W and three weight gradients
+S^T g are ~57 %; event (numba) 260-277 ms, of which the six sparse products take 60-80 ms.
+The rest is the same in both paths: the two dense input gradients g W^T (~70 ms), the LIF
+recursions (~60-90 ms) and copies. With the products replaced by a zero-cost stand-in the
+fwd+bwd takes ~190 ms, so no gather or scatter can make this network more than 2.1-2.4x
+(wall clock and CPU time, several runs) faster than dense here; the bench prints this
+bound next to the measured speedups.
 """
 
 from __future__ import annotations

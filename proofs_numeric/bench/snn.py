@@ -29,7 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis.runtime._host_memory import is_kept
-from analysis.snn import LIFParams, Method, SNNConfig, init_params, simulate
+from analysis.snn import LIFParams, Method, SNNConfig, event_backend, init_params, simulate
+from analysis.snn._event import event_matmul
 from proofs_numeric.bench._timing import interleaved, ratio_table
 
 WIDTH = 512
@@ -163,24 +164,169 @@ def _dense_section(batch, steps, rounds):
     return res, rates
 
 
-def _event_section(batch, steps, rounds, densities):
-    """Event-driven vs dense fwd+bwd at several input densities (hidden rates reported)."""
+EVENT_DENSITIES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+
+
+def break_even_density(densities, speedups) -> float | None:
+    """Density (input of the network, or spikes of one product) at which the event/dense
+    speedup falls to 1, linear in log density between the two measured densities that
+    bracket it (the first crossing from above, scanning upwards); None when no measured
+    pair brackets 1 (always faster, or never)."""
+    pts = sorted(zip(densities, speedups, strict=True))
+    for (d0, s0), (d1, s1) in zip(pts, pts[1:], strict=False):
+        if s0 >= 1.0 > s1:
+            f = (s0 - 1.0) / (s0 - s1)
+            return float(np.exp(np.log(d0) + f * (np.log(d1) - np.log(d0))))
+    return None
+
+
+@jax.custom_vjp
+def _free_gather(s, w):
+    """Stand-in for the event path's sparse products that costs one elementwise pass:
+    drive S + w[0] (needs N_in = N_out), weight 'gradient' the first N_in rows of the
+    cotangent (keeps the layer's backward alive; needs B T >= N_in), input gradient the
+    dense g W^T exactly as in the event path."""
+    return s + w[0]
+
+
+_free_gather.defvjp(lambda s, w: (s + w[0], w), lambda w, g: ((g @ w.T).astype(g.dtype), g[: w.shape[0]]))
+
+
+def _free_gather_fn(params, x, c):
+    """fwd+bwd of the event-driven network with :func:`_free_gather` in place of
+    :func:`analysis.snn._event.event_matmul` (patched while tracing; compiled here)."""
+    import analysis.snn._currents as currents
+
+    calls = []
+
+    def stand_in(s, w, max_active=0, backend=None):
+        calls.append(s.shape)
+        return _free_gather(s, w)
+
+    cfg = _config(event_driven=True, max_active=1)  # a distinct static config: no cached trace reused
+    _, fn = _snn_fns(cfg, params, x, c)
+    orig = currents.event_matmul
+    currents.event_matmul = stand_in
+    try:
+        jax.block_until_ready(fn())
+    finally:
+        currents.event_matmul = orig
+    if not calls:
+        raise RuntimeError("the free-gather stand-in was not traced: analysis.snn._currents changed")
+    return fn
+
+
+def _product_section(rows, densities, rounds):
+    """The replaced products alone: drive S @ W and weight gradient S^T g of one layer
+    ([rows, 512] spikes of uniform density, jitted value and vjp w.r.t. W), event
+    (:func:`analysis.snn._event.event_matmul`) vs dense, interleaved per density."""
+    w = jax.random.normal(jax.random.key(5), (WIDTH, WIDTH), jnp.float32)
+    g = jax.random.normal(jax.random.key(6), (rows, WIDTH), jnp.float32)
+
+    def fn(matmul):
+        def f(s, w, g):
+            y, vjp = jax.vjp(lambda w: matmul(s, w), w)
+            return y, vjp(g)[0]
+
+        return jax.jit(f)
+
+    dense_f, event_f = fn(lambda s, w: s @ w), fn(event_matmul)
     out = {}
+    for d in densities:
+        s = (jax.random.uniform(jax.random.key(7), (rows, WIDTH)) < d).astype(jnp.float32)
+        res = interleaved(
+            {"dense": lambda s=s: dense_f(s, w, g), "event": lambda s=s: event_f(s, w, g)},
+            rounds=rounds,
+            warmup=1,
+        )
+        out[f"{d:g}"] = {
+            "dense_s": res["dense"]["median_s"],
+            "event_s": res["event"]["median_s"],
+            "speedup": res["dense"]["median_s"] / res["event"]["median_s"],
+        }
+    return out
+
+
+def _event_section(batch, steps, rounds, densities, cap_density=0.05):
+    """Event-driven vs dense fwd+bwd at several input densities (hidden rates reported).
+
+    Per density, the two paths are timed interleaved in one run. At ``cap_density`` the run
+    also times the event path with its sparse products replaced by a free stand-in
+    (:func:`_free_gather`): dense / free is the largest speedup any gather and scatter could
+    give here (the LIF recursions, the dense input gradients g W^T and the copies remain),
+    and 1 - free / dense the share of the dense total spent in the replaced products.
+    """
+    per = {}
+    cap = None
     for d in densities:
         x = _inputs(jax.random.key(3), batch, steps, d)
         c = jax.random.normal(jax.random.key(4), (batch, steps, WIDTH), jnp.float32)
         params = init_params(jax.random.key(0), _config(), nu=d / 1e-3)
         _, dense = _snn_fns(_config(), params, x, c)
         _, event = _snn_fns(_config(event_driven=True), params, x, c)
-        res = interleaved({"dense": dense, "event": event}, rounds=rounds, warmup=1)
-        hidden = [float(s.mean()) for s in simulate(params, x, _config(), Method()).spikes]
-        out[f"{d:g}"] = {
+        variants = {"dense": dense, "event": event}
+        if d == cap_density:
+            variants["free"] = _free_gather_fn(params, x, c)
+        res = interleaved(variants, rounds=rounds, warmup=1)
+        sim = simulate(params, x, _config(), Method(), record="spikes")
+        per[f"{d:g}"] = {
             "dense_s": res["dense"]["median_s"],
             "event_s": res["event"]["median_s"],
             "speedup": res["dense"]["median_s"] / res["event"]["median_s"],
-            "hidden_density": hidden,
+            "hidden_density": [float(s.mean()) for s in sim.spikes],
+            "output_density": float(sim.output.mean()),
         }
-    return out
+        if "free" in res:
+            dense_s, free_s = res["dense"]["median_s"], res["free"]["median_s"]
+            cap = {
+                "density": d,
+                "dense_s": dense_s,
+                "free_s": free_s,
+                "event_s": res["event"]["median_s"],
+                "speedup_bound": dense_s / free_s,
+                "replaced_share": 1.0 - free_s / dense_s,
+            }
+    speed = [per[f"{d:g}"]["speedup"] for d in densities]
+    prod = _product_section(batch * steps, densities, max(rounds, 5))
+    prod_speed = [prod[f"{d:g}"]["speedup"] for d in densities]
+    return {
+        **per,  # per density at the top level: the paper's table lists their speedups
+        "densities": list(densities),
+        "backend": event_backend(),
+        "break_even_density": break_even_density(densities, speed),
+        "free_gather": cap,
+        "products": prod,
+        "products_break_even_density": break_even_density(densities, prod_speed),
+    }
+
+
+def _print_event(event):
+    """The event section's lines (per density, break-even, free-gather cap)."""
+    dens = event["densities"]
+    for d in dens:
+        e = event[f"{d:g}"]
+        print(
+            f"  event-driven ({event['backend']}), input density {d:g}: {e['speedup']:.2f}x dense "
+            f"({e['dense_s'] * 1e3:.0f} -> {e['event_s'] * 1e3:.0f} ms; hidden densities "
+            f"{[round(h, 3) for h in e['hidden_density']]}, output {e['output_density']:.3f})"
+        )
+    span = f"not bracketed in [{min(dens):g}, {max(dens):g}]"
+    be = event["break_even_density"]
+    print(f"  event/dense break-even input density (network): {span if be is None else f'{be:.3g}'}")
+    prod = ", ".join(f"{d}: {e['speedup']:.2f}x" for d, e in event["products"].items())
+    be = event["products_break_even_density"]
+    print(
+        f"  S @ W + S^T g alone (uniform spike density; event/dense): {prod}; "
+        f"break-even density {span if be is None else f'{be:.3g}'}"
+    )
+    cap = event["free_gather"]
+    if cap is not None:
+        print(
+            f"  free-gather bound at density {cap['density']:g}: the replaced products are "
+            f"{100 * cap['replaced_share']:.0f} % of the dense fwd+bwd, so a gather/scatter of "
+            f"zero cost gives at most {cap['speedup_bound']:.2f}x dense (measured event: "
+            f"{cap['dense_s'] / cap['event_s']:.2f}x; target >= 2x at <= 5 % input)"
+        )
 
 
 _MEM_SCRIPT = """
@@ -236,13 +382,8 @@ def run(profile: str = "quick") -> dict:
         f"  throughput relative to the matmul chain: fwd+bwd {ratio['fwdbwd_vs_chain']:.3f}, "
         f"fwd {ratio['fwd_vs_chain']:.3f} (target fwd+bwd >= 0.85)"
     )
-    dens = (0.01, 0.05, 0.2) if profile == "quick" else (0.01, 0.03, 0.05, 0.1, 0.2)
-    event = _event_section(pr["batch"], pr["steps"], pr["rounds"], dens)
-    for d, e in event.items():
-        print(
-            f"  event-driven, input density {d}: {e['speedup']:.2f}x dense "
-            f"(hidden densities {[round(h, 3) for h in e['hidden_density']]})"
-        )
+    event = _event_section(pr["batch"], pr["steps"], pr["rounds"], EVENT_DENSITIES)
+    _print_event(event)
     out = {
         "profile": profile,
         "malloc_kept": is_kept(),

@@ -176,3 +176,80 @@ def test_event_backend_selection():
     )
     with pytest.raises(ValueError, match="backend"):
         event_matmul(jnp.ones((2, 3)), jnp.ones((3, 2)), 0, "cuda")
+
+
+def test_break_even_density_interpolates_in_log_density():
+    """Closed form: speedups 2 at 0.01 and 0.5 at 0.04 cross 1 at f = 2/3 of the log
+    interval, i.e. at 0.01 * 4**(2/3); no crossing -> None; the first downward crossing wins."""
+    from proofs_numeric.bench.snn import break_even_density
+
+    assert break_even_density((0.04, 0.01), (0.5, 2.0)) == pytest.approx(0.01 * 4 ** (2 / 3), rel=1e-12)
+    assert break_even_density((0.01, 0.1), (1.0, 0.5)) == pytest.approx(0.01, rel=1e-12)
+    assert break_even_density((0.01, 0.1, 0.2), (3.0, 2.0, 1.5)) is None
+    assert break_even_density((0.01, 0.1), (0.9, 0.8)) is None
+    assert break_even_density((0.01, 0.02, 0.04, 0.08), (2.0, 0.5, 2.0, 0.5)) == pytest.approx(
+        0.01 * 2 ** (2 / 3), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3])
+def test_numba_event_matmul_few_rows(rows):
+    """Fewer rows than row blocks would need threads (1 to 3 rows), and an all-zero S:
+    value and weight gradient against the dense float64 products (exact up to summation
+    order; bound as in :func:`_bound`)."""
+    pytest.importorskip("numba")
+    if jax.default_backend() != "cpu":
+        pytest.skip("the numba backend runs on the CPU backend only")
+    rng = np.random.default_rng(7)
+    s = jnp.asarray((rng.random((rows, 19)) < 0.3) * rng.normal(size=(rows, 19)))
+    w, g = jnp.asarray(rng.normal(size=(19, 11))), jnp.asarray(rng.normal(size=(rows, 11)))
+    assert np.any(np.asarray(s))
+    for s_case in (s, jnp.zeros_like(s)):
+        sa, wa, ga = (np.abs(np.asarray(a)) for a in (s_case, w, g))
+        y, vjp = jax.vjp(lambda w, s_case=s_case: event_matmul(s_case, w, 0, "numba"), w)
+        (dw,) = vjp(g)
+        assert np.all(
+            np.abs(np.asarray(y) - np.asarray(s_case) @ np.asarray(w)) <= _bound(sa @ wa, 19, np.float64)
+        )
+        ref = np.asarray(s_case).T @ np.asarray(g)
+        assert np.all(np.abs(np.asarray(dw) - ref) <= _bound(sa.T @ ga, rows, np.float64))
+    assert not np.any(np.asarray(event_matmul(jnp.zeros_like(s), w, 0, "numba")))
+
+
+def test_bench_event_report_lines(capsys):
+    """The bench's event lines from a synthetic result: speedups, the interpolated
+    break-even (2x at 0.01, 0.5x at 0.04 -> 0.01 * 4**(2/3) = 0.0252) and the free-gather
+    bound (dense 1.0 s, free 0.4 s -> 60 % replaced, at most 2.50x; event 0.5 s -> 2.00x)."""
+    from proofs_numeric.bench.snn import _print_event
+
+    row = lambda sp: {
+        "dense_s": 1.0,
+        "event_s": 1.0 / sp,
+        "speedup": sp,
+        "hidden_density": [0.03],
+        "output_density": 0.01,
+    }
+    event = {
+        "0.01": row(2.0),
+        "0.04": row(0.5),
+        "densities": [0.01, 0.04],
+        "backend": "numba",
+        "break_even_density": 0.01 * 4 ** (2 / 3),
+        "free_gather": {
+            "density": 0.01,
+            "dense_s": 1.0,
+            "free_s": 0.4,
+            "event_s": 0.5,
+            "speedup_bound": 2.5,
+            "replaced_share": 0.6,
+        },
+        "products": {"0.01": {"speedup": 3.0}, "0.04": {"speedup": 1.5}},
+        "products_break_even_density": None,
+    }
+    _print_event(event)
+    out = capsys.readouterr().out
+    assert "input density 0.01: 2.00x dense (1000 -> 500 ms" in out
+    assert "input density 0.04: 0.50x dense (1000 -> 2000 ms" in out
+    assert "break-even input density (network): 0.0252" in out
+    assert "0.01: 3.00x, 0.04: 1.50x; break-even density not bracketed in [0.01, 0.04]" in out
+    assert "60 % of the dense fwd+bwd" in out and "at most 2.50x dense (measured event: 2.00x" in out
