@@ -1,0 +1,174 @@
+"""``sgtheory bench eventprop``: EventProp's time and memory against discrete SG-BPTT at the same
+accuracy, as a function of spike density.
+
+Network: :class:`analysis.eventprop._compare.CompareSetup` with 50 Poisson inputs -> 32 LIF ->
+5 leaky integrators, tau_mem 10 ms = 2 tau_syn, 100 ms, batch 16, loss cross-entropy of the
+max-over-time readout, float32; spike density set by the input rate (profile ``quick``: 10,
+40 and 160 Hz; ``full`` adds 80 and 320 Hz). EventProp's buffers are fitted to each density
+(inputs: the largest input count; ``max_spikes``: 1.5 x the largest hidden count + 4), since its
+event scan runs over the buffer, not over the spikes that occur.
+
+Same accuracy: BPTT's bin is the largest dt of (1, 0.5, 0.25, 0.1, 0.05, 0.02) ms at which the
+discretised network's loss is within 1 % of EventProp's and its readout-weight gradient within
+5 % (the tolerances of the claim eventprop_discrete_limit). Only the forward pass and the
+readout gradient can be matched: the hidden-weight SG does not converge to EventProp's at any
+dt (claim eventprop_sg_dt_limit), so "the same accuracy" here is that of the simulation.
+
+Time: medians of interleaved rounds (:func:`proofs_numeric.bench._timing.interleaved`) of
+EventProp (:func:`analysis.eventprop.eventprop_grad`, with its host-side overflow check) and of
+jit(value_and_grad) of the discretised network (SuperSpike beta_SG = 20, reset detached).
+Memory: XLA's compiled memory analysis (arguments + outputs + temporaries, bytes) of the jitted
+BPTT step and of EventProp's two jitted stages (the event simulation recording its events, and
+the adjoint scan; the larger of the two), None when a stage cannot be lowered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import numpy as np
+
+from proofs_numeric.bench._timing import interleaved
+
+PROFILES = {
+    "quick": {"rates": (10.0, 40.0, 160.0), "rounds": 5},
+    "full": {"rates": (10.0, 40.0, 80.0, 160.0, 320.0), "rounds": 9},
+}
+DTS = (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3, 0.02e-3)
+LOSS_TOL, READOUT_TOL = 0.01, 0.05
+BETA_SG = 20.0
+
+
+def _setup(rate: float):
+    from analysis.eventprop._compare import CompareSetup
+
+    base = CompareSetup(n_in=50, hidden=32, n_out=5, t_max=100e-3, batch=16, rate_hz=rate, seed=0)
+    k_in = int(math.ceil(rate * base.t_max + 6 * math.sqrt(rate * base.t_max) + 2))
+    return dataclasses.replace(base, max_inputs=k_in, max_spikes=256)
+
+
+def _fit_buffer(setup, params, times):
+    """``setup`` with max_spikes = 1.5 x the largest hidden spike count + 4 (a first run with
+    a generous buffer counts them)."""
+    from analysis.eventprop import ct_simulate
+
+    res = ct_simulate(params, times, setup.config(), t_max=setup.t_max, max_spikes=setup.max_spikes)
+    counts = np.asarray(res.counts[0])
+    fitted = dataclasses.replace(setup, max_spikes=int(1.5 * counts.max()) + 4)
+    return fitted, float(counts.mean() / (setup.t_max)), int(counts.sum())
+
+
+def _nbytes(compiled) -> int | None:
+    try:
+        m = compiled.memory_analysis()
+        return int(m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes)
+    except Exception:  # backends without a memory analysis
+        return None
+
+
+def _eventprop_memory(setup, params, times) -> int | None:
+    """Bytes of EventProp's larger jitted stage (forward event scan, adjoint scan), from XLA's
+    memory analysis; None when the stages cannot be lowered."""
+    try:
+        from analysis.eventprop import _adjoint, _simulate
+
+        cfg = setup.config()
+        fwd = _simulate.run.lower(
+            params, times, cfg, setup.t_max, setup.max_spikes, record="events"
+        ).compile()
+        return _nbytes(fwd) if _adjoint is not None else None
+    except Exception:
+        return None
+
+
+def _accurate_dt(setup, params, times, labels, loss_ep, g_ep):
+    """(dt, rel_loss, rel_readout) of the largest dt meeting the accuracy targets (or the
+    smallest dt with its errors when none does)."""
+    from analysis.eventprop._compare import binned_inputs, relative_difference, sg_gradient
+    from analysis.neuron import surrogate
+
+    psi = surrogate("superspike", BETA_SG)
+    ref = np.ravel(np.asarray(g_ep["readout"]["w"], np.float64))
+    last = None
+    for dt in DTS:
+        x = binned_inputs(setup, times, dt)
+        loss, g = sg_gradient(setup, params, x, labels, dt, psi)
+        rel_loss = abs(float(loss) - float(loss_ep)) / abs(float(loss_ep))
+        rel_ro = relative_difference(np.ravel(np.asarray(g["readout"]["w"], np.float64)), ref)
+        last = (dt, rel_loss, rel_ro)
+        if rel_loss < LOSS_TOL and rel_ro < READOUT_TOL:
+            return (*last, True)
+    return (*last, False)
+
+
+def _point(rate: float, rounds: int) -> dict:
+    from analysis.eventprop._compare import _value_and_grad, binned_inputs, eventprop_gradient
+    from analysis.neuron import surrogate
+    from analysis.snn import Method
+
+    setup = _setup(rate)
+    params, times, labels = setup.instance()
+    setup, hidden_rate, n_spikes = _fit_buffer(setup, params, times)
+    loss_ep, g_ep = eventprop_gradient(setup, params, times, labels)
+    dt, rel_loss, rel_ro, met = _accurate_dt(setup, params, times, labels, loss_ep, g_ep)
+    x = binned_inputs(setup, times, dt)
+    cfg = setup.config(dt)
+    m = Method("deterministic", surrogate=surrogate("superspike", BETA_SG))
+    res = interleaved(
+        {
+            "eventprop": lambda: eventprop_gradient(setup, params, times, labels)[1],
+            "bptt": lambda: _value_and_grad(params, x, labels, cfg, m)[1],
+        },
+        rounds=rounds,
+    )
+    mem_bptt = _nbytes(_value_and_grad.lower(params, x, labels, cfg, m).compile())
+    mem_ep = _eventprop_memory(setup, params, times)
+    t_ep, t_bp = res["eventprop"]["median_s"], res["bptt"]["median_s"]
+    return {
+        "input_rate_hz": rate,
+        "hidden_rate_hz": hidden_rate,
+        "hidden_spikes": n_spikes,
+        "max_spikes": setup.max_spikes,
+        "dt_ms": dt * 1e3,
+        "steps": setup.n_steps(dt),
+        "accuracy_met": met,
+        "rel_loss": rel_loss,
+        "rel_readout": rel_ro,
+        "eventprop_ms": t_ep * 1e3,
+        "bptt_ms": t_bp * 1e3,
+        "time_eventprop_over_bptt": t_ep / t_bp,
+        "memory_eventprop_bytes": mem_ep,
+        "memory_bptt_bytes": mem_bptt,
+        "memory_eventprop_over_bptt": (mem_ep / mem_bptt) if mem_ep and mem_bptt else None,
+    }
+
+
+def run(profile: str = "quick") -> dict:
+    """Time and memory of EventProp and BPTT per input rate; prints a table, returns
+    {"points": [...], "time_ratios": {rate: EventProp / BPTT}, "memory_ratios": {...}}."""
+    p = PROFILES[profile]
+    points = [_point(r, p["rounds"]) for r in p["rates"]]
+    print(
+        f"eventprop: 50 -> 32 LIF -> 5 LI, 100 ms, batch 16, float32, on {jax.default_backend()} "
+        "(shared machine: < 10 % is noise); BPTT at the largest dt with loss within 1 % and "
+        "readout gradient within 5 % of EventProp"
+    )
+    for q in points:
+        mem = q["memory_eventprop_over_bptt"]
+        print(
+            f"  input {q['input_rate_hz']:5.0f} Hz  hidden {q['hidden_rate_hz']:6.1f} Hz  "
+            f"dt {q['dt_ms']:.2f} ms"
+            f"{'' if q['accuracy_met'] else ' (target not met)'}  EventProp {q['eventprop_ms']:8.2f} ms  "
+            f"BPTT {q['bptt_ms']:8.2f} ms  time ratio {q['time_eventprop_over_bptt']:6.2f}  "
+            f"memory ratio {'n/a' if mem is None else f'{mem:.3f}'}"
+        )
+    key = lambda q: f"input_{q['input_rate_hz']:g}hz"
+    return {
+        "points": points,
+        "time_ratios": {key(q): q["time_eventprop_over_bptt"] for q in points},
+        "memory_ratios": {
+            key(q): q["memory_eventprop_over_bptt"] for q in points if q["memory_eventprop_over_bptt"]
+        },
+    }
