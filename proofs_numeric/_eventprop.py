@@ -29,7 +29,7 @@ PROFILES: dict[str, dict] = {
         "beta_sgs": (2.0, 5.0, 20.0, 100.0),
         "betas": (2.0, 5.0, 10.0, 20.0, 50.0),
         "dt_noise": 1e-3,
-        "n_samples": 2000,
+        "n_samples": 1000,
     },
     "full": {
         "seeds": (1, 2, 3, 4),
@@ -68,3 +68,27 @@ def measure(profile: str, part: str) -> tuple:
         )
         out.append(compare_gradients(CompareSetup(seed=seed), **kw))
     return tuple(out)
+
+
+def network_text() -> str:
+    """The comparison's network in words (for the claims' details and the paper)."""
+    from analysis.eventprop._compare import CompareSetup
+
+    s = CompareSetup()
+    return (
+        f"{s.n_in} Poisson inputs of {s.rate_hz:g} Hz -> {s.hidden} LIF -> {s.n_out} leaky integrators, "
+        f"tau_mem {s.tau_mem * 1e3:g} ms = 2 tau_syn, {s.t_max * 1e3:g} ms, batch {s.batch}, loss "
+        "cross-entropy of softmax(max_t V_o)"
+    )
+
+
+def grid(profile: str) -> dict:
+    """The profile's grid in readable units (ms) for the claims' details."""
+    p = PROFILES[profile]
+    return {
+        "network": network_text(),
+        "dts_ms": [d * 1e3 for d in p["dts"]],
+        "beta_sgs": list(p["beta_sgs"]),
+        "betas": list(p["betas"]),
+        "dt_noise_ms": p["dt_noise"] * 1e3,
+    }

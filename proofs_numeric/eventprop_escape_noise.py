@@ -82,7 +82,7 @@ def decide(runs: Sequence[Mapping], k_se: float = K_SE, cos_max: float = COS_MAX
     tiny=True,
 )
 def check(profile: str = "quick"):
-    from proofs_numeric._eventprop import PROFILES, measure
+    from proofs_numeric._eventprop import PROFILES, grid, measure
 
     d = decide(measure(profile, "escape"))
     return result(
@@ -95,6 +95,7 @@ def check(profile: str = "quick"):
         min_sg_cos=min(p["sg_cos"] for p in d["per_row"]),
         n_samples=PROFILES[profile]["n_samples"],
         seeds=list(PROFILES[profile]["seeds"]),
+        **grid(profile),
         criterion=(
             f"per seed and beta (hidden weights): cos(SG_matched, grad E[L]) - {K_SE} SE > 0 and "
             f"cos(grad E[L], EventProp) + {K_SE} SE < {COS_MAX} (jackknife SE over 10 batches)"

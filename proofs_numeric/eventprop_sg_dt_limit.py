@@ -86,7 +86,7 @@ def decide(runs: Sequence[Mapping], cos_max: float = COS_MAX) -> dict:
     tiny=True,
 )
 def check(profile: str = "quick"):
-    from proofs_numeric._eventprop import PROFILES, measure
+    from proofs_numeric._eventprop import PROFILES, grid, measure
 
     d = decide(measure(profile, "sg"))
     slopes = [p["slope"] for p in d["per_row"]]
@@ -99,6 +99,7 @@ def check(profile: str = "quick"):
         per_row=d["per_row"],
         max_cos_dt_min=max(p["cos_dt_min"] for p in d["per_row"]),
         seeds=list(PROFILES[profile]["seeds"]),
+        **grid(profile),
         criterion=(
             f"per seed and beta_SG: slope of log ||g_hidden|| vs log dt over the three smallest dt in "
             f"[{SLOPE_LOW}, {SLOPE_HIGH}] and cos(g_hidden, EventProp) < {COS_MAX} at the smallest dt"

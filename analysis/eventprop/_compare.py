@@ -368,6 +368,7 @@ def compare_gradients(
             "loss": float(loss_ep),
             "hidden_spikes": int(np.sum(np.asarray(res.counts[0]))),
             **{f"norm_{g}": float(np.linalg.norm(_flat(g_ep, g))) for g in GROUPS},
+            "fd_check": directional_check(setup, params, times, labels, g_ep),
         },
         "sg": [],
         "escape": [],
@@ -385,6 +386,32 @@ def compare_gradients(
             out["escape"].append(
                 _escape_row(setup, params, x, labels, g_ep, dt_noise, beta, n_samples, n_flips, key)
             )
+    return out
+
+
+def directional_check(setup: CompareSetup, params: dict, input_times, labels, g_ep, h: float = 1e-4) -> dict:
+    """EventProp's hidden-weight gradient against central differences of the continuous-time
+    loss (:func:`analysis.eventprop.ct_simulate`), (L(w + h d) - L(w - h d)) / 2h, along its own
+    unit direction and along one random unit direction (key ``seed``): {"along_gradient",
+    "random"} each with ``fd``, ``eventprop`` and ``rel_error`` = |fd - g.d| / ||g_hidden||."""
+    from analysis.eventprop import ct_simulate, max_voltage_cross_entropy
+
+    w = np.asarray(params["hidden"][0]["w"], np.float64)
+    g = np.asarray(g_ep["hidden"][0]["w"], np.float64)
+    rand = np.random.default_rng(setup.seed).normal(size=w.shape)
+    cfg = setup.config()
+
+    def loss(wh):
+        p = {"hidden": [{"w": jnp.asarray(wh, params["hidden"][0]["w"].dtype)}], "readout": params["readout"]}
+        r = ct_simulate(p, input_times, cfg, t_max=setup.t_max, max_spikes=setup.max_spikes)
+        return float(max_voltage_cross_entropy(r, labels))
+
+    out = {}
+    for name, d in (("along_gradient", g), ("random", rand)):
+        d = d / np.linalg.norm(d)
+        fd = (loss(w + h * d) - loss(w - h * d)) / (2 * h)
+        pred = float(np.sum(g * d))
+        out[name] = {"fd": fd, "eventprop": pred, "rel_error": abs(fd - pred) / float(np.linalg.norm(g))}
     return out
 
 

@@ -39,6 +39,8 @@ PROFILES = {
 DTS = (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3, 0.02e-3)
 LOSS_TOL, READOUT_TOL = 0.01, 0.05
 BETA_SG = 20.0
+#: EventProp's jitted stages in analysis.eventprop._adjoint: forward event scan, adjoint scan
+STAGES = ("run", "_bw")
 
 
 def _setup(rate: float):
@@ -68,19 +70,38 @@ def _nbytes(compiled) -> int | None:
         return None
 
 
-def _eventprop_memory(setup, params, times) -> int | None:
-    """Bytes of EventProp's larger jitted stage (forward event scan, adjoint scan), from XLA's
-    memory analysis; None when the stages cannot be lowered."""
-    try:
-        from analysis.eventprop import _adjoint, _simulate
+def _eventprop_memory(setup, params, times, labels) -> int | None:
+    """Bytes of EventProp's larger jitted stage (the forward event scan that records the
+    events, the adjoint scan), from XLA's memory analysis of each stage compiled with the
+    arguments :func:`analysis.eventprop.eventprop_grad` passes it (captured in one call);
+    None when the stages are not found or cannot be lowered."""
+    from analysis.eventprop import _adjoint
+    from analysis.eventprop._compare import eventprop_gradient
 
-        cfg = setup.config()
-        fwd = _simulate.run.lower(
-            params, times, cfg, setup.t_max, setup.max_spikes, record="events"
-        ).compile()
-        return _nbytes(fwd) if _adjoint is not None else None
-    except Exception:
+    stages = {n: getattr(_adjoint, n, None) for n in STAGES}
+    if not all(hasattr(f, "lower") for f in stages.values()):
         return None
+    calls: dict = {}
+
+    def recorder(name, fn):
+        def wrapped(*args, **kwargs):
+            calls[name] = (args, kwargs)
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+    try:
+        for n, f in stages.items():
+            setattr(_adjoint, n, recorder(n, f))
+        eventprop_gradient(setup, params, times, labels)
+    finally:
+        for n, f in stages.items():
+            setattr(_adjoint, n, f)
+    try:
+        sizes = [_nbytes(stages[n].lower(*a, **k).compile()) for n, (a, k) in calls.items()]
+    except Exception:  # a stage that cannot be lowered on its own
+        return None
+    return max(sizes) if len(sizes) == len(STAGES) and None not in sizes else None
 
 
 def _accurate_dt(setup, params, times, labels, loss_ep, g_ep):
@@ -124,7 +145,7 @@ def _point(rate: float, rounds: int) -> dict:
         rounds=rounds,
     )
     mem_bptt = _nbytes(_value_and_grad.lower(params, x, labels, cfg, m).compile())
-    mem_ep = _eventprop_memory(setup, params, times)
+    mem_ep = _eventprop_memory(setup, params, times, labels)
     t_ep, t_bp = res["eventprop"]["median_s"], res["bptt"]["median_s"]
     return {
         "input_rate_hz": rate,

@@ -12,10 +12,10 @@ from proofs_numeric import eventprop_sg_dt_limit as sg_limit
 DTS = (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3)
 
 
-def _run(seed=1, rows=(), escape_rows=(), loss=1.0):
+def _run(seed=1, rows=(), escape_rows=(), loss=1.0, fd_err=1e-7):
     return {
         "setup": {"seed": seed},
-        "eventprop": {"loss": loss, "hidden_spikes": 60},
+        "eventprop": {"loss": loss, "hidden_spikes": 60, "fd_check": {"random": {"rel_error": fd_err}}},
         "sg": list(rows),
         "escape": list(escape_rows),
     }
@@ -51,6 +51,8 @@ def test_discrete_limit_passes_convergence_and_rejects_a_constant_error():
     stuck = _sg_rows(rel_readout=lambda dt: 0.2)
     d = limit.decide([_run(rows=_sg_rows()), _run(seed=2, rows=stuck)])
     assert not d["passed"] and [p["passed"] for p in d["per_seed"]] == [True, False]
+    # mutant: an EventProp gradient that central differences do not confirm
+    assert not limit.decide([_run(rows=_sg_rows(), fd_err=0.3)])["passed"]
     # mutant: the loss does not converge (2 % off at the smallest bin)
     assert not limit.decide([_run(rows=_sg_rows(loss=lambda dt: 1.02))])["passed"]
     with pytest.raises(ValueError, match="at least one"):
