@@ -98,6 +98,7 @@ def check(profile: str = "quick"):
         d["passed"],
         per_row=d["per_row"],
         max_cos_dt_min=max(p["cos_dt_min"] for p in d["per_row"]),
+        min_cos_dt_min=min(p["cos_dt_min"] for p in d["per_row"]),
         seeds=list(PROFILES[profile]["seeds"]),
         **grid(profile),
         criterion=(

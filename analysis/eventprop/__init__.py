@@ -10,10 +10,15 @@
 * two exact gradients: :func:`eventprop_grad` (the adjoint method with jumps at spike times,
   Wunderlich & Pehle, Scientific Reports 11:12829, 2021) and :func:`ct_loss` under
   ``jax.grad`` (through the spike times by the implicit function theorem). Both are exact
-  where no spike appears or disappears, and blind to spikes that do.
+  where no spike appears or disappears, and blind to spikes that do;
+* :func:`compare_gradients` on a :class:`CompareSetup`: EventProp against SG-BPTT of the
+  discretised network (bins dt, surrogate steepness beta_SG) and against grad E[L] of the
+  escape-noise network (unbiased coupled-flip estimate), cosines and relative differences
+  per parameter group.
 """
 
 from analysis.eventprop._adjoint import eventprop_grad
+from analysis.eventprop._compare import CompareSetup, compare_gradients
 from analysis.eventprop._losses import (
     ct_loss,
     first_spike_time,
@@ -32,4 +37,6 @@ __all__ = [
     "ttfs_cross_entropy",
     "ct_loss",
     "eventprop_grad",
+    "CompareSetup",
+    "compare_gradients",
 ]

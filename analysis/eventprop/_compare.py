@@ -41,6 +41,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis import _validate
+from analysis.eventprop._adjoint import eventprop_grad
+from analysis.eventprop._losses import max_voltage_cross_entropy
+from analysis.eventprop._simulate import ct_simulate, discretise_inputs
 from analysis.neuron import Surrogate, escape_noise, matched_surrogate, surrogate
 from analysis.snn import LIFParams, Method, SNNConfig, init_params, simulate
 
@@ -138,8 +141,6 @@ def _program_loss(result, inputs):
 
 def eventprop_gradient(setup: CompareSetup, params: dict, input_times: jax.Array, labels: jax.Array):
     """(loss, grads) of the continuous-time network by :func:`analysis.eventprop.eventprop_grad`."""
-    from analysis.eventprop import eventprop_grad, max_voltage_cross_entropy
-
     return eventprop_grad(
         params,
         input_times,
@@ -153,8 +154,6 @@ def eventprop_gradient(setup: CompareSetup, params: dict, input_times: jax.Array
 
 def binned_inputs(setup: CompareSetup, input_times: jax.Array, dt: float) -> jax.Array:
     """Input spike counts [B, T, n_in] of the bins [k dt, (k+1) dt) (analysis.eventprop)."""
-    from analysis.eventprop import discretise_inputs
-
     return discretise_inputs(input_times, dt, setup.n_steps(dt))
 
 
@@ -359,8 +358,6 @@ def compare_gradients(
     key = jax.random.key(setup.seed + 1) if key is None else key
     params, times, labels = setup.instance()
     loss_ep, g_ep = eventprop_gradient(setup, params, times, labels)
-    from analysis.eventprop import ct_simulate
-
     res = ct_simulate(params, times, setup.config(), t_max=setup.t_max, max_spikes=setup.max_spikes)
     out: dict = {
         "setup": dataclasses.asdict(setup),
@@ -394,8 +391,6 @@ def directional_check(setup: CompareSetup, params: dict, input_times, labels, g_
     loss (:func:`analysis.eventprop.ct_simulate`), (L(w + h d) - L(w - h d)) / 2h, along its own
     unit direction and along one random unit direction (key ``seed``): {"along_gradient",
     "random"} each with ``fd``, ``eventprop`` and ``rel_error`` = |fd - g.d| / ||g_hidden||."""
-    from analysis.eventprop import ct_simulate, max_voltage_cross_entropy
-
     w = np.asarray(params["hidden"][0]["w"], np.float64)
     g = np.asarray(g_ep["hidden"][0]["w"], np.float64)
     rand = np.random.default_rng(setup.seed).normal(size=w.shape)

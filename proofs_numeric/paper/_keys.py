@@ -155,6 +155,7 @@ CLAIM_VALUES: dict[str, tuple[str, tuple]] = {
     "ep.readout_rel_coarse": ("eventprop_discrete_limit", ("details", "per_seed", 0, "rel_readout_dt_max")),
     "ep.slopes": ("eventprop_sg_dt_limit", ("measured",)),
     "ep.max_cos_sg": ("eventprop_sg_dt_limit", ("details", "max_cos_dt_min")),
+    "ep.min_cos_sg": ("eventprop_sg_dt_limit", ("details", "min_cos_dt_min")),
     "ep.max_cos_escape": ("eventprop_escape_noise", ("measured",)),
     "ep.min_sg_cos": ("eventprop_escape_noise", ("details", "min_sg_cos")),
 }
