@@ -386,7 +386,7 @@ def compare_gradients(
     return out
 
 
-def directional_check(setup: CompareSetup, params: dict, input_times, labels, g_ep, h: float = 1e-4) -> dict:
+def directional_check(setup: CompareSetup, params: dict, input_times, labels, g_ep, h: float = 1e-6) -> dict:
     """EventProp's hidden-weight gradient against central differences of the continuous-time
     loss (:func:`analysis.eventprop.ct_simulate`), (L(w + h d) - L(w - h d)) / 2h, along its own
     unit direction and along one random unit direction (key ``seed``): {"along_gradient",
