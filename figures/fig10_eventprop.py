@@ -109,10 +109,16 @@ def plot(runs: list[dict], out_dir: Path, *, profile: str | None = None) -> list
     axs[1].plot(dts, dts[-1] / dts, color="0.6", lw=1, ls=":", label="$\\propto 1/dt$")
     for ax in axs[:3]:
         ax.set_xscale("log")
+        ax.set_xticks(dts, [f"{d:g}" for d in dts])
+        ax.minorticks_off()
         ax.set_xlabel("bin dt (ms)")
     axs[1].set_yscale("log")
     axs[2].set_yscale("log")
     axs[3].set_xscale("log")
+    betas = sorted({r["beta"] for run in runs for r in run["escape"]})
+    if betas:
+        axs[3].set_xticks(betas, [f"{b:g}" for b in betas])
+    axs[3].minorticks_off()
     axs[3].set_xlabel("escape-noise steepness $\\beta$ (dt = 1 ms)")
     axs[0].set_ylabel("cosine, hidden weights (SG vs EventProp)")
     axs[1].set_ylabel("$\\|g_{SG}\\| / \\|g_{EP}\\|$, hidden weights")
@@ -120,8 +126,8 @@ def plot(runs: list[dict], out_dir: Path, *, profile: str | None = None) -> list
     axs[3].set_ylabel("cosine, hidden weights")
     axs[0].axhline(1.0, color="0.8", lw=0.8)
     axs[3].axhline(0.0, color="0.8", lw=0.8)
-    for ax in (axs[0], axs[1], axs[2], axs[3]):
-        ax.legend(frameon=False, fontsize=6)
+    for ax in axs:
+        ax.legend(frameon=False, fontsize=6, loc="best", ncol=2 if ax is axs[0] else 1)
     letters(axs)
     s = runs[0]["setup"]
     seeds = ", ".join(str(r["setup"]["seed"]) for r in runs)
