@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
+from analysis.eventprop import _dynamics as dyn
 from analysis.eventprop import (
     ct_simulate,
     discretise_inputs,
     first_spike_time,
     voltage_trace,
 )
-from analysis.eventprop import _dynamics as dyn
 from analysis.snn import LIFParams, SNNConfig, init_params
 from tests.eventprop.ep_reference import simulate_reference, v_of
 
@@ -25,7 +25,8 @@ EQUAL = LIFParams(tau_mem=5e-3, tau_syn=5e-3)
 
 
 def _net(cfg, seed, n_k=4, t_in=0.05, batch=2, sigma_u=1.0):
-    params = init_params(jax.random.key(seed), cfg, nu=50.0, sigma_u=sigma_u, nu_hidden=200.0, dtype=jnp.float64)
+    key = jax.random.key(seed)
+    params = init_params(key, cfg, nu=50.0, sigma_u=sigma_u, nu_hidden=200.0, dtype=jnp.float64)
     rng = np.random.default_rng(seed)
     x = np.sort(rng.uniform(0, t_in, (batch, cfg.n_in, n_k)), axis=-1)
     x[:, 0, -1] = np.inf  # padding
@@ -201,7 +202,8 @@ def test_bad_inputs_are_refused_naming_the_field():
     with pytest.raises(TypeError, match="cfg"):
         ct_simulate(params, x, "cfg", t_max=0.06, max_spikes=4)
     bare = SNNConfig(n_in=5, hidden=(), n_out=3)
-    res = ct_simulate(init_params(jax.random.key(0), bare, dtype=jnp.float64), x, bare, t_max=0.06, max_spikes=4)
+    p_bare = init_params(jax.random.key(0), bare, dtype=jnp.float64)
+    res = ct_simulate(p_bare, x, bare, t_max=0.06, max_spikes=4)
     with pytest.raises(ValueError, match="no spiking layer"):
         first_spike_time(res)
 
