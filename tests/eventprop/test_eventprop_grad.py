@@ -58,6 +58,7 @@ ARCHS = {
         first_spike_time,
     ),
 }
+DEFAULT = "rec-special-maxce"  # in the default suite; the others are slow (about 10 s of compiling each)
 KWARGS = {max_voltage_cross_entropy: {"labels": LABELS}, ttfs_cross_entropy: {"labels": LABELS, "tau": 5e-3}}
 
 
