@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from analysis import _validate
@@ -25,8 +26,10 @@ def _labels(labels, n_out):
     labels = jnp.asarray(labels)
     if not jnp.issubdtype(labels.dtype, jnp.integer):
         raise TypeError(f"labels must be integers, got {labels.dtype}")
-    if _validate.is_concrete(labels) and labels.size and (labels.min() < 0 or labels.max() >= n_out):
-        raise ValueError(f"labels must lie in [0, {n_out}), got {labels.min()}..{labels.max()}")
+    if _validate.is_concrete(labels) and labels.size:
+        a = np.asarray(labels)
+        if a.min() < 0 or a.max() >= n_out:
+            raise ValueError(f"labels must lie in [0, {n_out}), got {a.min()}..{a.max()}")
     return labels
 
 

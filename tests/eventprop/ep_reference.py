@@ -40,7 +40,10 @@ def simulate_reference(params, input_times, cfg, t_max, grid=4001):
     best = vo.copy() if vo is not None else None
     spikes = [[[] for _ in range(n)] for n in sizes]
     inputs = sorted(
-        (float(t), u) for u in range(input_times.shape[0]) for t in input_times[u] if math.isfinite(t) and t < t_max
+        (float(t), u)
+        for u in range(input_times.shape[0])
+        for t in input_times[u]
+        if math.isfinite(t) and t < t_max
     )
     t, p = 0.0, 0
     while True:
@@ -53,13 +56,15 @@ def simulate_reference(params, input_times, cfg, t_max, grid=4001):
                 hit = np.nonzero(vv >= prm.theta)[0]
                 if hit.size and hit[0] > 0:
                     a, b = s_grid[hit[0] - 1], s_grid[hit[0]]
-                    f = lambda s, l=l, n=n, prm=prm: v_of(v[l][n], i[l][n], s, prm.tau_mem, prm.tau_syn) - prm.theta
+                    v0, i0 = v[l][n], i[l][n]
+                    f = lambda s, v0=v0, i0=i0, prm=prm: v_of(v0, i0, s, prm.tau_mem, prm.tau_syn) - prm.theta
                     s_star = brentq(f, a, b, xtol=1e-15, rtol=1e-15)
                     if s_star < first[0]:
                         first = (s_star, (l, n))
         gap, who = first
         if vo is not None:
-            vv = v_of(vo[:, None], io[:, None], np.linspace(0.0, gap, grid)[None, :], out.tau_mem, out.tau_syn)
+            s_grid = np.linspace(0.0, gap, grid)[None, :]
+            vv = v_of(vo[:, None], io[:, None], s_grid, out.tau_mem, out.tau_syn)
             best = np.maximum(best, vv.max(axis=1))
         for l, (_, _, prm) in enumerate(layers):
             v[l], i[l] = v_of(v[l], i[l], gap, prm.tau_mem, prm.tau_syn), i[l] * np.exp(-gap / prm.tau_syn)
