@@ -419,6 +419,16 @@ def _hidden_spikes(params, x, cfg) -> int:
     return int(_count(params, x, cfg))
 
 
+@partial(jax.jit, static_argnums=(2,))
+def _counts(params, x, cfg):
+    return jnp.sum(simulate(params, x, cfg, Method("deterministic")).spikes[0], axis=1)
+
+
+def _hidden_counts(params, x, cfg) -> np.ndarray:
+    """Spike counts of the hidden neurons [B, N] of the discretised network (Heaviside)."""
+    return np.asarray(_counts(params, x, cfg)).astype(int)
+
+
 def _escape_row(setup, params, x, labels, g_ep, dt, beta, n_samples, n_flips, key) -> dict:
     est = escape_gradient(
         setup,

@@ -8,11 +8,14 @@ max-over-time readout, float32; spike density set by the input rate (profile ``q
 (inputs: the largest input count; ``max_spikes``: 1.5 x the largest hidden count + 4), since its
 event scan runs over the buffer, not over the spikes that occur.
 
-Same accuracy: BPTT's bin is the largest dt of (1, 0.5, 0.25, 0.1, 0.05, 0.02) ms at which the
-discretised network's loss is within 1 % of EventProp's and its readout-weight gradient within
-5 % (the tolerances of the claim eventprop_discrete_limit). Only the forward pass and the
-readout gradient can be matched: the hidden-weight SG does not converge to EventProp's at any
-dt (claim eventprop_sg_dt_limit), so "the same accuracy" here is that of the simulation.
+Same accuracy: BPTT's bin is the largest dt of (1, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01) ms at which
+the discretised network's loss is within 1 % of EventProp's (the tolerance of the claim
+eventprop_discrete_limit) and every hidden neuron of every sample fires as many spikes as in the
+continuous-time network. Only the simulation's accuracy can be matched: the hidden-weight SG
+does not converge to EventProp's at any dt (claim eventprop_sg_dt_limit). The readout-weight
+gradient's relative difference is reported, not required: where two maxima of V_o are nearly
+equal, the discrete and continuous readouts can pick different ones (seen at 40 Hz: 0.28 at
+dt = 0.02 ms with the loss equal to 1e-5).
 
 Time: medians of interleaved rounds (:func:`proofs_numeric.bench._timing.interleaved`) of
 EventProp (:func:`analysis.eventprop.eventprop_grad`, with its host-side overflow check) and of
@@ -36,8 +39,8 @@ PROFILES = {
     "quick": {"rates": (10.0, 40.0, 160.0), "rounds": 5},
     "full": {"rates": (10.0, 40.0, 80.0, 160.0, 320.0), "rounds": 9},
 }
-DTS = (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3, 0.02e-3)
-LOSS_TOL, READOUT_TOL = 0.01, 0.05
+DTS = (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3, 0.02e-3, 0.01e-3)
+LOSS_TOL = 0.01
 BETA_SG = 20.0
 #: EventProp's jitted stages in analysis.eventprop._adjoint: forward event scan, adjoint scan
 STAGES = ("run", "_bw")
@@ -59,7 +62,7 @@ def _fit_buffer(setup, params, times):
     res = ct_simulate(params, times, setup.config(), t_max=setup.t_max, max_spikes=setup.max_spikes)
     counts = np.asarray(res.counts[0])
     fitted = dataclasses.replace(setup, max_spikes=int(1.5 * counts.max()) + 4)
-    return fitted, float(counts.mean() / (setup.t_max)), int(counts.sum())
+    return fitted, counts
 
 
 def _nbytes(compiled) -> int | None:
@@ -104,10 +107,11 @@ def _eventprop_memory(setup, params, times, labels) -> int | None:
     return max(sizes) if len(sizes) == len(STAGES) and None not in sizes else None
 
 
-def _accurate_dt(setup, params, times, labels, loss_ep, g_ep):
-    """(dt, rel_loss, rel_readout) of the largest dt meeting the accuracy targets (or the
-    smallest dt with its errors when none does)."""
-    from analysis.eventprop._compare import binned_inputs, relative_difference, sg_gradient
+def _accurate_dt(setup, params, times, labels, loss_ep, g_ep, counts_ep):
+    """(dt, rel_loss, rel_readout, spike-count mismatches, met) of the largest dt of
+    :data:`DTS` at which the loss is within LOSS_TOL of EventProp's and every hidden neuron
+    fires as often as in the continuous-time network (else the smallest dt's numbers)."""
+    from analysis.eventprop._compare import _hidden_counts, binned_inputs, relative_difference, sg_gradient
     from analysis.neuron import surrogate
 
     psi = surrogate("superspike", BETA_SG)
@@ -118,8 +122,9 @@ def _accurate_dt(setup, params, times, labels, loss_ep, g_ep):
         loss, g = sg_gradient(setup, params, x, labels, dt, psi)
         rel_loss = abs(float(loss) - float(loss_ep)) / abs(float(loss_ep))
         rel_ro = relative_difference(np.ravel(np.asarray(g["readout"]["w"], np.float64)), ref)
-        last = (dt, rel_loss, rel_ro)
-        if rel_loss < LOSS_TOL and rel_ro < READOUT_TOL:
+        mismatched = int(np.sum(_hidden_counts(params, x, setup.config(dt)) != counts_ep))
+        last = (dt, rel_loss, rel_ro, mismatched)
+        if rel_loss < LOSS_TOL and mismatched == 0:
             return (*last, True)
     return (*last, False)
 
@@ -131,9 +136,11 @@ def _point(rate: float, rounds: int) -> dict:
 
     setup = _setup(rate)
     params, times, labels = setup.instance()
-    setup, hidden_rate, n_spikes = _fit_buffer(setup, params, times)
+    setup, counts_ep = _fit_buffer(setup, params, times)
     loss_ep, g_ep = eventprop_gradient(setup, params, times, labels)
-    dt, rel_loss, rel_ro, met = _accurate_dt(setup, params, times, labels, loss_ep, g_ep)
+    dt, rel_loss, rel_ro, mismatched, met = _accurate_dt(
+        setup, params, times, labels, loss_ep, g_ep, counts_ep
+    )
     x = binned_inputs(setup, times, dt)
     cfg = setup.config(dt)
     m = Method("deterministic", surrogate=surrogate("superspike", BETA_SG))
@@ -149,14 +156,15 @@ def _point(rate: float, rounds: int) -> dict:
     t_ep, t_bp = res["eventprop"]["median_s"], res["bptt"]["median_s"]
     return {
         "input_rate_hz": rate,
-        "hidden_rate_hz": hidden_rate,
-        "hidden_spikes": n_spikes,
+        "hidden_rate_hz": float(counts_ep.mean() / setup.t_max),
+        "hidden_spikes": int(counts_ep.sum()),
         "max_spikes": setup.max_spikes,
         "dt_ms": dt * 1e3,
         "steps": setup.n_steps(dt),
         "accuracy_met": met,
         "rel_loss": rel_loss,
         "rel_readout": rel_ro,
+        "spike_count_mismatches": mismatched,
         "eventprop_ms": t_ep * 1e3,
         "bptt_ms": t_bp * 1e3,
         "time_eventprop_over_bptt": t_ep / t_bp,
@@ -173,8 +181,8 @@ def run(profile: str = "quick") -> dict:
     points = [_point(r, p["rounds"]) for r in p["rates"]]
     print(
         f"eventprop: 50 -> 32 LIF -> 5 LI, 100 ms, batch 16, float32, on {jax.default_backend()} "
-        "(shared machine: < 10 % is noise); BPTT at the largest dt with loss within 1 % and "
-        "readout gradient within 5 % of EventProp"
+        "(shared machine: < 10 % is noise); BPTT at the largest dt with loss within 1 % of "
+        "EventProp's and the same hidden spike counts"
     )
     for q in points:
         mem = q["memory_eventprop_over_bptt"]
