@@ -10,8 +10,9 @@ event scan runs over the buffer, not over the spikes that occur.
 
 Same accuracy: BPTT's bin is the largest dt of (1, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01) ms at which
 the discretised network's loss is within 1 % of EventProp's (the tolerance of the claim
-eventprop_discrete_limit) and every hidden neuron of every sample fires as many spikes as in the
-continuous-time network. Only the simulation's accuracy can be matched: the hidden-weight SG
+eventprop_discrete_limit) and the hidden spike counts differ from the continuous-time
+network's by at most 1 % of its spikes (sum over neurons and samples of |n_dt - n_EP|; exact
+equality fails even at 10 us on each density tried, by one spike: a grazing crossing). Only the simulation's accuracy can be matched: the hidden-weight SG
 does not converge to EventProp's at any dt (claim eventprop_sg_dt_limit). The readout-weight
 gradient's relative difference is reported, not required: where two maxima of V_o are nearly
 equal, the discrete and continuous readouts can pick different ones (seen at 40 Hz: 0.28 at
@@ -41,6 +42,7 @@ PROFILES = {
 }
 DTS = (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3, 0.02e-3, 0.01e-3)
 LOSS_TOL = 0.01
+SPIKE_TOL = 0.01
 BETA_SG = 20.0
 #: EventProp's jitted stages in analysis.eventprop._adjoint: forward event scan, adjoint scan
 STAGES = ("run", "_bw")
@@ -108,9 +110,10 @@ def _eventprop_memory(setup, params, times, labels) -> int | None:
 
 
 def _accurate_dt(setup, params, times, labels, loss_ep, g_ep, counts_ep):
-    """(dt, rel_loss, rel_readout, spike-count mismatches, met) of the largest dt of
-    :data:`DTS` at which the loss is within LOSS_TOL of EventProp's and every hidden neuron
-    fires as often as in the continuous-time network (else the smallest dt's numbers)."""
+    """(dt, rel_loss, rel_readout, spike mismatch, met) of the largest dt of :data:`DTS` at
+    which the loss is within LOSS_TOL of EventProp's and the hidden spike counts differ from
+    the continuous-time network's by at most SPIKE_TOL of its spikes (sum over neurons and
+    samples of |n_dt - n_EP| / sum n_EP); else the smallest dt's numbers."""
     from analysis.eventprop._compare import _hidden_counts, binned_inputs, relative_difference, sg_gradient
     from analysis.neuron import surrogate
 
@@ -122,9 +125,10 @@ def _accurate_dt(setup, params, times, labels, loss_ep, g_ep, counts_ep):
         loss, g = sg_gradient(setup, params, x, labels, dt, psi)
         rel_loss = abs(float(loss) - float(loss_ep)) / abs(float(loss_ep))
         rel_ro = relative_difference(np.ravel(np.asarray(g["readout"]["w"], np.float64)), ref)
-        mismatched = int(np.sum(_hidden_counts(params, x, setup.config(dt)) != counts_ep))
+        diff = np.abs(_hidden_counts(params, x, setup.config(dt)) - counts_ep)
+        mismatched = float(diff.sum() / max(int(counts_ep.sum()), 1))
         last = (dt, rel_loss, rel_ro, mismatched)
-        if rel_loss < LOSS_TOL and mismatched == 0:
+        if rel_loss < LOSS_TOL and mismatched <= SPIKE_TOL:
             return (*last, True)
     return (*last, False)
 
@@ -164,7 +168,7 @@ def _point(rate: float, rounds: int) -> dict:
         "accuracy_met": met,
         "rel_loss": rel_loss,
         "rel_readout": rel_ro,
-        "spike_count_mismatches": mismatched,
+        "spike_mismatch": mismatched,
         "eventprop_ms": t_ep * 1e3,
         "bptt_ms": t_bp * 1e3,
         "time_eventprop_over_bptt": t_ep / t_bp,
@@ -182,7 +186,7 @@ def run(profile: str = "quick") -> dict:
     print(
         f"eventprop: 50 -> 32 LIF -> 5 LI, 100 ms, batch 16, float32, on {jax.default_backend()} "
         "(shared machine: < 10 % is noise); BPTT at the largest dt with loss within 1 % of "
-        "EventProp's and the same hidden spike counts"
+        "EventProp's and hidden spike counts within 1 %"
     )
     for q in points:
         mem = q["memory_eventprop_over_bptt"]
