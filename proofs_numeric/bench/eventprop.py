@@ -14,9 +14,10 @@ eventprop_discrete_limit) and the hidden spike counts differ from the continuous
 network's by at most 1 % of its spikes (sum over neurons and samples of |n_dt - n_EP|; exact
 equality fails even at 10 us on each density tried, by one spike: a grazing crossing). Only the
 simulation's accuracy can be matched: the hidden-weight SG does not converge to EventProp's at
-any dt (claim eventprop_sg_dt_limit). The readout-weight gradient's relative difference is reported, not required: where two maxima of V_o are nearly
-equal, the discrete and continuous readouts can pick different ones (seen at 40 Hz: 0.28 at
-dt = 0.02 ms with the loss equal to 1e-5).
+any dt (claim eventprop_sg_dt_limit). The readout-weight gradient's relative difference is
+reported, not required: where two maxima of V_o are nearly equal, the discrete and continuous
+readouts can pick different ones (seen at 40 Hz: 0.28 at dt = 0.02 ms with the loss equal to
+1e-5).
 
 Time: medians of interleaved rounds (:func:`proofs_numeric.bench._timing.interleaved`) of
 EventProp (:func:`analysis.eventprop.eventprop_grad`, with its host-side overflow check) and of
