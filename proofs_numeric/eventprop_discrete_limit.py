@@ -29,6 +29,11 @@ spike-time error of a bin of 50 us is at most 0.5 % of tau_mem, so an O(dt) conv
 leaves about 1 % in the loss and a few % in gradients; a missed maximum of V_o or an input
 delayed by a whole bin shows as 20 % or more (measured on seed 0 with a readout maximum that
 missed a peak: 0.20).
+
+Measured (quick, seeds 1 and 2, 2026-12-07): relative loss difference 1.2e-4 and 1.7e-3 at
+dt = 0.05 ms; readout-gradient relative difference 0.45, 0.17, 0.042, 0.0089, 0.0081 (seed 1)
+and 0.42, 0.25, 0.039, 0.037, 0.0083 (seed 2) at dt = 1, 0.5, 0.25, 0.1, 0.05 ms; equal hidden
+spike counts at 0.05 ms (46 and 59); EventProp vs central differences 3.6e-6 and 1.4e-7.
 """
 
 from __future__ import annotations

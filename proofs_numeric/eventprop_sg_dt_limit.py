@@ -29,6 +29,14 @@ readout maximum was wrong and are not used), for every seed and beta_SG:
 Deterministic computation: it cannot fail by chance. A surrogate rule whose hidden term is
 scaled by dt (or beta_SG proportional to 1/dt) would give slope 0 and fail (a); a surrogate
 gradient that converged to EventProp would fail (b).
+
+Measured (quick, seeds 1 and 2, 2026-12-07): slopes -0.81 to -0.96 (beta_SG 2-100);
+||g_SG|| / ||g_EP|| at dt = 0.05 ms from 80 (beta_SG 2) to 1.0 (beta_SG 100); cosine at
+dt = 0.05 ms -0.20, -0.22, -0.13, -0.01 (seed 1) and 0.47, 0.50, 0.55, 0.65 (seed 2) for
+beta_SG = 2, 5, 20, 100, each within 0.1 of its value at 0.1 ms. Exploration, not part of the
+claim: with the reset differentiated (LIFParams(reset="differentiable")) the growth is much
+slower (norm ratio 1.3 -> 2.2 on seed 1 and 0.57 -> 0.93 on seed 2 from 0.25 to 0.05 ms at
+beta_SG 20) and the cosine changes by at most 0.1 (-0.02 and 0.57 at 0.05 ms).
 """
 
 from __future__ import annotations
