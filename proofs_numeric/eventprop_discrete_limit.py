@@ -107,6 +107,8 @@ def check(profile: str = "quick"):
         READOUT_TOL,
         d["passed"],
         per_seed=d["per_seed"],
+        max_rel_loss=max(p["rel_loss"] for p in d["per_seed"]),
+        min_rel_readout_dt_max=min(p["rel_readout_dt_max"] for p in d["per_seed"]),
         readout_rel_vs_dt=[
             {
                 "seed": run["setup"]["seed"],
