@@ -33,7 +33,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-NEWTON_STEPS = 64
+NEWTON_STEPS = 48
 
 
 def is_special(tau_mem: float, tau_syn: float) -> bool:
@@ -92,23 +92,20 @@ def _bracket(v, i, tau_mem, tau_syn, theta):
 @partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4))
 def _newton(v, i, tau_mem, tau_syn, theta):
     ok, hi = _bracket(v, i, tau_mem, tau_syn, theta)
-    eps = jnp.finfo(jnp.result_type(v, i)).eps
 
-    def body(state):
-        n, lo, hi, s, _ = state
+    def body(_, state):
+        lo, hi, s = state
         vs, i_s = advance(v, i, s, tau_mem, tau_syn)
         f = vs - theta
         lo, hi = jnp.where(f < 0, s, lo), jnp.where(f < 0, hi, s)
         slope = (i_s - vs) / tau_mem
         step = s - f / jnp.where(slope > 0, slope, 1.0)
         inside = (slope > 0) & (step > lo) & (step < hi)
-        new = jnp.where(inside, step, 0.5 * (lo + hi))
-        moving = ok & (jnp.abs(new - s) > 4 * eps * hi) & (hi - lo > 4 * eps * hi)
-        return n + 1, lo, hi, new, jnp.any(moving)
+        return lo, hi, jnp.where(inside, step, 0.5 * (lo + hi))
 
-    lo = jnp.zeros_like(hi)
-    state = (0, lo, hi, 0.5 * hi, jnp.any(ok))
-    _, _, _, s, _ = jax.lax.while_loop(lambda st: (st[0] < NEWTON_STEPS) & st[4], body, state)
+    # a fixed number of steps: an early exit (while_loop on the step size) left ~1e-12
+    # relative noise in s under XLA's backend optimisation level 0 (the test suite's)
+    _, _, s = jax.lax.fori_loop(0, NEWTON_STEPS, body, (jnp.zeros_like(hi), hi, 0.5 * hi))
     return jnp.where(v >= theta, 0.0, jnp.where(ok, s, jnp.inf))
 
 
@@ -129,8 +126,8 @@ def crossing_time(v, i, tau_mem: float, tau_syn: float, theta: float, *, method:
     """Time s* >= 0 until V first reaches ``theta`` from (V0, I0) = (v, i) without events.
 
     +inf where it never does; 0 where v >= theta already. ``method``: ``"closed"`` (needs
-    tau_mem = 2 tau_syn), ``"newton"`` (a guarded Newton iteration on the bracket (0, s_c]
-    until its steps reach 4 ulp, at most 64 steps), ``"auto"`` (closed when it applies). Differentiable in v
+    tau_mem = 2 tau_syn), ``"newton"`` (a guarded Newton iteration on the bracket (0, s_c],
+    48 steps: machine precision), ``"auto"`` (closed when it applies). Differentiable in v
     and i (the implicit function theorem at the crossing; zero where there is none).
     """
     if method == "auto":

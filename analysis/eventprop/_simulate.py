@@ -14,7 +14,9 @@ crossing is computed from its state (:func:`analysis.eventprop._dynamics.crossin
 the earliest of these and of the next input spike is the event, all states advance to it in
 closed form and the event is applied (an input or a spike: reset, and jumps of the
 postsynaptic currents). Steps after the last event before t_max advance to t_max and do
-nothing. A neuron spiking more than ``max_spikes`` times is an overflow: the counts keep the
+nothing (every step costs the same: one crossing time per neuron, closed form or 48 Newton
+steps, so the cost grows with ``max_spikes``). A neuron spiking more than ``max_spikes``
+times is an overflow: the counts keep the
 true number, the flag ``overflow`` is set, and :func:`ct_simulate` raises outside ``jit``.
 
 The readout's maximum over [0, t_max] is attained at t = 0, at an event (before its jump; V
