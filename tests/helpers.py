@@ -56,12 +56,34 @@ SLOW_CLAIMS = {
         "CPU under load 3-5; with 4 seeds 44 s on 2 free cores); stand-in: 5 classes, one layer of "
         "32, 30 epochs, 8 seeds (TOST over seeds)"
     ),
+    "eventprop_discrete_limit": (
+        "EventProp and SG-BPTT at 5 bins x 4 surrogate steepnesses on two instances, bins down to "
+        "50 us (1000 steps); shares its run with eventprop_sg_dt_limit; stand-in: one instance, "
+        "4 bins, one steepness"
+    ),
+    "eventprop_sg_dt_limit": (
+        "the run of eventprop_discrete_limit; stand-in: one instance, 4 bins, one steepness"
+    ),
+    "eventprop_escape_noise": (
+        "unbiased coupled-flip estimates of grad E[L] (1000 samples, K = 2400 spike variables) at "
+        "5 escape-noise steepnesses on two instances; stand-in: one instance, 2 steepnesses, 500 "
+        "samples"
+    ),
 }
 
 # Stand-ins too slow for the default suite themselves (they run with --runslow); the
 # claim's decision rule keeps fast mutant tests in the default suite
 # (tests/claims/test_mutants_equivalence.py).
 SLOW_STAND_INS = {
+    "eventprop_discrete_limit": (
+        "EventProp's compilation (8 s) and SG-BPTT compiled at 4 bins (1-2 s each); the decision "
+        "rule's mutants run in tests/eventprop/test_compare_claims.py"
+    ),
+    "eventprop_sg_dt_limit": "as eventprop_discrete_limit (the same run)",
+    "eventprop_escape_noise": (
+        "two coupled-flip estimates of 500 samples (about 20 s); the decision rule's mutants run "
+        "in tests/eventprop/test_compare_claims.py"
+    ),
     "snn_randman_accuracy": (
         "16 training runs of 30 epochs (8 seeds per method: the fewest with power 0.98 for the "
         "TOST at a zero gap); 113 s of the default suite's 6 min 21 s under pytest (2026-12-06)"

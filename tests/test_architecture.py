@@ -14,7 +14,7 @@ import pytest
 from tests.helpers import REPO_ROOT
 
 ANALYSIS = REPO_ROOT / "analysis"
-FAMILIES = ("neuron", "snn", "stochastic", "fields", "training", "runtime", "layers")
+FAMILIES = ("neuron", "snn", "stochastic", "fields", "training", "runtime", "layers", "eventprop")
 
 
 def _module_name(path: Path) -> str:

@@ -41,6 +41,7 @@ SECTIONS = {
     "spike-train": ("snn_spike_train_learning",),
     "classification": ("snn_randman_accuracy",),
     "alignment": ("alignment_matched_surrogate",),
+    "eventprop": ("eventprop_discrete_limit", "eventprop_sg_dt_limit", "eventprop_escape_noise"),
 }
 
 _LOOPS = ("details", "loops")
@@ -141,6 +142,22 @@ CLAIM_VALUES: dict[str, tuple[str, tuple]] = {
     # alignment
     "align.rows": ("alignment_matched_surrogate", ("details", "rows")),
     "align.worst": ("alignment_matched_surrogate", ("measured",)),
+    # three gradients: EventProp, SG-BPTT, escape noise (beyond the paper)
+    "ep.network": ("eventprop_discrete_limit", ("details", "network")),
+    "ep.seeds": ("eventprop_discrete_limit", ("details", "seeds")),
+    "ep.dts": ("eventprop_sg_dt_limit", ("details", "dts_ms")),
+    "ep.beta_sgs": ("eventprop_sg_dt_limit", ("details", "beta_sgs")),
+    "ep.betas": ("eventprop_escape_noise", ("details", "betas")),
+    "ep.dt_noise": ("eventprop_escape_noise", ("details", "dt_noise_ms")),
+    "ep.n_samples": ("eventprop_escape_noise", ("details", "n_samples")),
+    "ep.loss_rel": ("eventprop_discrete_limit", ("details", "max_rel_loss")),
+    "ep.readout_rel": ("eventprop_discrete_limit", ("measured",)),
+    "ep.readout_rel_coarse": ("eventprop_discrete_limit", ("details", "min_rel_readout_dt_max")),
+    "ep.slopes": ("eventprop_sg_dt_limit", ("measured",)),
+    "ep.max_cos_sg": ("eventprop_sg_dt_limit", ("details", "max_cos_dt_min")),
+    "ep.min_cos_sg": ("eventprop_sg_dt_limit", ("details", "min_cos_dt_min")),
+    "ep.max_cos_escape": ("eventprop_escape_noise", ("measured",)),
+    "ep.min_sg_cos": ("eventprop_escape_noise", ("details", "min_sg_cos")),
 }
 
 #: figure -> keys of its data JSON that the paper reads (the fixture keeps only these)
@@ -154,6 +171,7 @@ FIGURE_KEYS: dict[str, tuple[str, ...]] = {
     "fig7": ("seeds", "n_test", "chance", "caption"),
     "fig8": ("axes", "caption"),
     "fig9": ("align", "save_every", "caption"),
+    "fig10": ("seeds", "n_samples", "caption"),
 }
 """Every figure's ``caption`` dict (written by figures._style.save) is kept: its error-bar
 and band entries become the last sentence of the figure's caption (:func:`error_note`)."""

@@ -13,7 +13,7 @@ import pytest
 
 from proofs_numeric.cli import main
 from proofs_numeric.paper import PaperError, assemble, build_paper
-from proofs_numeric.paper._build import read_json
+from proofs_numeric.paper._build import figure_names, read_json
 from proofs_numeric.paper._keys import CLAIM_VALUES, FIGURE_KEYS, dig
 from proofs_numeric.paper._runs import stale_reason
 from tests.helpers import REPO_ROOT
@@ -58,7 +58,7 @@ def test_data_file_holds_formatted_numbers_from_the_claims():
     )
     assert rows["flip_sg_a"]["verdict"] in ("partly", "agrees")
     assert all(not r["has_number"] for i, r in rows.items() if i != "shd")
-    assert data["provenance"]["omitted"] == [f"fig{i}" for i in range(1, 10)]
+    assert data["provenance"]["omitted"] == [f"fig{i}" for i in range(1, len(figure_names()) + 1)]
     assert data["bench"], "no speed ratios read from bench.json"
     named = {r["name"] for rows in data["sections"].values() for r in rows}
     assert named == set(claims)
@@ -130,7 +130,6 @@ def test_pdf_builds_from_the_fixture(tmp_path, capsys):
 def test_pdf_with_figures_embeds_them(tmp_path):
     res = tmp_path / "res"
     shutil.copytree(FIXTURE, res)
-    from proofs_numeric.paper._build import figure_names
 
     for stem in figure_names().values():
         (res / "figures" / f"{stem}.svg").write_text(SVG)
@@ -144,8 +143,6 @@ def test_pdf_with_figures_embeds_them(tmp_path):
 def _fresh_results(tmp_path):
     """The fixture with today's time stamps and an image per figure: everything reusable."""
     from datetime import UTC, datetime
-
-    from proofs_numeric.paper._build import figure_names
 
     res = tmp_path / "res"
     shutil.copytree(FIXTURE, res)
@@ -172,13 +169,13 @@ def test_prepare_reuses_fresh_results_and_reruns_only_stale_ones(tmp_path, monke
     res = _fresh_results(tmp_path)
     log: list[str] = []
     prepare(res, "quick", log=log.append)
-    assert calls == [] and sum(line.startswith("reusing") for line in log) == 11
+    assert calls == [] and sum(line.startswith("reusing") for line in log) == len(figure_names()) + 2
     (res / "figures" / "fig4_loops.svg").unlink()
     prepare(res, "quick", log=log.append)
     assert calls == [("figures", ["fig4"])]
     calls.clear()
     prepare(res, "full", log=log.append)
-    assert [c[0] for c in calls] == ["verify", "figures", "bench"] and len(calls[1][1]) == 9
+    assert [c[0] for c in calls] == ["verify", "figures", "bench"] and len(calls[1][1]) == len(figure_names())
 
 
 def test_every_value_the_sources_show_is_in_the_data_file():
