@@ -74,7 +74,7 @@ import numpy as np
 from jax.typing import ArrayLike, DTypeLike
 
 from analysis import _validate
-from analysis.snn._layerwise import layerwise
+from analysis.snn._layerwise import layerwise, time_axis
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w
 from analysis.snn._methods import Method
 from analysis.snn._scan import time_loop
@@ -364,14 +364,20 @@ def simulate(
     _check_inputs(params, inputs, cfg, method, key, record, needs_key=source is None)
     inputs = jnp.asarray(inputs)
     dtype = inputs.dtype if jnp.issubdtype(inputs.dtype, jnp.floating) else jnp.float32
-    x_tm = jnp.swapaxes(inputs.astype(dtype), 0, 1)
-    if source is not None:
-        spikes, mems, out, u_o = time_loop(params, x_tm, cfg, method, None, record, source)
+    keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic and source is None else None  # type: ignore[arg-type]  # _check_inputs: key given
+    axis = 1 if source is None and not cfg.checkpoint and time_axis(cfg) == 1 else 0
+    x_in = inputs.astype(dtype)
+    if axis == 1:  # batch-major end to end (analysis.snn._layerwise): no transposes
+        spikes, mems, out, u_o = layerwise(params, x_in, cfg, method, keys, record, axis=1)
+        bt = lambda y: y
     else:
-        keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None  # type: ignore[arg-type]  # _check_inputs: key given
-        run = time_loop if cfg.checkpoint else layerwise
-        spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
-    bt = lambda y: jnp.swapaxes(y, 0, 1)
+        x_tm = jnp.swapaxes(x_in, 0, 1)
+        if source is not None:
+            spikes, mems, out, u_o = time_loop(params, x_tm, cfg, method, None, record, source)
+        else:
+            run = time_loop if cfg.checkpoint else layerwise
+            spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
+        bt = lambda y: jnp.swapaxes(y, 0, 1)
     return SimResult(
         spikes=tuple(bt(s) for s in spikes) if record != "output" else (),
         membranes=tuple(bt(m) for m in mems) if record == "all" else None,
