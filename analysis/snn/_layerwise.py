@@ -69,7 +69,14 @@ def _scan_time(step, init, xs, n_steps, axis, reverse=False):
     at = lambda a, t: lax.dynamic_index_in_dim(a, t, 1, keepdims=False)
     xs0 = jax.tree_util.tree_map(lambda a: at(a, 0), xs)
     ys_shape = jax.eval_shape(step, init, xs0, ts[0])[1]
-    bufs = jax.tree_util.tree_map(lambda y: jnp.zeros((y.shape[0], n_steps, *y.shape[1:]), y.dtype), ys_shape)
+    # Every bin of the outputs is written. Their initial values come from a data-dependent
+    # scalar so that XLA cannot merge them into one shared zero buffer, which it would then
+    # copy once per output (a read + write of the whole array instead of one write).
+    first = jax.tree_util.tree_leaves(xs)[0].ravel()
+    leaves, tree = jax.tree_util.tree_flatten(ys_shape)
+    seeds = [first[min(k, first.size - 1)] * 0 for k in range(len(leaves))]
+    full = lambda a, y: jnp.broadcast_to(a.astype(y.dtype), (y.shape[0], n_steps, *y.shape[1:]))
+    bufs = jax.tree_util.tree_unflatten(tree, [full(a, y) for a, y in zip(seeds, leaves, strict=True)])
 
     def body(k, state):
         carry, bufs = state
