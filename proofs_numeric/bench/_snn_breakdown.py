@@ -7,7 +7,9 @@ same shapes and the same data, all in one interleaved run
 (:func:`proofs_numeric.bench._timing.interleaved`):
 
 - ``layout in`` / ``layout out``: [B, T, n] <-> [T, B, n] swaps of the input, the output and
-  (backward) the output's cotangent;
+  (backward) the output's cotangent, made only where the network runs time-major
+  (:func:`analysis.snn._layerwise.time_axis`; the feedforward network of ``bench snn`` runs
+  batch-major and has none);
 - ``matmul L<l>``: the feedforward drive S_{l-1} W_l of all T B rows; backward ``matmul
   grad L<l>``: dW_l = S_{l-1}^T dd_l and (l > 0) dS_{l-1} = dd_l W_l^T;
 - ``recursion fwd L<l>``: the layer's scan over time (spikes; in ``fwd+bwd`` also the
@@ -32,7 +34,7 @@ import jax
 import jax.numpy as jnp
 
 from analysis.snn import Method, init_params
-from analysis.snn._layerwise import _drive, _lif_layer, _lif_layer_bwd
+from analysis.snn._layerwise import _drive, _lif_layer, _lif_layer_bwd, time_axis
 from proofs_numeric.bench._timing import interleaved
 
 
@@ -64,27 +66,30 @@ def _hlo_census(compiled_text: str) -> dict[str, int]:
 
 def _pieces(cfg, params, x, c):
     """Intermediates of one forward and backward pass computed stage by stage with the
-    library's own pieces: (weights, layer inputs [T, B, n], drives, spikes, potentials,
-    cotangents of each layer's spikes, of its drive, and dL/dW per layer)."""
+    library's own pieces, in the layout :func:`simulate` uses for ``cfg`` (time on axis
+    ``time_axis(cfg)``): (weights, layer inputs, drives, spikes, potentials, cotangents of
+    each layer's spikes, of its drive, and dL/dW per layer)."""
     meth = Method("deterministic")
     lif = cfg.lif
+    axis = time_axis(cfg)
+    tm = (lambda a: a) if axis else (lambda a: jnp.swapaxes(a, 0, 1))
     ws = [layer["w"] for layer in params["hidden"]] + [params["readout"]["w"]]
     n_layers = len(ws)
     ins, drives, spikes, mems = [], [], [], []
-    s = jnp.swapaxes(x, 0, 1)
+    s = tm(x)
     for l, w in enumerate(ws):
         ins.append(s)
         d = _drive(cfg, l, w, s)
-        s, u = _lif_layer(d, None, lif, meth, l == n_layers - 1, True)
+        s, u = _lif_layer(d, None, lif, meth, l == n_layers - 1, True, axis)
         drives.append(d)
         spikes.append(s)
         mems.append(u)
     cots: list = [None] * n_layers  # cotangent of each layer's spikes
-    cots[-1] = jnp.swapaxes(c / c.size, 0, 1)
+    cots[-1] = tm(c / c.size)
     d_drive: list = [None] * n_layers
     d_w: list = [None] * n_layers
     for l in reversed(range(n_layers)):
-        d_drive[l] = _lif_layer_bwd(lif, meth, l == n_layers - 1, False, (mems[l],), cots[l])[0]
+        d_drive[l] = _lif_layer_bwd(lif, meth, l == n_layers - 1, False, axis, (mems[l],), cots[l])[0]
         rows, dd = ins[l].reshape(-1, ins[l].shape[-1]), d_drive[l].reshape(-1, ws[l].shape[1])
         d_w[l] = rows.T @ dd
         if l:
@@ -98,26 +103,36 @@ def _stage_fns(cfg, params, x, c):
     lif = cfg.lif
     ws, ins, drives, spikes, mems, cots, d_drive, _ = jax.jit(_pieces, static_argnums=0)(cfg, params, x, c)
     n_layers = len(ws)
-    out = jnp.swapaxes(spikes[-1], 0, 1)
+    axis = time_axis(cfg)
+    out = jnp.swapaxes(spikes[-1], 0, 1) if axis == 0 else spikes[-1]
 
     def j(f, *args):
         fj = jax.jit(f)
         return lambda: fj(*args)
 
-    fwd = {"layout in": j(lambda x: jnp.swapaxes(x, 0, 1), x)}
-    fb = {"layout in": fwd["layout in"]}
+    # time-major layout (axis 0): transposes of the input, the output and its cotangent
+    fwd = {"layout in": j(lambda x: jnp.swapaxes(x, 0, 1), x)} if axis == 0 else {}
+    fb = dict(fwd)
     for l, w in enumerate(ws):
         out_l = l == n_layers - 1
         fwd[f"matmul L{l}"] = fb[f"matmul L{l}"] = j(lambda s, w, l=l: _drive(cfg, l, w, s), ins[l], w)
-        fwd[f"recursion fwd L{l}"] = j(lambda d, o=out_l: _lif_layer(d, None, lif, meth, o, False), drives[l])
-        fb[f"recursion fwd L{l}"] = j(lambda d, o=out_l: _lif_layer(d, None, lif, meth, o, True), drives[l])
-    fwd["layout out"] = fb["layout out"] = j(lambda s: jnp.swapaxes(s, 0, 1), spikes[-1])
+        fwd[f"recursion fwd L{l}"] = j(
+            lambda d, o=out_l: _lif_layer(d, None, lif, meth, o, False, axis), drives[l]
+        )
+        fb[f"recursion fwd L{l}"] = j(
+            lambda d, o=out_l: _lif_layer(d, None, lif, meth, o, True, axis), drives[l]
+        )
+    if axis == 0:
+        fwd["layout out"] = fb["layout out"] = j(lambda s: jnp.swapaxes(s, 0, 1), spikes[-1])
     fwd["loss"] = fb["loss"] = j(lambda o, c: jnp.mean(o * c), out, c)
-    fb["loss grad + layout"] = j(lambda c: jnp.swapaxes(c / c.size, 0, 1), c)
+    if axis == 0:
+        fb["loss grad + layout"] = j(lambda c: jnp.swapaxes(c / c.size, 0, 1), c)
+    else:
+        fb["loss grad"] = j(lambda c: c / c.size, c)
     for l in reversed(range(n_layers)):
         out_l = l == n_layers - 1
         fb[f"recursion bwd L{l}"] = j(
-            lambda u, g, o=out_l: _lif_layer_bwd(lif, meth, o, False, (u,), g)[0], mems[l], cots[l]
+            lambda u, g, o=out_l: _lif_layer_bwd(lif, meth, o, False, axis, (u,), g)[0], mems[l], cots[l]
         )
 
         def grads(s_in, dd, w, l=l):

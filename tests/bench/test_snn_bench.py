@@ -29,7 +29,7 @@ def test_stage_pieces_are_the_networks_forward_and_gradient():
         params, x, TINY, meth, record="spikes"
     )
     for ours, ref in zip(spikes, (*res.spikes, res.output), strict=True):
-        np.testing.assert_array_equal(np.swapaxes(ours, 0, 1), ref)
+        np.testing.assert_array_equal(ours, ref)  # batch-major, like simulate
     assert float(res.output.mean()) > 0  # the readout spikes: the gradient is not trivially zero
 
     loss = lambda p: jnp.mean(simulate(p, x, TINY, meth, record="output").output * c)
@@ -47,11 +47,11 @@ def test_breakdown_structure_and_arithmetic():
     from proofs_numeric.bench._snn_breakdown import breakdown, format_breakdown
 
     b = breakdown(TINY, batch=2, steps=4, rounds=1)
-    fwd_stages = ["layout in"]
+    fwd_stages = []  # batch-major end to end: no layout stages
     for l in range(3):
         fwd_stages += [f"matmul L{l}", f"recursion fwd L{l}"]
-    fwd_stages += ["layout out", "loss"]
-    bwd_stages = ["loss grad + layout"]
+    fwd_stages += ["loss"]
+    bwd_stages = ["loss grad"]
     for l in (2, 1, 0):
         bwd_stages += [f"recursion bwd L{l}", f"matmul grad L{l}"]
     assert list(b["fwd"]["stages"]) == fwd_stages
