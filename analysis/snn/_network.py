@@ -34,12 +34,14 @@ transposed. Not modelled: stork's dropout and clamp_mem (both off by default; th
 hard-coded there, stork/nodes/lif/base.py:99).
 
 By default the network is evaluated layer by layer (the feedforward drive of all bins is
-one large matmul or conv, each layer's time recursion one ``lax.scan``;
+one large matmul or conv, each layer's time recursion one loop over bins;
 :mod:`analysis.snn._layerwise`; with ``event_driven`` the drive is formed from the
 active spikes, :mod:`analysis.snn._event`); with ``checkpoint`` all layers advance together in
 one scan over time (:mod:`analysis.snn._scan`). Both give the same
 numbers and gradients. Arrays are batch-first:
-inputs [B, T, n_in], spikes and membranes [B, T, N], output [B, T, n_out].
+inputs [B, T, n_in], spikes and membranes [B, T, N], output [B, T, n_out]; feedforward
+networks are evaluated in that layout throughout, recurrent ones (and the checkpointed and
+``source`` paths) on a time-major copy [T, B, n].
 
 Connectivity: ``dense`` (W [N_in, N]) or ``conv1d`` (W [K, C_in, C_out], stride s,
 'VALID' padding; neurons flattened position-major, index = position * C + channel; the
