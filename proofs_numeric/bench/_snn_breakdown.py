@@ -19,7 +19,9 @@ same shapes and the same data, all in one interleaved run
 - ``surrogate`` (reported, not summed: it runs inside ``recursion bwd``): psi(U - theta) of
   all bins as one elementwise pass.
 
-The stages' sum is printed against the measured total; the rest (``other = total - sum``)
+Each stage and total is the fastest of its interleaved rounds (on a shared machine the
+median of a few rounds moves by tens of percent between stages of one run; the minimum is
+the least disturbed measurement). The stages' sum is printed against the measured total; the rest (``other = total - sum``)
 is what XLA does besides (copies of loop carries, buffer initialisation, fusion
 boundaries). ``hlo_ops`` lists the top-level operations of the compiled program by kind,
 from :meth:`jax.stages.Compiled.as_text`.
@@ -178,7 +180,7 @@ def breakdown(cfg, batch: int, steps: int, rounds: int = 5, density: float = 0.0
     variants.update({f"fb: {k}": f for k, f in fb.items()})
     variants.update({f"extra: {k}": f for k, f in extra.items()})
     res = interleaved(variants, rounds=rounds, warmup=1)
-    med = {k: v["median_s"] for k, v in res.items()}
+    med = {k: v["min_s"] for k, v in res.items()}  # the least disturbed round of each
     out: dict = {"surrogate_s": med["extra: surrogate"]}
     for name, stages in (("fwd", fwd), ("fwd+bwd", fb)):
         times = {k: med[f"fwd: {k}"] if name == "fwd" and k in own else med[f"fb: {k}"] for k in stages}

@@ -267,7 +267,7 @@ def run(profile: str = "quick", breakdown: bool = False) -> dict:
         from proofs_numeric.bench._snn_breakdown import breakdown as stage_times
         from proofs_numeric.bench._snn_breakdown import format_breakdown
 
-        bd = stage_times(_config(), pr["batch"], pr["steps"], pr["rounds"], device=device)
+        bd = stage_times(_config(), pr["batch"], pr["steps"], max(pr["rounds"], 5), device=device)
         print(format_breakdown(bd))
     if device is not None:
         return {
