@@ -22,9 +22,9 @@ same shapes and the same data, all in one interleaved run
 Each stage and total is the fastest of its interleaved rounds (on a shared machine the
 median of a few rounds moves by tens of percent between stages of one run; the minimum is
 the least disturbed measurement). The stages' sum is printed against the measured total;
-the rest (``other = total - sum``) is what XLA does besides (copies of loop carries, buffer initialisation, fusion
-boundaries). ``hlo_ops`` lists the top-level operations of the compiled program by kind,
-from :meth:`jax.stages.Compiled.as_text`.
+the rest (``other = total - sum``) is what XLA does besides (copies of loop carries,
+buffer initialisation, fusion boundaries). ``hlo_ops`` lists the top-level operations of
+the compiled program by kind, from :meth:`jax.stages.Compiled.as_text`.
 """
 
 from __future__ import annotations
