@@ -34,6 +34,16 @@ scan stores more per bin (masks, surrogate values, copies of the carry); on a 2-
 the hand-written pass makes a layer's fwd+bwd ~1.4x cheaper (147 -> 104 ms at batch
 256, 200 steps, width 512). Tests check it against autodiff of the same recursion and of
 an unrolled loop.
+
+Layout: arrays carry time on ``axis`` 0 ([T, B, n], time-major) or 1 ([B, T, n], the
+batch-major layout of :func:`analysis.snn.simulate`'s inputs and outputs). Feedforward
+networks run batch-major end to end: the recursions index bin t of [B, T, n] arrays in a
+``lax.fori_loop`` (:func:`_scan_time`) instead of scanning a transposed copy, so no
+[B, T, n] <-> [T, B, n] transposes are made for the input, the output or the output's
+cotangent. Each element goes through the same operations in either layout (same spikes
+bit for bit). Layers whose backward pass is autodiff of the scan (recurrence, a
+differentiable reset of the whole update) run time-major, where autodiff of ``lax.scan``
+stores its per-step residuals compactly.
 """
 
 from __future__ import annotations
@@ -48,16 +58,48 @@ from analysis.snn._currents import ff_current, rec_current
 from analysis.snn._lif import integrator_update, lif_update
 
 
-def _drive(cfg, l, w, s_tm):
-    """W S for all bins at once; s_tm [T, B, n] -> [T, B, N_l]."""
+def _scan_time(step, init, xs, n_steps, axis, reverse=False):
+    """``lax.scan`` over the time ``axis`` (0 or 1) of the arrays in ``xs`` (a pytree, None
+    leaves allowed): ``step(carry, xs_t, t) -> (carry, ys_t)`` with t the int32 bin index;
+    returns (carry, ys) with ys stacked along ``axis``. With ``axis=1`` a ``fori_loop`` reads
+    and writes bin t of [B, T, ...] arrays in place (no transposed copies)."""
+    ts = jnp.arange(n_steps, dtype=jnp.int32)
+    if axis == 0:
+        return lax.scan(lambda c, a: step(c, a[0], a[1]), init, (xs, ts), reverse=reverse)
+    at = lambda a, t: lax.dynamic_index_in_dim(a, t, 1, keepdims=False)
+    xs0 = jax.tree_util.tree_map(lambda a: at(a, 0), xs)
+    ys_shape = jax.eval_shape(step, init, xs0, ts[0])[1]
+    # Every bin of the outputs is written. Their initial values come from a data-dependent
+    # scalar so that XLA cannot merge them into one shared zero buffer, which it would then
+    # copy once per output (a read + write of the whole array instead of one write).
+    first = jax.tree_util.tree_leaves(xs)[0].ravel()
+    leaves, tree = jax.tree_util.tree_flatten(ys_shape)
+    seeds = [first[min(k, first.size - 1)] * 0 for k in range(len(leaves))]
+    full = lambda a, y: jnp.broadcast_to(a.astype(y.dtype), (y.shape[0], n_steps, *y.shape[1:]))
+    bufs = jax.tree_util.tree_unflatten(tree, [full(a, y) for a, y in zip(seeds, leaves, strict=True)])
 
-    t, b = s_tm.shape[:2]
-    return ff_current(cfg, l, w, s_tm.reshape(t * b, -1)).reshape(t, b, -1)
+    def body(k, state):
+        carry, bufs = state
+        t = (n_steps - 1 - k if reverse else k).astype(jnp.int32)
+        carry, ys_t = step(carry, jax.tree_util.tree_map(lambda a: at(a, t), xs), t)
+        put = lambda b, y: lax.dynamic_update_index_in_dim(b, y, t, 1)
+        return carry, jax.tree_util.tree_map(put, bufs, ys_t)
+
+    return lax.fori_loop(jnp.int32(0), jnp.int32(n_steps), body, (init, bufs))
 
 
-def _delayed(drive):
-    """d[t-1] with d[-1] = 0 along the leading (time) axis."""
-    return jnp.concatenate([jnp.zeros_like(drive[:1]), drive[:-1]], axis=0)
+def _drive(cfg, l, w, s):
+    """W S for all bins at once; s [T, B, n] or [B, T, n] -> [T, B, N_l] or [B, T, N_l]."""
+
+    a, b = s.shape[:2]
+    return ff_current(cfg, l, w, s.reshape(a * b, -1)).reshape(a, b, -1)
+
+
+def _delayed(drive, axis=0):
+    """d[t-1] with d[-1] = 0 along the time ``axis``."""
+    n = drive.shape[axis]
+    first = lax.slice_in_dim(drive, 0, 1, axis=axis)
+    return jnp.concatenate([jnp.zeros_like(first), lax.slice_in_dim(drive, 0, n - 1, axis=axis)], axis=axis)
 
 
 def _integrator_scan(drive, lif, u0, after):
@@ -71,40 +113,42 @@ def _integrator_scan(drive, lif, u0, after):
     return lax.scan(step, (zero, jnp.full_like(zero, u0)), drive)[1]
 
 
-def _layer_scan(drive, lif, spike, key_l, rec, delay=0):
-    """One population over time: returns (spikes [T, B, N], membranes [T, B, N]). ``drive``
-    already carries the feedforward delay; with ``delay`` the recurrent term uses S[t-1]."""
-    n_steps, b, n = drive.shape
+def _layer_scan(drive, lif, spike, key_l, rec, delay=0, axis=0):
+    """One population over time: returns (spikes, membranes) in the layout of ``drive`` (time
+    on ``axis``). ``drive`` already carries the feedforward delay; with ``delay`` the
+    recurrent term uses S[t-1]."""
+    n_steps = drive.shape[axis]
+    b, n = drive.shape[1 - axis], drive.shape[2]
     zero = jnp.zeros((b, n), drive.dtype)
     keep = bool(delay) and rec is not None  # carry S[t-1] for the delayed recurrent term
 
-    def step(carry, xs):
+    def step(carry, d_t, t):
         i_syn, u = carry[:2]
-        d_t, t = xs
         uni = None if key_l is None else jax.random.uniform(jax.random.fold_in(key_l, t), u.shape, u.dtype)
         s = spike(u - lif.theta, uni)
         cur = d_t if rec is None else d_t + rec(carry[2] if keep else s)
         return lif_update(lif, i_syn, u, cur, s) + ((s,) if keep else ()), (s, u)
 
     init = (zero, zero, zero) if keep else (zero, zero)
-    _, (s, u) = lax.scan(step, init, (drive, jnp.arange(n_steps, dtype=jnp.int32)))
+    _, (s, u) = _scan_time(step, init, drive, n_steps, axis)
     return s, u
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5))
-def _lif_layer(drive, key_data, lif, method, output, with_u):
-    """Spikes [T, B, N] (and potentials if ``with_u``) of a LIF layer without recurrence."""
-    return _lif_layer_fwd(drive, key_data, lif, method, output, with_u)[0]
+@partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
+def _lif_layer(drive, key_data, lif, method, output, with_u, axis=0):
+    """Spikes (and potentials if ``with_u``) of a LIF layer without recurrence, in the
+    layout of ``drive`` (time on ``axis``)."""
+    return _lif_layer_fwd(drive, key_data, lif, method, output, with_u, axis)[0]
 
 
-def _lif_layer_fwd(drive, key_data, lif, method, output, with_u):
+def _lif_layer_fwd(drive, key_data, lif, method, output, with_u, axis=0):
     key = None if key_data is None else jax.random.wrap_key_data(key_data)
-    s, u = _layer_scan(drive, lif, method.spike_fn(output), key, None)
+    s, u = _layer_scan(drive, lif, method.spike_fn(output), key, None, axis=axis)
     # deterministic spikes are recomputed from U in the backward pass (one array less to read)
     return ((s, u) if with_u else s), ((u,) if method.name == "deterministic" else (s, u))
 
 
-def _lif_layer_bwd(lif, method, output, with_u, res, g):
+def _lif_layer_bwd(lif, method, output, with_u, axis, res, g):
     u = res[-1]
     g_s, g_u = g if with_u else (g, None)
     dsdz = method.spike_derivative(output)
@@ -113,7 +157,7 @@ def _lif_layer_bwd(lif, method, output, with_u, res, g):
     whole = lif.reset_scope == "update"  # (detached only: _spiking_layer)
     recompute = len(res) == 1
 
-    def step(carry, xs):
+    def step(carry, xs, t):
         a_i, a_u = carry  # adjoints of I[t+1], U[t+1]
         u_t, gs_t, gu_t, s_t = xs
         z = u_t - theta
@@ -126,35 +170,54 @@ def _lif_layer_bwd(lif, method, output, with_u, res, g):
         a_i_t = ls * a_i + (1 - lm) * ((1 - s_t) * a_u if whole else a_u)
         return (a_i_t, a_u_t), a_i
 
-    zero = jnp.zeros(u.shape[1:], u.dtype)
-    _, d_drive = lax.scan(step, (zero, zero), (u, g_s, g_u, None if recompute else res[0]), reverse=True)
+    zero = jnp.zeros((u.shape[1 - axis], u.shape[2]), u.dtype)
+    xs = (u, g_s, g_u, None if recompute else res[0])
+    _, d_drive = _scan_time(step, (zero, zero), xs, u.shape[axis], axis, reverse=True)
     return d_drive, None
 
 
 _lif_layer.defvjp(_lif_layer_fwd, _lif_layer_bwd)
 
 
-def _spiking_layer(drive, lif, method, output, key_l, rec, with_u, delay=0):
+def _autodiff_scan(lif, rec) -> bool:
+    """Whether a layer's backward pass is autodiff of its scan (not the hand-written one)."""
+    return rec is not None or (lif.reset_scope == "update" and lif.reset == "differentiable")
+
+
+def _spiking_layer(drive, lif, method, output, key_l, rec, with_u, delay=0, axis=0):
     """(spikes, potentials or None): hand-written backward without recurrence (autodiff of
     the scan with recurrence, or a differentiable reset of the whole update)."""
-    if rec is not None or (lif.reset_scope == "update" and lif.reset == "differentiable"):
-        return _layer_scan(drive, lif, method.spike_fn(output), key_l, rec, delay)
+    if _autodiff_scan(lif, rec):
+        return _layer_scan(drive, lif, method.spike_fn(output), key_l, rec, delay, axis)
     kd = None if key_l is None else jax.random.key_data(key_l)
-    out = _lif_layer(drive, kd, lif, method, output, with_u)
+    out = _lif_layer(drive, kd, lif, method, output, with_u, axis)
     return out if with_u else (out, None)
 
 
-def layerwise(params, x_tm, cfg, method, keys, record):
-    """Time-major ys (spikes, membranes, output, output membrane) like ``_time_loop``."""
+def time_axis(cfg) -> int:
+    """The layout :func:`layerwise` runs ``cfg`` in: 1 (batch-major) unless a layer's
+    backward pass is autodiff of its scan, then 0 (time-major)."""
+    if cfg.recurrent:
+        return 0
+    lifs = (cfg.lif, cfg.out_lif) if cfg.readout == "lif" else (cfg.lif,)
+    return 0 if any(_autodiff_scan(lif, None) for lif in lifs) else 1
+
+
+def layerwise(params, x, cfg, method, keys, record, axis=0):
+    """ys (spikes, membranes, output, output membrane) like ``_time_loop``, in the layout of
+    ``x`` (time on ``axis``: 0 time-major, 1 batch-major, see :func:`time_axis`)."""
 
     with_u = record == "all"
-    drive_of = (lambda l, w, s: _delayed(_drive(cfg, l, w, s))) if cfg.delay else partial(_drive, cfg)
-    s_prev, spikes, mems = x_tm, [], []
+    if cfg.delay:
+        drive_of = lambda l, w, s: _delayed(_drive(cfg, l, w, s), axis)
+    else:
+        drive_of = partial(_drive, cfg)
+    s_prev, spikes, mems = x, [], []
     for l, layer in enumerate(params["hidden"]):
         rec = partial(rec_current, cfg, l, layer.get("v")) if cfg.recurrent else None
         key_l = None if keys is None else keys[l]
         s_prev, u = _spiking_layer(
-            drive_of(l, layer["w"], s_prev), cfg.lif, method, False, key_l, rec, with_u, cfg.delay
+            drive_of(l, layer["w"], s_prev), cfg.lif, method, False, key_l, rec, with_u, cfg.delay, axis
         )
         spikes.append(s_prev)
         mems.append(u)
@@ -162,9 +225,10 @@ def layerwise(params, x_tm, cfg, method, keys, record):
     drive = drive_of(n_h, params["readout"]["w"], s_prev)
     if cfg.readout == "lif":
         key_o = None if keys is None else keys[n_h]
-        out, u_o = _spiking_layer(drive, cfg.out_lif, method, True, key_o, None, with_u)
-    else:
-        u_o = _integrator_scan(drive, cfg.out_lif, cfg.readout_u0, cfg.readout_value == "after")
+        out, u_o = _spiking_layer(drive, cfg.out_lif, method, True, key_o, None, with_u, 0, axis)
+    else:  # autodiff of a time-major scan (a linear recursion: no residuals per step)
+        tm = (lambda a: jnp.swapaxes(a, 0, 1)) if axis else (lambda a: a)
+        u_o = tm(_integrator_scan(tm(drive), cfg.out_lif, cfg.readout_u0, cfg.readout_value == "after"))
         out = u_o
     return (
         tuple(spikes) if record != "output" else (),

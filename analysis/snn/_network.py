@@ -34,12 +34,14 @@ transposed. Not modelled: stork's dropout and clamp_mem (both off by default; th
 hard-coded there, stork/nodes/lif/base.py:99).
 
 By default the network is evaluated layer by layer (the feedforward drive of all bins is
-one large matmul or conv, each layer's time recursion one ``lax.scan``;
+one large matmul or conv, each layer's time recursion one loop over bins;
 :mod:`analysis.snn._layerwise`; with ``event_driven`` the drive is formed from the
 active spikes, :mod:`analysis.snn._event`); with ``checkpoint`` all layers advance together in
 one scan over time (:mod:`analysis.snn._scan`). Both give the same
 numbers and gradients. Arrays are batch-first:
-inputs [B, T, n_in], spikes and membranes [B, T, N], output [B, T, n_out].
+inputs [B, T, n_in], spikes and membranes [B, T, N], output [B, T, n_out]; feedforward
+networks are evaluated in that layout throughout, recurrent ones (and the checkpointed and
+``source`` paths) on a time-major copy [T, B, n].
 
 Connectivity: ``dense`` (W [N_in, N]) or ``conv1d`` (W [K, C_in, C_out], stride s,
 'VALID' padding; neurons flattened position-major, index = position * C + channel; the
@@ -74,7 +76,7 @@ import numpy as np
 from jax.typing import ArrayLike, DTypeLike
 
 from analysis import _validate
-from analysis.snn._layerwise import layerwise
+from analysis.snn._layerwise import layerwise, time_axis
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w
 from analysis.snn._methods import Method
 from analysis.snn._scan import time_loop
@@ -364,14 +366,20 @@ def simulate(
     _check_inputs(params, inputs, cfg, method, key, record, needs_key=source is None)
     inputs = jnp.asarray(inputs)
     dtype = inputs.dtype if jnp.issubdtype(inputs.dtype, jnp.floating) else jnp.float32
-    x_tm = jnp.swapaxes(inputs.astype(dtype), 0, 1)
-    if source is not None:
-        spikes, mems, out, u_o = time_loop(params, x_tm, cfg, method, None, record, source)
+    keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic and source is None else None  # type: ignore[arg-type]  # _check_inputs: key given
+    axis = 1 if source is None and not cfg.checkpoint and time_axis(cfg) == 1 else 0
+    x_in = inputs.astype(dtype)
+    if axis == 1:  # batch-major end to end (analysis.snn._layerwise): no transposes
+        spikes, mems, out, u_o = layerwise(params, x_in, cfg, method, keys, record, axis=1)
+        bt = lambda y: y
     else:
-        keys = jax.random.split(key, len(cfg.hidden) + 1) if method.stochastic else None  # type: ignore[arg-type]  # _check_inputs: key given
-        run = time_loop if cfg.checkpoint else layerwise
-        spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
-    bt = lambda y: jnp.swapaxes(y, 0, 1)
+        x_tm = jnp.swapaxes(x_in, 0, 1)
+        if source is not None:
+            spikes, mems, out, u_o = time_loop(params, x_tm, cfg, method, None, record, source)
+        else:
+            run = time_loop if cfg.checkpoint else layerwise
+            spikes, mems, out, u_o = run(params, x_tm, cfg, method, keys, record)
+        bt = lambda y: jnp.swapaxes(y, 0, 1)
     return SimResult(
         spikes=tuple(bt(s) for s in spikes) if record != "output" else (),
         membranes=tuple(bt(m) for m in mems) if record == "all" else None,

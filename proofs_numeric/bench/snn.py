@@ -15,7 +15,12 @@ is never trimmed, so its high-water mark is higher).
 
 Timings: medians of interleaved rounds (:func:`proofs_numeric.bench._timing.interleaved`);
 on a shared machine differences below ~10 % are noise. Profile ``quick`` uses a smaller
-batch and fewer steps.
+batch and fewer steps. Profile ``gpu`` (batch 1024, 200 steps) times the dense network, the
+chain and spyx on the first GPU JAX sees (inputs and weights placed there with
+``jax.device_put``, every timed call ended by ``jax.block_until_ready``); snnTorch, the
+event-driven comparison (CPU kernels) and host memory are left out. It is refused with
+ValueError when JAX sees no GPU. ``breakdown=True`` adds the stage-by-stage timing of
+:mod:`proofs_numeric.bench._snn_breakdown`.
 """
 
 from __future__ import annotations
@@ -34,7 +39,20 @@ from analysis.snn._event import event_matmul
 from proofs_numeric.bench._timing import interleaved, ratio_table
 
 WIDTH = 512
-PROFILES = {"quick": dict(batch=64, steps=100, rounds=3), "full": dict(batch=256, steps=200, rounds=3)}
+PROFILES = {
+    "quick": dict(batch=64, steps=100, rounds=3),
+    "full": dict(batch=256, steps=200, rounds=3),
+    "gpu": dict(batch=1024, steps=200, rounds=7),
+}
+
+
+def check_gpu() -> jax.Device:
+    """The first GPU JAX sees; ValueError (one line) when there is none."""
+    gpus = [d for d in jax.devices() if d.platform == "gpu"]
+    if not gpus:
+        found = sorted({d.platform for d in jax.devices()})
+        raise ValueError(f"profile 'gpu' needs a GPU visible to JAX; found only {', '.join(found)} devices")
+    return gpus[0]
 
 
 def _config(event_driven=False, checkpoint=False, max_active=0):
@@ -132,12 +150,16 @@ def _inputs(key, batch, steps, density, dtype=jnp.float32):
     return (jax.random.uniform(key, (batch, steps, WIDTH)) < density).astype(dtype)
 
 
-def _dense_section(batch, steps, rounds):
+def _dense_section(batch, steps, rounds, device=None):
+    """Timings of the dense network, the chain, spyx and (on CPU) snnTorch; ``device``
+    places inputs and weights there (default: JAX's default device)."""
     cfg = _config()
     lif = cfg.lif
     params = init_params(jax.random.key(0), cfg, nu=50.0)
     x = _inputs(jax.random.key(1), batch, steps, 0.05)
     c = jax.random.normal(jax.random.key(2), (batch, steps, WIDTH), jnp.float32)
+    if device is not None:
+        params, x, c = jax.device_put((params, x, c), device)
     ws = [params["hidden"][0]["w"], params["hidden"][1]["w"], params["readout"]["w"]]
     snn_fwd, snn_fb = _snn_fns(cfg, params, x, c)
     ch_fwd, ch_fb = _chain_fns(x, ws)
@@ -151,7 +173,7 @@ def _dense_section(batch, steps, rounds):
     if spyx is not None:
         variants["spyx fwd+bwd"] = spyx
     res = interleaved(variants, rounds=rounds, warmup=1)
-    torch_fn = _snntorch_fn(x, c, lif)
+    torch_fn = _snntorch_fn(x, c, lif) if device is None else None
     if torch_fn is not None:  # slow (Python loop over time): its own, shorter interleaved run
         tr = interleaved({"chain": ch_fb, "torch": torch_fn}, rounds=2, warmup=1)
         res["snntorch fwd+bwd"] = {
@@ -361,19 +383,23 @@ def peak_memory_gib(steps: int, checkpoint: bool, batch: int = 256, keep_freed: 
     return float(r.stdout.strip().splitlines()[-1])
 
 
-def run(profile: str = "quick") -> dict:
-    """Run the benchmark; prints ratio tables and returns the numbers as a dict."""
+def run(profile: str = "quick", breakdown: bool = False) -> dict:
+    """Run the benchmark; prints ratio tables and returns the numbers as a dict.
+
+    ``breakdown``: also time the dense network's stages (``out["breakdown"]``)."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+    device = check_gpu() if profile == "gpu" else None
     pr = PROFILES[profile]
-    res, rates = _dense_section(pr["batch"], pr["steps"], pr["rounds"])
+    res, rates = _dense_section(pr["batch"], pr["steps"], pr["rounds"], device)
     print(
         f"snn dense ({profile}: batch {pr['batch']}, {pr['steps']} steps, width {WIDTH}, "
         f"{jax.devices()[0].platform}, freed host memory kept: {is_kept()}); "
         f"layer spike densities {[round(r, 3) for r in rates]}"
     )
     print(ratio_table(res, "matmul_chain fwd+bwd"))
-    print("  (snnTorch timed against the chain in a separate 2-round run; shown rescaled)")
+    if device is None:
+        print("  (snnTorch timed against the chain in a separate 2-round run; shown rescaled)")
     ratio = {
         "fwdbwd_vs_chain": res["matmul_chain fwd+bwd"]["median_s"] / res["sgtheory fwd+bwd"]["median_s"],
         "fwd_vs_chain": res["matmul_chain fwd"]["median_s"] / res["sgtheory fwd"]["median_s"],
@@ -382,6 +408,22 @@ def run(profile: str = "quick") -> dict:
         f"  throughput relative to the matmul chain: fwd+bwd {ratio['fwdbwd_vs_chain']:.3f}, "
         f"fwd {ratio['fwd_vs_chain']:.3f} (target fwd+bwd >= 0.85)"
     )
+    bd = None
+    if breakdown:
+        from proofs_numeric.bench._snn_breakdown import breakdown as stage_times
+        from proofs_numeric.bench._snn_breakdown import format_breakdown
+
+        bd = stage_times(_config(), pr["batch"], pr["steps"], max(pr["rounds"], 5), device=device)
+        print(format_breakdown(bd))
+    if device is not None:
+        return {
+            "profile": profile,
+            "device": str(device),
+            "timings": {k: v["median_s"] for k, v in res.items()},
+            "ratios": ratio,
+            "densities": rates,
+            **({"breakdown": bd} if bd else {}),
+        }
     event = _event_section(pr["batch"], pr["steps"], pr["rounds"], EVENT_DENSITIES)
     _print_event(event)
     out = {
@@ -391,6 +433,7 @@ def run(profile: str = "quick") -> dict:
         "ratios": ratio,
         "densities": rates,
         "event_driven": event,
+        **({"breakdown": bd} if bd else {}),
     }
     if profile == "full":
         out["peak_memory_gib"] = {

@@ -11,7 +11,17 @@ MALLOC_TUNED = True
 def add_arguments(p) -> None:
     p.add_argument("names", nargs="*", help="benchmark names (default: all)")
     p.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
-    p.add_argument("--profile", choices=("quick", "full"), default="quick")
+    p.add_argument(
+        "--profile",
+        choices=("quick", "full", "gpu"),
+        default="quick",
+        help="gpu: snn only, on a GPU (refused when JAX sees none)",
+    )
+    p.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="snn only: time each stage of the dense network (matmuls, recursions, layouts, loss)",
+    )
 
 
 def run(args) -> int:
@@ -20,5 +30,5 @@ def run(args) -> int:
 
     if args.json is not None:
         check_output_file(args.json, "--json")
-    run_benchmarks(args.names, args.json, args.profile)
+    run_benchmarks(args.names, args.json, args.profile, breakdown=args.breakdown)
     return 0
