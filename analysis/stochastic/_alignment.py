@@ -62,7 +62,8 @@ from analysis.stochastic._alignment_stats import (
     leave_one_out_cosines,
 )
 from analysis.stochastic._compare import cosine
-from analysis.stochastic._estimators import estimate, estimate_from_uniforms, estimator_memory
+from analysis.stochastic._estimators import _disarm_one, estimate, estimate_from_uniforms, estimator_memory
+from analysis.stochastic._program import param_dtype
 from analysis.stochastic._snn_program import snn_program, snn_uniforms
 
 #: the program estimators used: the unbiased reference (subsampled coupled flips, about M + 2
@@ -71,8 +72,9 @@ REFERENCE = "coupled_flip_sub"
 SG_STOCHASTIC = "sg_stochastic"
 
 
-#: the unbiased estimators the reference may use (i.i.d. samples; see :func:`estimate`)
-REFERENCES = ("coupled_flip_sub", "disarm")
+#: the unbiased estimators the reference may use (i.i.d. samples; see :func:`estimate` and
+#: :func:`_wavefront_groups` for ``disarm_wavefront``)
+REFERENCES = ("coupled_flip_sub", "disarm", "disarm_wavefront")
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,10 @@ class AlignmentBudget:
     """Sampling budget of :func:`snn_alignment`.
 
     ``estimator``: the unbiased reference estimator, ``coupled_flip_sub`` (``n_flips``
-    importance-sampled flips per sample, M + 2 program runs) or ``disarm`` (one antithetic
-    run per draw: G + 1 runs, G = time steps x spiking layers). ``n_sg`` samples of each
+    importance-sampled flips per sample, M + 2 program runs), ``disarm`` (one antithetic
+    run per draw: G + 1 runs, G = time steps x spiking layers) or ``disarm_wavefront``
+    (DisARM with one antithetic run per step of a wavefront through the layers: G = time
+    steps + spiking layers - 1; :func:`_wavefront_groups`). ``n_sg`` samples of each
     stochastic SG variant; ``chunk`` samples drawn at a time (lowered to fit the memory guard
     of the reference estimator).
 
@@ -162,13 +166,46 @@ def _hidden_rate(params, x, cfg, method, key) -> float:
 def _fitting_chunk(chunk: int, program: Any, params: Any, n_flips: int, estimator: str = REFERENCE) -> int:
     """``chunk`` reduced so that one chunk of the reference estimator stays within the
     memory guard of :func:`estimate` (large networks get smaller chunks, not an error)."""
-    per_sample = estimator_memory(estimator, program, params, 1, n_flips=n_flips)  # as the guard
+    name = "disarm" if estimator == "disarm_wavefront" else estimator  # an upper estimate of it
+    per_sample = estimator_memory(name, program, params, 1, n_flips=n_flips)  # as the guard
     return max(1, min(chunk, int(DEFAULT_MAX_MEMORY_GIB * 2**30 // per_sample)))
+
+
+def _wavefront_groups(program: Any) -> dict[str, np.ndarray]:
+    """DisARM groups of an :func:`snn_program`: draw t of layer l (the readout counts as layer
+    L, after the L hidden layers) joins group t + l, so G = T + L antithetic runs instead of
+    T (L + 1).
+
+    Unbiased (the condition of :func:`analysis.stochastic._estimators._disarm_one`): the
+    spike probabilities of layer l at step t depend on the spikes of layer l at steps < t
+    (reset, recurrence; groups < t + l) and of layers l' < l at steps <= t (groups
+    <= t + l' < t + l), never on a later layer nor a later step, so given the groups before
+    t + l the draws of group t + l are independent Bernoullis. Measured on the full
+    profile's base network (x64, 2 shared cores, load 15, 40 samples each): 263 ms and
+    tr Cov 0.25 per sample against 981 ms and 0.11 for one group per draw (1.65x less
+    variance per second).
+    """
+    layers = sorted((nm for nm, _ in program.sites if nm.startswith("layer")), key=lambda nm: int(nm[5:]))
+    depth = {nm: i for i, nm in enumerate(layers)} | {"readout": len(layers)}
+    if set(depth) < {nm for nm, _ in program.sites}:
+        raise ValueError(
+            f"disarm_wavefront needs an snn_program (sites layer0.., readout), got {program.sites}"
+        )
+    return {nm: np.arange(shape[0]) + depth[nm] for nm, shape in program.sites}
 
 
 @functools.lru_cache(maxsize=64)
 def _reference_sampler(program, chunk, n_flips, estimator=REFERENCE):
     """Chunk c of the reference samples (estimator ``estimator``)."""
+    if estimator == "disarm_wavefront":
+        groups = _wavefront_groups(program)
+
+        def wave(args, c):
+            params, inputs, key = args
+            u = program.draw_uniforms(jax.random.fold_in(key, c), chunk, param_dtype(params))
+            return flatten_jnp(jax.vmap(lambda ui: _disarm_one(program, params, inputs, ui, groups))(u))
+
+        return wave
 
     def sample(args, c):
         params, inputs, key = args

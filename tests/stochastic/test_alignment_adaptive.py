@@ -29,6 +29,8 @@ TINY = {
     "dense": AlignmentConfig(**_SMALL),
     "recurrent": AlignmentConfig(**_SMALL, recurrent=True),
     "conv1d": AlignmentConfig(**{**_SMALL, "width": 4}, channels=1, kernel_size=3, connectivity="conv1d"),
+    # two hidden layers of one neuron, recurrent: the wavefront groups join draws of both
+    "deep": AlignmentConfig(**{**_SMALL, "width": 1, "depth": 2}, recurrent=True),
 }
 
 
@@ -134,11 +136,20 @@ def test_adaptive_reference_is_n_fresh_samples_within_min_and_max_and_compiles_o
 
 
 @pytest.mark.parametrize(
-    "kind", ["dense", pytest.param("recurrent", marks=_SLOW), pytest.param("conv1d", marks=_SLOW)]
+    "kind,estimator",
+    [
+        ("dense", "disarm"),
+        ("deep", "disarm_wavefront"),
+        pytest.param("recurrent", "disarm", marks=_SLOW),
+        pytest.param("conv1d", "disarm", marks=_SLOW),
+        pytest.param("deep", "disarm", marks=_SLOW),
+    ],
 )
-def test_adaptive_disarm_reference_agrees_with_enumeration(kind):
-    """The DisARM reference whose size the pilot picks (target ceiling 0.999, at most 4000)
-    vs the exact gradient by enumeration: every coordinate within 4.5 SE (Bonferroni over the
+def test_adaptive_disarm_reference_agrees_with_enumeration(kind, estimator):
+    """The DisARM reference (one group per draw, or the wavefront groups t + l, whose
+    validity rests on the network's structure: tested on two recurrent layers) whose size
+    the pilot picks (target ceiling 0.999, at most 4000) vs the exact gradient by
+    enumeration: every coordinate within 4.5 SE (Bonferroni over the
     <= 20 coordinates: false-failure rate < 20 * 6.8e-6 = 1.4e-4 per network), up to
     round-off. Where no sample moved a coordinate (SE exactly 0) the estimate may miss up to
     1e-5 (4e-5 of the gradient's norm): DisARM reaches a coordinate only through the sampled
@@ -146,7 +157,7 @@ def test_adaptive_disarm_reference_agrees_with_enumeration(kind):
     per sample has a mean of -3e-6 that 4000 samples do not resolve (coupled_flip_sub,
     which forces flips, does)."""
     cfg, net, params, x, loss, program, exact = _case(kind)
-    budget = _budget(n_ref=4000, ref_ceiling=0.999)
+    budget = _budget(n_ref=4000, ref_ceiling=0.999, estimator=estimator)
     ref, se, ceiling, _, size = _reference(program, params, x, jax.random.key(5), budget, None)
     ex = _flat(exact)
     assert np.abs(ex).max() > 1e-3 and se.max() > 0 and size["n_ref"] >= 200
