@@ -167,20 +167,20 @@ PROFILES: dict[str, dict] = {
         base=AlignmentConfig(depth=2, width=16, steps=30, n_ref=2000, n_sg=256),
         axes={"depth": (1, 3, 4), "width": (8, 32, 64), "steps": (15, 60), "beta": (2.0, 10.0)},
     ),
-    # DisARM reference of expected split-half ceiling 0.95 (at most 200 samples; 20000
-    # coupled-flip samples, the former budget, equal about 200 DisARM samples on the base
-    # network and 31 at width 512 in variance: see analysis.stochastic._alignment)
+    # a DisARM reference (wavefront groups) of expected split-half ceiling 0.95, at most 400
+    # samples: at least the accuracy of the former 20000 coupled-flip samples on every network
+    # measured (see analysis.stochastic._alignment)
     "full": dict(
         base=AlignmentConfig(
             depth=2,
             width=64,
             steps=100,
-            n_ref=200,
+            n_ref=400,
             n_sg=2048,
             chunk=500,
-            estimator="disarm",
+            estimator="disarm_wavefront",
             ref_ceiling=0.95,
-            n_pilot=40,
+            n_pilot=20,
         ),
         axes={"depth": (1, 3, 4), "width": (16, 128, 512), "steps": (25, 200), "beta": (2.0, 10.0)},
     ),

@@ -183,3 +183,24 @@ def test_budget_and_config_reject_bad_sizes():
     assert AlignmentConfig(estimator="disarm", ref_ceiling=0.9).budget() == AlignmentBudget(
         estimator="disarm", ref_ceiling=0.9
     )
+
+
+def test_wavefront_groups_of_an_snn_program():
+    """Draw t of layer l (readout = layer L) in group t + l: for 3 hidden layers, a LIF
+    readout and 5 steps, T + L = 8 groups instead of 20; a program whose sites are not an
+    snn_program's is refused."""
+    from analysis.snn import SNNConfig
+    from analysis.stochastic import Program
+    from analysis.stochastic._alignment import _wavefront_groups
+    from analysis.stochastic._alignment_sweep import RateMSE
+
+    cfg = AlignmentConfig(depth=3, width=2, steps=5)
+    net = cfg.snn()
+    assert isinstance(net, SNNConfig) and net.readout == "lif"
+    groups = _wavefront_groups(snn_program(net, cfg.method(), RateMSE((0.1,) * 4), 2, 5))
+    assert set(groups) == {"layer0", "layer1", "layer2", "readout"}
+    for off, name in enumerate(("layer0", "layer1", "layer2", "readout")):
+        np.testing.assert_array_equal(groups[name], np.arange(5) + off)
+    coin = Program(lambda w, x, src: src.bernoulli("c", jax.nn.sigmoid(w * x), 0).sum(), {"c": (1, 3)})
+    with pytest.raises(ValueError, match="disarm_wavefront needs an snn_program"):
+        _wavefront_groups(coin)
