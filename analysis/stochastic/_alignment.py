@@ -35,7 +35,7 @@ sample, |g|^2 from DisARM):
 network    coupled_flip_sub     disarm            disarm_wavefront       ceiling of 20000 c.f.s.
 =========  ===================  ================  =====================  ======================
 base       11.5 (5.7 ms)        0.113 (93 ms)     2.2x var, 3.7x faster  0.96 (r = 454)
-depth 4    106 (68 ms)          0.26 (2.5 s)                             0.53 (r = 8800)
+depth 4    106 (68 ms)          0.26 (2.5 s)      2.3x var, 3.7x faster  0.53 (r = 8800)
 width 128  188 (144 ms)         1.33 (1.1 s)                             0.86 (r = 1700)
 width 512  1.2e4 (273 ms)       19 (2.0 s)        2.0x var, 3.4x faster  0.22 (r = 36000)
 200 steps  22 (116 ms)          0.049 (1.8 s)                            0.91 (r = 1000)

@@ -21,6 +21,7 @@ _COLS = (
     "ref_snr",
     "ceiling",
     "n_ref",
+    "ref_seconds",
     "seconds",
     "cos_stoch_matched",
     "cos_stoch_mismatched",
@@ -93,8 +94,10 @@ def _fmt(v):
 
 
 def _show_sweep_row(r) -> None:
-    """One table line: the row's wall time (``seconds``) to 0.1 s, other floats to 0.001."""
-    print("  ".join(f"{f'{r[c]:.1f}' if c == 'seconds' else _fmt(r[c]):>12s}" for c in _COLS), flush=True)
+    """One table line: wall times (the reference's ``ref_seconds``, pilot included, and the
+    row's ``seconds``) to 0.1 s, other floats to 0.001."""
+    cells = (f"{r[c]:.1f}" if c.endswith("seconds") else _fmt(r[c]) for c in _COLS)
+    print("  ".join(f"{v:>12s}" for v in cells), flush=True)
 
 
 _RUN_COLS = (

@@ -147,13 +147,14 @@ def test_align_run_of_a_randman_run(tmp_path):
 
 
 def test_align_sweep_table_shows_the_references_size_and_the_rows_time(tmp_path, capsys, monkeypatch):
-    """The sweep's table has n_ref (the reference's size, chosen per row) and seconds (the
-    row's wall time, 0.1 s) beside the ceiling; every row goes to the JSON whole (the
+    """The sweep's table has n_ref (the reference's size, chosen per row), ref_seconds (the
+    reference's time, pilot included) and seconds (the row's wall time, 0.1 s) beside the
+    ceiling; every row goes to the JSON whole (the
     computation replaced by a stand-in)."""
     import analysis.stochastic as stochastic
     from proofs_numeric.cli.align import _COLS
 
-    rows = [dict(dict.fromkeys(_COLS, 0.5), n_ref=180, seconds=257.44, ceiling=0.957)]
+    rows = [dict(dict.fromkeys(_COLS, 0.5), n_ref=180, ref_seconds=96.04, seconds=257.44, ceiling=0.957)]
 
     def sweep(profile, progress=None):
         for r in rows:
@@ -167,6 +168,7 @@ def test_align_sweep_table_shows_the_references_size_and_the_rows_time(tmp_path,
     head, line = stdout.splitlines()[:2]
     cells = dict(zip(head.split(), line.split(), strict=True))
     assert cells["n_ref"] == "180" and cells["seconds"] == "257.4" and cells["ceiling"] == "0.957"
+    assert cells["ref_seconds"] == "96.0"
     assert json.loads(out.read_text())["rows"] == rows
 
 
