@@ -41,7 +41,7 @@ def _grid(profile):
 
 def _reference_text(base, rows) -> str:
     """The reference's estimator and size for the title (sizes of the rows when adaptive)."""
-    what = "coupled-flip" if base.estimator == "coupled_flip_sub" else "DisARM"
+    what = {"coupled_flip_sub": "coupled-flip", "disarm": "DisARM"}.get(base.estimator, "DisARM (wavefront)")
     flips = f", M={base.n_flips}" if base.estimator == "coupled_flip_sub" else ""
     if base.ref_ceiling is None:
         return f"{base.n_ref} {what} samples{flips}"
