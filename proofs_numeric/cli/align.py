@@ -38,7 +38,8 @@ def add_arguments(parser) -> None:
         choices=("quick", "full"),
         default=None,
         help="the sweep's sizes: quick (default; minutes on a CPU) or full (widths to 512 and 200 "
-        "steps; about 15 min on 2 CPU cores); not with --run (the run's record sets the network)",
+        "steps; a DisARM reference sized for split-half ceiling 0.95); not with --run (the run's "
+        "record sets the network)",
     )
     parser.add_argument("--json", metavar="OUT", help="write all rows as JSON")
     parser.add_argument("--figure", metavar="DIR", help="also draw figure 8 from these rows into DIR")
