@@ -169,7 +169,8 @@ PROFILES: dict[str, dict] = {
     ),
     # a DisARM reference (wavefront groups) of expected split-half ceiling 0.95, at most 400
     # samples: at least the accuracy of the former 20000 coupled-flip samples on every network
-    # measured (see analysis.stochastic._alignment)
+    # measured (see analysis.stochastic._alignment). sgtheory align --profile full: 11.0 min
+    # on 2 CPU cores (load 1.7-2.0, the run alone; 2026-12-07), width 512 282 s of it
     "full": dict(
         base=AlignmentConfig(
             depth=2,
