@@ -39,6 +39,16 @@ def _grid(profile):
     return base, {"depth": (1, 2, 3, 4), "width": (4, 16, 32), "steps": (10, 40), "beta": (2.0, 10.0)}
 
 
+def _reference_text(base, rows) -> str:
+    """The reference's estimator and size for the title (sizes of the rows when adaptive)."""
+    what = {"coupled_flip_sub": "coupled-flip", "disarm": "DisARM"}.get(base.estimator, "DisARM (wavefront)")
+    flips = f", M={base.n_flips}" if base.estimator == "coupled_flip_sub" else ""
+    if base.ref_ceiling is None:
+        return f"{base.n_ref} {what} samples{flips}"
+    ns = [r["n_ref"] for r in rows]
+    return f"{min(ns)}-{max(ns)} {what} samples{flips} for split-half ceiling {base.ref_ceiling:g}"
+
+
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
     from analysis.stochastic import alignment_sweep
 
@@ -84,8 +94,7 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path, *, profile: str | No
     letters(axs)
     fig.suptitle(
         f"SG alignment in LIF networks (base: {base.depth} hidden layers of {base.width}, "
-        f"{base.steps} steps, $\\beta$ = {base.beta:g}; reference: {base.n_ref} coupled-flip samples, "
-        f"M={base.n_flips})",
+        f"{base.steps} steps, $\\beta$ = {base.beta:g}; reference: {_reference_text(base, rows)})",
         fontsize=8,
     )
     data = {"base": dataclasses.asdict(base), "axes": axes, "rows": rows}
@@ -95,7 +104,9 @@ def plot(rows: list[dict], base, axes: dict, out_dir: Path, *, profile: str | No
         "base_steps": base.steps,
         "base_beta": base.beta,
         "axes": {k: list(v) for k, v in axes.items()},
-        "n_ref": base.n_ref,
+        "n_ref": base.n_ref if base.ref_ceiling is None else [r["n_ref"] for r in rows],
+        "reference": base.estimator,
+        "ref_ceiling_target": base.ref_ceiling,
         "n_flips": base.n_flips,
         "n_sg": base.n_sg,
         "beta_mismatch": base.beta_mismatch,

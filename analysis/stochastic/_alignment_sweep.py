@@ -9,6 +9,7 @@ secs. 4-5).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,11 @@ class AlignmentConfig:
     initialisation (membrane std ``sigma_u``). Data: ``batch`` samples of ``steps`` bins of
     Bernoulli(``input_rate``) input spikes. Loss: mean over readout units of (mean over batch
     and time of the readout - target)^2, targets evenly spaced in [0.05, 0.3]. The mismatched
-    surrogate is SuperSpike of steepness ``beta_mismatch``. Sampling: ``n_ref`` reference
-    samples with ``n_flips`` flips each, ``n_sg`` SG samples, ``chunk`` samples at a time.
+    surrogate is SuperSpike of steepness ``beta_mismatch``. Sampling (an
+    :class:`AlignmentBudget`): reference ``estimator`` (``n_flips`` flips per sample for
+    coupled_flip_sub), ``n_ref`` reference samples or, with ``ref_ceiling`` c, as many as an
+    independent pilot of ``n_pilot`` samples predicts for an expected split-half ceiling c,
+    within [``n_ref_min``, ``n_ref``]; ``n_sg`` SG samples, ``chunk`` samples at a time.
     """
 
     depth: int = 2
@@ -63,14 +67,15 @@ class AlignmentConfig:
     tau_mem: float = 10e-3
     tau_syn: float = 5e-3
     seed: int = 0
+    estimator: str = "coupled_flip_sub"
+    ref_ceiling: float | None = None
+    n_ref_min: int = 2 * JACKKNIFE_BATCHES
+    n_pilot: int = 40
 
     def __post_init__(self):
-        for name in ("depth", "width", "steps", "n_ref", "n_flips", "n_sg", "chunk", "n_out", "batch"):
+        for name in ("depth", "width", "steps", "n_out", "batch"):
             _validate.positive_int(getattr(self, name), name)
-        if self.n_ref < 2 * JACKKNIFE_BATCHES:
-            raise ValueError(
-                f"n_ref must be at least {2 * JACKKNIFE_BATCHES} (jackknife batches), got {self.n_ref}"
-            )
+        self.budget()  # n_ref, n_flips, n_sg, chunk, estimator, ref_ceiling, n_ref_min, n_pilot
         _validate.positive_scalar(self.beta, "beta")
         _validate.positive_scalar(self.beta_mismatch, "beta_mismatch")
         _validate.seed(self.seed)
@@ -79,6 +84,10 @@ class AlignmentConfig:
                 f"input_rate must lie in (0, 1) (spike probability per bin), got {self.input_rate}"
             )
         self.snn()  # connectivity, readout and conv1d geometry
+
+    def budget(self) -> AlignmentBudget:
+        """The sampling budget as an :class:`AlignmentBudget`."""
+        return AlignmentBudget(**{f.name: getattr(self, f.name) for f in dataclasses.fields(AlignmentBudget)})
 
     def snn(self) -> SNNConfig:
         """The network as an :class:`analysis.snn.SNNConfig`."""
@@ -127,6 +136,7 @@ def instance(cfg: AlignmentConfig, dtype: Any = None) -> tuple[SNNConfig, dict, 
 def alignment_point(cfg: AlignmentConfig, methods: tuple[str, ...] = METHODS) -> dict:
     """Alignment of the SG variants ``methods`` (a subset of :data:`METHODS`, default all
     four) with the reference for ``cfg``."""
+    t0 = time.perf_counter()
     if not isinstance(cfg, AlignmentConfig):
         raise TypeError(f"cfg must be an AlignmentConfig, got {type(cfg).__name__}")
     bad = [m for m in methods if m not in METHODS]
@@ -135,7 +145,6 @@ def alignment_point(cfg: AlignmentConfig, methods: tuple[str, ...] = METHODS) ->
     net, params, x, loss = instance(cfg)
     mismatch = surrogate("superspike", cfg.beta_mismatch)
     variants = {k: v for k, v in default_variants(cfg.method(), mismatch).items() if k in methods}
-    budget = AlignmentBudget(cfg.n_ref, cfg.n_flips, cfg.n_sg, cfg.chunk)
     row = snn_alignment(
         net,
         params,
@@ -143,14 +152,14 @@ def alignment_point(cfg: AlignmentConfig, methods: tuple[str, ...] = METHODS) ->
         loss,
         key=jax.random.key(cfg.seed + 1),
         method=cfg.method(),
-        budget=budget,
+        budget=cfg.budget(),
         variants=variants,
     )
     head = {
         k: getattr(cfg, k)
         for k in ("depth", "width", "steps", "beta", "connectivity", "recurrent", "readout")
     }
-    return {**head, **row}
+    return {**head, **row, "seconds": time.perf_counter() - t0}
 
 
 PROFILES: dict[str, dict] = {
@@ -158,8 +167,22 @@ PROFILES: dict[str, dict] = {
         base=AlignmentConfig(depth=2, width=16, steps=30, n_ref=2000, n_sg=256),
         axes={"depth": (1, 3, 4), "width": (8, 32, 64), "steps": (15, 60), "beta": (2.0, 10.0)},
     ),
+    # a DisARM reference (wavefront groups) of expected split-half ceiling 0.95, at most 400
+    # samples: at least the accuracy of the former 20000 coupled-flip samples on every network
+    # measured (see analysis.stochastic._alignment). sgtheory align --profile full: 11.0 min
+    # on 2 CPU cores (load 1.7-2.0, the run alone; 2026-12-07), width 512 282 s of it
     "full": dict(
-        base=AlignmentConfig(depth=2, width=64, steps=100, n_ref=20000, n_sg=2048, chunk=500),
+        base=AlignmentConfig(
+            depth=2,
+            width=64,
+            steps=100,
+            n_ref=400,
+            n_sg=2048,
+            chunk=500,
+            estimator="disarm_wavefront",
+            ref_ceiling=0.95,
+            n_pilot=20,
+        ),
         axes={"depth": (1, 3, 4), "width": (16, 128, 512), "steps": (25, 200), "beta": (2.0, 10.0)},
     ),
 }

@@ -20,6 +20,9 @@ _COLS = (
     "K",
     "ref_snr",
     "ceiling",
+    "n_ref",
+    "ref_seconds",
+    "seconds",
     "cos_stoch_matched",
     "cos_stoch_mismatched",
     "cos_det_matched",
@@ -35,7 +38,8 @@ def add_arguments(parser) -> None:
         choices=("quick", "full"),
         default=None,
         help="the sweep's sizes: quick (default; minutes on a CPU) or full (widths to 512 and 200 "
-        "steps, meant for a GPU); not with --run (the run's record sets the network)",
+        "steps; a DisARM reference sized for split-half ceiling 0.95); not with --run (the run's "
+        "record sets the network)",
     )
     parser.add_argument("--json", metavar="OUT", help="write all rows as JSON")
     parser.add_argument("--figure", metavar="DIR", help="also draw figure 8 from these rows into DIR")
@@ -88,6 +92,13 @@ def _given(args, opt: str):
 
 def _fmt(v):
     return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _show_sweep_row(r) -> None:
+    """One table line: wall times (the reference's ``ref_seconds``, pilot included, and the
+    row's ``seconds``) to 0.1 s, other floats to 0.001."""
+    cells = (f"{r[c]:.1f}" if c.endswith("seconds") else _fmt(r[c]) for c in _COLS)
+    print("  ".join(f"{v:>12s}" for v in cells), flush=True)
 
 
 _RUN_COLS = (
@@ -222,9 +233,7 @@ def run(args) -> int:
     if args.figure is not None:
         check_output_dir(args.figure, "--figure")
     print("  ".join(f"{c[:12]:>12s}" for c in _COLS))
-    rows = alignment_sweep(
-        args.profile, progress=lambda r: print("  ".join(f"{_fmt(r[c]):>12s}" for c in _COLS), flush=True)
-    )
+    rows = alignment_sweep(args.profile, progress=_show_sweep_row)
     base = PROFILES[args.profile]["base"]
     if args.json is not None:
         from analysis.runtime import write_json

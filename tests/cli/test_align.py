@@ -135,7 +135,7 @@ def test_train_save_every_on_the_command_line(tmp_path, capsys):
 @pytest.mark.slow
 def test_align_run_of_a_randman_run(tmp_path):
     """A classification run (randman quick, one epoch) end to end: 8 samples spread over the
-    classes, the classifier's loss, epochs 0 and 1 (~20 s)."""
+    classes, the classifier's loss, epochs 0 and 1 (~35 s under load 9)."""
     from analysis.training import RunAlignmentConfig, RunConfig, RunFolder, run_alignment, run_experiment
 
     run_experiment(
@@ -144,3 +144,50 @@ def test_align_run_of_a_randman_run(tmp_path):
     res = run_alignment(tmp_path, RunAlignmentConfig(n_ref=40, n_sg=8, n_flips=2))
     assert [r["epoch"] for r in res["rows"]] == [0, 1] and res["batch"] == 8
     assert all(-1 <= r["cos_trained"] <= 1 for r in res["rows"])
+
+
+def test_align_sweep_table_shows_the_references_size_and_the_rows_time(tmp_path, capsys, monkeypatch):
+    """The sweep's table has n_ref (the reference's size, chosen per row), ref_seconds (the
+    reference's time, pilot included) and seconds (the row's wall time, 0.1 s) beside the
+    ceiling; every row goes to the JSON whole (the
+    computation replaced by a stand-in)."""
+    import analysis.stochastic as stochastic
+    from proofs_numeric.cli.align import _COLS
+
+    rows = [dict(dict.fromkeys(_COLS, 0.5), n_ref=180, ref_seconds=96.04, seconds=257.44, ceiling=0.957)]
+
+    def sweep(profile, progress=None):
+        for r in rows:
+            progress(r)
+        return rows
+
+    monkeypatch.setattr(stochastic, "alignment_sweep", sweep)
+    out = tmp_path / "rows.json"
+    rc, stdout, err = run_cli(capsys, ["align", "--json", out])
+    assert rc == 0, err
+    head, line = stdout.splitlines()[:2]
+    cells = dict(zip(head.split(), line.split(), strict=True))
+    assert cells["n_ref"] == "180" and cells["seconds"] == "257.4" and cells["ceiling"] == "0.957"
+    assert cells["ref_seconds"] == "96.0"
+    assert json.loads(out.read_text())["rows"] == rows
+
+
+@pytest.mark.slow
+def test_align_sweep_rows_record_the_adaptive_reference(tmp_path, capsys, monkeypatch):
+    """A real one-row sweep (a tiny network, DisARM reference targeted at ceiling 0.99 within
+    [20, 400] samples): the JSON row records the estimator, the target, the n used, the
+    pilot's noise ratio, the ceiling reached and the row's time (~35 s under load 9)."""
+    from analysis.stochastic import AlignmentConfig
+    from analysis.stochastic._alignment_sweep import PROFILES
+
+    base = AlignmentConfig(
+        depth=1, width=4, steps=8, n_ref=400, n_sg=20, chunk=50, estimator="disarm", ref_ceiling=0.99
+    )
+    monkeypatch.setitem(PROFILES, "quick", dict(base=base, axes={}))
+    out = tmp_path / "rows.json"
+    rc, stdout, err = run_cli(capsys, ["align", "--json", out])
+    assert rc == 0, err
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["reference"] == "disarm" and row["ref_ceiling_target"] == 0.99 and row["n_ref_max"] == 400
+    assert 20 <= row["n_ref"] <= 400 and row["ref_noise_ratio"] > 0
+    assert 0 < row["ceiling"] <= 1 and row["seconds"] >= row["ref_seconds"] > 0
