@@ -336,7 +336,7 @@ CASES = [
     (
         "bench-unknown",
         ["bench", "gpu"],
-        r"unknown benchmark\(s\) gpu; available: cfsub, exact, fields, snn, spikes",
+        r"unknown benchmark\(s\) gpu; available: cfsub, eventprop, exact, fields, snn, spikes",
     ),
     ("bench-twice", ["bench", "spikes", "spikes"], r"benchmark spikes named twice"),
     ("bench-unknown-profile", ["bench", "--profile", "x"], r"invalid choice: 'x'"),
