@@ -52,6 +52,13 @@ def test_breakdown_structure_and_arithmetic():
     assert pre["sum_s"] == list(pre["cumulative_s"].values())[-1]
     assert sum(pre["increments"].values()) == pytest.approx(pre["sum_s"], rel=1e-9)
     assert pre["sum_over_total"] == pytest.approx(pre["sum_s"] / b["fwd"]["total_s"], rel=1e-12)
+    for name in ("fwd", "fwd+bwd"):  # process CPU time on CPU, same arithmetic
+        cp = b[name]["cpu"]
+        assert list(cp["stages"]) == list(b[name]["stages"]) and all(t >= 0 for t in cp["stages"].values())
+        assert cp["sum_s"] == pytest.approx(sum(cp["stages"].values()), rel=1e-12)
+        assert cp["sum_over_total"] == pytest.approx(cp["sum_s"] / cp["total_s"], rel=1e-12)
+    cpre = b["fwd"]["cpu"]["prefix"]
+    assert sum(cpre["increments"].values()) == pytest.approx(cpre["sum_s"], rel=1e-9, abs=1e-12)
     fwd_stages = []  # batch-major end to end: no layout stages
     for l in range(3):
         fwd_stages += [f"matmul L{l}", f"recursion fwd L{l}"]
@@ -193,3 +200,18 @@ def test_prefixes_compute_the_networks_forward():
         rtol=1e-5,
         atol=1e-5,
     )
+
+
+def test_interleaved_cpu_time_excludes_waiting():
+    """A callable that sleeps 20 ms takes >= 20 ms of wall time but (nearly) no CPU time;
+    without ``cpu`` no CPU keys are returned."""
+    import time
+
+    from proofs_numeric.bench._timing import interleaved
+
+    nap = lambda: time.sleep(0.02)
+    r = interleaved({"nap": nap}, rounds=3, warmup=0, cpu=True)["nap"]
+    assert len(r["cpu_times"]) == len(r["times"]) == 3
+    assert r["min_s"] >= 0.02
+    assert 0 <= r["cpu_min_s"] <= r["cpu_median_s"] < 0.005
+    assert "cpu_min_s" not in interleaved({"nap": nap}, rounds=1, warmup=0)["nap"]
