@@ -17,25 +17,40 @@ def _block(x):
 
 
 def interleaved(
-    variants: dict[str, Callable[[], object]], rounds: int = 7, warmup: int = 2, inner: int = 1
+    variants: dict[str, Callable[[], object]],
+    rounds: int = 7,
+    warmup: int = 2,
+    inner: int = 1,
+    cpu: bool = False,
 ) -> dict[str, dict]:
     """Time zero-argument callables; returns {name: {median_s, min_s, times}} per call.
 
     Each callable is warmed up (compilation) ``warmup`` times, then the variants run in
-    turn for ``rounds`` rounds of ``inner`` calls each.
+    turn for ``rounds`` rounds of ``inner`` calls each. ``cpu``: also record this process's
+    CPU time (:func:`time.process_time`, all threads) per call as ``cpu_median_s``,
+    ``cpu_min_s``, ``cpu_times``; unlike wall time it does not count the time the process
+    waits while other processes hold the cores.
     """
     for fn in variants.values():
         for _ in range(warmup):
             _block(fn())
-    times = {k: [] for k in variants}
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    cpu_times: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(rounds):
         for k, fn in variants.items():
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             for _ in range(inner):
                 out = fn()
             _block(out)
             times[k].append((time.perf_counter() - t0) / inner)
-    return {k: {"median_s": statistics.median(v), "min_s": min(v), "times": v} for k, v in times.items()}
+            cpu_times[k].append((time.process_time() - c0) / inner)
+    res: dict[str, dict] = {}
+    for k, v in times.items():
+        res[k] = {"median_s": statistics.median(v), "min_s": min(v), "times": v}
+        if cpu:
+            c = cpu_times[k]
+            res[k].update(cpu_median_s=statistics.median(c), cpu_min_s=min(c), cpu_times=c)
+    return res
 
 
 def ratio_table(res: dict[str, dict], reference: str) -> str:

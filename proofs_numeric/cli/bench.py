@@ -20,7 +20,8 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--breakdown",
         action="store_true",
-        help="snn only: time each stage of the dense network (matmuls, recursions, layouts, loss)",
+        help="snn only: time each stage of the dense network (matmuls, recursions, layouts, loss), "
+        "isolated and as prefix increments of the forward; on CPU also in process CPU time",
     )
 
 

@@ -47,6 +47,18 @@ def test_breakdown_structure_and_arithmetic():
     from proofs_numeric.bench._snn_breakdown import breakdown, format_breakdown
 
     b = breakdown(TINY, batch=2, steps=4, rounds=1)
+    pre = b["fwd"]["prefix"]
+    assert list(pre["cumulative_s"]) == list(pre["increments"]) == list(b["fwd"]["stages"])
+    assert pre["sum_s"] == list(pre["cumulative_s"].values())[-1]
+    assert sum(pre["increments"].values()) == pytest.approx(pre["sum_s"], rel=1e-9)
+    assert pre["sum_over_total"] == pytest.approx(pre["sum_s"] / b["fwd"]["total_s"], rel=1e-12)
+    for name in ("fwd", "fwd+bwd"):  # process CPU time on CPU, same arithmetic
+        cp = b[name]["cpu"]
+        assert list(cp["stages"]) == list(b[name]["stages"]) and all(t >= 0 for t in cp["stages"].values())
+        assert cp["sum_s"] == pytest.approx(sum(cp["stages"].values()), rel=1e-12)
+        assert cp["sum_over_total"] == pytest.approx(cp["sum_s"] / cp["total_s"], rel=1e-12)
+    cpre = b["fwd"]["cpu"]["prefix"]
+    assert sum(cpre["increments"].values()) == pytest.approx(cpre["sum_s"], rel=1e-9, abs=1e-12)
     fwd_stages = []  # batch-major end to end: no layout stages
     for l in range(3):
         fwd_stages += [f"matmul L{l}", f"recursion fwd L{l}"]
@@ -148,3 +160,58 @@ def test_hlo_census_counts_top_level_ops_by_kind():
     from proofs_numeric.bench._snn_breakdown import _hlo_census
 
     assert _hlo_census(_HLO) == {"copy": 1, "fusion": 1, "matmul": 2, "transpose": 1, "while": 1}
+
+
+def test_prefix_increments_telescope():
+    """increments: t_1, t_2 - t_1, ...; they sum to the last prefix's time (closed form of a
+    telescoping sum), negative differences kept as measured."""
+    from proofs_numeric.bench._snn_breakdown import increments
+
+    cum = {"a": 0.25, "b": 0.3, "c": 0.29, "d": 1.0}
+    inc = increments(cum)
+    assert list(inc) == list(cum)
+    assert inc == pytest.approx({"a": 0.25, "b": 0.05, "c": -0.01, "d": 0.71}, abs=1e-15)
+    assert sum(inc.values()) == pytest.approx(1.0, abs=1e-15)
+    assert increments({}) == {}
+
+
+def test_prefixes_compute_the_networks_forward():
+    """Prefix k of the timed forward ends in what the network computes there: the spikes of
+    each layer bit for bit (prefixes 2, 4, 6) and the loss mean(out * c)."""
+    from proofs_numeric.bench._snn_breakdown import _prefix_fns
+
+    params, x, c = _data()
+    meth = Method("deterministic")
+    fns = _prefix_fns(TINY, params, x, c)
+    assert list(fns) == ["matmul L0", "recursion fwd L0", "matmul L1", "recursion fwd L1"] + [
+        "matmul L2",
+        "recursion fwd L2",
+        "loss",
+    ]
+    res = simulate(params, x, TINY, meth, record="spikes")
+    for name, ref in zip(
+        ("recursion fwd L0", "recursion fwd L1", "recursion fwd L2"), (*res.spikes, res.output), strict=True
+    ):
+        np.testing.assert_array_equal(fns[name](), ref)
+    np.testing.assert_allclose(fns["loss"](), jnp.mean(res.output * c), rtol=1e-6)
+    np.testing.assert_allclose(
+        fns["matmul L0"](),
+        np.einsum("bti,ij->btj", np.asarray(x), np.asarray(params["hidden"][0]["w"])),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+def test_interleaved_cpu_time_excludes_waiting():
+    """A callable that sleeps 20 ms takes >= 20 ms of wall time but (nearly) no CPU time;
+    without ``cpu`` no CPU keys are returned."""
+    import time
+
+    from proofs_numeric.bench._timing import interleaved
+
+    nap = lambda: time.sleep(0.02)
+    r = interleaved({"nap": nap}, rounds=3, warmup=0, cpu=True)["nap"]
+    assert len(r["cpu_times"]) == len(r["times"]) == 3
+    assert r["min_s"] >= 0.02
+    assert 0 <= r["cpu_min_s"] <= r["cpu_median_s"] < 0.005
+    assert "cpu_min_s" not in interleaved({"nap": nap}, rounds=1, warmup=0)["nap"]
