@@ -24,34 +24,19 @@ import numpy as np
 from figures._style import BETA_SG, figure, letters, save
 
 NAME = "fig10_eventprop"
-GRID = {
-    "quick": {
-        "seeds": (1, 2),
-        "dts": (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3),
-        "beta_sgs": (2.0, 5.0, 20.0, 100.0),
-        "betas": (2.0, 5.0, 10.0, 20.0, 50.0),
-        "n_samples": 1000,
-    },
-    "full": {
-        "seeds": (1, 2, 3, 4),
-        "dts": (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3, 0.02e-3),
-        "beta_sgs": (2.0, 5.0, 20.0, 100.0),
-        "betas": (2.0, 5.0, 10.0, 20.0, 50.0),
-        "n_samples": 5000,
-    },
-}
 
 
 def make(out_dir: Path, profile: str = "quick") -> list[Path]:
-    from analysis.eventprop._compare import CompareSetup, compare_gradients
+    from analysis.eventprop._compare import COMPARE_PROFILES, CompareSetup, compare_gradients
 
-    g = GRID[profile]
+    g = COMPARE_PROFILES[profile]
     runs = [
         compare_gradients(
             CompareSetup(seed=s),
             dts=g["dts"],
             beta_sgs=g["beta_sgs"],
             betas=g["betas"],
+            dt_noise=g["dt_noise"],
             n_samples=g["n_samples"],
         )
         for s in g["seeds"]

@@ -331,6 +331,37 @@ def _slices(params) -> dict:
 # ------------------------------------------------------------------ the comparison
 
 
+#: the grids of fig10 and the EventProp claims, per profile: instance seeds, bin widths dt (s),
+#: SuperSpike steepnesses, escape-noise betas,
+#: bin of the escape-noise network (s) and samples of its unbiased estimator
+COMPARE_PROFILES: dict[str, dict] = {
+    "tiny": {
+        "seeds": (1,),
+        "dts": (0.5e-3, 0.2e-3, 0.1e-3, 0.05e-3),
+        "beta_sgs": (20.0,),
+        "betas": (2.0, 20.0),
+        "dt_noise": 1e-3,
+        "n_samples": 500,
+    },
+    "quick": {
+        "seeds": (1, 2),
+        "dts": (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3),
+        "beta_sgs": (2.0, 5.0, 20.0, 100.0),
+        "betas": (2.0, 5.0, 10.0, 20.0, 50.0),
+        "dt_noise": 1e-3,
+        "n_samples": 1000,
+    },
+    "full": {
+        "seeds": (1, 2, 3, 4),
+        "dts": (1e-3, 0.5e-3, 0.25e-3, 0.1e-3, 0.05e-3, 0.02e-3),
+        "beta_sgs": (2.0, 5.0, 20.0, 100.0),
+        "betas": (2.0, 5.0, 10.0, 20.0, 50.0),
+        "dt_noise": 1e-3,
+        "n_samples": 5000,
+    },
+}
+
+
 def compare_gradients(
     setup: CompareSetup = CompareSetup(),
     *,
