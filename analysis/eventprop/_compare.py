@@ -42,10 +42,12 @@ import numpy as np
 
 from analysis import _validate
 from analysis.eventprop._adjoint import eventprop_grad
-from analysis.eventprop._losses import max_voltage_cross_entropy
+from analysis.eventprop._losses import _cross_entropy, max_voltage_cross_entropy
 from analysis.eventprop._simulate import ct_simulate, discretise_inputs
 from analysis.neuron import Surrogate, escape_noise, matched_surrogate, surrogate
 from analysis.snn import LIFParams, Method, SNNConfig, init_params, simulate
+from analysis.stochastic._alignment_stats import jackknife_se
+from analysis.stochastic._compare import cosine
 
 GROUPS = ("hidden", "readout", "all")
 JACKKNIFE_BATCHES = 10
@@ -121,9 +123,9 @@ class CompareSetup:
 
 
 def cross_entropy_of_max(readout_max: jax.Array, labels: jax.Array) -> jax.Array:
-    """mean_b [-log softmax(readout_max[b])[labels[b]]] (readout_max [B, n_out])."""
-    logp = jax.nn.log_softmax(readout_max, axis=-1)
-    return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=-1))
+    """mean_b [-log softmax(readout_max[b])[labels[b]]] (readout_max [B, n_out]): the
+    continuous network's loss (:func:`max_voltage_cross_entropy`) on a given maximum."""
+    return _cross_entropy(readout_max, labels)
 
 
 def discrete_loss(params: dict, x: jax.Array, labels: jax.Array, cfg: SNNConfig, method: Method, key=None):
@@ -188,12 +190,6 @@ def _flat(g: Any, group: str) -> np.ndarray:
         "all": [g["hidden"][0]["w"], g["readout"]["w"]],
     }[group]
     return np.concatenate([np.ravel(np.asarray(p, np.float64)) for p in parts])
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    """a.b / (|a| |b|); nan when either is zero."""
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    return float(a @ b / (na * nb)) if na > 0 and nb > 0 else float("nan")
 
 
 def relative_difference(a: np.ndarray, b: np.ndarray) -> float:
@@ -317,10 +313,8 @@ def jackknife_cosine_se(batches: np.ndarray, other: np.ndarray, group_slice: sli
     coordinates ``group_slice`` (``batches`` [n_batches, P]; ``other`` fixed)."""
     n = batches.shape[0]
     total = batches.sum(0)
-    loo = np.array(
-        [cosine(((total - batches[i]) / (n - 1))[group_slice], other[group_slice]) for i in range(n)]
-    )
-    return float(np.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2)))
+    loo = [cosine(((total - batches[i]) / (n - 1))[group_slice], other[group_slice]) for i in range(n)]
+    return jackknife_se(loo)
 
 
 def _slices(params) -> dict:
