@@ -21,6 +21,7 @@ Gygax & Zenke 2025, Figs. 6-7.
 """
 
 from analysis.snn._event import event_backend
+from analysis.snn._layerwise import recursion_backend
 from analysis.snn._lif import LIFParams, fluctuation_sigma_w, psp_kernel
 from analysis.snn._methods import METHOD_NAMES, Method, method
 from analysis.snn._network import SimResult, SNNConfig, init_params, parameter_count, simulate
@@ -39,6 +40,7 @@ __all__ = [
     "simulate",
     "SimResult",
     "event_backend",
+    "recursion_backend",
     "to_nir",
     "write_nir",
     "write_nir_graph",

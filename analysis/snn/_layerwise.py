@@ -48,11 +48,18 @@ stores its per-step residuals compactly.
 
 from __future__ import annotations
 
-from functools import partial
+import os
+from functools import cache, partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
+
+try:  # JAX >= 0.7; older versions use the lax loop
+    from jax.experimental.buffer_callback import buffer_callback
+except ImportError:  # pragma: no cover - depends on the installed JAX
+    buffer_callback = None  # type: ignore[assignment]  # None marks 'not available'
 
 from analysis.snn._currents import ff_current, rec_current
 from analysis.snn._lif import integrator_update, lif_update
@@ -134,21 +141,129 @@ def _layer_scan(drive, lif, spike, key_l, rec, delay=0, axis=0):
     return s, u
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
-def _lif_layer(drive, key_data, lif, method, output, with_u, axis=0):
+RECURSION_BACKENDS = ("numba", "xla")
+RECURSION_ENV = "SGTHEORY_RECURSION_BACKEND"
+
+
+@cache
+def _kernels():
+    """:mod:`analysis.snn._lif_numba`, or None when numba is not importable."""
+    try:
+        from analysis.snn import _lif_numba
+    except ImportError:
+        return None
+    return _lif_numba
+
+
+def recursion_backend(dtype=jnp.float32) -> str:
+    """Which code runs the time recursion of a LIF layer without recurrence for arrays of
+    ``dtype``: ``"numba"`` (the kernels of :mod:`analysis.snn._lif_numba`, called through
+    :func:`jax.experimental.buffer_callback.buffer_callback` on XLA's own buffers) when numba
+    is installed, JAX has ``buffer_callback``, the default JAX backend is the CPU and
+    ``dtype`` is float32 or float64; ``"xla"`` (a ``lax`` loop, e.g. on a GPU) otherwise.
+
+    The environment variable ``SGTHEORY_RECURSION_BACKEND=xla`` forces the ``lax`` loop (it
+    is read when a function is traced). The numba kernels have no derivative of their own:
+    a derivative of a gradient (``jax.grad`` of ``jax.grad``, Hessian-vector products) needs
+    ``"xla"``.
+    """
+    forced = os.environ.get(RECURSION_ENV, "").strip().lower()
+    if forced not in ("", "auto", *RECURSION_BACKENDS):
+        raise ValueError(f"{RECURSION_ENV} must be one of auto, numba, xla; got {forced!r}")
+    if forced == "xla" or buffer_callback is None or _kernels() is None or jax.default_backend() != "cpu":
+        return "xla"
+    return "numba" if jnp.dtype(dtype) in (jnp.float32, jnp.float64) else "xla"
+
+
+def _each_lead(fn, ins, outs):
+    """``fn(*ins, *outs)`` on the trailing three axes for every index of the leading axes of
+    ``outs`` (axes added by ``vmap``; size-1 leading axes of unbatched inputs broadcast)."""
+    lead = outs[0].shape[:-3]
+    ins = [np.broadcast_to(a, lead + a.shape[-3:]) for a in ins]
+    for ix in np.ndindex(*lead):
+        fn(*(a[ix] for a in ins), *(o[ix] for o in outs))
+
+
+def _host_forward(c, time_major, whole, ctx, out, d):
+    fwd = lambda d, s, u: _kernels().lif_forward(d, c, time_major, whole, s, u)
+    _each_lead(fwd, [np.asarray(d)], [np.asarray(out[0]), np.asarray(out[1])])
+
+
+def _host_adjoint(c, time_major, from_u, whole, ctx, out, e, m):
+    adj = lambda e, m, o: _kernels().lif_adjoint(e, m, c, time_major, from_u, whole, o)
+    _each_lead(adj, [np.asarray(e), np.asarray(m)], [np.asarray(out)])
+
+
+def _jvp_by(xla_fn, numba_fn):
+    """``numba_fn`` with the derivative of ``xla_fn``, the same function written with ``lax``:
+    buffer callbacks have no JVP, so derivatives of a gradient (Hessian-vector products)
+    differentiate the ``lax`` version while the values still come from the kernels."""
+    f = jax.custom_jvp(numba_fn)
+
+    @f.defjvp
+    def _jvp(primals, tangents):
+        return numba_fn(*primals), jax.jvp(xla_fn, primals, tangents)[1]
+
+    return f
+
+
+def _numba_forward(drive, lif, method, output, axis):
+    """(S, U) of a deterministic layer by :func:`analysis.snn._lif_numba.lif_forward`."""
+    c = _kernels().constants(lif, drive.dtype)
+    host = partial(_host_forward, c, axis == 0, lif.reset_scope == "update")
+    spec = jax.ShapeDtypeStruct(drive.shape, drive.dtype)
+    kernel = lambda d: buffer_callback(host, (spec, spec), vmap_method="expand_dims")(d)
+    scan = lambda d: _layer_scan(d, lif, method.spike_fn(output), None, None, axis=axis)
+    return _jvp_by(scan, kernel)(drive)
+
+
+def _xla_adjoint(e, m, lif, axis, from_u, threshold):
+    """:func:`analysis.snn._lif_numba.lif_adjoint` as a ``lax`` loop (for derivatives)."""
+    lm, ls = lif.lambda_mem, lif.lambda_syn
+    whole = lif.reset_scope == "update"
+
+    def step(carry, xs, t):
+        a_i, a_u = carry
+        e_t, m_t = xs
+        k = jnp.where(m_t - threshold <= 0, lm, 0.0).astype(e_t.dtype) if from_u else m_t
+        r = (k != 0).astype(e_t.dtype) if whole else 1
+        return (ls * a_i + (1 - lm) * (r * a_u), e_t + k * a_u), a_i
+
+    zero = jnp.zeros((e.shape[1 - axis], e.shape[2]), e.dtype)
+    return _scan_time(step, (zero, zero), (e, m), e.shape[axis], axis, reverse=True)[1]
+
+
+def _numba_adjoint(e, m, lif, axis, from_u, threshold):
+    """dL/d(drive) by :func:`analysis.snn._lif_numba.lif_adjoint`; ``threshold`` replaces
+    theta in the test U - theta <= 0 that gives k (0.5 when ``m`` holds spikes)."""
+    c = _kernels().constants(lif, e.dtype)
+    c[3] = threshold
+    host = partial(_host_adjoint, c, axis == 0, from_u, lif.reset_scope == "update")
+    spec = jax.ShapeDtypeStruct(e.shape, e.dtype)
+    kernel = lambda e, m: buffer_callback(host, spec, vmap_method="expand_dims")(e, m)
+    lax_version = partial(_xla_adjoint, lif=lif, axis=axis, from_u=from_u, threshold=threshold)
+    return _jvp_by(lax_version, kernel)(e, m)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6, 7))
+def _lif_layer(drive, key_data, lif, method, output, with_u, axis=0, backend=None):
     """Spikes (and potentials if ``with_u``) of a LIF layer without recurrence, in the
-    layout of ``drive`` (time on ``axis``)."""
-    return _lif_layer_fwd(drive, key_data, lif, method, output, with_u, axis)[0]
+    layout of ``drive`` (time on ``axis``); ``backend`` None = :func:`recursion_backend`."""
+    return _lif_layer_fwd(drive, key_data, lif, method, output, with_u, axis, backend)[0]
 
 
-def _lif_layer_fwd(drive, key_data, lif, method, output, with_u, axis=0):
-    key = None if key_data is None else jax.random.wrap_key_data(key_data)
-    s, u = _layer_scan(drive, lif, method.spike_fn(output), key, None, axis=axis)
+def _lif_layer_fwd(drive, key_data, lif, method, output, with_u, axis=0, backend=None):
+    backend = backend or recursion_backend(drive.dtype)
+    if backend == "numba" and key_data is None and method.name == "deterministic":
+        s, u = _numba_forward(drive, lif, method, output, axis)
+    else:
+        key = None if key_data is None else jax.random.wrap_key_data(key_data)
+        s, u = _layer_scan(drive, lif, method.spike_fn(output), key, None, axis=axis)
     # deterministic spikes are recomputed from U in the backward pass (one array less to read)
     return ((s, u) if with_u else s), ((u,) if method.name == "deterministic" else (s, u))
 
 
-def _lif_layer_bwd(lif, method, output, with_u, axis, res, g):
+def _lif_layer_bwd(lif, method, output, with_u, axis, backend, res, g):
     u = res[-1]
     g_s, g_u = g if with_u else (g, None)
     dsdz = method.spike_derivative(output)
@@ -156,6 +271,18 @@ def _lif_layer_bwd(lif, method, output, with_u, axis, res, g):
     differentiable = lif.reset == "differentiable"
     whole = lif.reset_scope == "update"  # (detached only: _spiking_layer)
     recompute = len(res) == 1
+
+    if (backend or recursion_backend(u.dtype)) == "numba":
+        # the elementwise terms with XLA (any derivative rule), the recursion in one kernel
+        z = u - theta
+        s = (z > 0).astype(z.dtype) if recompute else res[0]
+        psi = dsdz(z, s)
+        e = g_s * psi if g_u is None else g_s * psi + g_u
+        if differentiable:  # a_S = g_S - lambda_mem U a_U folded into k
+            return _numba_adjoint(e, lm * ((1 - s) - u * psi), lif, axis, False, theta), None
+        if recompute:
+            return _numba_adjoint(e, u, lif, axis, True, theta), None
+        return _numba_adjoint(e, s, lif, axis, True, 0.5), None
 
     def step(carry, xs, t):
         a_i, a_u = carry  # adjoints of I[t+1], U[t+1]

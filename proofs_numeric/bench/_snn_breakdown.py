@@ -109,7 +109,7 @@ def _pieces(cfg, params, x, c):
     d_drive: list = [None] * n_layers
     d_w: list = [None] * n_layers
     for l in reversed(range(n_layers)):
-        d_drive[l] = _lif_layer_bwd(lif, meth, l == n_layers - 1, False, axis, (mems[l],), cots[l])[0]
+        d_drive[l] = _lif_layer_bwd(lif, meth, l == n_layers - 1, False, axis, None, (mems[l],), cots[l])[0]
         rows, dd = ins[l].reshape(-1, ins[l].shape[-1]), d_drive[l].reshape(-1, ws[l].shape[1])
         d_w[l] = rows.T @ dd
         if l:
@@ -152,7 +152,9 @@ def _stage_fns(cfg, params, x, c):
     for l in reversed(range(n_layers)):
         out_l = l == n_layers - 1
         fb[f"recursion bwd L{l}"] = j(
-            lambda u, g, o=out_l: _lif_layer_bwd(lif, meth, o, False, axis, (u,), g)[0], mems[l], cots[l]
+            lambda u, g, o=out_l: _lif_layer_bwd(lif, meth, o, False, axis, None, (u,), g)[0],
+            mems[l],
+            cots[l],
         )
 
         def grads(s_in, dd, w, l=l):

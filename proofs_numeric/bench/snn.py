@@ -26,6 +26,7 @@ ValueError when JAX sees no GPU. ``breakdown=True`` adds the stage-by-stage timi
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -36,6 +37,7 @@ import numpy as np
 from analysis.runtime._host_memory import is_kept
 from analysis.snn import LIFParams, Method, SNNConfig, event_backend, init_params, simulate
 from analysis.snn._event import event_matmul
+from analysis.snn._layerwise import RECURSION_ENV, recursion_backend
 from proofs_numeric.bench._timing import interleaved, ratio_table
 
 WIDTH = 512
@@ -77,6 +79,21 @@ def _snn_fns(cfg, params, x, c):
     fwd = jax.jit(loss)
     fwdbwd = jax.jit(jax.value_and_grad(loss))
     return (lambda: fwd(params, x, c)), (lambda: fwdbwd(params, x, c))
+
+
+def _traced_with_lax_loop(fn):
+    """``fn`` (a jitted call) traced and compiled once with the layers' time recursion as a
+    ``lax`` loop (``SGTHEORY_RECURSION_BACKEND=xla``, read at tracing), then returned."""
+    old = os.environ.get(RECURSION_ENV)
+    os.environ[RECURSION_ENV] = "xla"
+    try:
+        jax.block_until_ready(fn())
+    finally:
+        if old is None:
+            del os.environ[RECURSION_ENV]
+        else:
+            os.environ[RECURSION_ENV] = old
+    return fn
 
 
 def _chain_fns(x, ws):
@@ -169,6 +186,8 @@ def _dense_section(batch, steps, rounds, device=None):
         "matmul_chain fwd": ch_fwd,
         "sgtheory fwd": snn_fwd,
     }
+    if recursion_backend() == "numba":  # the same network with the lax loop (GPU's path)
+        variants["sgtheory fwd+bwd, lax recursion"] = _traced_with_lax_loop(_snn_fns(cfg, params, x, c)[1])
     spyx = _spyx_fn(x, c, lif)
     if spyx is not None:
         variants["spyx fwd+bwd"] = spyx
@@ -394,7 +413,8 @@ def run(profile: str = "quick", breakdown: bool = False) -> dict:
     res, rates = _dense_section(pr["batch"], pr["steps"], pr["rounds"], device)
     print(
         f"snn dense ({profile}: batch {pr['batch']}, {pr['steps']} steps, width {WIDTH}, "
-        f"{jax.devices()[0].platform}, freed host memory kept: {is_kept()}); "
+        f"{jax.devices()[0].platform}, freed host memory kept: {is_kept()}, "
+        f"recursion backend: {recursion_backend()}); "
         f"layer spike densities {[round(r, 3) for r in rates]}"
     )
     print(ratio_table(res, "matmul_chain fwd+bwd"))
@@ -429,6 +449,7 @@ def run(profile: str = "quick", breakdown: bool = False) -> dict:
     out = {
         "profile": profile,
         "malloc_kept": is_kept(),
+        "recursion_backend": recursion_backend(),
         "timings": {k: v["median_s"] for k, v in res.items()},
         "ratios": ratio,
         "densities": rates,
