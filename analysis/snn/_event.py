@@ -10,8 +10,8 @@ input).
 Two backends compute the two sparse products; :func:`event_backend` reports which one
 :func:`event_matmul` uses, and its ``backend`` argument forces one.
 
-* ``"numba"`` (chosen automatically when numba is installed, ``pip install
-  "sgtheory[event]"``, JAX has ``buffer_callback``, the default JAX backend is the CPU,
+* ``"numba"`` (chosen automatically when numba is importable (a dependency of the
+  package), JAX has ``buffer_callback``, the default JAX backend is the CPU,
   S and W are 2-D and their result dtype is float32 or float64): the products run in the
   parallel numba kernels of
   :mod:`analysis.snn._event_numba`, called through

@@ -41,8 +41,10 @@ times gave stages / total 1.09 and prefix increments of -241 to +592 ms, process
 270, 41, 274, 43, 12 ms). A quiet run (load 0.3) gives 1.02 in wall time, with prefix
 increments within 30 ms of the isolated stages: the forward has no hidden remainder; a wall
 time sum of 0.776 came from a contended run, where the fastest of 5 rounds of a 275 ms
-stage more often falls between the other processes' bursts than that of a 1 s total. XLA
-ran these programs on one thread (CPU time = wall time within 3 % when quiet).
+stage more often falls between the other processes' bursts than that of a 1 s total. The
+recursion stages run in whichever backend the network uses
+(:func:`analysis.snn.recursion_backend`; numba kernels on a CPU, parallel over rows, so
+process CPU time is up to twice the wall time on 2 cores).
 """
 
 from __future__ import annotations
