@@ -54,15 +54,19 @@ def _fma_typer(typingctx, a, b, c):
 _fma: Any = intrinsic(_fma_typer)
 
 
+@njit(cache=True, inline="always")
+def _sizes(shape, time_major):
+    """(steps, rows, units) of an [R, T, n] or (``time_major``) [T, R, n] array."""
+    if time_major:
+        return shape[0], shape[1], shape[2]
+    return shape[1], shape[0], shape[2]
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _forward(d, c, time_major, whole, s, u):
     # c = [lambda_syn, lambda_mem, 1 - lambda_mem, theta, 0, 1] in the arrays' dtype
     ls, lm, olm, th, zero, one = c[0], c[1], c[2], c[3], c[4], c[5]
-    if time_major:
-        n_t, n_r = d.shape[0], d.shape[1]
-    else:
-        n_r, n_t = d.shape[0], d.shape[1]
-    n = d.shape[2]
+    n_t, n_r, n = _sizes(d.shape, time_major)
     for r in prange(n_r):
         i_syn = np.zeros(n, d.dtype)
         v = np.zeros(n, d.dtype)
@@ -89,11 +93,7 @@ def _adjoint(e, m, c, time_major, from_u, whole, out):
     # c = [lambda_syn, lambda_mem, 1 - lambda_mem, theta, 0, 1]; m = U (from_u: k from the
     # threshold) or k itself
     ls, lm, olm, th, zero, one = c[0], c[1], c[2], c[3], c[4], c[5]
-    if time_major:
-        n_t, n_r = e.shape[0], e.shape[1]
-    else:
-        n_r, n_t = e.shape[0], e.shape[1]
-    n = e.shape[2]
+    n_t, n_r, n = _sizes(e.shape, time_major)
     for r in prange(n_r):
         a_i = np.zeros(n, e.dtype)
         a_u = np.zeros(n, e.dtype)

@@ -42,8 +42,8 @@ from proofs_numeric.bench._timing import interleaved, ratio_table
 
 WIDTH = 512
 PROFILES = {
-    "quick": dict(batch=64, steps=100, rounds=3),
-    "full": dict(batch=256, steps=200, rounds=3),
+    "quick": dict(batch=64, steps=100, rounds=7),
+    "full": dict(batch=256, steps=200, rounds=5),
     "gpu": dict(batch=1024, steps=200, rounds=7),
 }
 
