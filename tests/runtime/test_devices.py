@@ -29,6 +29,11 @@ meth = Method("stochastic")
 def loss(p, xb, key):
     return jnp.mean(simulate(p, xb, cfg, meth, key=key).output ** 2)
 key = jax.random.key(7)
+# feedforward and deterministic: the layers' recursions run in the numba kernels on a CPU
+cfg_ff = SNNConfig(n_in=12, hidden=(10,), n_out=3)
+params_ff = init_params(jax.random.key(1), cfg_ff, nu=80.0, sigma_u=3.0, dtype=jnp.float64)
+def loss_ff(p, xb, key):
+    return jnp.mean(simulate(p, xb, cfg_ff, Method()).output ** 2)
 out = {}
 for n in (1, 4):
     mesh = device_mesh(n)
@@ -37,7 +42,10 @@ for n in (1, 4):
     p2, _, _ = data_parallel_step(loss, opt, mesh)(params, opt.init(params), x, key)
     sw = sweep(lambda k: jnp.mean(simulate(params, x, cfg, meth, key=k).output),
                jax.random.split(key, 6), mesh)
-    out[n] = [float(l)] + [np.asarray(a).ravel().tolist() for a in jax.tree_util.tree_leaves((g, p2, sw))]
+    l_ff, g_ff = data_parallel_grad(loss_ff, mesh)(params_ff, x, key)
+    out[f"ff_grad_max{n}"] = max(float(jnp.abs(a).max()) for a in jax.tree_util.tree_leaves(g_ff))
+    leaves = jax.tree_util.tree_leaves((g, p2, sw, l_ff, g_ff))
+    out[n] = [float(l)] + [np.asarray(a).ravel().tolist() for a in leaves]
     out[f"shards{n}"] = len(g["hidden"][0]["w"].sharding.device_set)
 st = sweep_static(lambda b, xb: jnp.mean(simulate(params, xb, cfg, Method("stochastic", hidden_noise=
       __import__("analysis").escape_noise("sigmoid", b)), key=key).output), [5.0, 10.0], None, x)
@@ -65,4 +73,5 @@ def test_four_devices_equal_one_device():
         assert a == pytest.approx(b, rel=1e-10, abs=1e-13)
     assert abs(one[0]) > 0 and any(abs(v) > 0 for v in one[1])  # a real gradient was compared
     assert res["shards4"] == 4 and res["shards1"] == 1  # replicated over 4 devices
+    assert res["ff_grad_max1"] > 0  # the feedforward network's gradient is not all zero
     assert res["static_devices"] == [0, 1]
