@@ -175,9 +175,9 @@ def recursion_backend(dtype=jnp.float32) -> str:
     ``dtype`` is float32 or float64; ``"xla"`` (a ``lax`` loop, e.g. on a GPU) otherwise.
 
     The environment variable ``SGTHEORY_RECURSION_BACKEND=xla`` forces the ``lax`` loop (it
-    is read when a function is traced). The numba kernels have no derivative of their own:
-    a derivative of a gradient (``jax.grad`` of ``jax.grad``, Hessian-vector products) needs
-    ``"xla"``.
+    is read when a function is traced). Derivatives of a gradient (``jax.grad`` of
+    ``jax.grad``, Hessian-vector products) differentiate the ``lax`` versions of the kernels
+    (:func:`_jvp_by`), so they work with either backend.
     """
     forced = os.environ.get(RECURSION_ENV, "").strip().lower()
     if forced not in ("", "auto", *RECURSION_BACKENDS):
