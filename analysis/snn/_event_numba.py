@@ -24,6 +24,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from analysis.snn._numba_lock import KERNEL_LOCK
+
 
 @njit(parallel=True, cache=True, nogil=True)
 def _rows_matmul(s, w, n_blocks, y):
@@ -114,7 +116,8 @@ def sparse_rows_matmul(s: np.ndarray, w: np.ndarray, out: np.ndarray | None = No
     """S @ W [R, N_out] for S [R, N_in], W [N_in, N_out] of one float dtype (C-contiguous),
     written into ``out`` when given."""
     y = np.empty((s.shape[0], w.shape[1]), w.dtype) if out is None else out
-    _rows_matmul(s, w, _n_blocks(s.shape[0]), y)
+    with KERNEL_LOCK:
+        _rows_matmul(s, w, _n_blocks(s.shape[0]), y)
     return y
 
 
@@ -122,5 +125,6 @@ def sparse_rows_tmatmul(s: np.ndarray, g: np.ndarray, out: np.ndarray | None = N
     """S^T @ G [N_in, N_out] for S [R, N_in], G [R, N_out] of one float dtype (C-contiguous),
     written into ``out`` when given."""
     dw = np.empty((s.shape[1], g.shape[1]), g.dtype) if out is None else out
-    _rows_tmatmul(s, g, _n_blocks(s.shape[0]), dw)
+    with KERNEL_LOCK:
+        _rows_tmatmul(s, g, _n_blocks(s.shape[0]), dw)
     return dw

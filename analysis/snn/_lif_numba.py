@@ -41,6 +41,8 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import intrinsic
 
+from analysis.snn._numba_lock import KERNEL_LOCK
+
 
 def _fma_typer(typingctx, a, b, c):
     """a * b + c rounded once (LLVM's fma intrinsic), the contraction XLA's CPU code makes."""
@@ -128,7 +130,8 @@ def constants(lif, dtype) -> np.ndarray:
 def lif_forward(d: np.ndarray, c: np.ndarray, time_major: bool, whole: bool, s: np.ndarray, u: np.ndarray):
     """Spikes into ``s`` and potentials into ``u`` (same shape and dtype as ``d``, written in
     place) for drive ``d``; ``c`` from :func:`constants`."""
-    _forward(d, c, time_major, whole, s, u)
+    with KERNEL_LOCK:
+        _forward(d, c, time_major, whole, s, u)
 
 
 def lif_adjoint(
@@ -136,4 +139,5 @@ def lif_adjoint(
 ):
     """dL/d(drive) into ``out`` (see module docstring); ``m`` the potentials (``from_u``) or
     the coefficients k."""
-    _adjoint(e, m, c, time_major, from_u, whole, out)
+    with KERNEL_LOCK:
+        _adjoint(e, m, c, time_major, from_u, whole, out)

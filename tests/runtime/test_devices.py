@@ -54,9 +54,15 @@ print("RESULT" + json.dumps(out))
 """
 
 
-def test_four_devices_equal_one_device():
+@pytest.mark.parametrize("numba_layer", [None, "workqueue"])
+def test_four_devices_equal_one_device(numba_layer):
+    """``numba_layer="workqueue"``: numba's threading layer that aborts the process on
+    concurrent kernel launches; the 4 devices' computations call the kernels from parallel
+    threads, and the launches are serialised (analysis.snn._numba_lock)."""
     flags = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
     env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"}
+    if numba_layer:
+        env["NUMBA_THREADING_LAYER"] = numba_layer
     r = subprocess.run(
         [sys.executable, "-c", _SCRIPT],
         capture_output=True,
