@@ -177,7 +177,9 @@ def recursion_backend(dtype=jnp.float32) -> str:
     The environment variable ``SGTHEORY_RECURSION_BACKEND=xla`` forces the ``lax`` loop (it
     is read when a function is traced). Derivatives of a gradient (``jax.grad`` of
     ``jax.grad``, Hessian-vector products) differentiate the ``lax`` versions of the kernels
-    (:func:`_jvp_by`), so they work with either backend.
+    (:func:`_jvp_by`), so they work with either backend. A program that holds the kernels
+    cannot be serialised by ``jax.export`` (host callbacks are not exportable): trace it
+    with ``SGTHEORY_RECURSION_BACKEND=xla`` for that.
     """
     forced = os.environ.get(RECURSION_ENV, "").strip().lower()
     if forced not in ("", "auto", *RECURSION_BACKENDS):

@@ -122,3 +122,21 @@ def test_derivatives_of_the_gradient_match(reset):
     for a, b in zip(out["numba"], out["xla"], strict=True):
         assert np.abs(b).max() > 0.1
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_export_needs_the_lax_loop(monkeypatch):
+    """jax.export refuses the kernels' host callbacks; with the lax loop forced (read at
+    tracing: a new function, since JAX caches traces per function) the same layer exports,
+    and the exported program gives the lax loop's spikes."""
+    from jax import export
+
+    lif = LIFParams(**_TAU)
+    d = _drive((3, 20, 8), jnp.float32, seed=8)
+    layer = lambda: lambda d: _lif_layer(d, None, lif, Method(), False, False, 1)
+
+    with pytest.raises(NotImplementedError, match="host_callbacks"):
+        export.export(jax.jit(layer()))(d)
+    monkeypatch.setenv("SGTHEORY_RECURSION_BACKEND", "xla")
+    s = export.export(jax.jit(layer()))(d).call(d)
+    assert 0 < float(s.mean()) < 0.5
+    np.testing.assert_array_equal(np.asarray(s), np.asarray(jax.jit(layer())(d)))
