@@ -7,7 +7,6 @@ stored per-sample gradients."""
 import dataclasses
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -19,36 +18,17 @@ from analysis.stochastic import (
     alignment_sweep,
     cosine,
     estimate,
-    exact_value_and_grad,
     snn_alignment,
-    snn_program,
 )
 from analysis.stochastic._alignment import REFERENCE, _reference_sampler, _sg_sampler, default_variants
 from analysis.stochastic._alignment_stats import _moments, _reference_stats, _segments, flatten_jnp
-from analysis.stochastic._alignment_sweep import instance
+from tests.stochastic._enumerable import case, flat, small_networks
 
-# Enumerable networks: K = T N_hidden = 6 x 2 = 12 spike variables each (integrator readout;
-# fast 2 ms time constants so that the input reaches the readout within the 6 bins).
-_SMALL = dict(depth=1, width=2, steps=6, n_out=1, batch=1, readout="integrator", input_rate=0.5)
-_SMALL.update(tau_mem=2e-3, tau_syn=2e-3, n_ref=4000)
-TINY = {
-    "dense": AlignmentConfig(**_SMALL),
-    "recurrent": AlignmentConfig(**_SMALL, recurrent=True),
-    "conv1d": AlignmentConfig(**{**_SMALL, "width": 4}, channels=1, kernel_size=3, connectivity="conv1d"),
-}
-
-
-def _flat(tree):
-    return np.asarray(flatten_jnp(jax.tree_util.tree_map(lambda v: jnp.asarray(v)[None], tree)))[0]
+TINY = small_networks(n_ref=4000)  # enumerable: K = 12 spike variables each
 
 
 def _case(kind):
-    cfg = TINY[kind]
-    net, params, x, loss = instance(cfg)
-    program = snn_program(net, cfg.method(), loss, cfg.batch, cfg.steps)
-    assert program.K == 12
-    exact = exact_value_and_grad(program, params, x)[1]
-    return cfg, net, params, x, loss, program, exact
+    return case(TINY[kind])
 
 
 @pytest.mark.parametrize("kind", sorted(TINY))
@@ -60,7 +40,7 @@ def test_sampled_reference_agrees_with_enumeration(kind):
     sample = _reference_sampler(program, 1000, cfg.n_flips)
     moments = _moments(sample, (params, x, jax.random.key(5)), cfg.n_ref, 1000)
     ref, se, ceiling, _ = _reference_stats(*moments, cfg.n_ref)
-    ex = _flat(exact)
+    ex = flat(exact)
     assert np.abs(ex).max() > 1e-3 and se.max() > 0
     assert REFERENCE == "coupled_flip_sub"
     # 1e-10: round-off where the gradient is exactly 0 (kernel taps that never see input)
@@ -87,15 +67,15 @@ def test_reported_cosines_equal_direct_cosines(kind):
         variants=variants,
         reference=exact,
     )
-    ex = _flat(exact)
+    ex = flat(exact)
     for name in ("det_matched", "det_mismatched"):
-        g = _flat(jax.grad(lambda p, m=variants[name]: loss(simulate(p, x, net, m), x))(params))
+        g = flat(jax.grad(lambda p, m=variants[name]: loss(simulate(p, x, net, m), x))(params))
         assert row[f"cos_{name}"] == pytest.approx(cosine(g, ex), abs=1e-12)
         assert row[f"sign_{name}"] == pytest.approx(np.mean(np.sign(g[ex != 0]) == np.sign(ex[ex != 0])))
     k_sg = jax.random.split(key)[1]
     m = variants["stoch_mismatched"]
     keys = [jax.random.fold_in(k_sg, i) for i in range(n_sg)]
-    gs = [_flat(jax.grad(lambda p, k=k: loss(simulate(p, x, net, m, key=k), x))(params)) for k in keys]
+    gs = [flat(jax.grad(lambda p, k=k: loss(simulate(p, x, net, m, key=k), x))(params)) for k in keys]
     assert row["cos_stoch_mismatched"] == pytest.approx(cosine(np.mean(gs, 0), ex), abs=1e-12)
     assert row["reference"] == "given" and np.isnan(row["ceiling"]) and row["K"] == 12
 
@@ -121,7 +101,7 @@ def test_deterministic_variant_equals_the_program_estimator(kind):
     estimator sg_deterministic (Heaviside source 1[z > 0], matched derivative) on the same network."""
     cfg, net, params, x, loss, program, _ = _case(kind)
     det = default_variants(cfg.method(), surrogate("superspike", 20.0))["det_matched"]
-    g = _flat(jax.grad(lambda p: loss(simulate(p, x, net, det), x))(params))
+    g = flat(jax.grad(lambda p: loss(simulate(p, x, net, det), x))(params))
     prog = np.asarray(flatten_jnp(estimate("sg_deterministic", program, params, x, 1, key=jax.random.key(0))))
     assert np.abs(g).max() > 0
     np.testing.assert_allclose(prog[0], g, rtol=1e-9, atol=1e-12)

@@ -7,44 +7,29 @@ enumeration."""
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.stochastic import AlignmentBudget, AlignmentConfig, exact_value_and_grad, snn_program
+from analysis.stochastic import AlignmentBudget, AlignmentConfig, snn_program
 from analysis.stochastic._alignment import (
     _PILOT_TAG,
     _reference,
     _reference_sampler,
     reference_size,
 )
-from analysis.stochastic._alignment_stats import _moments, _moments_jit, _reference_stats, flatten_jnp
-from analysis.stochastic._alignment_sweep import instance
+from analysis.stochastic._alignment_stats import _moments, _moments_jit, _reference_stats
+from tests.stochastic._enumerable import SMALL, case, flat, small_networks
 
-# Enumerable networks (K = 6 bins x 2 hidden neurons = 12 spike variables; integrator readout,
-# 2 ms time constants so that the input reaches the readout within the 6 bins)
-_SMALL = dict(depth=1, width=2, steps=6, n_out=1, batch=1, readout="integrator", input_rate=0.5)
-_SMALL.update(tau_mem=2e-3, tau_syn=2e-3)
 TINY = {
-    "dense": AlignmentConfig(**_SMALL),
-    "recurrent": AlignmentConfig(**_SMALL, recurrent=True),
-    "conv1d": AlignmentConfig(**{**_SMALL, "width": 4}, channels=1, kernel_size=3, connectivity="conv1d"),
+    **small_networks(),  # enumerable: K = 12 spike variables each
     # two hidden layers of one neuron, recurrent: the wavefront groups join draws of both
-    "deep": AlignmentConfig(**{**_SMALL, "width": 1, "depth": 2}, recurrent=True),
+    "deep": AlignmentConfig(**{**SMALL, "width": 1, "depth": 2}, recurrent=True),
 }
-
-
-def _flat(tree):
-    return np.asarray(flatten_jnp(jax.tree_util.tree_map(lambda v: jnp.asarray(v)[None], tree)))[0]
 
 
 def _case(kind):
     """(cfg, net, params, x, loss, program, exact gradient by enumeration) of TINY[kind]."""
-    cfg = TINY[kind]
-    net, params, x, loss = instance(cfg)
-    program = snn_program(net, cfg.method(), loss, cfg.batch, cfg.steps)
-    assert program.K == 12
-    return cfg, net, params, x, loss, program, exact_value_and_grad(program, params, x)[1]
+    return case(TINY[kind])
 
 
 def _naive_size(samples, target, n_min, n_max, chunk):
@@ -162,7 +147,7 @@ def test_adaptive_disarm_reference_agrees_with_enumeration(kind, estimator):
     cfg, net, params, x, loss, program, exact = _case(kind)
     budget = _budget(n_ref=4000, ref_ceiling=0.999, estimator=estimator)
     ref, se, ceiling, _, size = _reference(program, params, x, jax.random.key(5), budget, None)
-    ex = _flat(exact)
+    ex = flat(exact)
     assert np.abs(ex).max() > 1e-3 and se.max() > 0 and size["n_ref"] >= 200
     unresolved = np.where(se == 0, 1e-5, 0.0)
     np.testing.assert_array_less(np.abs(ref - ex), 4.5 * se + 1e-10 + unresolved)
